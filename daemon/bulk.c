@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * bulk.c - the driver's bulk path in coldroomd: readings as records read()
+ * from /dev/coldroom, and alarm, firmware and unit events from the generic
+ * netlink family's "events" group. Either one missing leaves its job to
+ * sysfs and uevents, as before. Everything read is checked by bulkmsg.c.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+
+#include "bulkmsg.h"
+#include "daemon.h"
+#include "log.h"
+
+#define RECORDS_PER_READ 256
+/* Records per wakeup before other sources get their turn. */
+#define RECORDS_PER_DISPATCH (64 * RECORDS_PER_READ)
+#define NETLINK_RCVBUF (4 * 1024 * 1024)
+
+static void device_close(struct daemon *d)
+{
+	d->dev_source = sd_event_source_disable_unref(d->dev_source);
+	if (d->dev_fd >= 0)
+		close(d->dev_fd);
+	d->dev_fd = -1;
+}
+
+/* The device went away (module unloaded): follow sample_seq from now on. */
+static void device_lost(struct daemon *d, int err)
+{
+	log_warning("%s: %s; reading samples from sysfs from now on", COLDROOM_DEVICE,
+		    strerror(err));
+	device_close(d);
+	d->reading_source = READING_SOURCE_SYSFS;
+	snprintf(d->reading_source_name, sizeof(d->reading_source_name), "sysfs");
+	if (d->bus)
+		(void)sd_bus_emit_properties_changed(d->bus, "/org/coldroom/Sensors1",
+						     "org.coldroom.Sensors1.Manager",
+						     "ReadingSource", NULL);
+	for (size_t i = 0; i < d->n_units; i++)
+		unit_follow_sample_seq(d->units[i]);
+	daemon_resync(d);
+}
+
+static void handle_record(struct daemon *d, const void *buf, size_t len)
+{
+	struct coldroom_record rec;
+	enum record_kind kind;
+	struct unit *u;
+
+	if (record_parse(buf, len, &rec, &kind) < 0) {
+		log_warning("%s: malformed record skipped", COLDROOM_DEVICE);
+		return;
+	}
+	if (kind == RECORD_OVERFLOW) {
+		/* The lost samples are gone; sysfs has the latest of each unit. */
+		log_warning("%s: %llu records lost (fell behind); re-reading all units",
+			    COLDROOM_DEVICE, (unsigned long long)rec.seq);
+		daemon_resync(d);
+		return;
+	}
+	u = daemon_find_unit_number(d, rec.unit);
+	if (!u) {
+		/* Not added yet (its uevent comes) or removed: sysfs decides. */
+		log_debug("%s: record of unknown unit %u skipped", COLDROOM_DEVICE, rec.unit);
+		return;
+	}
+	unit_apply_record(u, &rec);
+	unit_publish(u);
+}
+
+static int on_device(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct coldroom_record buf[RECORDS_PER_READ];
+	struct daemon *d = userdata;
+	size_t done = 0;
+
+	(void)s;
+	if (revents & (EPOLLERR | EPOLLHUP)) {
+		device_lost(d, ENODEV);
+		return 0;
+	}
+	while (done < RECORDS_PER_DISPATCH) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			device_lost(d, n < 0 ? errno : ENODEV);
+			break;
+		}
+		/* The driver never splits a record; a remainder is a broken read. */
+		if ((size_t)n % sizeof(buf[0]))
+			log_warning("%s: read returned %zd bytes, not whole records; "
+				    "the remainder is skipped", COLDROOM_DEVICE, n);
+		for (size_t i = 0; i < (size_t)n / sizeof(buf[0]); i++)
+			handle_record(d, &buf[i], sizeof(buf[i]));
+		done += (size_t)n / sizeof(buf[0]);
+	}
+	daemon_update_status(d);
+	return 0;
+}
+
+static int device_open(struct daemon *d)
+{
+	struct coldroom_version v;
+	int fd, r;
+
+	fd = open(COLDROOM_DEVICE, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, COLDROOM_IOC_GET_VERSION, &v) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (v.abi_version != COLDROOM_ABI_VERSION || v.record_size != sizeof(struct coldroom_record)) {
+		log_warning("%s: ABI %u with %u-byte records, this daemon knows ABI %u",
+			    COLDROOM_DEVICE, v.abi_version, v.record_size, COLDROOM_ABI_VERSION);
+		r = -EPROTO;
+		goto fail;
+	}
+	r = sd_event_add_io(d->event, &d->dev_source, fd, EPOLLIN, on_device, d);
+	if (r < 0)
+		goto fail;
+	(void)sd_event_source_set_description(d->dev_source, "coldroom-device");
+	d->dev_fd = fd;
+	d->reading_source = READING_SOURCE_DEVICE;
+	snprintf(d->reading_source_name, sizeof(d->reading_source_name), "device");
+	return 0;
+fail:
+	close(fd);
+	return r;
+}
+
+static void handle_event(struct daemon *d, const struct genl_event *ev)
+{
+	struct unit *u = daemon_find_unit_number(d, ev->unit);
+	char name[UNIT_NAME_MAX];
+
+	switch (ev->cmd) {
+	case COLDROOM_CMD_UNIT_ADDED:
+		snprintf(name, sizeof(name), "sensor%u", ev->unit);
+		(void)unit_add(d, name);
+		return;
+	case COLDROOM_CMD_UNIT_REMOVED:
+		/* The uevent of the removal does it, with its device gone. */
+		return;
+	default:
+		break;
+	}
+	if (!u) {
+		log_debug("netlink: event %u of unknown unit %u skipped", ev->cmd, ev->unit);
+		return;
+	}
+	if (ev->cmd == COLDROOM_CMD_ALARM)
+		unit_apply_alarm(u, ev->channel, ev->alarm, ev->temp, ev->seq);
+	else
+		unit_read_firmware(u);	/* version and error come with the state */
+	unit_publish(u);
+	daemon_update_status(d);
+}
+
+static int on_netlink(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	static uint8_t buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct daemon *d = userdata;
+
+	(void)s, (void)revents;
+	for (;;) {
+		struct sockaddr_nl from;
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from),
+				      .msg_iov = &iov, .msg_iovlen = 1 };
+		ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
+		size_t left;
+		uint8_t *p;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n < 0 && errno == ENOBUFS) {
+			log_warning("netlink: events were lost; re-reading all units");
+			daemon_resync(d);
+			continue;
+		}
+		if (n < 0) {
+			log_error("netlink: %s; following uevents only", strerror(errno));
+			d->nl_source = sd_event_source_disable_unref(d->nl_source);
+			close(d->nl_fd);
+			d->nl_fd = -1;
+			snprintf(d->event_source_name, sizeof(d->event_source_name), "uevent");
+			if (d->bus)
+				(void)sd_bus_emit_properties_changed(d->bus, "/org/coldroom/Sensors1",
+								     "org.coldroom.Sensors1.Manager",
+								     "EventSource", NULL);
+			return 0;
+		}
+		/* Only the kernel speaks on this group; a truncated datagram is skipped. */
+		if (from.nl_pid != 0 || (msg.msg_flags & MSG_TRUNC))
+			continue;
+		p = buf;
+		left = (size_t)n;
+		while (left >= NLMSG_HDRLEN) {
+			const struct nlmsghdr *nh = (const void *)p;
+			struct genl_event ev;
+			size_t step;
+			int r;
+
+			if (nh->nlmsg_len < NLMSG_HDRLEN || nh->nlmsg_len > left)
+				break;
+			r = genl_event_parse(p, nh->nlmsg_len, d->nl_family, &ev);
+			if (r == 0)
+				handle_event(d, &ev);
+			else if (r == -EBADMSG)
+				log_warning("netlink: malformed event skipped");
+			step = NLMSG_ALIGN(nh->nlmsg_len);
+			if (step >= left)
+				break;
+			p += step;
+			left -= step;
+		}
+	}
+}
+
+/* Ask the controller for the family: answered at once, or within a second. */
+static int resolve_family(int fd, uint16_t *family_id, uint32_t *group_id)
+{
+	static uint8_t buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	const uint32_t seq = 1;
+	int len, r;
+
+	len = genl_family_request(buf, sizeof(buf), seq);
+	if (len < 0)
+		return len;
+	if (sendto(fd, buf, (size_t)len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+		return -errno;
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		struct sockaddr_nl from;
+		socklen_t from_len = sizeof(from);
+		const struct nlmsghdr *nh = (const void *)buf;
+		ssize_t n;
+
+		r = poll(&pfd, 1, 1000);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -errno : -ETIMEDOUT;
+		n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from,
+			     &from_len);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n < 0)
+			return -errno;
+		if (from.nl_pid != 0 || (size_t)n < NLMSG_HDRLEN || nh->nlmsg_seq != seq)
+			continue;
+		return genl_family_parse(buf, (size_t)n, family_id, group_id);
+	}
+}
+
+static int netlink_open(struct daemon *d)
+{
+	struct sockaddr_nl local = { .nl_family = AF_NETLINK };
+	int fd, r, rcvbuf = NETLINK_RCVBUF;
+	uint32_t group;
+	uint16_t family;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_GENERIC);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&local, sizeof(local)) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	r = resolve_family(fd, &family, &group);
+	if (r < 0)
+		goto fail;
+	/* A burst of alarms from thousands of units needs room. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	r = sd_event_add_io(d->event, &d->nl_source, fd, EPOLLIN, on_netlink, d);
+	if (r < 0)
+		goto fail;
+	(void)sd_event_source_set_description(d->nl_source, "coldroom-netlink");
+	d->nl_fd = fd;
+	d->nl_family = family;
+	snprintf(d->event_source_name, sizeof(d->event_source_name), "netlink");
+	log_info("netlink: subscribed to %s/%s (family %u, group %u)", COLDROOM_GENL_NAME,
+		 COLDROOM_GENL_MCGRP_EVENTS, family, group);
+	return 0;
+fail:
+	close(fd);
+	return r;
+}
+
+int bulk_start(struct daemon *d)
+{
+	int r;
+
+	/* A test tree has neither the device nor the kernel's events. */
+	if (!d->sysfs_is_real)
+		return 0;
+	r = netlink_open(d);
+	if (r < 0)
+		log_info("netlink: %s family not available (%s); alarms and firmware "
+			 "states from uevents", COLDROOM_GENL_NAME, strerror(-r));
+	r = device_open(d);
+	if (r < 0)
+		log_info("reading source: sysfs (%s: %s)", COLDROOM_DEVICE, strerror(-r));
+	else
+		log_info("reading source: %s", COLDROOM_DEVICE);
+	return 0;
+}
+
+void bulk_stop(struct daemon *d)
+{
+	device_close(d);
+	d->nl_source = sd_event_source_disable_unref(d->nl_source);
+	if (d->nl_fd >= 0)
+		close(d->nl_fd);
+	d->nl_fd = -1;
+}

@@ -1,0 +1,654 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * bus.c - org.coldroom.Sensors1 on D-Bus (DBUS-API.md is the reference).
+ *
+ * One fallback vtable serves every unit object; an ObjectManager sits at
+ * the root. Changes are batched: each unit gets at most one
+ * PropertiesChanged per batch window (and so per sample), and the manager
+ * sends one ReadingsChanged for all units that got new readings.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <grp.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "coldroom_fw.h"
+#include "daemon.h"
+#include "log.h"
+#include "util.h"
+
+#define BUS_NAME	"org.coldroom.Sensors1"
+#define ROOT_PATH	"/org/coldroom/Sensors1"
+#define UNIT_PREFIX	"/org/coldroom/Sensors1/unit"
+#define MANAGER_IFACE	"org.coldroom.Sensors1.Manager"
+#define UNIT_IFACE	"org.coldroom.Sensors1.Unit"
+#define ERROR_NO_SUCH_UNIT	"org.coldroom.Sensors1.Error.NoSuchUnit"
+#define ERROR_WRITE_FAILED	"org.coldroom.Sensors1.Error.WriteFailed"
+#define ERROR_CONFIG_INVALID	"org.coldroom.Sensors1.Error.ConfigInvalid"
+#define READING_SIG	"(ssiiuubbtt)"
+
+#ifndef COLDROOM_VERSION
+#define COLDROOM_VERSION "0.1.0"
+#endif
+
+#define BIT(p) (1U << (p))
+#define READING_PROPS (BIT(PROP_TEMP1) | BIT(PROP_TEMP2) | \
+		       BIT(PROP_TEMP1_STATUS) | BIT(PROP_TEMP2_STATUS) | \
+		       BIT(PROP_TEMP1_ALARM) | BIT(PROP_TEMP2_ALARM) | \
+		       BIT(PROP_SAMPLE_SEQ))
+
+/* Root, or a member of the configured admin group, may change things. */
+static int check_admin(sd_bus_message *m, struct daemon *d, sd_bus_error *error)
+{
+	sd_bus_creds *creds = NULL;
+	const gid_t *gids = NULL;
+	struct group grp, *g = NULL;
+	char buf[4096];
+	uid_t uid;
+	gid_t gid;
+	int r, n;
+	bool ok = false;
+
+	r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_UID | SD_BUS_CREDS_EUID |
+				      SD_BUS_CREDS_EGID | SD_BUS_CREDS_SUPPLEMENTARY_GIDS |
+				      SD_BUS_CREDS_AUGMENT, &creds);
+	if (r < 0)
+		return sd_bus_error_set_errnof(error, r, "cannot identify the caller: %s",
+					       strerror(-r));
+	/*
+	 * The bus vouches for the uid; the rest may come from /proc, which a
+	 * sandbox can hide: what cannot be learnt is not granted.
+	 */
+	if ((sd_bus_creds_get_euid(creds, &uid) >= 0 ||
+	     sd_bus_creds_get_uid(creds, &uid) >= 0) && uid == 0)
+		ok = true;
+	if (!ok && d->config.admin_group[0] &&
+	    getgrnam_r(d->config.admin_group, &grp, buf, sizeof(buf), &g) == 0 && g) {
+		if (sd_bus_creds_get_egid(creds, &gid) >= 0 && gid == g->gr_gid)
+			ok = true;
+		n = sd_bus_creds_get_supplementary_gids(creds, &gids);
+		for (int i = 0; !ok && i < n; i++)
+			ok = gids[i] == g->gr_gid;
+	}
+	sd_bus_creds_unref(creds);
+	if (ok)
+		return 0;
+	if (d->config.admin_group[0])
+		return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+					 "only root or members of group %s may change units",
+					 d->config.admin_group);
+	return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
+				"only root may change units");
+}
+
+static int unit_write(struct unit *u, const char *attr, const char *value,
+		      sd_bus_error *error)
+{
+	int r = write_string_at(u->dirfd, attr, value);
+
+	if (r == 0)
+		return 0;
+	if (r == -EINVAL)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "%s rejected %s = %s", u->name, attr, value);
+	if (r == -ENOENT || r == -ENODEV)
+		return sd_bus_error_setf(error, ERROR_NO_SUCH_UNIT,
+					 "unit %s is gone", u->name);
+	return sd_bus_error_setf(error, ERROR_WRITE_FAILED, "writing %s of %s: %s",
+				 attr, u->name, strerror(-r));
+}
+
+static void unit_after_write(struct unit *u)
+{
+	unit_read_settings(u);
+	if (u->changed) {
+		bus_unit_changed(u, u->changed);
+		u->changed = 0;
+	}
+}
+
+static int method_set_label(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct unit *u = userdata;
+	const char *label;
+	int r;
+
+	r = sd_bus_message_read(m, "s", &label);
+	if (r < 0)
+		return r;
+	r = check_admin(m, u->daemon, error);
+	if (r < 0)
+		return r;
+	if (coldroom_fw_check_label(label) != COLDROOM_FW_OK)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "a label is 1 to %d printable ASCII characters, not starting or ending with a space",
+					 COLDROOM_FW_LABEL_MAX);
+	r = unit_write(u, "label", label, error);
+	if (r < 0)
+		return r;
+	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->serial },
+		   "%s: label set to '%s'", u->name, label);
+	unit_after_write(u);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_set_thresholds(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct unit *u = userdata;
+	struct coldroom_fw_thresholds thr;
+	static const char *const attrs[UNIT_CHANNELS][3] = {
+		{ "temp1_min", "temp1_max", "temp1_hyst" },
+		{ "temp2_min", "temp2_max", "temp2_hyst" },
+	};
+	char vmin[16], vmax[16], vhyst[16];
+	uint32_t channel;
+	int32_t min, max, hyst;
+	unsigned int ch;
+	int r;
+
+	r = sd_bus_message_read(m, "uiii", &channel, &min, &max, &hyst);
+	if (r < 0)
+		return r;
+	r = check_admin(m, u->daemon, error);
+	if (r < 0)
+		return r;
+	if (channel < 1 || channel > UNIT_CHANNELS)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "channel must be 1 or 2, not %u", channel);
+	if (hyst < 0)
+		return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+					"hysteresis must not be negative");
+	thr.min_mdeg = min;
+	thr.max_mdeg = max;
+	thr.hyst_mdeg = (uint32_t)hyst;
+	if (coldroom_fw_check_thresholds(&thr) != COLDROOM_FW_OK)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "invalid thresholds: need %d <= min < max <= %d and hysteresis <= %d and narrower than max - min",
+					 COLDROOM_FW_TEMP_MIN_MDEG, COLDROOM_FW_TEMP_MAX_MDEG,
+					 COLDROOM_FW_HYST_MAX_MDEG);
+	ch = channel - 1;
+	snprintf(vmin, sizeof(vmin), "%d", min);
+	snprintf(vmax, sizeof(vmax), "%d", max);
+	snprintf(vhyst, sizeof(vhyst), "%d", hyst);
+	/*
+	 * The kernel keeps min < max after every single write, so move the
+	 * bound that makes room first.
+	 */
+	unit_read_settings(u);
+	if (min < u->temp_max[ch]) {
+		r = unit_write(u, attrs[ch][0], vmin, error);
+		if (r >= 0)
+			r = unit_write(u, attrs[ch][1], vmax, error);
+	} else {
+		r = unit_write(u, attrs[ch][1], vmax, error);
+		if (r >= 0)
+			r = unit_write(u, attrs[ch][0], vmin, error);
+	}
+	if (r >= 0)
+		r = unit_write(u, attrs[ch][2], vhyst, error);
+	unit_after_write(u);
+	if (r < 0)
+		return r;
+	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->serial },
+		   "%s: temp%u thresholds set to %d..%d, hysteresis %d",
+		   u->name, channel, min, max, hyst);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_set_interval(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct unit *u = userdata;
+	uint32_t ms;
+	char v[16];
+	int r;
+
+	r = sd_bus_message_read(m, "u", &ms);
+	if (r < 0)
+		return r;
+	r = check_admin(m, u->daemon, error);
+	if (r < 0)
+		return r;
+	if (coldroom_fw_check_interval(ms) != COLDROOM_FW_OK)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "interval must be %d..%d ms, not %u",
+					 COLDROOM_FW_INTERVAL_MIN_MS,
+					 COLDROOM_FW_INTERVAL_MAX_MS, ms);
+	snprintf(v, sizeof(v), "%u", ms);
+	r = unit_write(u, "update_interval_ms", v, error);
+	if (r < 0)
+		return r;
+	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->serial },
+		   "%s: interval set to %u ms", u->name, ms);
+	unit_after_write(u);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_reload_firmware(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct unit *u = userdata;
+	int r;
+
+	r = check_admin(m, u->daemon, error);
+	if (r < 0)
+		return r;
+	r = unit_write(u, "firmware_reload", "1", error);
+	if (r < 0)
+		return r;
+	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->serial },
+		   "%s: firmware reload requested", u->name);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int prop_get_string(sd_bus *bus, const char *path, const char *interface,
+			   const char *property, sd_bus_message *reply,
+			   void *userdata, sd_bus_error *error)
+{
+	(void)bus, (void)path, (void)interface, (void)property, (void)error;
+	/* userdata points at the unit's char array (vtable offset). */
+	return sd_bus_message_append_basic(reply, 's', userdata);
+}
+
+static int prop_get_celsius(sd_bus *bus, const char *path, const char *interface,
+			    const char *property, sd_bus_message *reply,
+			    void *userdata, sd_bus_error *error)
+{
+	struct unit *u = userdata;
+	unsigned int ch = !strcmp(property, "Temp2Celsius");
+	double v = u->temp_status[ch] == TEMP_STATUS_OK ? u->temp[ch] / 1000.0 : NAN;
+
+	(void)bus, (void)path, (void)interface, (void)error;
+	return sd_bus_message_append_basic(reply, 'd', &v);
+}
+
+#define U(field) offsetof(struct unit, field)
+#define EMITS SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
+#define CONST SD_BUS_VTABLE_PROPERTY_CONST
+
+static const sd_bus_vtable unit_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Name", "s", prop_get_string, U(name), CONST),
+	SD_BUS_PROPERTY("Serial", "s", prop_get_string, U(serial), CONST),
+	SD_BUS_PROPERTY("Model", "s", prop_get_string, U(model), CONST),
+	SD_BUS_PROPERTY("Label", "s", prop_get_string, U(label), EMITS),
+	SD_BUS_PROPERTY("Temp1", "i", NULL, U(temp[0]), EMITS),
+	SD_BUS_PROPERTY("Temp2", "i", NULL, U(temp[1]), EMITS),
+	SD_BUS_PROPERTY("Temp1Celsius", "d", prop_get_celsius, 0, EMITS),
+	SD_BUS_PROPERTY("Temp2Celsius", "d", prop_get_celsius, 0, EMITS),
+	SD_BUS_PROPERTY("Temp1Status", "u", NULL, U(temp_status[0]), EMITS),
+	SD_BUS_PROPERTY("Temp2Status", "u", NULL, U(temp_status[1]), EMITS),
+	SD_BUS_PROPERTY("Temp1Alarm", "b", NULL, U(alarm[0]), EMITS),
+	SD_BUS_PROPERTY("Temp2Alarm", "b", NULL, U(alarm[1]), EMITS),
+	SD_BUS_PROPERTY("Temp1Min", "i", NULL, U(temp_min[0]), EMITS),
+	SD_BUS_PROPERTY("Temp1Max", "i", NULL, U(temp_max[0]), EMITS),
+	SD_BUS_PROPERTY("Temp1Hyst", "i", NULL, U(temp_hyst[0]), EMITS),
+	SD_BUS_PROPERTY("Temp2Min", "i", NULL, U(temp_min[1]), EMITS),
+	SD_BUS_PROPERTY("Temp2Max", "i", NULL, U(temp_max[1]), EMITS),
+	SD_BUS_PROPERTY("Temp2Hyst", "i", NULL, U(temp_hyst[1]), EMITS),
+	SD_BUS_PROPERTY("UpdateIntervalMs", "u", NULL, U(interval_ms), EMITS),
+	SD_BUS_PROPERTY("SampleSeq", "t", NULL, U(sample_seq), EMITS),
+	SD_BUS_PROPERTY("LastUpdate", "t", NULL, U(last_update_usec), EMITS),
+	SD_BUS_PROPERTY("FirmwareName", "s", prop_get_string, U(fw_name), EMITS),
+	SD_BUS_PROPERTY("FirmwareState", "s", prop_get_string, U(fw_state), EMITS),
+	SD_BUS_PROPERTY("FirmwareVersion", "s", prop_get_string, U(fw_version), EMITS),
+	SD_BUS_PROPERTY("FirmwareError", "s", prop_get_string, U(fw_error), EMITS),
+	SD_BUS_PROPERTY("FirmwareSource", "s", prop_get_string, U(fw_source), EMITS),
+	SD_BUS_METHOD_WITH_ARGS("SetLabel", SD_BUS_ARGS("s", label), SD_BUS_NO_RESULT,
+				method_set_label, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("SetThresholds",
+				SD_BUS_ARGS("u", channel, "i", min, "i", max, "i", hyst),
+				SD_BUS_NO_RESULT, method_set_thresholds,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("SetInterval", SD_BUS_ARGS("u", interval_ms),
+				SD_BUS_NO_RESULT, method_set_interval,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("ReloadFirmware", NULL, NULL, method_reload_firmware,
+		      SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_VTABLE_END
+};
+
+static int append_reading(sd_bus_message *m, const struct unit *u)
+{
+	return sd_bus_message_append(m, READING_SIG, u->name, u->serial,
+				     u->temp[0], u->temp[1],
+				     u->temp_status[0], u->temp_status[1],
+				     u->alarm[0], u->alarm[1],
+				     u->sample_seq, u->last_update_usec);
+}
+
+static int method_get_readings(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+	sd_bus_message *reply = NULL;
+	int r;
+
+	(void)error;
+	r = sd_bus_message_new_method_return(m, &reply);
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', READING_SIG);
+	for (size_t i = 0; r >= 0 && i < d->n_units; i++)
+		r = append_reading(reply, d->units[i]);
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	if (r >= 0)
+		r = sd_bus_send(NULL, reply, NULL);
+	sd_bus_message_unref(reply);
+	return r;
+}
+
+static int method_get_unit(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+	const char *key;
+	struct unit *u;
+	int r;
+
+	r = sd_bus_message_read(m, "s", &key);
+	if (r < 0)
+		return r;
+	u = daemon_find_unit(d, key);
+	for (size_t i = 0; !u && i < d->n_units; i++)
+		if (!strcmp(d->units[i]->serial, key))
+			u = d->units[i];
+	if (!u)
+		return sd_bus_error_setf(error, ERROR_NO_SUCH_UNIT,
+					 "no unit is named or has the serial '%s'", key);
+	return sd_bus_reply_method_return(m, "o", u->object_path);
+}
+
+static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+	int r;
+
+	r = check_admin(m, d, error);
+	if (r < 0)
+		return r;
+	r = daemon_reload(d);
+	(void)sd_bus_emit_properties_changed(d->bus, ROOT_PATH, MANAGER_IFACE,
+					     "ConfigError", NULL);
+	if (r < 0)
+		return sd_bus_error_setf(error, ERROR_CONFIG_INVALID,
+					 "%s (the previous configuration stays in force)",
+					 d->config_error);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int prop_get_const_version(sd_bus *bus, const char *path, const char *interface,
+				  const char *property, sd_bus_message *reply,
+				  void *userdata, sd_bus_error *error)
+{
+	(void)bus, (void)path, (void)interface, (void)property, (void)userdata, (void)error;
+	return sd_bus_message_append(reply, "s", COLDROOM_VERSION);
+}
+
+static int prop_get_unit_count(sd_bus *bus, const char *path, const char *interface,
+			       const char *property, sd_bus_message *reply,
+			       void *userdata, sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+
+	(void)bus, (void)path, (void)interface, (void)property, (void)error;
+	return sd_bus_message_append(reply, "u", (uint32_t)d->n_units);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Version", "s", prop_get_const_version, 0, CONST),
+	SD_BUS_PROPERTY("UnitCount", "u", prop_get_unit_count, 0, EMITS),
+	SD_BUS_PROPERTY("ConfigError", "s", prop_get_string,
+			offsetof(struct daemon, config_error), EMITS),
+	SD_BUS_PROPERTY("ReadingSource", "s", prop_get_string,
+			offsetof(struct daemon, reading_source_name), EMITS),
+	SD_BUS_PROPERTY("EventSource", "s", prop_get_string,
+			offsetof(struct daemon, event_source_name), EMITS),
+	SD_BUS_METHOD_WITH_ARGS("GetReadings", SD_BUS_NO_ARGS,
+				SD_BUS_RESULT("a" READING_SIG, readings),
+				method_get_readings, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetUnit", SD_BUS_ARGS("s", name_or_serial),
+				SD_BUS_RESULT("o", unit), method_get_unit,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("Reload", NULL, NULL, method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_SIGNAL_WITH_ARGS("Alarm",
+				SD_BUS_ARGS("o", unit, "s", name, "u", channel,
+					    "b", active, "i", temp), 0),
+	SD_BUS_SIGNAL_WITH_ARGS("ReadingsChanged", SD_BUS_ARGS("a" READING_SIG, readings), 0),
+	SD_BUS_VTABLE_END
+};
+
+static int unit_find(sd_bus *bus, const char *path, const char *interface,
+		     void *userdata, void **found, sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+	char *name = NULL;
+	struct unit *u;
+	int r;
+
+	(void)bus, (void)interface, (void)error;
+	r = sd_bus_path_decode(path, UNIT_PREFIX, &name);
+	if (r <= 0)
+		return 0;
+	u = daemon_find_unit(d, name);
+	free(name);
+	if (!u)
+		return 0;
+	*found = u;
+	return 1;
+}
+
+static int unit_enumerate(sd_bus *bus, const char *prefix, void *userdata,
+			  char ***nodes, sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+	char **v;
+
+	(void)bus, (void)prefix, (void)error;
+	v = calloc(d->n_units + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->n_units; i++) {
+		v[i] = strdup(d->units[i]->object_path);
+		if (!v[i]) {
+			for (size_t k = 0; k < i; k++)
+				free(v[k]);
+			free(v);
+			return -ENOMEM;
+		}
+	}
+	*nodes = v;
+	return 0;
+}
+
+int bus_flush(struct daemon *d)
+{
+	sd_bus_message *sig = NULL;
+	bool any_reading = false;
+	int r = 0;
+
+	d->flush_timer = sd_event_source_disable_unref(d->flush_timer);
+	if (!d->bus || !d->n_dirty)
+		goto out;
+	for (size_t i = 0; i < d->n_dirty; i++) {
+		struct unit *u = d->dirty[i];
+		const char *names[PROP_COUNT + 1];
+		size_t n = 0;
+
+		for (unsigned int p = 0; p < PROP_COUNT; p++)
+			if (u->unsignalled & BIT(p))
+				names[n++] = unit_prop_names[p];
+		names[n] = NULL;
+		any_reading |= (u->unsignalled & READING_PROPS) != 0;
+		if (n && d->config.unit_signals)
+			(void)sd_bus_emit_properties_changed_strv(d->bus, u->object_path,
+								  UNIT_IFACE, (char **)names);
+	}
+	if (any_reading) {
+		r = sd_bus_message_new_signal(d->bus, &sig, ROOT_PATH, MANAGER_IFACE,
+					      "ReadingsChanged");
+		if (r >= 0)
+			r = sd_bus_message_open_container(sig, 'a', READING_SIG);
+		for (size_t i = 0; r >= 0 && i < d->n_dirty; i++)
+			if (d->dirty[i]->unsignalled & READING_PROPS)
+				r = append_reading(sig, d->dirty[i]);
+		if (r >= 0)
+			r = sd_bus_message_close_container(sig);
+		if (r >= 0)
+			r = sd_bus_send(d->bus, sig, NULL);
+		if (r < 0)
+			log_warning("cannot send ReadingsChanged: %s", strerror(-r));
+		sd_bus_message_unref(sig);
+	}
+	for (size_t i = 0; i < d->n_dirty; i++) {
+		d->dirty[i]->unsignalled = 0;
+		d->dirty[i]->dirty = false;
+	}
+	d->n_dirty = 0;
+out:
+	daemon_update_status(d);
+	return r;
+}
+
+static int on_flush(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	(void)s, (void)usec;
+	bus_flush(userdata);
+	return 0;
+}
+
+static int on_flush_defer(sd_event_source *s, void *userdata)
+{
+	(void)s;
+	bus_flush(userdata);
+	return 0;
+}
+
+void bus_unit_changed(struct unit *u, uint32_t props)
+{
+	struct daemon *d = u->daemon;
+	int r;
+
+	if (!d->bus)
+		return;
+	u->unsignalled |= props;
+	if (!u->dirty) {
+		if (d->n_dirty == d->cap_dirty) {
+			size_t cap = d->cap_dirty ? 2 * d->cap_dirty : 16;
+			struct unit **nd = realloc(d->dirty, cap * sizeof(*nd));
+
+			if (!nd) {
+				log_error("out of memory");
+				return;
+			}
+			d->dirty = nd;
+			d->cap_dirty = cap;
+		}
+		d->dirty[d->n_dirty++] = u;
+		u->dirty = true;
+	}
+	if (d->flush_timer)
+		return;
+	if (d->config.batch_ms)
+		r = sd_event_add_time_relative(d->event, &d->flush_timer, CLOCK_MONOTONIC,
+					       d->config.batch_ms * 1000ULL, 1000,
+					       on_flush, d);
+	else
+		r = sd_event_add_defer(d->event, &d->flush_timer, on_flush_defer, d);
+	if (r < 0)
+		log_error("cannot schedule the signals: %s", strerror(-r));
+}
+
+void bus_emit_alarm(struct unit *u, unsigned int channel)
+{
+	struct daemon *d = u->daemon;
+	int r;
+
+	log_fields(u->alarm[channel - 1] ? LOG_WARNING : LOG_NOTICE,
+		   &(struct log_fields){ .unit = u->name, .serial = u->serial,
+					 .outcome = u->alarm[channel - 1] ? "alarm" : "alarm-cleared" },
+		   "%s (%s): temp%u alarm %s at %d mC", u->name, u->label, channel,
+		   u->alarm[channel - 1] ? "raised" : "cleared", u->temp[channel - 1]);
+	if (!d->bus)
+		return;
+	r = sd_bus_emit_signal(d->bus, ROOT_PATH, MANAGER_IFACE, "Alarm", "osubi",
+			       u->object_path, u->name, (uint32_t)channel,
+			       u->alarm[channel - 1], u->temp[channel - 1]);
+	if (r < 0)
+		log_warning("cannot send Alarm: %s", strerror(-r));
+}
+
+void bus_unit_added(struct unit *u)
+{
+	struct daemon *d = u->daemon;
+
+	if (!d->bus)
+		return;
+	(void)sd_bus_emit_object_added(d->bus, u->object_path);
+	(void)sd_bus_emit_properties_changed(d->bus, ROOT_PATH, MANAGER_IFACE,
+					     "UnitCount", NULL);
+}
+
+void bus_unit_removed(struct unit *u)
+{
+	struct daemon *d = u->daemon;
+
+	if (!d->bus)
+		return;
+	(void)sd_bus_emit_object_removed(d->bus, u->object_path);
+	(void)sd_bus_emit_properties_changed(d->bus, ROOT_PATH, MANAGER_IFACE,
+					     "UnitCount", NULL);
+}
+
+int bus_setup(struct daemon *d, const char *bus_spec)
+{
+	sd_bus *bus = NULL;
+	int r;
+
+	if (!strcmp(bus_spec, "system"))
+		r = sd_bus_open_system_with_description(&bus, "coldroomd");
+	else if (!strcmp(bus_spec, "user"))
+		r = sd_bus_open_user_with_description(&bus, "coldroomd");
+	else {
+		r = sd_bus_new(&bus);
+		if (r >= 0)
+			r = sd_bus_set_address(bus, bus_spec);
+		if (r >= 0)
+			r = sd_bus_set_bus_client(bus, 1);
+		if (r >= 0)
+			r = sd_bus_start(bus);
+	}
+	if (r < 0) {
+		log_error("cannot connect to the %s bus: %s", bus_spec, strerror(-r));
+		sd_bus_unref(bus);
+		return r;
+	}
+	r = sd_bus_attach_event(bus, d->event, SD_EVENT_PRIORITY_NORMAL);
+	if (r >= 0)
+		r = sd_bus_add_object_manager(bus, NULL, ROOT_PATH);
+	if (r >= 0)
+		r = sd_bus_add_object_vtable(bus, NULL, ROOT_PATH, MANAGER_IFACE,
+					     manager_vtable, d);
+	if (r >= 0)
+		r = sd_bus_add_fallback_vtable(bus, NULL, UNIT_PREFIX, UNIT_IFACE,
+					       unit_vtable, unit_find, d);
+	if (r >= 0)
+		r = sd_bus_add_node_enumerator(bus, NULL, UNIT_PREFIX, unit_enumerate, d);
+	if (r < 0) {
+		log_error("cannot publish the objects: %s", strerror(-r));
+		sd_bus_unref(bus);
+		return r;
+	}
+	d->bus = bus;
+	return 0;
+}
+
+int bus_request_name(struct daemon *d)
+{
+	int r = sd_bus_request_name(d->bus, BUS_NAME, 0);
+
+	if (r < 0)
+		log_error("cannot own %s: %s", BUS_NAME, strerror(-r));
+	return r;
+}

@@ -1,0 +1,888 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * coldroomctl - the command-line client of coldroomd (org.coldroom.Sensors1).
+ *
+ * Exit status: 0 success, 1 other failure, 2 usage, 3 coldroomd is not
+ * running, 4 no such unit, 5 access denied, 6 a value was rejected.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#ifndef COLDROOM_VERSION
+#define COLDROOM_VERSION "0.1.0"
+#endif
+
+#define BUS_NAME	"org.coldroom.Sensors1"
+#define ROOT_PATH	"/org/coldroom/Sensors1"
+#define MANAGER_IFACE	"org.coldroom.Sensors1.Manager"
+#define UNIT_IFACE	"org.coldroom.Sensors1.Unit"
+
+enum {
+	EXIT_USAGE = 2,
+	EXIT_NOT_RUNNING = 3,
+	EXIT_NO_UNIT = 4,
+	EXIT_DENIED = 5,
+	EXIT_REJECTED = 6,
+};
+
+static bool arg_json;
+static const char *arg_bus = "system";
+static unsigned int arg_count;	/* watch: stop after this many screens */
+
+struct unit_info {
+	char *path;
+	char name[64], serial[64], model[64], label[64];
+	int32_t temp[2], min[2], max[2], hyst[2];
+	uint32_t status[2], interval_ms;
+	int alarm[2];
+	uint64_t seq, last_update;
+	char fw_name[128], fw_state[16], fw_version[16], fw_error[256], fw_source[1024];
+};
+
+struct unit_list {
+	struct unit_info *v;
+	size_t n;
+};
+
+static void unit_list_free(struct unit_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].path);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* Map a failed call to a message and an exit status. */
+static int fail_call(const char *what, const sd_bus_error *e, int r)
+{
+	const char *name = e && e->name ? e->name : "";
+
+	if (!strcmp(name, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
+	    !strcmp(name, SD_BUS_ERROR_NAME_HAS_NO_OWNER)) {
+		fprintf(stderr, "coldroomctl: coldroomd is not running (no %s on the %s bus)\n",
+			BUS_NAME, arg_bus);
+		return EXIT_NOT_RUNNING;
+	}
+	if (!strcmp(name, "org.coldroom.Sensors1.Error.NoSuchUnit") ||
+	    !strcmp(name, SD_BUS_ERROR_UNKNOWN_OBJECT)) {
+		fprintf(stderr, "coldroomctl: %s\n", e->message ? e->message : "no such unit");
+		return EXIT_NO_UNIT;
+	}
+	if (!strcmp(name, SD_BUS_ERROR_ACCESS_DENIED) ||
+	    !strcmp(name, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED)) {
+		fprintf(stderr, "coldroomctl: %s: access denied: %s\n", what,
+			e->message ? e->message : "not allowed");
+		return EXIT_DENIED;
+	}
+	if (!strcmp(name, SD_BUS_ERROR_INVALID_ARGS)) {
+		fprintf(stderr, "coldroomctl: %s: %s\n", what, e->message);
+		return EXIT_REJECTED;
+	}
+	if (e && e->message)
+		fprintf(stderr, "coldroomctl: %s: %s\n", what, e->message);
+	else
+		fprintf(stderr, "coldroomctl: %s: %s\n", what, strerror(-r));
+	return EXIT_FAILURE;
+}
+
+static int connect_bus(sd_bus **bus)
+{
+	int r;
+
+	if (!strcmp(arg_bus, "system"))
+		r = sd_bus_open_system(bus);
+	else if (!strcmp(arg_bus, "user"))
+		r = sd_bus_open_user(bus);
+	else {
+		r = sd_bus_new(bus);
+		if (r >= 0)
+			r = sd_bus_set_address(*bus, arg_bus);
+		if (r >= 0)
+			r = sd_bus_set_bus_client(*bus, 1);
+		if (r >= 0)
+			r = sd_bus_start(*bus);
+	}
+	if (r < 0) {
+		fprintf(stderr, "coldroomctl: cannot connect to the %s bus: %s\n",
+			arg_bus, strerror(-r));
+		*bus = sd_bus_unref(*bus);
+		return EXIT_NOT_RUNNING;
+	}
+	return 0;
+}
+
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src);
+}
+
+/* One a{sv} of the Unit interface into @u. */
+static int read_unit_props(sd_bus_message *m, struct unit_info *u)
+{
+	int r;
+
+	r = sd_bus_message_enter_container(m, 'a', "{sv}");
+	if (r < 0)
+		return r;
+	while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+		const char *key, *contents, *s;
+		char type;
+
+		r = sd_bus_message_read(m, "s", &key);
+		if (r < 0)
+			return r;
+		r = sd_bus_message_peek_type(m, &type, &contents);
+		if (r < 0)
+			return r;
+		r = sd_bus_message_enter_container(m, 'v', contents);
+		if (r < 0)
+			return r;
+#define STR(k, f) else if (!strcmp(key, k) && contents[0] == 's') { \
+			r = sd_bus_message_read(m, "s", &s); copy_str(f, sizeof(f), s); }
+#define NUM(k, sig, f) else if (!strcmp(key, k) && !strcmp(contents, sig)) \
+			r = sd_bus_message_read(m, sig, &(f));
+		if (0)
+			;
+		STR("Name", u->name)
+		STR("Serial", u->serial)
+		STR("Model", u->model)
+		STR("Label", u->label)
+		STR("FirmwareName", u->fw_name)
+		STR("FirmwareState", u->fw_state)
+		STR("FirmwareVersion", u->fw_version)
+		STR("FirmwareError", u->fw_error)
+		STR("FirmwareSource", u->fw_source)
+		NUM("Temp1", "i", u->temp[0])
+		NUM("Temp2", "i", u->temp[1])
+		NUM("Temp1Status", "u", u->status[0])
+		NUM("Temp2Status", "u", u->status[1])
+		NUM("Temp1Alarm", "b", u->alarm[0])
+		NUM("Temp2Alarm", "b", u->alarm[1])
+		NUM("Temp1Min", "i", u->min[0])
+		NUM("Temp1Max", "i", u->max[0])
+		NUM("Temp1Hyst", "i", u->hyst[0])
+		NUM("Temp2Min", "i", u->min[1])
+		NUM("Temp2Max", "i", u->max[1])
+		NUM("Temp2Hyst", "i", u->hyst[1])
+		NUM("UpdateIntervalMs", "u", u->interval_ms)
+		NUM("SampleSeq", "t", u->seq)
+		NUM("LastUpdate", "t", u->last_update)
+		else
+			r = sd_bus_message_skip(m, contents);
+#undef STR
+#undef NUM
+		if (r < 0)
+			return r;
+		r = sd_bus_message_exit_container(m);
+		if (r >= 0)
+			r = sd_bus_message_exit_container(m);
+		if (r < 0)
+			return r;
+	}
+	if (r < 0)
+		return r;
+	return sd_bus_message_exit_container(m);
+}
+
+static int fetch_units(sd_bus *bus, struct unit_list *out)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus_message *reply = NULL;
+	struct unit_list l = { 0 };
+	int r, ret = 0;
+
+	r = sd_bus_call_method(bus, BUS_NAME, ROOT_PATH, "org.freedesktop.DBus.ObjectManager",
+			       "GetManagedObjects", &e, &reply, NULL);
+	if (r < 0) {
+		ret = fail_call("listing units", &e, r);
+		goto out;
+	}
+	r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
+	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) > 0) {
+		struct unit_info *u, *nv;
+		const char *path;
+
+		nv = realloc(l.v, (l.n + 1) * sizeof(*nv));
+		if (!nv) {
+			r = -ENOMEM;
+			break;
+		}
+		l.v = nv;
+		u = memset(&l.v[l.n++], 0, sizeof(*u));
+		r = sd_bus_message_read(reply, "o", &path);
+		if (r < 0 || !(u->path = strdup(path))) {
+			r = r < 0 ? r : -ENOMEM;
+			break;
+		}
+		r = sd_bus_message_enter_container(reply, 'a', "{sa{sv}}");
+		while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sa{sv}")) > 0) {
+			const char *iface;
+
+			r = sd_bus_message_read(reply, "s", &iface);
+			if (r >= 0)
+				r = strcmp(iface, UNIT_IFACE) ? sd_bus_message_skip(reply, "a{sv}")
+							       : read_unit_props(reply, u);
+			if (r >= 0)
+				r = sd_bus_message_exit_container(reply);
+		}
+		if (r >= 0)
+			r = sd_bus_message_exit_container(reply);
+		if (r >= 0)
+			r = sd_bus_message_exit_container(reply);
+	}
+	if (r < 0) {
+		fprintf(stderr, "coldroomctl: cannot read the daemon's reply: %s\n", strerror(-r));
+		unit_list_free(&l);
+		ret = EXIT_FAILURE;
+		goto out;
+	}
+	*out = l;
+out:
+	sd_bus_error_free(&e);
+	sd_bus_message_unref(reply);
+	return ret;
+}
+
+static int fetch_unit(sd_bus *bus, const char *key, struct unit_info *u)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus_message *reply = NULL;
+	const char *path;
+	int r, ret = 0;
+
+	memset(u, 0, sizeof(*u));
+	r = sd_bus_call_method(bus, BUS_NAME, ROOT_PATH, MANAGER_IFACE, "GetUnit", &e,
+			       &reply, "s", key);
+	if (r < 0) {
+		ret = fail_call(key, &e, r);
+		goto out;
+	}
+	r = sd_bus_message_read(reply, "o", &path);
+	if (r < 0 || !(u->path = strdup(path))) {
+		ret = EXIT_FAILURE;
+		goto out;
+	}
+	reply = sd_bus_message_unref(reply);
+	r = sd_bus_call_method(bus, BUS_NAME, u->path, "org.freedesktop.DBus.Properties",
+			       "GetAll", &e, &reply, "s", UNIT_IFACE);
+	if (r < 0) {
+		ret = fail_call(key, &e, r);
+		goto out;
+	}
+	r = read_unit_props(reply, u);
+	if (r < 0) {
+		fprintf(stderr, "coldroomctl: cannot read the daemon's reply: %s\n", strerror(-r));
+		ret = EXIT_FAILURE;
+	}
+out:
+	if (ret) {
+		free(u->path);
+		u->path = NULL;
+	}
+	sd_bus_error_free(&e);
+	sd_bus_message_unref(reply);
+	return ret;
+}
+
+static const char *status_name(uint32_t status)
+{
+	switch (status) {
+	case 1:
+		return "ok";
+	case 2:
+		return "no-data";
+	case 3:
+		return "disconnected";
+	default:
+		return "unknown";
+	}
+}
+
+static void format_temp(char *buf, size_t size, const struct unit_info *u, int ch)
+{
+	if (u->status[ch] == 1)
+		snprintf(buf, size, "%.2f°C", u->temp[ch] / 1000.0);
+	else
+		snprintf(buf, size, "%s", status_name(u->status[ch]));
+}
+
+static void format_alarms(char *buf, size_t size, const struct unit_info *u)
+{
+	snprintf(buf, size, "%s", u->alarm[0] && u->alarm[1] ? "temp1,temp2" :
+		 u->alarm[0] ? "temp1" : u->alarm[1] ? "temp2" : "-");
+}
+
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void json_temp(FILE *f, const struct unit_info *u, int ch)
+{
+	if (u->status[ch] == 1)
+		fprintf(f, "%" PRId32, u->temp[ch]);
+	else
+		fputs("null", f);
+}
+
+static void json_unit(FILE *f, const struct unit_info *u, bool full)
+{
+	fputs("{\"unit\":", f);
+	json_string(f, u->name);
+	fputs(",\"serial\":", f);
+	json_string(f, u->serial);
+	fputs(",\"model\":", f);
+	json_string(f, u->model);
+	fputs(",\"label\":", f);
+	json_string(f, u->label);
+	for (int ch = 0; ch < 2; ch++) {
+		fprintf(f, ",\"temp%d\":", ch + 1);
+		json_temp(f, u, ch);
+		fprintf(f, ",\"temp%d_status\":\"%s\",\"temp%d_alarm\":%s", ch + 1,
+			status_name(u->status[ch]), ch + 1, u->alarm[ch] ? "true" : "false");
+		if (full)
+			fprintf(f, ",\"temp%d_min\":%" PRId32 ",\"temp%d_max\":%" PRId32
+				",\"temp%d_hyst\":%" PRId32, ch + 1, u->min[ch], ch + 1,
+				u->max[ch], ch + 1, u->hyst[ch]);
+	}
+	fprintf(f, ",\"firmware_state\":");
+	json_string(f, u->fw_state);
+	if (full) {
+		fprintf(f, ",\"update_interval_ms\":%" PRIu32 ",\"sample_seq\":%" PRIu64
+			",\"last_update_usec\":%" PRIu64, u->interval_ms, u->seq, u->last_update);
+		fputs(",\"firmware_name\":", f);
+		json_string(f, u->fw_name);
+		fputs(",\"firmware_version\":", f);
+		json_string(f, u->fw_version);
+		fputs(",\"firmware_source\":", f);
+		json_string(f, u->fw_source);
+	}
+	fputs(",\"firmware_error\":", f);
+	json_string(f, u->fw_error);
+	fputc('}', f);
+}
+
+static void print_list(const struct unit_list *l)
+{
+	if (arg_json) {
+		fputc('[', stdout);
+		for (size_t i = 0; i < l->n; i++) {
+			if (i)
+				fputc(',', stdout);
+			json_unit(stdout, &l->v[i], false);
+		}
+		fputs("]\n", stdout);
+		return;
+	}
+	printf("%-10s %-24s %12s %12s %-11s %s\n", "UNIT", "LABEL", "TEMP1", "TEMP2",
+	       "ALARMS", "FIRMWARE");
+	for (size_t i = 0; i < l->n; i++) {
+		const struct unit_info *u = &l->v[i];
+		char t1[32], t2[32], alarms[16];
+
+		format_temp(t1, sizeof(t1), u, 0);
+		format_temp(t2, sizeof(t2), u, 1);
+		format_alarms(alarms, sizeof(alarms), u);
+		/* "°" is two bytes but one column wide. */
+		printf("%-10s %-24s %*s %*s %-11s %s%s%s\n", u->name, u->label,
+		       12 + (u->status[0] == 1), t1, 12 + (u->status[1] == 1), t2,
+		       alarms, u->fw_state, u->fw_error[0] ? ": " : "", u->fw_error);
+	}
+	if (!l->n)
+		printf("(no units)\n");
+}
+
+static int cmd_list(sd_bus *bus)
+{
+	struct unit_list l = { 0 };
+	int r = fetch_units(bus, &l);
+
+	if (r)
+		return r;
+	print_list(&l);
+	unit_list_free(&l);
+	return 0;
+}
+
+static void format_time(char *buf, size_t size, uint64_t usec)
+{
+	time_t t = (time_t)(usec / 1000000);
+	struct tm tm;
+
+	if (!usec || !localtime_r(&t, &tm))
+		snprintf(buf, size, "never");
+	else
+		strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static int cmd_show(sd_bus *bus, const char *key)
+{
+	struct unit_info u;
+	char t[32], when[64];
+	int r = fetch_unit(bus, key, &u);
+
+	if (r)
+		return r;
+	if (arg_json) {
+		json_unit(stdout, &u, true);
+		fputc('\n', stdout);
+		free(u.path);
+		return 0;
+	}
+	printf("Unit:        %s (%s)\n", u.name, u.path);
+	printf("Model:       %s\nSerial:      %s\nLabel:       %s\n", u.model, u.serial, u.label);
+	for (int ch = 0; ch < 2; ch++) {
+		format_temp(t, sizeof(t), &u, ch);
+		printf("Temp%d:       %s%s  (alarm below %.2f°C or above %.2f°C, hysteresis %.2f°C)\n",
+		       ch + 1, t, u.alarm[ch] ? "  ALARM" : "", u.min[ch] / 1000.0,
+		       u.max[ch] / 1000.0, u.hyst[ch] / 1000.0);
+	}
+	format_time(when, sizeof(when), u.last_update);
+	printf("Interval:    %" PRIu32 " ms\nSample:      #%" PRIu64 " at %s\n",
+	       u.interval_ms, u.seq, when);
+	printf("Firmware:    %s%s%s\n", u.fw_state, u.fw_version[0] ? " " : "", u.fw_version);
+	printf("  Request:   %s\n", u.fw_name);
+	if (u.fw_source[0])
+		printf("  Source:    %s\n", u.fw_source);
+	if (u.fw_error[0])
+		printf("  Error:     %s\n", u.fw_error);
+	free(u.path);
+	return 0;
+}
+
+static int cmd_firmware(sd_bus *bus, const char *key, const char *action)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	struct unit_info u;
+	int r;
+
+	if (action && strcmp(action, "reload")) {
+		fprintf(stderr, "coldroomctl: firmware: unknown action '%s' (only 'reload')\n", action);
+		return EXIT_USAGE;
+	}
+	r = fetch_unit(bus, key, &u);
+	if (r)
+		return r;
+	if (action) {
+		r = sd_bus_call_method(bus, BUS_NAME, u.path, UNIT_IFACE, "ReloadFirmware",
+				       &e, NULL, NULL);
+		r = r < 0 ? fail_call("firmware reload", &e, r) : 0;
+		if (!r && !arg_json)
+			printf("%s: firmware reload requested\n", u.name);
+		sd_bus_error_free(&e);
+		free(u.path);
+		return r;
+	}
+	if (arg_json) {
+		fputs("{\"unit\":", stdout);
+		json_string(stdout, u.name);
+		fputs(",\"state\":", stdout);
+		json_string(stdout, u.fw_state);
+		fputs(",\"version\":", stdout);
+		json_string(stdout, u.fw_version);
+		fputs(",\"name\":", stdout);
+		json_string(stdout, u.fw_name);
+		fputs(",\"source\":", stdout);
+		json_string(stdout, u.fw_source);
+		fputs(",\"error\":", stdout);
+		json_string(stdout, u.fw_error);
+		fputs("}\n", stdout);
+	} else {
+		printf("%s: %s%s%s\n", u.name, u.fw_state, u.fw_version[0] ? " " : "", u.fw_version);
+		printf("  Request: %s\n", u.fw_name);
+		if (u.fw_source[0])
+			printf("  Source:  %s\n", u.fw_source);
+		if (u.fw_error[0])
+			printf("  Error:   %s\n", u.fw_error);
+	}
+	free(u.path);
+	return 0;
+}
+
+/* Millidegrees, or degrees with a "C" suffix ("-18.5C"). */
+static int parse_temp(const char *s, int32_t *out)
+{
+	size_t n = strlen(s);
+	char *end;
+
+	if (n > 1 && (s[n - 1] == 'C' || s[n - 1] == 'c')) {
+		char *copy = strndup(s, n - 1);
+		double v;
+
+		if (!copy)
+			return -ENOMEM;
+		errno = 0;
+		v = strtod(copy, &end);
+		n = (size_t)(end - copy);
+		free(copy);
+		if (errno || n != strlen(s) - 1 || !isfinite(v) || fabs(v) > 2e6)
+			return -EINVAL;
+		*out = (int32_t)lround(v * 1000.0);
+		return 0;
+	} else {
+		long v;
+
+		errno = 0;
+		v = strtol(s, &end, 10);
+		if (errno || end == s || *end || v < INT32_MIN || v > INT32_MAX)
+			return -EINVAL;
+		*out = (int32_t)v;
+		return 0;
+	}
+}
+
+static int cmd_set(sd_bus *bus, const char *key, char **assignments, int n)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	const char *label = NULL;
+	bool thr_set[2] = { false, false }, interval_set = false;
+	int32_t min[2], max[2], hyst[2];
+	uint32_t interval = 0;
+	struct unit_info u;
+	int r, ret = 0;
+
+	if (n == 0) {
+		fprintf(stderr, "coldroomctl: set: nothing to set (KEY=VALUE...)\n");
+		return EXIT_USAGE;
+	}
+	r = fetch_unit(bus, key, &u);
+	if (r)
+		return r;
+	memcpy(min, u.min, sizeof(min));
+	memcpy(max, u.max, sizeof(max));
+	memcpy(hyst, u.hyst, sizeof(hyst));
+	/* Check every assignment before changing anything. */
+	for (int i = 0; i < n; i++) {
+		char *eq = strchr(assignments[i], '=');
+		const char *k, *v;
+		int ch = -1;
+
+		if (!eq) {
+			fprintf(stderr, "coldroomctl: set: '%s' is not KEY=VALUE\n", assignments[i]);
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		*eq = '\0';
+		k = assignments[i];
+		v = eq + 1;
+		if (!strncmp(k, "temp1.", 6))
+			ch = 0;
+		else if (!strncmp(k, "temp2.", 6))
+			ch = 1;
+		if (!strcmp(k, "label")) {
+			label = v;
+		} else if (!strcmp(k, "interval") || !strcmp(k, "interval_ms")) {
+			char *end;
+			unsigned long ms;
+
+			errno = 0;
+			ms = strtoul(v, &end, 10);
+			if (errno || end == v || *end || *v == '-' || ms > UINT32_MAX) {
+				fprintf(stderr, "coldroomctl: set: interval must be milliseconds, not '%s'\n", v);
+				ret = EXIT_USAGE;
+				goto out;
+			}
+			interval = (uint32_t)ms;
+			interval_set = true;
+		} else if (ch >= 0 && (!strcmp(k + 6, "min") || !strcmp(k + 6, "max") ||
+				       !strcmp(k + 6, "hyst"))) {
+			int32_t *field = !strcmp(k + 6, "min") ? &min[ch] :
+					 !strcmp(k + 6, "max") ? &max[ch] : &hyst[ch];
+
+			if (parse_temp(v, field) < 0) {
+				fprintf(stderr, "coldroomctl: set: %s must be millidegrees or degrees with a C suffix, not '%s'\n",
+					k, v);
+				ret = EXIT_USAGE;
+				goto out;
+			}
+			thr_set[ch] = true;
+		} else {
+			fprintf(stderr, "coldroomctl: set: unknown key '%s' (label, interval, temp1.min, temp1.max, temp1.hyst, temp2.min, temp2.max, temp2.hyst)\n",
+				k);
+			ret = EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (label) {
+		r = sd_bus_call_method(bus, BUS_NAME, u.path, UNIT_IFACE, "SetLabel", &e, NULL,
+				       "s", label);
+		if (r < 0) {
+			ret = fail_call("label", &e, r);
+			goto out;
+		}
+	}
+	if (interval_set) {
+		r = sd_bus_call_method(bus, BUS_NAME, u.path, UNIT_IFACE, "SetInterval", &e,
+				       NULL, "u", interval);
+		if (r < 0) {
+			ret = fail_call("interval", &e, r);
+			goto out;
+		}
+	}
+	for (int ch = 0; ch < 2; ch++) {
+		if (!thr_set[ch])
+			continue;
+		r = sd_bus_call_method(bus, BUS_NAME, u.path, UNIT_IFACE, "SetThresholds", &e,
+				       NULL, "uiii", (uint32_t)ch + 1, min[ch], max[ch], hyst[ch]);
+		if (r < 0) {
+			ret = fail_call(ch ? "temp2 thresholds" : "temp1 thresholds", &e, r);
+			goto out;
+		}
+	}
+out:
+	sd_bus_error_free(&e);
+	free(u.path);
+	return ret;
+}
+
+static int cmd_reload(sd_bus *bus)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	int r;
+
+	r = sd_bus_call_method(bus, BUS_NAME, ROOT_PATH, MANAGER_IFACE, "Reload", &e, NULL, NULL);
+	r = r < 0 ? fail_call("reload", &e, r) : 0;
+	sd_bus_error_free(&e);
+	return r;
+}
+
+struct watch {
+	sd_bus *bus;
+	sd_event *event;
+	sd_event_source *redraw;
+	unsigned int shown;
+	int status;
+	bool tty;
+};
+
+static int watch_draw(struct watch *w)
+{
+	struct unit_list l = { 0 };
+	char now[64];
+	int r;
+
+	r = fetch_units(w->bus, &l);
+	if (r) {
+		/* The daemon went away: say so and wait for it to come back. */
+		if (r != EXIT_NOT_RUNNING)
+			return r;
+		return 0;
+	}
+	if (w->tty && !arg_json)
+		fputs("\033[H\033[2J", stdout);
+	if (!arg_json) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		format_time(now, sizeof(now), (uint64_t)ts.tv_sec * 1000000ULL);
+		printf("coldroomctl watch  %s  (%zu units; Ctrl-C to stop)\n\n", now, l.n);
+	}
+	print_list(&l);
+	fflush(stdout);
+	unit_list_free(&l);
+	w->shown++;
+	if (arg_count && w->shown >= arg_count)
+		sd_event_exit(w->event, 0);
+	return 0;
+}
+
+static int on_redraw(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct watch *w = userdata;
+	int r;
+
+	(void)s, (void)usec;
+	w->redraw = sd_event_source_unref(w->redraw);
+	r = watch_draw(w);
+	if (r) {
+		w->status = r;
+		sd_event_exit(w->event, r);
+	}
+	return 0;
+}
+
+/* Any signal of the daemon: redraw soon, at most five times a second. */
+static int on_bus_signal(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct watch *w = userdata;
+
+	(void)m, (void)error;
+	if (w->redraw)
+		return 0;
+	return sd_event_add_time_relative(w->event, &w->redraw, CLOCK_MONOTONIC,
+					  200 * 1000, 10 * 1000, on_redraw, w);
+}
+
+static int cmd_watch(sd_bus *bus)
+{
+	struct watch w = { .bus = bus, .tty = isatty(STDOUT_FILENO) };
+	sigset_t mask;
+	int r;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	r = sd_event_default(&w.event);
+	if (r >= 0)
+		r = sd_event_add_signal(w.event, NULL, SIGINT, NULL, NULL);
+	if (r >= 0)
+		r = sd_event_add_signal(w.event, NULL, SIGTERM, NULL, NULL);
+	if (r >= 0)
+		r = sd_bus_attach_event(bus, w.event, 0);
+	if (r >= 0)
+		r = sd_bus_match_signal(bus, NULL, BUS_NAME, NULL, NULL, NULL, on_bus_signal, &w);
+	if (r >= 0)
+		r = sd_bus_match_signal(bus, NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+					"org.freedesktop.DBus", "NameOwnerChanged",
+					on_bus_signal, &w);
+	if (r < 0) {
+		fprintf(stderr, "coldroomctl: watch: %s\n", strerror(-r));
+		sd_event_unref(w.event);
+		return EXIT_FAILURE;
+	}
+	r = watch_draw(&w);
+	if (!r && !(arg_count && w.shown >= arg_count))
+		r = sd_event_loop(w.event);
+	if (r < 0) {
+		fprintf(stderr, "coldroomctl: watch: %s\n", strerror(-r));
+		r = EXIT_FAILURE;
+	}
+	sd_event_source_unref(w.redraw);
+	sd_bus_detach_event(bus);
+	sd_event_unref(w.event);
+	return r ? r : w.status;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: coldroomctl [OPTION]... COMMAND [ARG]...\n"
+		"Show and change cold-room sensor units through coldroomd.\n\n"
+		"Commands:\n"
+		"  list                      one line per unit: label, readings, alarms, firmware\n"
+		"  show UNIT                 everything about one unit\n"
+		"  watch                     live table, redrawn as readings arrive\n"
+		"  set UNIT KEY=VALUE...     label, interval (ms), temp1.min, temp1.max,\n"
+		"                            temp1.hyst, temp2.min, temp2.max, temp2.hyst\n"
+		"                            (millidegrees, or degrees with a C suffix)\n"
+		"  firmware UNIT [reload]    firmware state and source; reload it\n"
+		"  reload                    make coldroomd re-read its configuration\n\n"
+		"UNIT is a unit name (sensor0) or a serial (SIM-000001).\n\n"
+		"Options:\n"
+		"  -j, --json                machine-readable output\n"
+		"  -b, --bus BUS             system (default), user, or a D-Bus address\n"
+		"  -n, --count N             watch: stop after N screens\n"
+		"  -h, --help                this text\n"
+		"      --version             the version\n\n"
+		"Exit status: 0 success, 1 failure, 2 usage, 3 coldroomd not running,\n"
+		"4 no such unit, 5 access denied, 6 value rejected.\n");
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_VERSION = 0x100 };
+	static const struct option options[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "bus", required_argument, NULL, 'b' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ 0 }
+	};
+	const char *cmd;
+	sd_bus *bus = NULL;
+	char *end;
+	int c, r, nargs;
+
+	while ((c = getopt_long(argc, argv, "+jb:n:h", options, NULL)) >= 0) {
+		switch (c) {
+		case 'j':
+			arg_json = true;
+			break;
+		case 'b':
+			arg_bus = optarg;
+			break;
+		case 'n':
+			arg_count = (unsigned int)strtoul(optarg, &end, 10);
+			if (*end || !arg_count || *optarg == '-') {
+				fprintf(stderr, "coldroomctl: --count takes a positive number\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case OPT_VERSION:
+			puts("coldroomctl " COLDROOM_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[optind];
+	nargs = argc - optind - 1;
+#define NEED(lo, hi) do { if (nargs < (lo) || nargs > (hi)) { \
+		fprintf(stderr, "coldroomctl: %s: wrong number of arguments\n", cmd); \
+		usage(stderr); return EXIT_USAGE; } } while (0)
+	if (!strcmp(cmd, "list") || !strcmp(cmd, "watch") || !strcmp(cmd, "reload"))
+		NEED(0, 0);
+	else if (!strcmp(cmd, "show"))
+		NEED(1, 1);
+	else if (!strcmp(cmd, "firmware"))
+		NEED(1, 2);
+	else if (!strcmp(cmd, "set"))
+		NEED(1, 1000);
+	else {
+		fprintf(stderr, "coldroomctl: unknown command '%s'\n", cmd);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+#undef NEED
+	r = connect_bus(&bus);
+	if (r)
+		return r;
+	if (!strcmp(cmd, "list"))
+		r = cmd_list(bus);
+	else if (!strcmp(cmd, "show"))
+		r = cmd_show(bus, argv[optind + 1]);
+	else if (!strcmp(cmd, "watch"))
+		r = cmd_watch(bus);
+	else if (!strcmp(cmd, "firmware"))
+		r = cmd_firmware(bus, argv[optind + 1], nargs > 1 ? argv[optind + 2] : NULL);
+	else if (!strcmp(cmd, "reload"))
+		r = cmd_reload(bus);
+	else
+		r = cmd_set(bus, argv[optind + 1], &argv[optind + 2], nargs - 1);
+	sd_bus_flush_close_unref(bus);
+	return r;
+}

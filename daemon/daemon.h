@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * daemon.h - coldroomd's state: the units it follows, the firmware
+ * requests it serves, the bus it publishes on. One sd-event loop drives it.
+ */
+#ifndef COLDROOMD_DAEMON_H
+#define COLDROOMD_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-device.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "fwsource.h"
+
+#define UNIT_CHANNELS 2
+#define UNIT_NAME_MAX 64
+#define UNIT_LABEL_MAX 64
+#define UNIT_STR_MAX 64
+#define UNIT_ERROR_MAX 256
+
+/* TempNStatus on D-Bus; 0 is "unknown" as the D-Bus API guide asks. */
+enum temp_status {
+	TEMP_STATUS_UNKNOWN = 0,	/* never read, or an unexpected error */
+	TEMP_STATUS_OK = 1,
+	TEMP_STATUS_NO_DATA = 2,	/* ENODATA: no firmware or no sample yet */
+	TEMP_STATUS_DISCONNECTED = 3,	/* EIO: the probe is not connected */
+};
+
+/* Properties that change; bit numbers index unit_prop_names[]. */
+enum unit_prop {
+	PROP_LABEL,
+	PROP_TEMP1, PROP_TEMP2,
+	PROP_TEMP1_CELSIUS, PROP_TEMP2_CELSIUS,
+	PROP_TEMP1_STATUS, PROP_TEMP2_STATUS,
+	PROP_TEMP1_ALARM, PROP_TEMP2_ALARM,
+	PROP_TEMP1_MIN, PROP_TEMP1_MAX, PROP_TEMP1_HYST,
+	PROP_TEMP2_MIN, PROP_TEMP2_MAX, PROP_TEMP2_HYST,
+	PROP_INTERVAL,
+	PROP_SAMPLE_SEQ,
+	PROP_LAST_UPDATE,
+	PROP_FW_NAME, PROP_FW_STATE, PROP_FW_VERSION, PROP_FW_ERROR, PROP_FW_SOURCE,
+	PROP_COUNT
+};
+
+extern const char *const unit_prop_names[PROP_COUNT];
+
+struct daemon;
+
+struct unit {
+	struct daemon *daemon;
+	char name[UNIT_NAME_MAX];	/* sysname, sensorN */
+	char *object_path;
+	int dirfd;			/* the unit's sysfs directory */
+	int seq_fd;			/* sample_seq, kept open for poll() */
+	sd_event_source *seq_source;
+
+	char serial[UNIT_STR_MAX];
+	char model[UNIT_STR_MAX];
+	char label[UNIT_LABEL_MAX];
+	int32_t temp[UNIT_CHANNELS];
+	uint32_t temp_status[UNIT_CHANNELS];
+	int alarm[UNIT_CHANNELS];	/* int: sd-bus reads "b" as int */
+	int32_t temp_min[UNIT_CHANNELS];
+	int32_t temp_max[UNIT_CHANNELS];
+	int32_t temp_hyst[UNIT_CHANNELS];
+	uint32_t interval_ms;
+	uint64_t sample_seq;
+	uint64_t last_update_usec;	/* CLOCK_REALTIME of the sample */
+	char fw_name[128];
+	char fw_state[16];
+	char fw_version[16];
+	char fw_error[UNIT_ERROR_MAX];	/* the kernel's, else the daemon's */
+	char fw_source[1024];		/* the file(s) the daemon uploaded */
+	char kernel_fw_error[UNIT_ERROR_MAX];
+	char daemon_fw_error[UNIT_ERROR_MAX];
+
+	bool have_sample;		/* alarms before the first read are not news */
+	uint32_t changed;		/* PROP_* bits read but not yet published */
+	uint32_t unsignalled;		/* PROP_* bits waiting for the next batch */
+	bool dirty;			/* queued for the next batch */
+	bool removed;
+};
+
+struct fw_request {
+	struct daemon *daemon;
+	struct fw_request *next;
+	char fw_name[128];		/* as the unit requests it: coldroom/X.fw */
+	uint64_t deadline_usec;		/* CLOCK_MONOTONIC */
+	unsigned int attempts;
+	sd_event_source *timer;
+};
+
+/* Where readings come from: the switch units.c follows (see bulk.c). */
+enum reading_source {
+	READING_SOURCE_SYSFS,		/* poll() on each unit's sample_seq */
+	READING_SOURCE_DEVICE,		/* read() of records from /dev/coldroom */
+};
+
+struct daemon {
+	sd_event *event;
+	sd_bus *bus;
+	sd_device_monitor *monitor;
+	char *sysfs_root;
+	bool sysfs_is_real;		/* "/sys": sd-device can enumerate and monitor */
+	char *config_path;
+	struct config config;
+	char config_error[CONFIG_ERROR_MAX];	/* last rejected reload */
+
+	struct unit **units;		/* sorted by name, version order */
+	size_t n_units, cap_units;
+
+	struct fw_request *requests;
+	sd_event_source *flush_timer;
+	struct unit **dirty;		/* units with unsignalled changes */
+	size_t n_dirty, cap_dirty;
+
+	enum reading_source reading_source;
+	int dev_fd;			/* /dev/coldroom, or -1 */
+	sd_event_source *dev_source;
+	int nl_fd;			/* generic netlink, subscribed to "events", or -1 */
+	sd_event_source *nl_source;
+	uint16_t nl_family;
+	char reading_source_name[16];	/* ReadingSource on D-Bus */
+	char event_source_name[16];	/* EventSource on D-Bus */
+
+	bool ready;			/* READY=1 sent */
+	char last_status[128];
+};
+
+/* units.c: the registry, discovery, readings. */
+int daemon_init(struct daemon *d, sd_event *event, const char *sysfs_root,
+		const char *config_path);
+void daemon_done(struct daemon *d);
+struct unit *daemon_find_unit(struct daemon *d, const char *name);
+struct unit *daemon_find_unit_by_fw(struct daemon *d, const char *fw_name);
+int daemon_scan(struct daemon *d);	/* units, then pending requests */
+int daemon_scan_units(struct daemon *d);
+int daemon_scan_requests(struct daemon *d);
+int daemon_start_monitor(struct daemon *d);
+int daemon_reload(struct daemon *d);	/* config, then scan, then re-read all */
+int unit_add(struct daemon *d, const char *name);
+void unit_remove(struct daemon *d, struct unit *u);
+void unit_read_sample(struct unit *u);
+void unit_read_settings(struct unit *u);
+void unit_read_firmware(struct unit *u);
+void unit_read_all(struct unit *u);
+void unit_publish(struct unit *u);
+void unit_follow_sample_seq(struct unit *u);	/* the sysfs reading source */
+struct unit *daemon_find_unit_number(struct daemon *d, uint32_t number);
+struct coldroom_record;
+void unit_apply_record(struct unit *u, const struct coldroom_record *rec);
+void unit_apply_alarm(struct unit *u, unsigned int channel, int alarm, int32_t temp,
+		      uint64_t seq);
+void daemon_resync(struct daemon *d);	/* re-read every unit from sysfs */
+void unit_set_daemon_fw_result(struct unit *u, const char *error, const char *source);
+uint32_t temp_status_from_errno(int err);
+void daemon_update_status(struct daemon *d);
+
+/* bulk.c: /dev/coldroom and the generic netlink events, when present. */
+int bulk_start(struct daemon *d);
+void bulk_stop(struct daemon *d);
+
+/* fwload.c: the sysfs fallback. */
+int fw_dance(int fallback_dirfd, const void *blob, size_t len);
+int fw_abort(int fallback_dirfd);
+char *fw_fallback_dir(const char *sysfs_root, const char *fw_name);
+int fw_request_start(struct daemon *d, const char *fw_name);
+void fw_requests_free(struct daemon *d);
+
+/* bus.c: the D-Bus face; every function is a no-op without a bus. */
+int bus_setup(struct daemon *d, const char *bus_spec);
+void bus_unit_added(struct unit *u);
+void bus_unit_removed(struct unit *u);
+void bus_unit_changed(struct unit *u, uint32_t props);
+void bus_emit_alarm(struct unit *u, unsigned int channel);
+int bus_flush(struct daemon *d);
+int bus_request_name(struct daemon *d);
+
+#endif

@@ -1,0 +1,829 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * units.c - the units coldroomd follows: discovery (sd-device enumerator
+ * and monitor on the real /sys, a directory listing on a test tree), the
+ * attributes of each unit, and new samples: records of /dev/coldroom
+ * (bulk.c) when the device is there, else poll() on each unit's
+ * sample_seq, which the driver notifies for every sample.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+#include <systemd/sd-daemon.h>
+
+#include "bulkmsg.h"
+#include "daemon.h"
+#include "log.h"
+#include "util.h"
+
+#define UNIT_OBJECT_PREFIX "/org/coldroom/Sensors1/unit"
+
+const char *const unit_prop_names[PROP_COUNT] = {
+	[PROP_LABEL] = "Label",
+	[PROP_TEMP1] = "Temp1",
+	[PROP_TEMP2] = "Temp2",
+	[PROP_TEMP1_CELSIUS] = "Temp1Celsius",
+	[PROP_TEMP2_CELSIUS] = "Temp2Celsius",
+	[PROP_TEMP1_STATUS] = "Temp1Status",
+	[PROP_TEMP2_STATUS] = "Temp2Status",
+	[PROP_TEMP1_ALARM] = "Temp1Alarm",
+	[PROP_TEMP2_ALARM] = "Temp2Alarm",
+	[PROP_TEMP1_MIN] = "Temp1Min",
+	[PROP_TEMP1_MAX] = "Temp1Max",
+	[PROP_TEMP1_HYST] = "Temp1Hyst",
+	[PROP_TEMP2_MIN] = "Temp2Min",
+	[PROP_TEMP2_MAX] = "Temp2Max",
+	[PROP_TEMP2_HYST] = "Temp2Hyst",
+	[PROP_INTERVAL] = "UpdateIntervalMs",
+	[PROP_SAMPLE_SEQ] = "SampleSeq",
+	[PROP_LAST_UPDATE] = "LastUpdate",
+	[PROP_FW_NAME] = "FirmwareName",
+	[PROP_FW_STATE] = "FirmwareState",
+	[PROP_FW_VERSION] = "FirmwareVersion",
+	[PROP_FW_ERROR] = "FirmwareError",
+	[PROP_FW_SOURCE] = "FirmwareSource",
+};
+
+#define BIT(p) (1U << (p))
+
+uint32_t temp_status_from_errno(int err)
+{
+	switch (err) {
+	case 0:
+		return TEMP_STATUS_OK;
+	case ENODATA:
+		return TEMP_STATUS_NO_DATA;
+	case EIO:
+		return TEMP_STATUS_DISCONNECTED;
+	default:
+		return TEMP_STATUS_UNKNOWN;
+	}
+}
+
+static int unit_cmp(const void *a, const void *b)
+{
+	const struct unit *const *ua = a, *const *ub = b;
+
+	return strverscmp((*ua)->name, (*ub)->name);
+}
+
+static int unit_key_cmp(const void *key, const void *elem)
+{
+	const struct unit *const *u = elem;
+
+	return strverscmp(key, (*u)->name);
+}
+
+struct unit *daemon_find_unit(struct daemon *d, const char *name)
+{
+	struct unit **u;
+
+	if (!d->n_units)
+		return NULL;
+	u = bsearch(name, d->units, d->n_units, sizeof(*d->units), unit_key_cmp);
+	return u ? *u : NULL;
+}
+
+struct unit *daemon_find_unit_by_fw(struct daemon *d, const char *fw_name)
+{
+	for (size_t i = 0; i < d->n_units; i++)
+		if (!strcmp(d->units[i]->fw_name, fw_name))
+			return d->units[i];
+	return NULL;
+}
+
+/* Copy @v into the fixed-size @field, recording @bits when it changed. */
+static void set_str(struct unit *u, char *field, size_t size, const char *v,
+		    uint32_t bits)
+{
+	/* Values longer than the field are cut: sysfs bounds them anyway. */
+	size_t n = strnlen(v, size - 1);
+
+	if (strncmp(field, v, n) == 0 && field[n] == '\0')
+		return;
+	memcpy(field, v, n);
+	field[n] = '\0';
+	u->changed |= bits;
+}
+
+static void set_i32(struct unit *u, int32_t *field, int32_t v, uint32_t bits)
+{
+	if (*field != v) {
+		*field = v;
+		u->changed |= bits;
+	}
+}
+
+static void set_u32(struct unit *u, uint32_t *field, uint32_t v, uint32_t bits)
+{
+	if (*field != v) {
+		*field = v;
+		u->changed |= bits;
+	}
+}
+
+static void set_u64(struct unit *u, uint64_t *field, uint64_t v, uint32_t bits)
+{
+	if (*field != v) {
+		*field = v;
+		u->changed |= bits;
+	}
+}
+
+static int read_ll_at(int dirfd, const char *name, long long *v)
+{
+	char buf[64];
+	int r;
+
+	r = read_attr_at(dirfd, name, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	return parse_ll(buf, v);
+}
+
+void unit_publish(struct unit *u)
+{
+	uint32_t changed = u->changed;
+
+	u->changed = 0;
+	if (changed)
+		bus_unit_changed(u, changed);
+}
+
+static uint64_t clock_usec(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* CLOCK_REALTIME microseconds of a CLOCK_MONOTONIC stamp of the kernel. */
+static uint64_t realtime_usec_of(uint64_t mono_ns)
+{
+	uint64_t mono = clock_usec(CLOCK_MONOTONIC);
+	uint64_t age = mono > mono_ns / 1000 ? mono - mono_ns / 1000 : 0;
+
+	return clock_usec(CLOCK_REALTIME) - age;
+}
+
+static void unit_set_alarm(struct unit *u, unsigned int ch, int alarm)
+{
+	if (u->alarm[ch] == alarm)
+		return;
+	u->alarm[ch] = alarm;
+	u->changed |= BIT(PROP_TEMP1_ALARM + ch);
+	/* Alarms before the first reading are the unit's state, not news. */
+	if (u->have_sample)
+		bus_emit_alarm(u, ch + 1);
+}
+
+void unit_read_sample(struct unit *u)
+{
+	static const char *const temp_attr[UNIT_CHANNELS] = { "temp1", "temp2" };
+	static const char *const alarm_attr[UNIT_CHANNELS] = { "temp1_alarm", "temp2_alarm" };
+	int alarm_now[UNIT_CHANNELS];
+	long long v, seq = 0, ns = 0;
+	char buf[64];
+	int r;
+
+	/* sample_seq first: reading it from offset 0 re-arms poll(). */
+	if (u->seq_fd >= 0) {
+		r = pread_attr(u->seq_fd, buf, sizeof(buf));
+		if (r < 0 || parse_ll(buf, &seq) < 0 || seq < 0)
+			seq = 0;
+	} else if (read_ll_at(u->dirfd, "sample_seq", &seq) < 0 || seq < 0) {
+		seq = 0;
+	}
+	for (unsigned int ch = 0; ch < UNIT_CHANNELS; ch++) {
+		uint32_t status;
+
+		r = read_ll_at(u->dirfd, temp_attr[ch], &v);
+		if (r == 0 && (v < INT32_MIN || v > INT32_MAX))
+			r = -ERANGE;
+		status = temp_status_from_errno(-r);
+		set_u32(u, &u->temp_status[ch], status, BIT(PROP_TEMP1_STATUS + ch));
+		/* No stale number next to a status that says there is none. */
+		set_i32(u, &u->temp[ch], status == TEMP_STATUS_OK ? (int32_t)v : 0,
+			BIT(PROP_TEMP1 + ch) | BIT(PROP_TEMP1_CELSIUS + ch));
+
+		r = read_ll_at(u->dirfd, alarm_attr[ch], &v);
+		alarm_now[ch] = r == 0 && v != 0;
+	}
+	if ((uint64_t)seq != u->sample_seq) {
+		uint64_t usec = 0;
+
+		/* The kernel stamps samples with CLOCK_MONOTONIC. */
+		if (seq > 0 && read_ll_at(u->dirfd, "sample_time_ns", &ns) == 0 && ns > 0)
+			usec = realtime_usec_of((uint64_t)ns);
+		set_u64(u, &u->sample_seq, (uint64_t)seq, BIT(PROP_SAMPLE_SEQ));
+		set_u64(u, &u->last_update_usec, usec, BIT(PROP_LAST_UPDATE));
+	}
+	/* Signalled after the reading is in place: the signal carries it. */
+	for (unsigned int ch = 0; ch < UNIT_CHANNELS; ch++)
+		unit_set_alarm(u, ch, alarm_now[ch]);
+	u->have_sample = true;
+}
+
+/* A reading of the bulk path; the record has passed record_parse(). */
+void unit_apply_record(struct unit *u, const struct coldroom_record *rec)
+{
+	static const uint32_t valid[UNIT_CHANNELS] = {
+		COLDROOM_F_TEMP1_VALID, COLDROOM_F_TEMP2_VALID
+	};
+	static const uint32_t alarm[UNIT_CHANNELS] = {
+		COLDROOM_F_TEMP1_ALARM, COLDROOM_F_TEMP2_ALARM
+	};
+	static const char *const temp_attr[UNIT_CHANNELS] = { "temp1", "temp2" };
+	const int32_t temp[UNIT_CHANNELS] = { rec->temp1, rec->temp2 };
+
+	/* The ring may still hold samples older than a resync from sysfs. */
+	if (rec->seq <= u->sample_seq)
+		return;
+	for (unsigned int ch = 0; ch < UNIT_CHANNELS; ch++) {
+		uint32_t status = TEMP_STATUS_OK;
+		long long v;
+
+		/* Only sysfs says why there is no reading (ENODATA, EIO). */
+		if (!(rec->flags & valid[ch]))
+			status = temp_status_from_errno(-read_ll_at(u->dirfd, temp_attr[ch], &v));
+		if (status == TEMP_STATUS_OK && !(rec->flags & valid[ch]))
+			status = TEMP_STATUS_NO_DATA;	/* a newer sample came meanwhile */
+		set_u32(u, &u->temp_status[ch], status, BIT(PROP_TEMP1_STATUS + ch));
+		set_i32(u, &u->temp[ch], status == TEMP_STATUS_OK ? temp[ch] : 0,
+			BIT(PROP_TEMP1 + ch) | BIT(PROP_TEMP1_CELSIUS + ch));
+		/* With netlink, its events carry the alarms (unit_apply_alarm). */
+		if (u->daemon->nl_fd < 0)
+			unit_set_alarm(u, ch, !!(rec->flags & alarm[ch]));
+	}
+	set_u64(u, &u->sample_seq, rec->seq, BIT(PROP_SAMPLE_SEQ));
+	set_u64(u, &u->last_update_usec,
+		rec->timestamp_ns ? realtime_usec_of(rec->timestamp_ns) : 0,
+		BIT(PROP_LAST_UPDATE));
+	u->have_sample = true;
+}
+
+/* An alarm event of the generic netlink family, @channel 1 or 2. */
+void unit_apply_alarm(struct unit *u, unsigned int channel, int alarm, int32_t temp,
+		      uint64_t seq)
+{
+	unsigned int ch = channel - 1;
+
+	/* The reading that changed it, unless a newer one is already here. */
+	if (seq >= u->sample_seq) {
+		set_u32(u, &u->temp_status[ch], TEMP_STATUS_OK, BIT(PROP_TEMP1_STATUS + ch));
+		set_i32(u, &u->temp[ch], temp,
+			BIT(PROP_TEMP1 + ch) | BIT(PROP_TEMP1_CELSIUS + ch));
+	}
+	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->serial },
+		   "%s: netlink event: temp%u alarm %s at %d mC (sample %llu)", u->name,
+		   channel, alarm ? "set" : "cleared", temp, (unsigned long long)seq);
+	u->have_sample = true;
+	unit_set_alarm(u, ch, alarm);
+}
+
+void unit_read_settings(struct unit *u)
+{
+	static const char *const thr_attr[UNIT_CHANNELS][3] = {
+		{ "temp1_min", "temp1_max", "temp1_hyst" },
+		{ "temp2_min", "temp2_max", "temp2_hyst" },
+	};
+	char buf[UNIT_LABEL_MAX];
+	long long v;
+
+	if (read_attr_at(u->dirfd, "label", buf, sizeof(buf)) >= 0)
+		set_str(u, u->label, sizeof(u->label), buf, BIT(PROP_LABEL));
+	for (unsigned int ch = 0; ch < UNIT_CHANNELS; ch++) {
+		int32_t *field[3] = { &u->temp_min[ch], &u->temp_max[ch], &u->temp_hyst[ch] };
+
+		for (unsigned int k = 0; k < 3; k++)
+			if (read_ll_at(u->dirfd, thr_attr[ch][k], &v) == 0 &&
+			    v >= INT32_MIN && v <= INT32_MAX)
+				set_i32(u, field[k], (int32_t)v,
+					BIT(PROP_TEMP1_MIN + 3 * ch + k));
+	}
+	if (read_ll_at(u->dirfd, "update_interval_ms", &v) == 0 && v >= 0 && v <= UINT32_MAX)
+		set_u32(u, &u->interval_ms, (uint32_t)v, BIT(PROP_INTERVAL));
+}
+
+static void unit_update_fw_error(struct unit *u)
+{
+	/* The daemon knows why it refused a blob better than the kernel does. */
+	set_str(u, u->fw_error, sizeof(u->fw_error),
+		u->daemon_fw_error[0] ? u->daemon_fw_error : u->kernel_fw_error,
+		BIT(PROP_FW_ERROR));
+}
+
+void unit_read_firmware(struct unit *u)
+{
+	char buf[UNIT_ERROR_MAX];
+
+	if (read_attr_at(u->dirfd, "firmware_name", buf, sizeof(buf)) >= 0)
+		set_str(u, u->fw_name, sizeof(u->fw_name), buf, BIT(PROP_FW_NAME));
+	if (read_attr_at(u->dirfd, "firmware_state", buf, sizeof(buf)) >= 0)
+		set_str(u, u->fw_state, sizeof(u->fw_state), buf, BIT(PROP_FW_STATE));
+	if (read_attr_at(u->dirfd, "firmware_version", buf, sizeof(buf)) >= 0)
+		set_str(u, u->fw_version, sizeof(u->fw_version), buf, BIT(PROP_FW_VERSION));
+	if (read_attr_at(u->dirfd, "firmware_error", buf, sizeof(buf)) < 0)
+		buf[0] = '\0';
+	snprintf(u->kernel_fw_error, sizeof(u->kernel_fw_error), "%s", buf);
+	/* A unit that came up, by whatever route, has no daemon-side error. */
+	if (!strcmp(u->fw_state, "ready"))
+		u->daemon_fw_error[0] = '\0';
+	unit_update_fw_error(u);
+}
+
+void unit_read_all(struct unit *u)
+{
+	unit_read_firmware(u);
+	unit_read_settings(u);
+	unit_read_sample(u);
+	unit_publish(u);
+}
+
+void unit_set_daemon_fw_result(struct unit *u, const char *error, const char *source)
+{
+	snprintf(u->daemon_fw_error, sizeof(u->daemon_fw_error), "%s", error);
+	if (source[0])
+		set_str(u, u->fw_source, sizeof(u->fw_source), source, BIT(PROP_FW_SOURCE));
+	unit_read_firmware(u);
+	unit_publish(u);
+	daemon_update_status(u->daemon);
+}
+
+static int on_sample(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct unit *u = userdata;
+
+	(void)s;
+	(void)fd;
+	(void)revents;
+	unit_read_sample(u);
+	unit_publish(u);
+	return 0;
+}
+
+void unit_follow_sample_seq(struct unit *u)
+{
+	int r;
+
+	if (u->seq_fd >= 0)
+		return;
+	u->seq_fd = openat(u->dirfd, "sample_seq", O_RDONLY | O_CLOEXEC);
+	if (u->seq_fd < 0)
+		return;
+	r = sd_event_add_io(u->daemon->event, &u->seq_source, u->seq_fd, EPOLLPRI,
+			    on_sample, u);
+	/* A plain file (a test tree) cannot be polled: EPERM. */
+	if (r < 0)
+		log_debug("%s: not following sample_seq: %s", u->name, strerror(-r));
+}
+
+static void unit_free(struct unit *u)
+{
+	sd_event_source_disable_unref(u->seq_source);
+	if (u->seq_fd >= 0)
+		close(u->seq_fd);
+	if (u->dirfd >= 0)
+		close(u->dirfd);
+	free(u->object_path);
+	free(u);
+}
+
+static bool unit_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n >= UNIT_NAME_MAX || name[0] == '.')
+		return false;
+	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") == n;
+}
+
+int unit_add(struct daemon *d, const char *name)
+{
+	struct unit *u;
+	char path[4096];
+	int r;
+
+	u = daemon_find_unit(d, name);
+	if (u) {
+		unit_read_all(u);
+		return 0;
+	}
+	if (!unit_name_valid(name))
+		return -EINVAL;
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	u->daemon = d;
+	u->seq_fd = -1;
+	snprintf(u->name, sizeof(u->name), "%s", name);
+	snprintf(path, sizeof(path), "%s/class/coldroom/%s", d->sysfs_root, name);
+	u->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (u->dirfd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	r = read_attr_at(u->dirfd, "serial", u->serial, sizeof(u->serial));
+	if (r >= 0)
+		r = read_attr_at(u->dirfd, "model", u->model, sizeof(u->model));
+	if (r < 0) {
+		log_warning("%s: cannot read its model and serial: %s", path, strerror(-r));
+		goto fail;
+	}
+	r = sd_bus_path_encode(UNIT_OBJECT_PREFIX, name, &u->object_path);
+	if (r < 0)
+		goto fail;
+	/* With /dev/coldroom there is no per-unit file to keep open. */
+	if (d->reading_source == READING_SOURCE_SYSFS)
+		unit_follow_sample_seq(u);
+	/* Not published yet: its first values are no change. */
+	unit_read_firmware(u);
+	unit_read_settings(u);
+	unit_read_sample(u);
+
+	if (d->n_units == d->cap_units) {
+		size_t cap = d->cap_units ? 2 * d->cap_units : 16;
+		struct unit **nu = realloc(d->units, cap * sizeof(*nu));
+
+		if (!nu) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		d->units = nu;
+		d->cap_units = cap;
+	}
+	d->units[d->n_units++] = u;
+	qsort(d->units, d->n_units, sizeof(*d->units), unit_cmp);
+	u->changed = 0;
+	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->serial },
+		   "%s: %s %s, firmware %s", u->name, u->model, u->serial,
+		   u->fw_state[0] ? u->fw_state : "unknown");
+	bus_unit_added(u);
+	daemon_update_status(d);
+	return 0;
+fail:
+	unit_free(u);
+	return r;
+}
+
+void unit_remove(struct daemon *d, struct unit *u)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_units && d->units[i] != u; i++)
+		;
+	if (i == d->n_units)
+		return;
+	/* InterfacesRemoved needs the object to resolve one last time. */
+	bus_unit_removed(u);
+	memmove(&d->units[i], &d->units[i + 1], (d->n_units - i - 1) * sizeof(*d->units));
+	d->n_units--;
+	for (i = 0; i < d->n_dirty; i++)
+		if (d->dirty[i] == u) {
+			d->dirty[i] = d->dirty[--d->n_dirty];
+			break;
+		}
+	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->serial },
+		   "%s: removed", u->name);
+	unit_free(u);
+	daemon_update_status(d);
+}
+
+/* The names of the entries of @subsystem whose name starts with @prefix. */
+static int list_class(struct daemon *d, const char *subsystem, const char *prefix,
+		      char ***out, size_t *n_out)
+{
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int r = 0;
+
+	if (d->sysfs_is_real) {
+		sd_device_enumerator *e = NULL;
+
+		r = sd_device_enumerator_new(&e);
+		if (r >= 0)
+			r = sd_device_enumerator_allow_uninitialized(e);
+		if (r >= 0)
+			r = sd_device_enumerator_add_match_subsystem(e, subsystem, 1);
+		if (r < 0) {
+			sd_device_enumerator_unref(e);
+			return r;
+		}
+		for (sd_device *dev = sd_device_enumerator_get_device_first(e); dev;
+		     dev = sd_device_enumerator_get_device_next(e)) {
+			const char *sysname;
+
+			char *name;
+
+			if (sd_device_get_sysname(dev, &sysname) < 0)
+				continue;
+			name = strdup(sysname);
+			if (!name) {
+				r = -ENOMEM;
+				break;
+			}
+			/* sd-device turns the '!' of sysfs names into '/'. */
+			for (char *p = name; *p; p++)
+				if (*p == '/')
+					*p = '!';
+			if (strncmp(name, prefix, strlen(prefix)) != 0) {
+				free(name);
+				continue;
+			}
+			if (n == cap) {
+				char **nn = realloc(names, (cap = cap ? 2 * cap : 16) * sizeof(*nn));
+
+				if (!nn) {
+					free(name);
+					r = -ENOMEM;
+					break;
+				}
+				names = nn;
+			}
+			names[n++] = name;
+		}
+		sd_device_enumerator_unref(e);
+	} else {
+		char path[4096];
+		struct dirent *de;
+		DIR *dir;
+
+		snprintf(path, sizeof(path), "%s/class/%s", d->sysfs_root, subsystem);
+		dir = opendir(path);
+		if (!dir)
+			return errno == ENOENT ? 0 : -errno;
+		while ((de = readdir(dir))) {
+			if (de->d_name[0] == '.' ||
+			    strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+				continue;
+			if (n == cap) {
+				char **nn = realloc(names, (cap = cap ? 2 * cap : 16) * sizeof(*nn));
+
+				if (!nn) {
+					r = -ENOMEM;
+					break;
+				}
+				names = nn;
+			}
+			names[n] = strdup(de->d_name);
+			if (!names[n]) {
+				r = -ENOMEM;
+				break;
+			}
+			n++;
+		}
+		closedir(dir);
+	}
+	if (r < 0) {
+		for (size_t i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+		return r;
+	}
+	*out = names;
+	*n_out = n;
+	return 0;
+}
+
+static void free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+int daemon_scan_units(struct daemon *d)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int r;
+
+	r = list_class(d, "coldroom", "sensor", &names, &n);
+	if (r < 0) {
+		log_error("cannot list the coldroom units: %s", strerror(-r));
+		return r;
+	}
+	/* Units gone while nobody was listening (or on a test tree). */
+	for (size_t i = d->n_units; i-- > 0;) {
+		struct unit *u = d->units[i];
+		bool found = false;
+
+		for (size_t k = 0; k < n && !found; k++)
+			found = !strcmp(names[k], u->name);
+		if (!found)
+			unit_remove(d, u);
+	}
+	for (size_t k = 0; k < n; k++)
+		unit_add(d, names[k]);
+	free_names(names, n);
+	return 0;
+}
+
+int daemon_scan_requests(struct daemon *d)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int r;
+
+	r = list_class(d, "firmware", "coldroom!", &names, &n);
+	if (r < 0) {
+		log_error("cannot list pending firmware requests: %s", strerror(-r));
+		return r;
+	}
+	for (size_t k = 0; k < n; k++) {
+		for (char *p = names[k]; *p; p++)
+			if (*p == '!')
+				*p = '/';
+		fw_request_start(d, names[k]);
+	}
+	free_names(names, n);
+	return 0;
+}
+
+int daemon_scan(struct daemon *d)
+{
+	int r = daemon_scan_units(d);
+	int r2 = daemon_scan_requests(d);
+
+	return r < 0 ? r : r2;
+}
+
+static int on_uevent(sd_device_monitor *m, sd_device *dev, void *userdata)
+{
+	struct daemon *d = userdata;
+	sd_device_action_t action;
+	const char *sysname, *event = NULL, *value = NULL;
+	struct unit *u;
+
+	(void)m;
+	if (sd_device_get_sysname(dev, &sysname) < 0 ||
+	    sd_device_get_action(dev, &action) < 0)
+		return 0;
+	u = daemon_find_unit(d, sysname);
+	if (action == SD_DEVICE_REMOVE) {
+		if (u)
+			unit_remove(d, u);
+		return 0;
+	}
+	if (!u) {
+		unit_add(d, sysname);
+		u = daemon_find_unit(d, sysname);
+		if (!u)
+			return 0;
+	}
+	if (action != SD_DEVICE_CHANGE)
+		return 0;
+	(void)sd_device_get_property_value(dev, "COLDROOM_EVENT", &event);
+	if (event && !strcmp(event, "firmware-request")) {
+		unit_read_firmware(u);
+		unit_publish(u);
+		if (sd_device_get_property_value(dev, "COLDROOM_FIRMWARE", &value) >= 0)
+			fw_request_start(d, value);
+	} else if (event && d->nl_fd >= 0 &&
+		   (!strcmp(event, "alarm") || !strcmp(event, "firmware-state"))) {
+		/* The generic netlink event says the same, and says it first. */
+		return 0;
+	} else if (event && !strcmp(event, "alarm")) {
+		unit_read_sample(u);
+		unit_publish(u);
+		daemon_update_status(d);
+	} else {
+		/* firmware-state, or a change from "udevadm trigger": read it all. */
+		unit_read_all(u);
+		daemon_update_status(d);
+	}
+	return 0;
+}
+
+struct unit *daemon_find_unit_number(struct daemon *d, uint32_t number)
+{
+	char name[UNIT_NAME_MAX];
+
+	snprintf(name, sizeof(name), "sensor%u", number);
+	return daemon_find_unit(d, name);
+}
+
+void daemon_resync(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_units; i++)
+		unit_read_all(d->units[i]);
+	daemon_update_status(d);
+}
+
+int daemon_start_monitor(struct daemon *d)
+{
+	int r;
+
+	if (!d->sysfs_is_real)
+		return 0;
+	r = sd_device_monitor_new(&d->monitor);
+	if (r < 0)
+		return r;
+	/* Thousands of units can change at once: room for a burst. */
+	(void)sd_device_monitor_set_receive_buffer_size(d->monitor, 16 * 1024 * 1024);
+	r = sd_device_monitor_filter_add_match_subsystem_devtype(d->monitor, "coldroom", NULL);
+	if (r >= 0)
+		r = sd_device_monitor_attach_event(d->monitor, d->event);
+	if (r >= 0)
+		r = sd_device_monitor_set_description(d->monitor, "coldroom-units");
+	if (r >= 0)
+		r = sd_device_monitor_start(d->monitor, on_uevent, d);
+	return r;
+}
+
+void daemon_update_status(struct daemon *d)
+{
+	unsigned int ready = 0, alarms = 0;
+	char status[128];
+
+	for (size_t i = 0; i < d->n_units; i++) {
+		ready += !strcmp(d->units[i]->fw_state, "ready");
+		alarms += d->units[i]->alarm[0] || d->units[i]->alarm[1];
+	}
+	snprintf(status, sizeof(status), "%zu unit%s, %u ready, %u alarm%s",
+		 d->n_units, d->n_units == 1 ? "" : "s", ready, alarms,
+		 alarms == 1 ? "" : "s");
+	if (!d->ready || !strcmp(status, d->last_status))
+		return;
+	snprintf(d->last_status, sizeof(d->last_status), "%s", status);
+	sd_notifyf(0, "STATUS=%s", status);
+}
+
+int daemon_init(struct daemon *d, sd_event *event, const char *sysfs_root,
+		const char *config_path)
+{
+	char err[CONFIG_ERROR_MAX];
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	d->dev_fd = -1;
+	d->nl_fd = -1;
+	snprintf(d->reading_source_name, sizeof(d->reading_source_name), "sysfs");
+	snprintf(d->event_source_name, sizeof(d->event_source_name), "uevent");
+	d->event = sd_event_ref(event);
+	d->sysfs_root = strdup(sysfs_root);
+	d->config_path = strdup(config_path);
+	if (!d->sysfs_root || !d->config_path)
+		return -ENOMEM;
+	/* Trailing slashes would break the prefix arithmetic of fallback paths. */
+	for (size_t n = strlen(d->sysfs_root); n > 1 && d->sysfs_root[n - 1] == '/'; n--)
+		d->sysfs_root[n - 1] = '\0';
+	d->sysfs_is_real = !strcmp(d->sysfs_root, "/sys");
+	r = config_init(&d->config);
+	if (r < 0)
+		return r;
+	r = config_load(d->config_path, &d->config, err, sizeof(err));
+	if (r < 0) {
+		log_error("bad configuration: %s", err);
+		return r;
+	}
+	return 0;
+}
+
+void daemon_done(struct daemon *d)
+{
+	fw_requests_free(d);
+	bulk_stop(d);
+	while (d->n_units)
+		unit_free(d->units[--d->n_units]);
+	free(d->units);
+	free(d->dirty);
+	sd_event_source_disable_unref(d->flush_timer);
+	sd_device_monitor_unref(d->monitor);
+	sd_bus_flush_close_unref(d->bus);
+	sd_event_unref(d->event);
+	config_free(&d->config);
+	free(d->sysfs_root);
+	free(d->config_path);
+	memset(d, 0, sizeof(*d));
+}
+
+int daemon_reload(struct daemon *d)
+{
+	char err[CONFIG_ERROR_MAX];
+	int r;
+
+	r = config_load(d->config_path, &d->config, err, sizeof(err));
+	if (r < 0) {
+		snprintf(d->config_error, sizeof(d->config_error), "%s", err);
+		log_error("reload: keeping the old configuration: %s", err);
+	} else {
+		d->config_error[0] = '\0';
+		log_info("reload: configuration read from %s", d->config_path);
+	}
+	/* Catch up with sysfs as well: anything a lost event would have said. */
+	daemon_scan_units(d);
+	for (size_t i = 0; i < d->n_units; i++)
+		unit_read_all(d->units[i]);
+	daemon_scan_requests(d);
+	daemon_update_status(d);
+	return r;
+}

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * coldroom core: diagnostics. /proc/driver/coldroom is a table of the
+ * units; /sys/kernel/debug/coldroom/ holds the bulk path's counters.
+ */
+
+#include <linux/debugfs.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+
+#include "coldroom_core.h"
+
+struct coldroom_counters coldroom_counters;
+
+static struct dentry *coldroom_debugfs;
+
+static void *units_start(struct seq_file *m, loff_t *pos)
+{
+	mutex_lock(&coldroom_sensors_lock);
+	return seq_list_start_head(&coldroom_sensors, *pos);
+}
+
+static void *units_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	return seq_list_next(v, &coldroom_sensors, pos);
+}
+
+static void units_stop(struct seq_file *m, void *v)
+{
+	mutex_unlock(&coldroom_sensors_lock);
+}
+
+static void units_temp(struct seq_file *m, const struct coldroom_reading *r,
+		       u32 valid)
+{
+	if ((r->flags & COLDROOM_F_READY) && (r->flags & valid))
+		seq_printf(m, " %8d", valid == COLDROOM_F_TEMP1_VALID ?
+			   r->temp1 : r->temp2);
+	else
+		seq_printf(m, " %8s", "-");
+}
+
+static int units_show(struct seq_file *m, void *v)
+{
+	struct coldroom_sensor *s;
+	struct coldroom_reading r;
+	enum coldroom_fw_state state;
+
+	if (v == &coldroom_sensors) {
+		seq_printf(m, "%-12s %-16s %-16s %-8s %10s %8s %8s %s\n",
+			   "unit", "model", "serial", "state", "seq", "temp1",
+			   "temp2", "alarm");
+		return 0;
+	}
+	s = list_entry(v, struct coldroom_sensor, node);
+	coldroom_sensor_snapshot(s, &r);
+	mutex_lock(&s->lock);
+	state = s->fw_state;
+	mutex_unlock(&s->lock);
+	seq_printf(m, "%-12s %-16s %-16s %-8s %10llu", dev_name(&s->dev),
+		   s->ident.model, s->ident.serial,
+		   coldroom_fw_state_name(state), r.seq);
+	units_temp(m, &r, COLDROOM_F_TEMP1_VALID);
+	units_temp(m, &r, COLDROOM_F_TEMP2_VALID);
+	seq_printf(m, " %d%d\n", !!(r.flags & COLDROOM_F_TEMP1_ALARM),
+		   !!(r.flags & COLDROOM_F_TEMP2_ALARM));
+	return 0;
+}
+
+static const struct seq_operations units_seq_ops = {
+	.start = units_start,
+	.next = units_next,
+	.stop = units_stop,
+	.show = units_show,
+};
+
+static int counter_get(void *data, u64 *val)
+{
+	*val = atomic64_read(data);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(counter_fops, counter_get, NULL, "%llu\n");
+
+int coldroom_diag_init(void)
+{
+	static const struct {
+		const char *name;
+		atomic64_t *counter;
+	} counters[] = {
+		{ "samples_produced", &coldroom_counters.samples_produced },
+		{ "samples_dropped", &coldroom_counters.samples_dropped },
+		{ "frames_produced", &coldroom_counters.frames_produced },
+		{ "ring_overruns", &coldroom_counters.ring_overruns },
+		{ "records_lost", &coldroom_counters.records_lost },
+		{ "firmware_loads", &coldroom_counters.firmware_loads },
+	};
+	unsigned int i;
+
+	if (!proc_create_seq("driver/coldroom", 0444, NULL, &units_seq_ops))
+		return -ENOMEM;
+	coldroom_debugfs = debugfs_create_dir("coldroom", NULL);
+	for (i = 0; i < ARRAY_SIZE(counters); i++)
+		debugfs_create_file_unsafe(counters[i].name, 0400,
+					   coldroom_debugfs,
+					   counters[i].counter, &counter_fops);
+	return 0;
+}
+
+void coldroom_diag_exit(void)
+{
+	debugfs_remove_recursive(coldroom_debugfs);
+	remove_proc_entry("driver/coldroom", NULL);
+}

@@ -1,0 +1,65 @@
+#!/bin/bash
+# Checks of coldroomd.service that need no running system:
+#  - the sandbox exposure systemd-analyze reports is within the budget;
+#  - the settings the firmware fallback depends on are intact (DESIGN.md,
+#    "Facts for the user-space side"): CAP_SYS_RAWIO kept, no
+#    PrivateDevices= or PrivateNetwork=, AF_NETLINK allowed, /sys/devices
+#    writable;
+#  - the D-Bus policy is well-formed XML.
+#
+#   check-service.sh [MAX_EXPOSURE]
+set -euo pipefail
+cd "$(dirname "$0")"
+max=${1:-2.0}
+unit=coldroomd.service
+failures=0
+
+fail() { echo "systemd: FAIL: $*" >&2; failures=$((failures + 1)); }
+
+# The last value of KEY= in the [Service] section.
+setting() {
+	sed -n '/^\[Service\]/,/^\[/{s/^'"$1"'=//p}' "$unit" | tail -n 1
+}
+
+report=$(systemd-analyze security --offline=yes --no-pager "$PWD/$unit" 2>&1) ||
+	{ echo "$report" >&2; fail "systemd-analyze security failed"; }
+exposure=$(sed -n 's/^.*Overall exposure level for [^:]*: \([0-9.]*\).*$/\1/p' <<<"$report")
+if [ -z "$exposure" ]; then
+	fail "no exposure level in the report"
+elif awk -v e="$exposure" -v m="$max" 'BEGIN { exit !(e <= m) }'; then
+	echo "systemd: exposure $exposure (budget $max)"
+else
+	grep '✗' <<<"$report" >&2 || true
+	fail "exposure $exposure is above the budget $max"
+fi
+
+[ "$(setting Type)" = notify ] || fail "Type= must be notify"
+[ -n "$(setting WatchdogSec)" ] || fail "WatchdogSec= is missing"
+[ "$(setting Restart)" = on-failure ] || fail "Restart= must be on-failure"
+[ "$(setting CapabilityBoundingSet)" = CAP_SYS_RAWIO ] ||
+	fail "CapabilityBoundingSet= must be exactly CAP_SYS_RAWIO (firmware fallback 'data')"
+case " $(setting RestrictAddressFamilies) " in
+*" AF_NETLINK "*) ;;
+*) fail "RestrictAddressFamilies= must allow AF_NETLINK (udev events)" ;;
+esac
+for key in PrivateDevices PrivateNetwork PrivateUsers DynamicUser User; do
+	value=$(setting "$key")
+	case "$value" in
+	''|no|false|0|root) ;;
+	*) fail "$key=$value breaks the firmware fallback or the D-Bus policy" ;;
+	esac
+done
+if [ "$(setting ProtectKernelTunables)" = yes ]; then
+	grep -qx 'ReadWritePaths=/sys/devices' "$unit" ||
+		fail "ProtectKernelTunables=yes needs ReadWritePaths=/sys/devices"
+fi
+
+xmllint --noout --nonet org.coldroom.Sensors1.conf 2>/dev/null ||
+	fail "org.coldroom.Sensors1.conf is not well-formed XML"
+grep -q '<policy group="coldroom-admin">' org.coldroom.Sensors1.conf ||
+	fail "the D-Bus policy does not name the admin group"
+grep -q '^g coldroom-admin ' coldroom.sysusers ||
+	fail "sysusers does not create the admin group the D-Bus policy names"
+
+[ "$failures" -eq 0 ] || exit 1
+echo "systemd: $unit and the D-Bus policy pass"

@@ -1,0 +1,1115 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * coldroomd on a fake sysfs tree behind private dbus-daemons:
+ *  - an open bus (everyone may send anything), where only the daemon's own
+ *    caller check stands between a user and the setters;
+ *  - a system-like bus with the shipped policy file, to test the policy.
+ * Readings are changed in the tree and picked up with Reload (plain files
+ * cannot be poll()ed the way the kernel's sample_seq can).
+ * Callers other than root are forked children that drop to nobody.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <math.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <systemd/sd-bus.h>
+
+#include "coldroom_fw.h"
+#include "faketree.h"
+
+#define NAME	"org.coldroom.Sensors1"
+#define ROOT	"/org/coldroom/Sensors1"
+#define MGR	"org.coldroom.Sensors1.Manager"
+#define UNIT	"org.coldroom.Sensors1.Unit"
+#define U0	ROOT "/unit/sensor0"
+#define U1	ROOT "/unit/sensor1"
+#define U2	ROOT "/unit/sensor2"
+#define FW0	"coldroom/CRS-200-SIM-000001.fw"
+#define FW1	"coldroom/CRS-200-SIM-000002.fw"
+#define FW2	"coldroom/CRS-210T-SIM-000003.fw"
+#define NOBODY	65534
+
+static struct {
+	struct faketree t;
+	char open_addr[400], policy_addr[400];
+	pid_t open_bus, policy_bus, daemon, policy_daemon;
+	int notify_fd;
+	char notify_path[400];
+	sd_bus *bus;
+} g;
+
+/* ---- processes ---- */
+
+static pid_t spawn_bus(const char *config, char *addr, size_t size)
+{
+	int pipefd[2];
+	pid_t pid;
+	ssize_t n;
+	char fdarg[64];
+
+	assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* Helpers die with the test, whatever way it ends. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		dup2(pipefd[1], 3);
+		snprintf(fdarg, sizeof(fdarg), "--config-file=%s", config);
+		execlp("dbus-daemon", "dbus-daemon", fdarg, "--nofork", "--print-address=3",
+		       (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	n = read(pipefd[0], addr, size - 1);
+	close(pipefd[0]);
+	assert_true(n > 0);
+	addr[n] = '\0';
+	addr[strcspn(addr, "\n")] = '\0';
+	return pid;
+}
+
+static void write_bus_config(const char *path, const char *sock, const char *policy)
+{
+	FILE *f = fopen(path, "we");
+
+	assert_non_null(f);
+	fprintf(f, "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN\"\n"
+		   " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+		   "<busconfig>\n  <listen>unix:path=%s</listen>\n  <auth>EXTERNAL</auth>\n", sock);
+	if (policy)
+		/* The default policy of Debian's system.conf, then the file under test. */
+		fprintf(f, "  <policy context=\"default\">\n"
+			   "    <allow user=\"*\"/>\n    <deny own=\"*\"/>\n"
+			   "    <deny send_type=\"method_call\"/>\n"
+			   "    <allow send_type=\"signal\"/>\n"
+			   "    <allow send_requested_reply=\"true\" send_type=\"method_return\"/>\n"
+			   "    <allow send_requested_reply=\"true\" send_type=\"error\"/>\n"
+			   "    <allow receive_type=\"method_call\"/>\n"
+			   "    <allow receive_type=\"method_return\"/>\n"
+			   "    <allow receive_type=\"error\"/>\n"
+			   "    <allow receive_type=\"signal\"/>\n"
+			   "    <allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus\"/>\n"
+			   "  </policy>\n  <include>%s</include>\n", policy);
+	else
+		fprintf(f, "  <policy context=\"default\">\n    <allow user=\"*\"/>\n"
+			   "    <allow own=\"*\"/>\n    <allow send_destination=\"*\"/>\n"
+			   "    <allow receive_sender=\"*\"/>\n"
+			   "  </policy>\n");
+	fprintf(f, "</busconfig>\n");
+	fclose(f);
+}
+
+static pid_t spawn_daemon(const char *addr, bool with_notify)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (with_notify)
+			setenv("NOTIFY_SOCKET", g.notify_path, 1);
+		else
+			unsetenv("NOTIFY_SOCKET");
+		execl(getenv("COLDROOMD"), "coldroomd", "--bus", addr, "--sysfs-root", g.t.sys,
+		      "--config", g.t.conf, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static sd_bus *connect_to(const char *addr)
+{
+	sd_bus *bus = NULL;
+
+	assert_true(sd_bus_new(&bus) >= 0);
+	assert_true(sd_bus_set_address(bus, addr) >= 0);
+	assert_true(sd_bus_set_bus_client(bus, 1) >= 0);
+	assert_true(sd_bus_start(bus) >= 0);
+	return bus;
+}
+
+static long ms_since(const struct timespec *a)
+{
+	struct timespec b;
+
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (b.tv_sec - a->tv_sec) * 1000 + (b.tv_nsec - a->tv_nsec) / 1000000;
+}
+
+static void wait_for_name(sd_bus *bus)
+{
+	struct timespec start;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		sd_bus_message *reply = NULL;
+		int has = 0;
+
+		if (sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+				       "org.freedesktop.DBus", "NameHasOwner", NULL, &reply,
+				       "s", NAME) >= 0)
+			sd_bus_message_read(reply, "b", &has);
+		sd_bus_message_unref(reply);
+		if (has)
+			return;
+		if (ms_since(&start) > 20000)
+			fail_msg("coldroomd did not take %s", NAME);
+		usleep(20000);
+	}
+}
+
+/* Process incoming messages for @ms milliseconds. */
+static void pump(sd_bus *bus, long ms)
+{
+	struct timespec start;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (ms_since(&start) < ms) {
+		int r = sd_bus_process(bus, NULL);
+
+		assert_true(r >= 0);
+		if (r == 0)
+			sd_bus_wait(bus, 10000);
+	}
+}
+
+/* ---- calls ---- */
+
+static int call(sd_bus *bus, const char *path, const char *iface, const char *method,
+		sd_bus_error *e, sd_bus_message **reply, const char *sig, ...)
+{
+	sd_bus_message *m = NULL;
+	va_list ap;
+	int r;
+
+	r = sd_bus_message_new_method_call(bus, &m, NAME, path, iface, method);
+	if (r >= 0 && sig) {
+		va_start(ap, sig);
+		r = sd_bus_message_appendv(m, sig, ap);
+		va_end(ap);
+	}
+	if (r >= 0)
+		r = sd_bus_call(bus, m, 5 * 1000000, e, reply);
+	sd_bus_message_unref(m);
+	return r;
+}
+
+static char *get_string(const char *path, const char *prop)
+{
+	char *s = NULL;
+
+	assert_int_equal(sd_bus_get_property_string(g.bus, NAME, path, UNIT, prop, NULL, &s), 0);
+	return s;
+}
+
+static void prop_is(const char *path, const char *prop, const char *want)
+{
+	char *s = get_string(path, prop);
+
+	if (strcmp(s, want))
+		fail_msg("%s %s: '%s', expected '%s'", path, prop, s, want);
+	free(s);
+}
+
+static void prop_contains(const char *path, const char *prop, const char *want)
+{
+	char *s = get_string(path, prop);
+
+	if (!strstr(s, want))
+		fail_msg("%s %s: '%s' does not contain '%s'", path, prop, s, want);
+	free(s);
+}
+
+static int64_t get_num(const char *path, const char *prop, char type)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	char sig[2] = { type, 0 };
+	int32_t i32 = 0;
+	uint32_t u32 = 0;
+	uint64_t u64 = 0;
+	int b = 0;
+	void *p = type == 'i' ? (void *)&i32 : type == 'u' ? (void *)&u32 :
+		  type == 't' ? (void *)&u64 : (void *)&b;
+
+	if (sd_bus_get_property_trivial(g.bus, NAME, path, UNIT, prop, &e, type, p) < 0)
+		fail_msg("Get %s %s (%s): %s", path, prop, sig, e.message);
+	return type == 'i' ? i32 : type == 'u' ? u32 : type == 't' ? (int64_t)u64 : b;
+}
+
+static void reload(void)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+
+	if (call(g.bus, ROOT, MGR, "Reload", &e, NULL, NULL) < 0)
+		fail_msg("Reload: %s: %s", e.name, e.message);
+}
+
+/* The call fails with this D-Bus error, whose message mentions @text. */
+static void expect_error(sd_bus_error *e, int r, const char *name, const char *text)
+{
+	if (r >= 0)
+		fail_msg("call succeeded, expected %s", name);
+	if (strcmp(e->name, name))
+		fail_msg("got %s (%s), expected %s", e->name, e->message, name);
+	if (text && !strstr(e->message, text))
+		fail_msg("'%s' does not mention '%s'", e->message, text);
+	sd_bus_error_free(e);
+}
+
+static char *tree_attr(const char *unit, const char *attr)
+{
+	char path[600];
+	char *s;
+
+	snprintf(path, sizeof(path), "%s/class/coldroom/%s/%s", g.t.sys, unit, attr);
+	s = slurp(path, NULL);
+	assert_non_null(s);
+	s[strcspn(s, "\n")] = '\0';
+	return s;
+}
+
+static void expect_attr(const char *unit, const char *attr, const char *want)
+{
+	char *s = tree_attr(unit, attr);
+
+	if (strcmp(s, want))
+		fail_msg("%s/%s = '%s', expected '%s'", unit, attr, s, want);
+	free(s);
+}
+
+/* ---- notify socket ---- */
+
+static void notify_open(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	snprintf(g.notify_path, sizeof(g.notify_path), "%s/notify", g.t.root);
+	assert_true(strlen(g.notify_path) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, g.notify_path, strlen(g.notify_path) + 1);
+	g.notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	assert_true(g.notify_fd >= 0);
+	assert_int_equal(bind(g.notify_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+}
+
+/* Everything the daemon told "systemd" so far, newline-joined. */
+static void notify_read(char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	buf[0] = '\0';
+	while (len + 1 < size &&
+	       (n = recv(g.notify_fd, buf + len, size - len - 2, 0)) > 0) {
+		len += (size_t)n;
+		buf[len++] = '\n';
+		buf[len] = '\0';
+	}
+}
+
+/* ---- group setup ---- */
+
+static int group_setup(void **state)
+{
+	char path[600], from[600];
+
+	(void)state;
+	faketree_new(&g.t, "ReadingsBatchMs=50\nFallbackWaitMs=200\n");
+	faketree_add_unit(&g.t, "sensor0", "CRS-200", "SIM-000001");
+	faketree_add_unit(&g.t, "sensor1", "CRS-200", "SIM-000002");
+	faketree_add_unit(&g.t, "sensor2", "CRS-210T", "SIM-000003");
+	faketree_add_fallback(&g.t, FW0);
+	faketree_add_fallback(&g.t, FW1);
+	faketree_add_fallback(&g.t, FW2);
+	snprintf(from, sizeof(from), "%s/CRS-200.fw", blob_dir());
+	snprintf(path, sizeof(path), "%s/CRS-200.fw", g.t.model_dir);
+	copy_file(from, path);
+	snprintf(from, sizeof(from), "%s/SIM-000002.override", samples_dir());
+	snprintf(path, sizeof(path), "%s/SIM-000002.conf", g.t.calibration_dir);
+	copy_file(from, path);
+	/* nobody must reach the sockets. */
+	chmod(g.t.root, 0755);
+
+	notify_open();
+	snprintf(path, sizeof(path), "%s/open-bus.conf", g.t.root);
+	snprintf(from, sizeof(from), "%s/open.sock", g.t.root);
+	write_bus_config(path, from, NULL);
+	g.open_bus = spawn_bus(path, g.open_addr, sizeof(g.open_addr));
+	g.daemon = spawn_daemon(g.open_addr, true);
+	g.bus = connect_to(g.open_addr);
+	wait_for_name(g.bus);
+	return 0;
+}
+
+static int stop(pid_t pid)
+{
+	struct timespec start;
+	int status;
+
+	if (pid <= 0)
+		return 0;
+	kill(pid, SIGTERM);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (ms_since(&start) > 10000) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		usleep(10000);
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	sd_bus_flush_close_unref(g.bus);
+	stop(g.policy_daemon);
+	stop(g.daemon);
+	stop(g.open_bus);
+	stop(g.policy_bus);
+	close(g.notify_fd);
+	faketree_free(&g.t);
+	return 0;
+}
+
+/* ---- tests ---- */
+
+static void test_ready_and_status(void **state)
+{
+	char buf[4096];
+
+	(void)state;
+	notify_read(buf, sizeof(buf));
+	assert_non_null(strstr(buf, "READY=1"));
+	assert_non_null(strstr(buf, "STATUS=3 units, 0 ready, 0 alarms"));
+}
+
+static void test_object_tree(void **state)
+{
+	sd_bus_message *reply = NULL;
+	const char *path;
+	int r, n = 0, seen = 0;
+
+	(void)state;
+	assert_true(call(g.bus, ROOT, "org.freedesktop.DBus.ObjectManager",
+			 "GetManagedObjects", NULL, &reply, NULL) >= 0);
+	assert_int_equal(sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}"), 1);
+	while ((r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) > 0) {
+		assert_int_equal(sd_bus_message_read(reply, "o", &path), 1);
+		seen |= !strcmp(path, U0) << 0 | !strcmp(path, U1) << 1 | !strcmp(path, U2) << 2;
+		assert_true(sd_bus_message_skip(reply, "a{sa{sv}}") >= 0);
+		assert_true(sd_bus_message_exit_container(reply) >= 0);
+		n++;
+	}
+	assert_int_equal(n, 3);
+	assert_int_equal(seen, 7);
+	sd_bus_message_unref(reply);
+	/* No objects at "/". */
+	{
+		sd_bus_error e = SD_BUS_ERROR_NULL;
+
+		r = call(g.bus, "/", UNIT, "SetLabel", &e, NULL, "s", "x");
+		expect_error(&e, r, SD_BUS_ERROR_UNKNOWN_OBJECT, NULL);
+	}
+}
+
+static void test_properties(void **state)
+{
+	double c = 0;
+
+	(void)state;
+	prop_is(U0, "Name", "sensor0");
+	prop_is(U0, "Serial", "SIM-000001");
+	prop_is(U0, "Model", "CRS-200");
+	prop_is(U0, "Label", "Unit");
+	prop_is(U0, "FirmwareName", FW0);
+	prop_is(U0, "FirmwareState", "pending");
+	assert_int_equal(get_num(U0, "Temp1", 'i'), -18250);
+	assert_int_equal(get_num(U0, "Temp2", 'i'), -17500);
+	assert_int_equal(get_num(U0, "Temp1Status", 'u'), 1);
+	assert_int_equal(get_num(U0, "Temp1Alarm", 'b'), 0);
+	assert_int_equal(get_num(U0, "Temp1Min", 'i'), -25000);
+	assert_int_equal(get_num(U0, "Temp2Max", 'i'), -15000);
+	assert_int_equal(get_num(U0, "Temp2Hyst", 'i'), 500);
+	assert_int_equal(get_num(U0, "UpdateIntervalMs", 'u'), 1000);
+	assert_int_equal(get_num(U0, "SampleSeq", 't'), 1);
+	assert_true(get_num(U0, "LastUpdate", 't') > 0);
+	assert_int_equal(sd_bus_get_property_trivial(g.bus, NAME, U0, UNIT, "Temp1Celsius",
+						     NULL, 'd', &c), 0);
+	assert_true(fabs(c - -18.25) < 1e-9);
+	/* Nothing is writable through Properties.Set: the setters are methods. */
+	{
+		sd_bus_error e = SD_BUS_ERROR_NULL;
+		int r = sd_bus_set_property(g.bus, NAME, U0, UNIT, "Label", &e, "s", "x");
+
+		assert_true(r < 0);
+		sd_bus_error_free(&e);
+		prop_is(U0, "Label", "Unit");
+	}
+}
+
+static void test_firmware_served(void **state)
+{
+	struct coldroom_fw_image img;
+	char path[600], *blob, *data, *src;
+	size_t blob_len, len;
+
+	(void)state;
+	/* sensor0: the packaged model blob as it is. */
+	snprintf(path, sizeof(path), "%s/CRS-200.fw", g.t.model_dir);
+	prop_is(U0, "FirmwareSource", path);
+	prop_is(U0, "FirmwareError", "");
+	blob = slurp(path, &blob_len);
+	src = faketree_fallback_path(&g.t, FW0, "data");
+	data = slurp(src, &len);
+	assert_int_equal(len, blob_len);
+	assert_memory_equal(data, blob, len);
+	free(src);
+	free(data);
+	src = faketree_fallback_path(&g.t, FW0, "loading");
+	data = slurp(src, NULL);
+	assert_string_equal(data, "0");
+	free(src);
+	free(data);
+	free(blob);
+
+	/* sensor1: model blob + calibration, rebuilt for its serial. */
+	prop_contains(U1, "FirmwareSource", "SIM-000002.conf");
+	src = faketree_fallback_path(&g.t, FW1, "data");
+	data = slurp(src, &len);
+	assert_int_equal(coldroom_fw_parse(data, len, &img), COLDROOM_FW_OK);
+	assert_string_equal(img.serial, "SIM-000002");
+	assert_string_equal(img.label, "Loading dock freezer");
+	free(src);
+	free(data);
+
+	/* sensor2: no CRS-210T firmware anywhere: refused, with the reason. */
+	prop_contains(U2, "FirmwareError", "no firmware for model CRS-210T");
+	prop_is(U2, "FirmwareSource", "");
+	src = faketree_fallback_path(&g.t, FW2, "loading");
+	data = slurp(src, NULL);
+	assert_string_equal(data, "-1");
+	free(src);
+	free(data);
+}
+
+struct reading {
+	const char *name, *serial;
+	int32_t t1, t2;
+	uint32_t s1, s2;
+	int a1, a2;
+	uint64_t seq, when;
+};
+
+static int read_readings(sd_bus_message *m, struct reading *out, int max)
+{
+	int n = 0, r;
+
+	assert_int_equal(sd_bus_message_enter_container(m, 'a', "(ssiiuubbtt)"), 1);
+	while (n < max && (r = sd_bus_message_read(m, "(ssiiuubbtt)", &out[n].name,
+						   &out[n].serial, &out[n].t1, &out[n].t2,
+						   &out[n].s1, &out[n].s2, &out[n].a1,
+						   &out[n].a2, &out[n].seq, &out[n].when)) > 0)
+		n++;
+	assert_true(sd_bus_message_exit_container(m) >= 0);
+	return n;
+}
+
+static void test_get_readings(void **state)
+{
+	sd_bus_message *reply = NULL;
+	struct reading r[8];
+
+	(void)state;
+	assert_true(call(g.bus, ROOT, MGR, "GetReadings", NULL, &reply, NULL) >= 0);
+	assert_string_equal(sd_bus_message_get_signature(reply, 1), "a(ssiiuubbtt)");
+	assert_int_equal(read_readings(reply, r, 8), 3);
+	assert_string_equal(r[0].name, "sensor0");
+	assert_string_equal(r[1].name, "sensor1");
+	assert_string_equal(r[2].name, "sensor2");
+	assert_string_equal(r[2].serial, "SIM-000003");
+	assert_int_equal(r[0].t1, -18250);
+	assert_int_equal(r[0].t2, -17500);
+	assert_int_equal(r[0].s1, 1);
+	assert_int_equal(r[0].a1, 0);
+	assert_int_equal(r[0].seq, 1);
+	sd_bus_message_unref(reply);
+}
+
+static void test_get_unit(void **state)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus_message *reply = NULL;
+	const char *path;
+	int r;
+
+	(void)state;
+	assert_true(call(g.bus, ROOT, MGR, "GetUnit", NULL, &reply, "s", "sensor1") >= 0);
+	assert_int_equal(sd_bus_message_read(reply, "o", &path), 1);
+	assert_string_equal(path, U1);
+	sd_bus_message_unref(reply);
+	assert_true(call(g.bus, ROOT, MGR, "GetUnit", NULL, &reply, "s", "SIM-000003") >= 0);
+	assert_int_equal(sd_bus_message_read(reply, "o", &path), 1);
+	assert_string_equal(path, U2);
+	sd_bus_message_unref(reply);
+	r = call(g.bus, ROOT, MGR, "GetUnit", &e, NULL, "s", "sensor9");
+	expect_error(&e, r, "org.coldroom.Sensors1.Error.NoSuchUnit", "sensor9");
+	r = call(g.bus, ROOT, MGR, "GetUnit", &e, NULL, "i", 1);
+	expect_error(&e, r, SD_BUS_ERROR_INVALID_ARGS, NULL);
+}
+
+/* Signals seen by the client. */
+static struct {
+	int props[3];		/* PropertiesChanged per unit */
+	char props0[1024];	/* the names in sensor0's last one */
+	int readings;
+	struct reading last[8];
+	char last_names[8][32];
+	int last_n;
+	int alarms;
+	char alarm_unit[128];
+	uint32_t alarm_channel;
+	int alarm_active;
+	int32_t alarm_temp;
+	int added, removed;
+} sig;
+
+static int on_props(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	const char *path = sd_bus_message_get_path(m), *iface;
+	int idx = !strcmp(path, U0) ? 0 : !strcmp(path, U1) ? 1 : !strcmp(path, U2) ? 2 : -1;
+
+	(void)userdata, (void)e;
+	if (idx < 0)
+		return 0;
+	sig.props[idx]++;
+	if (idx == 0) {
+		char **names = NULL;
+
+		sd_bus_message_read(m, "s", &iface);
+		sd_bus_message_enter_container(m, 'a', "{sv}");
+		while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+			const char *k;
+
+			sd_bus_message_read(m, "s", &k);
+			strncat(sig.props0, k, sizeof(sig.props0) - strlen(sig.props0) - 2);
+			strcat(sig.props0, ",");
+			sd_bus_message_skip(m, "v");
+			sd_bus_message_exit_container(m);
+		}
+		sd_bus_message_exit_container(m);
+		sd_bus_message_read_strv(m, &names);
+		for (char **n = names; n && *n; n++)
+			free(*n);
+		free(names);
+	}
+	return 0;
+}
+
+static int on_readings(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	(void)userdata, (void)e;
+	sig.readings++;
+	sig.last_n = read_readings(m, sig.last, 8);
+	/* The strings live in the message: keep copies. */
+	for (int i = 0; i < sig.last_n; i++) {
+		snprintf(sig.last_names[i], sizeof(sig.last_names[i]), "%s", sig.last[i].name);
+		sig.last[i].name = sig.last_names[i];
+		sig.last[i].serial = NULL;
+	}
+	return 0;
+}
+
+static int on_alarm(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	const char *path, *name;
+
+	(void)userdata, (void)e;
+	sig.alarms++;
+	assert_int_equal(sd_bus_message_read(m, "osubi", &path, &name, &sig.alarm_channel,
+					     &sig.alarm_active, &sig.alarm_temp), 1);
+	snprintf(sig.alarm_unit, sizeof(sig.alarm_unit), "%s", path);
+	return 0;
+}
+
+static int on_added(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	(void)m, (void)userdata, (void)e;
+	sig.added++;
+	return 0;
+}
+
+static int on_removed(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	(void)m, (void)userdata, (void)e;
+	sig.removed++;
+	return 0;
+}
+
+static void subscribe(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
+	assert_true(sd_bus_match_signal(g.bus, NULL, NAME, NULL,
+					"org.freedesktop.DBus.Properties",
+					"PropertiesChanged", on_props, NULL) >= 0);
+	assert_true(sd_bus_match_signal(g.bus, NULL, NAME, ROOT, MGR, "ReadingsChanged",
+					on_readings, NULL) >= 0);
+	assert_true(sd_bus_match_signal(g.bus, NULL, NAME, ROOT, MGR, "Alarm",
+					on_alarm, NULL) >= 0);
+	assert_true(sd_bus_match_signal(g.bus, NULL, NAME, ROOT,
+					"org.freedesktop.DBus.ObjectManager",
+					"InterfacesAdded", on_added, NULL) >= 0);
+	assert_true(sd_bus_match_signal(g.bus, NULL, NAME, ROOT,
+					"org.freedesktop.DBus.ObjectManager",
+					"InterfacesRemoved", on_removed, NULL) >= 0);
+}
+
+static void test_new_sample_signals(void **state)
+{
+	char buf[4096];
+
+	(void)state;
+	subscribe();
+	pump(g.bus, 150);
+	memset(&sig, 0, sizeof(sig));
+	/* One new sample on sensor0: both readings move, temp1 alarms. */
+	faketree_set(&g.t, "sensor0", "temp1", "-14000\n");
+	faketree_set(&g.t, "sensor0", "temp2", "-16000\n");
+	faketree_set(&g.t, "sensor0", "temp1_alarm", "1\n");
+	faketree_set(&g.t, "sensor0", "sample_seq", "2\n");
+	faketree_set(&g.t, "sensor0", "firmware_state", "ready\n");
+	faketree_set(&g.t, "sensor0", "firmware_version", "1.4.2\n");
+	reload();
+	pump(g.bus, 400);
+
+	/* Coalesced: one PropertiesChanged for the unit, none for the others. */
+	assert_int_equal(sig.props[0], 1);
+	assert_int_equal(sig.props[1], 0);
+	assert_int_equal(sig.props[2], 0);
+	for (const char *p = "Temp1,Temp2,Temp1Celsius,Temp2Celsius,Temp1Alarm,SampleSeq,"
+			     "FirmwareState,FirmwareVersion,"; *p;) {
+		char name[32];
+		size_t n = strcspn(p, ",");
+
+		snprintf(name, sizeof(name), "%.*s,", (int)n, p);
+		if (!strstr(sig.props0, name))
+			fail_msg("PropertiesChanged lacks %s: %s", name, sig.props0);
+		p += n + 1;
+	}
+	assert_null(strstr(sig.props0, "Label,"));
+	/* One batched ReadingsChanged with only the unit that changed. */
+	assert_int_equal(sig.readings, 1);
+	assert_int_equal(sig.last_n, 1);
+	assert_string_equal(sig.last[0].name, "sensor0");
+	assert_int_equal(sig.last[0].t1, -14000);
+	assert_int_equal(sig.last[0].t2, -16000);
+	assert_int_equal(sig.last[0].a1, 1);
+	assert_int_equal(sig.last[0].seq, 2);
+	/* One Alarm. */
+	assert_int_equal(sig.alarms, 1);
+	assert_string_equal(sig.alarm_unit, U0);
+	assert_int_equal(sig.alarm_channel, 1);
+	assert_int_equal(sig.alarm_active, 1);
+	assert_int_equal(sig.alarm_temp, -14000);
+	assert_int_equal(get_num(U0, "Temp1Alarm", 'b'), 1);
+	notify_read(buf, sizeof(buf));
+	assert_non_null(strstr(buf, "STATUS=3 units, 1 ready, 1 alarm\n"));
+
+	/* Nothing new: nothing sent. */
+	memset(&sig, 0, sizeof(sig));
+	reload();
+	pump(g.bus, 300);
+	assert_int_equal(sig.props[0] + sig.props[1] + sig.props[2], 0);
+	assert_int_equal(sig.readings, 0);
+	assert_int_equal(sig.alarms, 0);
+
+	/* The alarm clears. */
+	faketree_set(&g.t, "sensor0", "temp1_alarm", "0\n");
+	faketree_set(&g.t, "sensor0", "sample_seq", "3\n");
+	reload();
+	pump(g.bus, 300);
+	assert_int_equal(sig.alarms, 1);
+	assert_int_equal(sig.alarm_active, 0);
+}
+
+static void test_temp_status(void **state)
+{
+	char path[600];
+	double c = 0;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/class/coldroom/sensor1/temp2", g.t.sys);
+	assert_int_equal(unlink(path), 0);
+	reload();
+	assert_int_equal(get_num(U1, "Temp2Status", 'u'), 0);
+	assert_int_equal(get_num(U1, "Temp2", 'i'), 0);
+	assert_int_equal(sd_bus_get_property_trivial(g.bus, NAME, U1, UNIT, "Temp2Celsius",
+						     NULL, 'd', &c), 0);
+	assert_true(isnan(c));
+	faketree_set(&g.t, "sensor1", "temp2", "-17500\n");
+	reload();
+	assert_int_equal(get_num(U1, "Temp2Status", 'u'), 1);
+	assert_int_equal(get_num(U1, "Temp2", 'i'), -17500);
+}
+
+static void test_setters(void **state)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+
+	(void)state;
+	subscribe();
+	pump(g.bus, 100);
+	memset(&sig, 0, sizeof(sig));
+	assert_true(call(g.bus, U0, UNIT, "SetLabel", &e, NULL, "s", "Cold room B") >= 0);
+	expect_attr("sensor0", "label", "Cold room B");
+	prop_is(U0, "Label", "Cold room B");
+	pump(g.bus, 200);
+	assert_int_equal(sig.props[0], 1);
+	assert_non_null(strstr(sig.props0, "Label,"));
+
+	/* New min below the old max: min first. */
+	assert_true(call(g.bus, U0, UNIT, "SetThresholds", &e, NULL, "uiii", 1,
+			 -30000, -20000, 400) >= 0);
+	expect_attr("sensor0", "temp1_min", "-30000");
+	expect_attr("sensor0", "temp1_max", "-20000");
+	expect_attr("sensor0", "temp1_hyst", "400");
+	assert_int_equal(get_num(U0, "Temp1Max", 'i'), -20000);
+	/* New min above the old max (-15000): max first. */
+	assert_true(call(g.bus, U0, UNIT, "SetThresholds", &e, NULL, "uiii", 2,
+			 -10000, 5000, 1000) >= 0);
+	expect_attr("sensor0", "temp2_min", "-10000");
+	expect_attr("sensor0", "temp2_max", "5000");
+	expect_attr("sensor0", "temp2_hyst", "1000");
+	assert_true(call(g.bus, U0, UNIT, "SetInterval", &e, NULL, "u", 5000) >= 0);
+	expect_attr("sensor0", "update_interval_ms", "5000");
+	assert_int_equal(get_num(U0, "UpdateIntervalMs", 'u'), 5000);
+	assert_true(call(g.bus, U0, UNIT, "ReloadFirmware", &e, NULL, NULL) >= 0);
+	expect_attr("sensor0", "firmware_reload", "1");
+}
+
+static void test_bad_arguments(void **state)
+{
+	static const char *const labels[] = {
+		"", " lead", "trail ", "tab\there", "caf\xc3\xa9",
+		"123456789012345678901234567890123",
+	};
+	static const int32_t thresholds[][4] = {
+		{ 0, -20000, -10000, 100 },	/* channel 0 */
+		{ 3, -20000, -10000, 100 },	/* channel 3 */
+		{ 1, -10000, -10000, 100 },	/* min == max */
+		{ 1, -10000, -20000, 100 },	/* min > max */
+		{ 1, -60001, -10000, 100 },	/* min too low */
+		{ 1, -10000, 60001, 100 },	/* max too high */
+		{ 1, -20000, -10000, -1 },	/* negative hysteresis */
+		{ 1, -20000, 30000, 10001 },	/* hysteresis too wide */
+		{ 1, -20000, -19000, 1000 },	/* hysteresis not narrower than the band */
+	};
+	static const uint32_t intervals[] = { 0, 99, 3600001, UINT32_MAX };
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	char path[600];
+	int r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++) {
+		r = call(g.bus, U1, UNIT, "SetLabel", &e, NULL, "s", labels[i]);
+		expect_error(&e, r, SD_BUS_ERROR_INVALID_ARGS, "label");
+	}
+	expect_attr("sensor1", "label", "Unit");
+	for (size_t i = 0; i < sizeof(thresholds) / sizeof(thresholds[0]); i++) {
+		r = call(g.bus, U1, UNIT, "SetThresholds", &e, NULL, "uiii",
+			 (uint32_t)thresholds[i][0], thresholds[i][1], thresholds[i][2],
+			 thresholds[i][3]);
+		expect_error(&e, r, SD_BUS_ERROR_INVALID_ARGS, NULL);
+	}
+	expect_attr("sensor1", "temp1_min", "-25000");
+	expect_attr("sensor1", "temp1_max", "-15000");
+	expect_attr("sensor1", "temp1_hyst", "500");
+	for (size_t i = 0; i < sizeof(intervals) / sizeof(intervals[0]); i++) {
+		r = call(g.bus, U1, UNIT, "SetInterval", &e, NULL, "u", intervals[i]);
+		expect_error(&e, r, SD_BUS_ERROR_INVALID_ARGS, "interval");
+	}
+	expect_attr("sensor1", "update_interval_ms", "1000");
+
+	/* Wrong types and counts are refused by sd-bus before any code runs. */
+	r = call(g.bus, U1, UNIT, "SetLabel", &e, NULL, "i", 5);
+	expect_error(&e, r, SD_BUS_ERROR_INVALID_ARGS, NULL);
+	r = call(g.bus, U1, UNIT, "SetThresholds", &e, NULL, "uii", 1, -2, -1);
+	expect_error(&e, r, SD_BUS_ERROR_INVALID_ARGS, NULL);
+	r = call(g.bus, U1, UNIT, "SetInterval", &e, NULL, "i", 1000);
+	expect_error(&e, r, SD_BUS_ERROR_INVALID_ARGS, NULL);
+	r = call(g.bus, U1, UNIT, "ReloadFirmware", &e, NULL, "u", 1);
+	expect_error(&e, r, SD_BUS_ERROR_INVALID_ARGS, NULL);
+	r = call(g.bus, ROOT, MGR, "GetReadings", &e, NULL, "s", "x");
+	expect_error(&e, r, SD_BUS_ERROR_INVALID_ARGS, NULL);
+
+	/* Objects and methods that do not exist. */
+	r = call(g.bus, ROOT "/unit/sensor99", UNIT, "SetLabel", &e, NULL, "s", "x");
+	expect_error(&e, r, SD_BUS_ERROR_UNKNOWN_OBJECT, NULL);
+	r = call(g.bus, U1, UNIT, "SetColour", &e, NULL, "s", "x");
+	expect_error(&e, r, SD_BUS_ERROR_UNKNOWN_METHOD, NULL);
+
+	/* The unit's attribute is gone (unplugged while we were asked). */
+	snprintf(path, sizeof(path), "%s/class/coldroom/sensor2/label", g.t.sys);
+	assert_int_equal(unlink(path), 0);
+	r = call(g.bus, U2, UNIT, "SetLabel", &e, NULL, "s", "Gone");
+	expect_error(&e, r, "org.coldroom.Sensors1.Error.NoSuchUnit", "sensor2");
+	faketree_set(&g.t, "sensor2", "label", "Unit\n");
+}
+
+/* Run @fn as nobody in a child; its exit status is the result. */
+static int as_nobody(int (*fn)(const char *addr), const char *addr)
+{
+	pid_t pid;
+	int status;
+
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0)
+			_exit(100);
+		_exit(fn(addr));
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/* 0: reads work, every change is refused with AccessDenied saying @why. */
+static int nobody_reads_but_cannot_change(const char *addr, const char *why)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus_message *reply = NULL;
+	sd_bus *bus = NULL;
+	char *label = NULL;
+	int r;
+
+	if (sd_bus_new(&bus) < 0 || sd_bus_set_address(bus, addr) < 0 ||
+	    sd_bus_set_bus_client(bus, 1) < 0 || sd_bus_start(bus) < 0)
+		return 10;
+	if (call(bus, ROOT, MGR, "GetReadings", NULL, &reply, NULL) < 0)
+		return 11;
+	sd_bus_message_unref(reply);
+	if (sd_bus_get_property_string(bus, NAME, U0, UNIT, "Label", NULL, &label) < 0)
+		return 12;
+	free(label);
+	if (call(bus, ROOT, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
+		 NULL, &reply, NULL) < 0)
+		return 13;
+	sd_bus_message_unref(reply);
+	r = call(bus, U0, UNIT, "SetLabel", &e, NULL, "s", "Hacked");
+	if (r >= 0 || strcmp(e.name, SD_BUS_ERROR_ACCESS_DENIED) || !strstr(e.message, why))
+		return 20;
+	sd_bus_error_free(&e);
+	r = call(bus, U0, UNIT, "SetThresholds", &e, NULL, "uiii", 1, -20000, -10000, 100);
+	if (r >= 0 || strcmp(e.name, SD_BUS_ERROR_ACCESS_DENIED))
+		return 21;
+	sd_bus_error_free(&e);
+	r = call(bus, U0, UNIT, "SetInterval", &e, NULL, "u", 2000);
+	if (r >= 0 || strcmp(e.name, SD_BUS_ERROR_ACCESS_DENIED))
+		return 22;
+	sd_bus_error_free(&e);
+	r = call(bus, U0, UNIT, "ReloadFirmware", &e, NULL, NULL);
+	if (r >= 0 || strcmp(e.name, SD_BUS_ERROR_ACCESS_DENIED))
+		return 23;
+	sd_bus_error_free(&e);
+	r = call(bus, ROOT, MGR, "Reload", &e, NULL, NULL);
+	if (r >= 0 || strcmp(e.name, SD_BUS_ERROR_ACCESS_DENIED))
+		return 24;
+	sd_bus_error_free(&e);
+	/* Bad arguments from an outsider are still refused as access. */
+	r = call(bus, U0, UNIT, "SetInterval", &e, NULL, "u", 1);
+	if (r >= 0 || strcmp(e.name, SD_BUS_ERROR_ACCESS_DENIED))
+		return 25;
+	sd_bus_error_free(&e);
+	/* nobody cannot take the daemon's name either (on the policy bus). */
+	sd_bus_flush_close_unref(bus);
+	return 0;
+}
+
+static int daemon_check(const char *addr)
+{
+	return nobody_reads_but_cannot_change(addr, "only root or members of group coldroom-admin");
+}
+
+static int policy_check(const char *addr)
+{
+	int r = nobody_reads_but_cannot_change(addr, "Rejected send message");
+	sd_bus *bus = NULL;
+
+	if (r)
+		return r;
+	if (sd_bus_new(&bus) < 0 || sd_bus_set_address(bus, addr) < 0 ||
+	    sd_bus_set_bus_client(bus, 1) < 0 || sd_bus_start(bus) < 0)
+		return 30;
+	r = sd_bus_request_name(bus, NAME, SD_BUS_NAME_QUEUE);
+	sd_bus_flush_close_unref(bus);
+	return r == -EACCES ? 0 : 31;
+}
+
+static void test_daemon_checks_callers(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	/* The open bus lets everything through: the daemon must say no. */
+	assert_int_equal(as_nobody(daemon_check, g.open_addr), 0);
+	expect_attr("sensor0", "label", "Cold room B");
+}
+
+static void test_policy_file(void **state)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	char path[600], sock[600];
+	sd_bus *bus;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	snprintf(path, sizeof(path), "%s/policy-bus.conf", g.t.root);
+	snprintf(sock, sizeof(sock), "%s/system.sock", g.t.root);
+	write_bus_config(path, sock, getenv("POLICY"));
+	g.policy_bus = spawn_bus(path, g.policy_addr, sizeof(g.policy_addr));
+	g.policy_daemon = spawn_daemon(g.policy_addr, false);
+	bus = connect_to(g.policy_addr);
+	wait_for_name(bus);
+	assert_int_equal(as_nobody(policy_check, g.policy_addr), 0);
+	/* root passes the policy. */
+	assert_true(call(bus, U0, UNIT, "SetLabel", &e, NULL, "s", "Via policy bus") >= 0);
+	expect_attr("sensor0", "label", "Via policy bus");
+	sd_bus_flush_close_unref(bus);
+	assert_int_equal(stop(g.policy_daemon), 0);
+	g.policy_daemon = 0;
+}
+
+static void test_reload_config(void **state)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	char *good, *err = NULL;
+	size_t len;
+	int r;
+
+	(void)state;
+	good = slurp(g.t.conf, &len);
+	write_file(g.t.conf, "ReadingsBatchMs=fast\n", 21);
+	r = call(g.bus, ROOT, MGR, "Reload", &e, NULL, NULL);
+	expect_error(&e, r, "org.coldroom.Sensors1.Error.ConfigInvalid",
+		     "line 1: ReadingsBatchMs=fast is out of range");
+	assert_int_equal(sd_bus_get_property_string(g.bus, NAME, ROOT, MGR, "ConfigError",
+						    NULL, &err), 0);
+	assert_non_null(strstr(err, "ReadingsBatchMs=fast"));
+	free(err);
+	/* The old configuration still serves: the model blob is still found. */
+	faketree_add_fallback(&g.t, FW0);
+	r = call(g.bus, ROOT, MGR, "Reload", &e, NULL, NULL);
+	sd_bus_error_free(&e);
+	(void)r;
+	{
+		char *src = faketree_fallback_path(&g.t, FW0, "loading");
+		char *v = slurp(src, NULL);
+
+		assert_string_equal(v, "0");
+		free(v);
+		free(src);
+	}
+	write_file(g.t.conf, good, len);
+	reload();
+	assert_int_equal(sd_bus_get_property_string(g.bus, NAME, ROOT, MGR, "ConfigError",
+						    NULL, &err), 0);
+	assert_string_equal(err, "");
+	free(err);
+	free(good);
+}
+
+static void test_units_come_and_go(void **state)
+{
+	char path[600];
+	uint32_t count = 0;
+
+	(void)state;
+	subscribe();
+	pump(g.bus, 100);
+	memset(&sig, 0, sizeof(sig));
+	faketree_add_unit(&g.t, "sensor10", "CRS-200", "SIM-000010");
+	reload();
+	pump(g.bus, 200);
+	assert_int_equal(sig.added, 1);
+	assert_int_equal(sd_bus_get_property_trivial(g.bus, NAME, ROOT, MGR, "UnitCount",
+						     NULL, 'u', &count), 0);
+	assert_int_equal(count, 4);
+	prop_is(ROOT "/unit/sensor10", "Serial", "SIM-000010");
+	snprintf(path, sizeof(path), "rm -r '%s/class/coldroom/sensor10'", g.t.sys);
+	assert_int_equal(system(path), 0);
+	reload();
+	pump(g.bus, 200);
+	assert_int_equal(sig.removed, 1);
+	assert_int_equal(sd_bus_get_property_trivial(g.bus, NAME, ROOT, MGR, "UnitCount",
+						     NULL, 'u', &count), 0);
+	assert_int_equal(count, 3);
+}
+
+static void test_sighup(void **state)
+{
+	(void)state;
+	faketree_set(&g.t, "sensor1", "temp1", "-19000\n");
+	faketree_set(&g.t, "sensor1", "sample_seq", "7\n");
+	kill(g.daemon, SIGHUP);
+	for (int i = 0; i < 200 && get_num(U1, "Temp1", 'i') != -19000; i++)
+		usleep(10000);
+	assert_int_equal(get_num(U1, "Temp1", 'i'), -19000);
+	assert_int_equal(get_num(U1, "SampleSeq", 't'), 7);
+}
+
+/* Last: SIGTERM ends it cleanly, and LeakSanitizer finds nothing. */
+static void test_sigterm(void **state)
+{
+	(void)state;
+	assert_int_equal(stop(g.daemon), 0);
+	g.daemon = 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ready_and_status),
+		cmocka_unit_test(test_object_tree),
+		cmocka_unit_test(test_properties),
+		cmocka_unit_test(test_firmware_served),
+		cmocka_unit_test(test_get_readings),
+		cmocka_unit_test(test_get_unit),
+		cmocka_unit_test(test_new_sample_signals),
+		cmocka_unit_test(test_temp_status),
+		cmocka_unit_test(test_setters),
+		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_daemon_checks_callers),
+		cmocka_unit_test(test_policy_file),
+		cmocka_unit_test(test_reload_config),
+		cmocka_unit_test(test_units_come_and_go),
+		cmocka_unit_test(test_sighup),
+		cmocka_unit_test(test_sigterm),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,94 @@
+#!/bin/bash
+# Guest: what happens to readers of /dev/coldroom when units and modules
+# go: readers blocked in read() and in poll(), and a process that only
+# keeps the ring mapped (its file descriptor closed).
+#  - Units removed (del_device, unbind, rmmod coldroom_sim) under blocked
+#    readers: removal completes, readers stay blocked, alive and killable.
+#  - rmmod coldroom while a reader has the device open or mapped: refused
+#    (EBUSY: the open file and the mapping pin the module); once the last
+#    one goes, the module unloads cleanly and loads again.
+set -euo pipefail
+. /usr/lib/vmtest/bulk-lib.sh
+
+# state PID: the process's state letter (S = sleeping).
+state() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null; }
+sleeping() { [ "$(state "$1")" = S ]; }
+refcnt() { cat /sys/module/coldroom/refcnt; }
+
+up 4
+echo 100 >"$CLASS/sensor0/update_interval_ms"
+base=$(refcnt)
+echo "coldroom refcnt with coldroom_sim loaded: $base"
+
+"$CRTEST" block read >/tmp/read.out 2>&1 &
+rd=$!
+"$CRTEST" block poll >/tmp/poll.out 2>&1 &
+pl=$!
+"$CRTEST" block map >/tmp/map.out 2>&1 &
+mp=$!
+check "reader blocked in read() sleeps" wait_for 10 sleeping "$rd"
+check "reader blocked in poll() sleeps" wait_for 10 sleeping "$pl"
+check "mapping holder runs" wait_for 10 grep -q 'blocking in map' /tmp/map.out
+check "the mapping holder closed its descriptor but maps /dev/coldroom" \
+	wait_for 10 bash -c "grep -q /dev/coldroom /proc/$mp/maps && ! ls -l /proc/$mp/fd | grep -q coldroom"
+check "three files pin coldroom (refcnt $(refcnt) = $base + 3)" test "$(refcnt)" -eq $((base + 3))
+
+echo "== units go under blocked readers"
+echo SIM-000003 >"$SIMDRV/del_device"
+check "del_device with blocked readers: unit gone" test ! -e "$CLASS/sensor3"
+pdev=$(basename "$(readlink -f "$CLASS/sensor0/device")")
+start=$SECONDS
+echo "$pdev" >"$SIMDRV/unbind"
+check "unbind of the busiest unit with blocked readers returns promptly" test $((SECONDS - start)) -le 5
+check "unit 0 gone" test ! -e "$CLASS/sensor0"
+echo "$pdev" >"$SIMDRV/bind"
+check "bound again: ready" wait_for 30 bash -c "grep -qx ready $CLASS/sensor*/firmware_state"
+check "readers still blocked" bash -c "[ \$(awk '{print \$3}' /proc/$rd/stat) = S ] && [ \$(awk '{print \$3}' /proc/$pl/stat) = S ]"
+start=$SECONDS
+rmmod coldroom_sim
+check "rmmod coldroom_sim with readers blocked: done in $((SECONDS - start)) s" test ! -d /sys/module/coldroom_sim
+check "no unit left" bash -c "! ls $CLASS | grep -q sensor"
+check "read() reader alive and blocked" sleeping "$rd"
+check "poll() reader alive and blocked" sleeping "$pl"
+check "mapping holder alive" kill -0 "$mp"
+check "with coldroom_sim gone, the three readers still hold coldroom (refcnt $(refcnt))" test "$(refcnt)" -eq 3
+check "rmmod coldroom is refused while readers exist" bash -c "! rmmod coldroom 2>/tmp/rmmod.err"
+cat /tmp/rmmod.err
+check "refused as in use (EBUSY), by no other module" bash -c "grep -q 'is in use' /tmp/rmmod.err && ! grep -q 'in use by' /tmp/rmmod.err"
+check "the readers did not notice: read() and poll() still blocked" bash -c "[ \$(awk '{print \$3}' /proc/$rd/stat) = S ] && [ \$(awk '{print \$3}' /proc/$pl/stat) = S ]"
+
+echo "== the readers go, one by one"
+kill "$rd"
+wait "$rd" 2>/dev/null || true
+check "the read() reader ended on SIGTERM" bash -c "! kill -0 $rd 2>/dev/null"
+check "rmmod still refused (poll reader, mapping)" bash -c "! rmmod coldroom 2>/dev/null"
+kill "$pl"
+wait "$pl" 2>/dev/null || true
+check "the poll() reader ended on SIGTERM" bash -c "! kill -0 $pl 2>/dev/null"
+check "rmmod refused while only a mapping is left (refcnt $(refcnt))" bash -c "! rmmod coldroom 2>/dev/null"
+kill "$mp"
+wait "$mp" 2>/dev/null || true
+check "no file left: refcnt 0" wait_for 5 test "$(refcnt)" -eq 0
+check "rmmod coldroom now succeeds" rmmod coldroom
+check "/dev/coldroom is gone" test ! -e "$DEV"
+
+echo "== load again: clean state"
+up 2
+crt records 20 2
+unload_all
+
+echo "== leak check: open/map/read/close cycles, and processes exiting mapped"
+up 2
+echo 100 >"$CLASS/sensor0/update_interval_ms"
+kb() { sync; echo 3 >/proc/sys/vm/drop_caches; awk -v k="$1:" '$1 == k {print $2}' /proc/meminfo; }
+crt cycles 200
+s0=$(kb Slab) f0=$(kb MemFree)
+crt cycles 2000
+s1=$(kb Slab) f1=$(kb MemFree)
+check "slab grew < 256 kB over 2000 readers ($((s1 - s0)) kB)" test $((s1 - s0)) -lt 256
+check "free memory dropped < 2 MB over 2000 readers ($((f0 - f1)) kB): consumer pages freed" test $((f0 - f1)) -lt 2048
+check "refcnt back to 1 (coldroom_sim only)" test "$(refcnt)" -eq 1
+unload_all
+check "refcnt returned to 0 and everything unloaded" test ! -d /sys/module/coldroom
+
+finish

@@ -1,0 +1,51 @@
+#!/bin/bash
+# Host: builds the modules and the static test client crtest, makes the
+# test blobs and runs each guest test of the bulk path in the VM
+# (tests/vm/vm-run). Exit status: number of failed tests.
+#
+#   run.sh [TEST...]        TEST: bulk events removal (default: all)
+#
+# KDIR (default: the headers of the guest's kernel) and O (build root) are
+# honoured.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../../.." && pwd)
+O=${O:-$top/build}
+out=$O/bulk/vm
+vm_run=$top/tests/vm/vm-run
+
+. "$top/tests/vm/lib.sh"
+vm_build_modules bulk-vm || exit 125
+
+rm -rf "$out"
+mkdir -p "$out"
+# Static: the guest has no libc of the host's version to promise.
+${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -static \
+	-I"$top/include/uapi" -I"$top/tests/bench" \
+	-o "$out/crtest" "$here/crtest.c" ||
+	{ echo "bulk-vm: building crtest failed" >&2; exit 125; }
+"$top/tests/vm/driver/make-blobs.sh" "$out/blobs" >/dev/null ||
+	{ echo "bulk-vm: making test blobs failed" >&2; exit 125; }
+
+files=(
+	--file "$top/driver/coldroom.ko:/usr/lib/vmtest/modules/coldroom.ko"
+	--file "$top/driver/coldroom_sim.ko:/usr/lib/vmtest/modules/coldroom_sim.ko"
+	--file "$top/tests/vm/driver/guest-lib.sh:/usr/lib/vmtest/driver-lib.sh"
+	--file "$here/bulk-lib.sh:/usr/lib/vmtest/bulk-lib.sh"
+	--file "$out/crtest:/usr/lib/vmtest/crtest"
+	--file "$out/blobs:/usr/lib/vmtest/blobs"
+)
+
+tests=("$@")
+[ ${#tests[@]} -gt 0 ] || tests=(bulk events removal)
+failed=0
+for t in "${tests[@]}"; do
+	if "$vm_run" --timeout 900 --log "$out/$t.log" "${files[@]}" "$here/$t.sh" >/dev/null; then
+		echo "bulk-vm: PASS $t ($(grep -c '^PASS' "$out/$t.log") checks)"
+	else
+		echo "bulk-vm: FAIL $t (log: $out/$t.log)"
+		grep -E '^(FAIL|RESULT)' "$out/$t.log" | sed 's/^/    /'
+		failed=$((failed + 1))
+	fi
+done
+exit "$failed"

@@ -1,0 +1,48 @@
+#!/bin/bash
+# Host: builds what the daemon's VM test needs (the modules against the
+# guest kernel's headers, coldroomd, coldroomctl, the model blobs) and runs
+# each guest test in the VM (tests/vm/vm-run). Exit status: number of
+# failed tests.
+#
+#   run.sh [TEST...]        TEST: serve (default: all)
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../../.." && pwd)
+O=${O:-$top/build}
+out=$O/daemon/vm
+vm_run=$top/tests/vm/vm-run
+
+. "$top/tests/vm/lib.sh"
+vm_build_modules daemon-vm || exit 125
+echo "daemon-vm: building the daemon and the blobs"
+make -C "$top/firmware" O="$O" >/dev/null || { echo "daemon-vm: firmware build failed" >&2; exit 125; }
+make -C "$top/daemon" O="$O" >/dev/null || { echo "daemon-vm: daemon build failed" >&2; exit 125; }
+
+rm -rf "$out"
+mkdir -p "$out/files"
+cp "$O/daemon/coldroomd" "$O/daemon/coldroomctl" \
+	"$O/firmware/coldroom/CRS-200.fw" "$O/firmware/coldroom/CRS-210T.fw" \
+	"$top/systemd/coldroomd.service" "$top/systemd/org.coldroom.Sensors1.conf" \
+	"$top/systemd/coldroom.sysusers" "$top/firmware/samples/SIM-000002.override" \
+	"$top/daemon/coldroomd.conf" "$out/files/"
+
+files=(
+	--file "$top/driver/coldroom.ko:/usr/lib/vmtest/modules/coldroom.ko"
+	--file "$top/driver/coldroom_sim.ko:/usr/lib/vmtest/modules/coldroom_sim.ko"
+	--file "$top/tests/vm/driver/guest-lib.sh:/usr/lib/vmtest/driver-lib.sh"
+	--file "$out/files:/usr/lib/vmtest/daemon"
+)
+
+tests=("$@")
+[ ${#tests[@]} -gt 0 ] || tests=(serve)
+failed=0
+for t in "${tests[@]}"; do
+	if "$vm_run" --timeout 600 --log "$out/$t.log" "${files[@]}" "$here/$t.sh" >/dev/null; then
+		echo "daemon-vm: PASS $t ($(grep -c '^PASS' "$out/$t.log") checks)"
+	else
+		echo "daemon-vm: FAIL $t (log: $out/$t.log)"
+		grep -E '^(FAIL|RESULT)' "$out/$t.log" | sed 's/^/    /'
+		failed=$((failed + 1))
+	fi
+done
+exit "$failed"

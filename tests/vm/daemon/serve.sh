@@ -1,0 +1,163 @@
+#!/bin/bash
+# Guest: coldroomd on the real kernel. Installed by hand (the packages have
+# their own test): the daemon starts after the modules and still serves the
+# requests made before it ran; it serves model firmware with a per-serial
+# calibration; readings reach D-Bus and coldroomctl without polling, read
+# as records of /dev/coldroom, and alarms come as generic netlink events; a
+# daemon killed in the middle of an upload recovers the unit when it comes
+# back; a blob it cannot build leaves the unit failed with a readable
+# reason; the setters work for root and not for others; SIGTERM is clean.
+set -uo pipefail
+. /usr/lib/vmtest/driver-lib.sh
+FILES=/usr/lib/vmtest/daemon
+BUS=org.coldroom.Sensors1
+UNIT_IFACE=org.coldroom.Sensors1.Unit
+
+prop() { # prop SENSOR PROPERTY: the value only, as busctl prints it
+	busctl get-property "$BUS" "/org/coldroom/Sensors1/unit/$1" "$UNIT_IFACE" "$2" |
+		cut -d' ' -f2- | tr -d '"'
+}
+all_ready() {
+	local d
+	for d in "$CLASS"/sensor*; do
+		[ "$(cat "$d/firmware_state")" = ready ] || return 1
+	done
+}
+status_is() { systemctl show -p StatusText --value coldroomd | grep -qF "$1"; }
+journal_done() {
+	journalctl -b --no-pager -u coldroomd -n 60
+	dmesg | tail -n 30
+}
+need() { # need DESCRIPTION COMMAND...: a check the rest depends on
+	local what=$1
+	shift
+	if "$@"; then pass "$what"; else
+		fail "$what"; journal_done; echo "RESULT: stopped early"; exit 1; fi
+}
+
+echo "== install"
+install -m 0755 "$FILES/coldroomd" /usr/sbin/coldroomd
+install -m 0755 "$FILES/coldroomctl" /usr/bin/coldroomctl
+install -D -m 0644 "$FILES/org.coldroom.Sensors1.conf" /usr/share/dbus-1/system.d/org.coldroom.Sensors1.conf
+install -D -m 0644 "$FILES/coldroomd.service" /etc/systemd/system/coldroomd.service
+install -D -m 0644 "$FILES/coldroom.sysusers" /usr/lib/sysusers.d/coldroom.conf
+install -D -m 0644 "$FILES/coldroomd.conf" /etc/coldroom/coldroomd.conf
+install -D -m 0644 "$FILES/CRS-200.fw" /usr/lib/firmware/coldroom/CRS-200.fw
+install -D -m 0644 "$FILES/CRS-210T.fw" /usr/lib/firmware/coldroom/CRS-210T.fw
+install -D -m 0644 "$FILES/SIM-000002.override" /etc/coldroom/calibration/SIM-000002.conf
+systemd-sysusers
+# The test kills the daemon on purpose: no automatic restart here.
+mkdir -p /run/systemd/system/coldroomd.service.d
+printf '[Service]\nRestart=no\n' >/run/systemd/system/coldroomd.service.d/test.conf
+systemctl daemon-reload
+systemctl reload dbus
+
+echo "== the modules first, then the daemon"
+load_core
+load_sim units=3 door_interval_s=0
+check "three units" wait_for 20 test "$(ls "$CLASS" | wc -l)" -eq 3
+s0=$(sensor_of SIM-000000) s1=$(sensor_of SIM-000001) s2=$(sensor_of SIM-000002)
+for s in $s0 $s1 $s2; do
+	check "$s waits for its firmware" wait_for 20 test -e "$(fallback_dir "$s")/loading"
+done
+systemctl start coldroomd || die "coldroomd did not start"
+need "coldroomd serves the pending requests" wait_for 60 all_ready
+check "STATUS= summary" wait_for 10 status_is "3 units, 3 ready"
+check "SIM-000002 got its calibration" bash -c "busctl get-property $BUS /org/coldroom/Sensors1/unit/$s2 $UNIT_IFACE FirmwareSource | grep -q SIM-000002.conf"
+check "calibration label reached the unit" test "$(attr "$s2" label)" = "Loading dock freezer"
+check "journal: structured outcome" bash -c "journalctl -b COLDROOM_OUTCOME=loaded COLDROOM_SERIAL=SIM-000001 --no-pager | grep -q uploaded"
+
+echo "== readings on D-Bus"
+check "object tree" bash -c "busctl tree $BUS | grep -q /org/coldroom/Sensors1/unit/$s0"
+seq1=$(prop "$s0" SampleSeq)
+check "samples keep arriving on D-Bus" wait_for 10 bash -c "[ \$(busctl get-property $BUS /org/coldroom/Sensors1/unit/$s0 $UNIT_IFACE SampleSeq | cut -d' ' -f2) -gt $seq1 ]"
+check "Temp1Status ok" test "$(prop "$s0" Temp1Status)" = 1
+check "D-Bus Temp1 near sysfs temp1" bash -c "d=\$(busctl get-property $BUS /org/coldroom/Sensors1/unit/$s0 $UNIT_IFACE Temp1 | cut -d' ' -f2); k=\$(cat $CLASS/$s0/temp1); [ \$((d - k)) -lt 3000 ] && [ \$((k - d)) -lt 3000 ]"
+check "GetReadings has every unit" bash -c "busctl call $BUS /org/coldroom/Sensors1 org.coldroom.Sensors1.Manager GetReadings | grep -q '^a(ssiiuubbtt) 3 '"
+coldroomctl list
+check "coldroomctl list shows live readings" bash -c "[ \$(coldroomctl list | grep -c '°C.*°C.* ready') -eq 3 ]"
+check "coldroomctl --json list" bash -c "coldroomctl --json list | grep -q '\"temp1_status\":\"ok\"'"
+check "coldroomctl watch redraws on new samples" bash -c "timeout 30 coldroomctl --count 2 watch | grep -q $s0"
+# The daemon reads on notification only: it sleeps between samples.
+cpu1=$(awk '{print $14 + $15}' "/proc/$(systemctl show -p MainPID --value coldroomd)/stat")
+sleep 5
+cpu2=$(awk '{print $14 + $15}' "/proc/$(systemctl show -p MainPID --value coldroomd)/stat")
+check "idle daemon uses almost no CPU ($((cpu2 - cpu1)) ticks in 5 s)" test $((cpu2 - cpu1)) -lt 50
+
+echo "== setters"
+check "root sets a label" coldroomctl set "$s0" "label=Freezer VM"
+check "label reached sysfs" test "$(attr "$s0" label)" = "Freezer VM"
+check "root sets thresholds" coldroomctl set "$s0" temp1.min=-30C temp1.max=-10C temp1.hyst=0.5C
+check "thresholds reached sysfs" test "$(attr "$s0" temp1_min) $(attr "$s0" temp1_max)" = "-30000 -10000"
+echo "== bulk path: readings from /dev/coldroom, events from generic netlink"
+manager_prop() {
+	busctl get-property "$BUS" /org/coldroom/Sensors1 org.coldroom.Sensors1.Manager "$1" |
+		cut -d' ' -f2- | tr -d '"'
+}
+pid=$(systemctl show -p MainPID --value coldroomd)
+check "ReadingSource is the device" test "$(manager_prop ReadingSource)" = device
+check "EventSource is netlink" test "$(manager_prop EventSource)" = netlink
+check "journal: reading source /dev/coldroom" bash -c "journalctl -b -u coldroomd --no-pager | grep -q 'reading source: /dev/coldroom'"
+check "the daemon holds /dev/coldroom open" bash -c "ls -l /proc/$pid/fd | grep -q /dev/coldroom"
+check "and no sample_seq file" bash -c "! ls -l /proc/$pid/fd | grep -q sample_seq"
+seq1=$(prop "$s0" SampleSeq)
+check "samples arrive through the device" wait_for 10 bash -c "[ \$(busctl get-property $BUS /org/coldroom/Sensors1/unit/$s0 $UNIT_IFACE SampleSeq | cut -d' ' -f2) -gt $seq1 ]"
+# Below its minimum: raise the maximum first so min < max holds throughout.
+k=$(attr "$s0" temp1)
+echo $((k + 20000)) >"$CLASS/$s0/temp1_max"
+echo $((k + 10000)) >"$CLASS/$s0/temp1_min"
+check "an alarm arrives as a netlink event" wait_for 10 bash -c "journalctl -b -u coldroomd --no-pager | grep -q '$s0: netlink event: temp1 alarm set'"
+check "and reaches Temp1Alarm" wait_for 10 bash -c "busctl get-property $BUS /org/coldroom/Sensors1/unit/$s0 $UNIT_IFACE Temp1Alarm | grep -q true"
+echo -30000 >"$CLASS/$s0/temp1_min"
+echo $((k + 30000)) >"$CLASS/$s0/temp1_max"
+check "the alarm clears by netlink" wait_for 10 bash -c "journalctl -b -u coldroomd --no-pager | grep -q '$s0: netlink event: temp1 alarm cleared'"
+coldroomctl set "$s0" temp1.min=-30C temp1.max=-10C
+
+coldroomctl set "$s0" interval=50; rc=$?
+check "a bad interval is refused (exit 6)" test "$rc" = 6
+setpriv --reuid=65534 --regid=65534 --clear-groups coldroomctl set "$s0" label=Mine; rc=$?
+check "nobody may not set (exit 5)" test "$rc" = 5
+check "nobody may list" setpriv --reuid=65534 --regid=65534 --clear-groups coldroomctl list
+
+echo "== killed in the middle of an upload"
+systemctl kill -s KILL coldroomd
+check "coldroomd is dead" wait_for 10 bash -c "! systemctl -q is-active coldroomd"
+echo 1 >"$CLASS/$s1/firmware_reload"
+dir=$(fallback_dir "$s1")
+check "the unit asks again" wait_for 20 test -e "$dir/loading"
+# What a daemon killed mid-upload leaves behind.
+echo 1 >"$dir/loading"
+head -c 40 /usr/lib/firmware/coldroom/CRS-210T.fw >"$dir/data"
+check "the unit is stuck loading" state_is "$s1" loading
+systemctl start coldroomd || die "coldroomd did not restart"
+need "the restarted daemon recovers the unit" wait_for 60 state_is "$s1" ready
+
+echo "== a unit the daemon cannot serve"
+printf 'model = CRS-999\n' >/etc/coldroom/calibration/SIM-000002.conf
+coldroomctl firmware "$s2" reload
+check "the unit fails" wait_for 30 state_is "$s2" failed
+coldroomctl firmware "$s2"
+check "coldroomctl shows the reason" bash -c "coldroomctl firmware $s2 | grep -q \"'model' cannot be set in an override file\""
+check "coldroomctl list shows it" bash -c "coldroomctl list | grep $s2 | grep -q failed"
+check "journal: failed outcome" bash -c "journalctl -b COLDROOM_OUTCOME=failed --no-pager | grep -q SIM-000002"
+rm /etc/coldroom/calibration/SIM-000002.conf
+coldroomctl firmware "$s2" reload
+check "fixed calibration: ready again" wait_for 30 state_is "$s2" ready
+check "the reason is gone" test -z "$(prop "$s2" FirmwareError)"
+
+echo "== reload and stop"
+echo "Bogus=1" >>/etc/coldroom/coldroomd.conf
+systemctl reload coldroomd
+check "a bad config is reported" wait_for 10 bash -c "journalctl -b -u coldroomd --no-pager | grep -q 'keeping the old configuration'"
+check "and the daemon keeps running" systemctl -q is-active coldroomd
+coldroomctl reload; rc=$?
+check "coldroomctl reload says the config is bad (exit 1)" test "$rc" = 1
+systemctl stop coldroomd
+check "SIGTERM ends it cleanly" bash -c "[ \"\$(systemctl show -p Result --value coldroomd)\" = success ]"
+
+if [ "$failures" -ne 0 ]; then
+	journal_done
+	echo "RESULT: $failures failure(s)"
+	exit 1
+fi
+echo "RESULT: all passed"

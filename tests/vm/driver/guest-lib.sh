@@ -1,0 +1,110 @@
+# shellcheck shell=bash
+# Guest-side helpers of the driver's VM tests (sourced by each test).
+# Files the host runner copies in: modules/ and blobs/ next to this file.
+
+VMT=/usr/lib/vmtest
+MODULES=$VMT/modules
+BLOBS=$VMT/blobs
+CLASS=/sys/class/coldroom
+SIMDRV=/sys/bus/platform/drivers/coldroom_sim
+SIMDBG=/sys/kernel/debug/coldroom_sim
+FWDIR=/lib/firmware/coldroom
+failures=0
+
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+die() { echo "FAIL: $*"; dmesg | tail -n 40; exit 1; }
+check() { # check DESCRIPTION COMMAND...
+	local what=$1
+	shift
+	if "$@"; then pass "$what"; else fail "$what"; fi
+}
+
+# wait_for SECONDS COMMAND...: poll every 0.1 s until COMMAND succeeds.
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+attr() { cat "$CLASS/$1/$2"; }
+attr_is() { [ "$(cat "$CLASS/$1/$2" 2>/dev/null)" = "$3" ]; }
+attr_ge() { [ "$(cat "$CLASS/$1/$2" 2>/dev/null)" -ge "$3" ]; }
+state_is() { [ "$(cat "$CLASS/$1/firmware_state" 2>/dev/null)" = "$2" ]; }
+
+# sensor_of SERIAL: the sensorN directory name of a unit.
+sensor_of() {
+	local d
+	for d in "$CLASS"/sensor*; do
+		[ "$(cat "$d/serial")" = "$1" ] && { basename "$d"; return 0; }
+	done
+	return 1
+}
+
+fallback_dir() { # fallback_dir SENSOR
+	local name
+	name=$(attr "$1" firmware_name)
+	echo "/sys/class/firmware/${name//\//!}"
+}
+
+# serve SENSOR BLOB: the sysfs fallback dance, as coldroomd does it.
+serve() {
+	local dir
+	dir=$(fallback_dir "$1")
+	wait_for 20 test -e "$dir/loading" || { echo "no fallback $dir"; return 1; }
+	echo 1 >"$dir/loading"
+	cat "$2" >"$dir/data"
+	echo 0 >"$dir/loading"
+}
+
+load_core() { insmod "$MODULES/coldroom.ko" "$@"; }
+load_sim() { insmod "$MODULES/coldroom_sim.ko" "$@"; }
+unload_all() {
+	if [ -d /sys/module/coldroom_sim ]; then rmmod coldroom_sim; fi
+	if [ -d /sys/module/coldroom ]; then rmmod coldroom; fi
+}
+
+# expect_einval FILE VALUE: the write fails with EINVAL, the file keeps its value.
+expect_einval() {
+	local file=$1 value=$2 before after err
+	before=$(cat "$file" 2>/dev/null || echo "<unreadable>")
+	if err=$( { printf '%s' "$value" >"$file"; } 2>&1); then
+		fail "writing '$value' to ${file#/sys/class/coldroom/} was accepted"
+		return
+	fi
+	after=$(cat "$file" 2>/dev/null || echo "<unreadable>")
+	case "$err" in
+	*"Invalid argument"*) ;;
+	*) fail "writing '$value' to $file: '$err', expected EINVAL"; return ;;
+	esac
+	if [ "$before" != "$after" ]; then
+		fail "bad write '$value' changed $file: '$before' -> '$after'"
+		return
+	fi
+	pass "EINVAL, unchanged: '$(printf '%q' "$value")' > ${file#/sys/}"
+}
+
+# The kernel log must show no oops, warning, lockup or list corruption.
+check_dmesg_clean() {
+	local bad
+	bad=$(dmesg | grep -E 'BUG:|WARNING:|Oops|general protection|soft lockup|hard LOCKUP|blocked for more than|rcu: INFO|refcount_t:|list_(add|del) corruption|kernfs: can not|UBSAN|KASAN' || true)
+	if [ -n "$bad" ]; then
+		fail "kernel log has problems:"
+		echo "$bad"
+	else
+		pass "kernel log: no oops, warning, lockup or corruption"
+	fi
+}
+
+finish() {
+	check_dmesg_clean
+	if [ "$failures" -ne 0 ]; then
+		echo "RESULT: $failures failure(s)"
+		exit 1
+	fi
+	echo "RESULT: all passed"
+	exit 0
+}

@@ -1,0 +1,178 @@
+#!/bin/bash
+# Guest: firmware failure paths and teardown races of coldroom.ko: abort
+# through the fallback, corrupt and foreign blobs, reload (also while
+# loading), unbind / del_device / rmmod while a request is pending, module
+# unload with units in every firmware state, and no leak over many cycles.
+set -euo pipefail
+. /usr/lib/vmtest/driver-lib.sh
+
+expected_error() { sed -n "s/^$1: //p" "$BLOBS/errors.txt"; }
+
+mkdir -p "$FWDIR"
+
+echo "== pending, loading and the bounded number of requests"
+load_core max_fw_requests=1
+load_sim units=3
+s0=$(sensor_of SIM-000000) s1=$(sensor_of SIM-000001) s2=$(sensor_of SIM-000002)
+check "first unit waits on the fallback (loading)" wait_for 20 state_is "$s0" loading
+check "fallback directory of the first unit exists" wait_for 20 test -e "$(fallback_dir "$s0")/loading"
+check "second unit waits for a request slot (pending)" state_is "$s1" pending
+check "third unit pending" state_is "$s2" pending
+
+echo "== echo -1 > loading aborts"
+echo -1 >"$(fallback_dir "$s0")/loading"
+check "aborted unit is failed" wait_for 20 state_is "$s0" failed
+check "firmware_error says why" test "$(attr "$s0" firmware_error)" = "firmware not provided"
+check "the reason is in the kernel log" bash -c "dmesg | grep -q 'coldroom/CRS-200-SIM-000000.fw: firmware not provided'"
+check "temp1 of a failed unit fails with ENODATA" bash -c "! cat $CLASS/$s0/temp1 && cat $CLASS/$s0/temp1 2>&1 | grep -q 'No data available'"
+check "firmware_version is empty" test -z "$(attr "$s0" firmware_version)"
+check "the next unit got the slot" wait_for 20 state_is "$s1" loading
+
+echo "== partial write then abort"
+dir=$(fallback_dir "$s1")
+wait_for 20 test -e "$dir/loading"
+echo 1 >"$dir/loading"
+head -c 40 "$BLOBS/crs210t.fw" >"$dir/data"
+echo -1 >"$dir/loading"
+check "partially written and aborted: failed" wait_for 20 state_is "$s1" failed
+check "fallback directory removed after abort" wait_for 20 test ! -e "$dir"
+
+echo "== corrupt blob"
+serve "$s2" "$BLOBS/corrupt.fw"
+check "corrupt blob: failed" wait_for 20 state_is "$s2" failed
+err=$(attr "$s2" firmware_error)
+want=$(expected_error corrupt.fw)
+check "corrupt blob: firmware_error '$err' is the parser's '$want'" test -n "$want" -a "$err" = "$want"
+check "corrupt blob: reason in the kernel log" bash -c "dmesg | grep -qF 'CRS-200-SIM-000002.fw: $want'"
+
+echo "== wrong serial, wrong model"
+echo 1 >"$CLASS/$s2/firmware_reload"
+serve "$s2" "$BLOBS/wrong-serial.fw"
+check "wrong serial: failed" wait_for 20 state_is "$s2" failed
+check "wrong serial: reason" test "$(attr "$s2" firmware_error)" = "$(expected_error wrong-serial.fw)"
+echo 1 >"$CLASS/$s2/firmware_reload"
+serve "$s2" "$BLOBS/crs210t.fw"
+check "wrong model: failed" wait_for 20 state_is "$s2" failed
+check "wrong model: reason" test "$(attr "$s2" firmware_error)" = "$(expected_error wrong-model.fw)"
+
+echo "== reload of a failed unit, then a good blob"
+echo 1 >"$CLASS/$s2/firmware_reload"
+serve "$s2" "$BLOBS/crs200.fw"
+check "reloaded unit is ready" wait_for 20 state_is "$s2" ready
+check "firmware_error cleared" test -z "$(attr "$s2" firmware_error)"
+check "firmware_version 1.4.2" test "$(attr "$s2" firmware_version)" = 1.4.2
+
+echo "== reload while loading"
+echo 1 >"$CLASS/$s0/firmware_reload"
+check "s0 loading again" wait_for 20 state_is "$s0" loading
+dir=$(fallback_dir "$s0")
+wait_for 20 test -e "$dir/loading"
+echo 1 >"$CLASS/$s0/firmware_reload"
+echo 1 >"$CLASS/$s0/firmware_reload"
+check "a reload while loading replaces the request" wait_for 20 test -e "$dir/loading"
+serve "$s0" "$BLOBS/crs200.fw"
+check "the replacement request is served: ready" wait_for 20 state_is "$s0" ready
+
+echo "== user values win until the next reload"
+check "blob label applied" test "$(attr "$s0" label)" = "Freezer A"
+echo "Manual name" >"$CLASS/$s0/label"
+echo 250 >"$CLASS/$s0/update_interval_ms"
+check "user label kept" test "$(attr "$s0" label)" = "Manual name"
+cp "$BLOBS/crs200.fw" "$FWDIR/CRS-200-SIM-000000.fw"
+echo 1 >"$CLASS/$s0/firmware_reload"
+check "reload from /lib/firmware: ready" wait_for 20 state_is "$s0" ready
+check "reload re-applies the blob's label" test "$(attr "$s0" label)" = "Freezer A"
+check "reload re-applies the blob's interval" test "$(attr "$s0" update_interval_ms)" = 500
+rm -f "$FWDIR/CRS-200-SIM-000000.fw"
+
+echo "== reject_firmware fault"
+echo 1 >"$SIMDBG/SIM-000000/reject_firmware"
+echo 1 >"$CLASS/$s0/firmware_reload"
+serve "$s0" "$BLOBS/crs200.fw"
+check "rejected by the unit: failed" wait_for 20 state_is "$s0" failed
+check "rejected: reason" bash -c "attr() { cat $CLASS/\$1/\$2; }; attr $s0 firmware_error | grep -q '^unit rejected the firmware'"
+echo 0 >"$SIMDBG/SIM-000000/reject_firmware"
+
+echo "== unbind while pending, bind again"
+echo 1 >"$CLASS/$s1/firmware_reload"
+dir=$(fallback_dir "$s1")
+check "s1 waits on the fallback" wait_for 20 test -e "$dir/loading"
+pdev=$(basename "$(readlink -f "$CLASS/$s1/device")")
+start=$SECONDS
+echo "$pdev" >"$SIMDRV/unbind"
+check "unbind while pending returns promptly" test $((SECONDS - start)) -le 5
+check "the unit's sensor is gone" test ! -e "$CLASS/$s1"
+check "the pending fallback is gone" test ! -e "$dir"
+echo "$pdev" >"$SIMDRV/bind"
+s1=$(sensor_of SIM-000001)
+check "bound again: new request" wait_for 20 test -e "$(fallback_dir "$s1")/loading"
+serve "$s1" "$BLOBS/crs210t.fw"
+check "bound again: ready" wait_for 20 state_is "$s1" ready
+
+echo "== del_device while pending"
+echo CRS-200 >"$SIMDRV/new_device"
+s3=$(sensor_of SIM-000003)
+check "new unit waits on the fallback" wait_for 20 test -e "$(fallback_dir "$s3")/loading"
+dir=$(fallback_dir "$s3")
+echo SIM-000003 >"$SIMDRV/del_device"
+check "del_device while pending: sensor gone" test ! -e "$CLASS/$s3"
+check "del_device while pending: fallback gone" test ! -e "$dir"
+
+echo "== rmmod with units in every state"
+echo 1 >"$CLASS/$s2/firmware_reload"     # loading on the fallback
+for i in 1 2 3; do echo CRS-210T >"$SIMDRV/new_device"; done   # pending
+wait_for 20 test -e "$(fallback_dir "$s2")/loading"
+states=$(cat "$CLASS"/sensor*/firmware_state | sort | uniq -c | xargs)
+echo "states before rmmod: $states"
+# s0 stayed failed after the reject_firmware test.
+for st in pending loading ready failed; do
+	check "a unit is $st before rmmod" grep -qx "$st" "$CLASS"/sensor*/firmware_state
+done
+start=$SECONDS
+check "rmmod coldroom_sim with units in every state" rmmod coldroom_sim
+check "rmmod took under 10 s" test $((SECONDS - start)) -le 10
+check "no coldroom fallback left" bash -c "! ls /sys/class/firmware | grep -q coldroom"
+check "no sensor left" bash -c "! ls $CLASS | grep -q sensor"
+check "rmmod coldroom (no reference left behind)" rmmod coldroom
+
+echo "== leak check: 6 cycles of 300 units (half served, half aborted)"
+cycle() {
+	local i
+	# Even units (CRS-200) read their blob directly, odd ones wait on
+	# the fallback until their slots are all taken.
+	for i in $(seq 0 2 299); do
+		ln -sf "$BLOBS/crs200.fw" "$FWDIR/CRS-200-SIM-$(printf %06d "$i").fw"
+	done
+	load_core max_fw_requests=8
+	load_sim units=300
+	sleep 3
+	rmmod coldroom_sim
+	rmmod coldroom
+	rm -f "$FWDIR"/*.fw
+}
+# Active objects per slab cache, after giving empty slabs back. udevd may
+# still be working through the units' events, holding sysfs files of removed
+# units open: let it finish first, or their dentries and inodes look leaked.
+slab_snapshot() {
+	udevadm settle --timeout=180 || true
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	for f in /sys/kernel/slab/*/shrink; do echo 1 >"$f" 2>/dev/null || true; done
+	awk 'NR > 2 {print $1, $2, $4}' /proc/slabinfo | sort
+}
+cycle
+cycle
+slab_snapshot >/tmp/slab.before
+for c in 1 2 3 4 5; do cycle; done
+slab_snapshot >/tmp/slab.after
+# name, growth in objects, growth in bytes; largest first.
+join /tmp/slab.before /tmp/slab.after |
+	awk '{d = $4 - $2; print $1, d, d * $3}' | sort -k3,3nr >/tmp/slab.diff
+head -n 8 /tmp/slab.diff | sed 's/^/slab growth (cache objects bytes): /'
+bytes=$(awk '$3 > 0 {s += $3} END {print s + 0}' /tmp/slab.diff)
+worst=$(sort -k2,2nr /tmp/slab.diff | awk 'NR == 1 {print $2}')
+echo "leak check: active slab objects grew by $bytes bytes over 1500 unit lifetimes"
+check "no slab cache gained an object per unit lifetime (worst +$worst of 1500)" test "$worst" -lt 1500
+check "active slab memory grew < 1 MB over 1500 unit lifetimes ($bytes bytes)" test "$bytes" -lt 1048576
+
+finish

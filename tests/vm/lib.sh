@@ -1,0 +1,43 @@
+# shellcheck shell=bash
+# Shared settings of the VM harness: where the cache lives and what keys it.
+
+VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP_DIR=$(cd "$VM_DIR/../.." && pwd)
+VM_CACHE=${VM_CACHE:-$TOP_DIR/build/vm}
+DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+DEBIAN_SECURITY_MIRROR=${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+DEBIAN_SUITE=bookworm
+
+# The image is rebuilt whenever one of the files that describe it changes.
+vm_image_key() {
+	cat "$VM_DIR/mkrootfs.sh" "$VM_DIR/packages.list" "$VM_DIR/guest/"* |
+		sha256sum | cut -c1-16
+}
+
+vm_image_dir() {
+	echo "$VM_CACHE/image-$(vm_image_key)"
+}
+
+log() {
+	printf '[vm] %s\n' "$*" >&2
+}
+
+die() {
+	printf '[vm] error: %s\n' "$*" >&2
+	exit 1
+}
+
+# For the runners that test the modules: makes sure the guest image exists
+# and builds the modules against its kernel's headers (KDIR overrides them).
+# $1 prefixes the messages. Returns 125, the harness's own failure, if not.
+vm_build_modules() {
+	local who=$1 image kver
+	image=$("$VM_DIR/mkrootfs.sh") || { echo "$who: no guest image" >&2; return 125; }
+	kver=$(cat "$image/kernel-version")
+	KDIR=${KDIR:-/lib/modules/$kver/build}
+	[ -e "$KDIR/Makefile" ] ||
+		{ echo "$who: no headers for the guest kernel $kver in $KDIR" >&2; return 125; }
+	echo "$who: building the modules against $KDIR"
+	make -C "$TOP_DIR/driver" KDIR="$KDIR" O="${O:-$TOP_DIR/build}" modules >/dev/null ||
+		{ echo "$who: module build failed" >&2; return 125; }
+}

@@ -1,0 +1,135 @@
+#!/bin/bash
+# Builds (once) the guest image of the VM harness: Debian's real kernel and a
+# debootstrap root file system packed as an initramfs. The result is cached in
+# build/vm/image-<key>/, keyed by the files that describe it; a warm cache
+# makes this a no-op. Prints the image directory on stdout.
+#
+# Needs root (debootstrap, chroot) and network access to Debian's archive.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+image=$(vm_image_dir)
+if [ -s "$image/base.cpio" ] && [ -s "$image/vmlinuz" ]; then
+	echo "$image"
+	exit 0
+fi
+
+[ "$(id -u)" -eq 0 ] || die "building the guest image needs root (debootstrap, chroot)"
+for tool in debootstrap cpio; do
+	command -v "$tool" >/dev/null || die "$tool is missing: run 'make deps'"
+done
+
+mkdir -p "$VM_CACHE"
+exec 9>"$VM_CACHE/.build.lock"
+flock 9
+# Another run may have built it while this one waited for the lock.
+if [ -s "$image/base.cpio" ] && [ -s "$image/vmlinuz" ]; then
+	echo "$image"
+	exit 0
+fi
+
+root="$VM_CACHE/rootfs.tmp"
+unmount_all() {
+	local m
+	for m in dev/pts dev sys proc; do
+		mountpoint -q "$root/$m" && umount -l "$root/$m"
+	done
+	return 0
+}
+trap unmount_all EXIT
+unmount_all
+rm -rf "$root" "$image"
+mkdir -p "$root"
+
+started=$SECONDS
+log "debootstrap $DEBIAN_SUITE into $root"
+debootstrap --variant=minbase --include=systemd,systemd-sysv,udev,dbus \
+	"$DEBIAN_SUITE" "$root" "$DEBIAN_MIRROR" >"$VM_CACHE/debootstrap.log" 2>&1 ||
+	{ tail -n 30 "$VM_CACHE/debootstrap.log" >&2; die "debootstrap failed"; }
+
+# The kernel and its headers come from the security and updates suites:
+# give the guest the same sources a Debian 12 host has.
+cat >"$root/etc/apt/sources.list" <<EOF
+deb $DEBIAN_MIRROR $DEBIAN_SUITE main
+deb $DEBIAN_MIRROR $DEBIAN_SUITE-updates main
+deb $DEBIAN_SECURITY_MIRROR $DEBIAN_SUITE-security main
+EOF
+cat >"$root/etc/dpkg/dpkg.cfg.d/01-vm-nodoc" <<'EOF'
+path-exclude /usr/share/doc/*
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+path-include /usr/share/locale/locale.alias
+EOF
+
+mount -t proc proc "$root/proc"
+mount -t sysfs sysfs "$root/sys"
+mount --bind /dev "$root/dev"
+mount --bind /dev/pts "$root/dev/pts"
+
+packages=$(sed -e 's/#.*//' "$VM_DIR/packages.list" | xargs)
+log "installing into the guest: $packages"
+# INITRD=No: the guest boots from this very tree; no initrd is built for it.
+chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive INITRD=No \
+	sh -c "apt-get update -q && apt-get install -y -q --no-install-recommends $packages" \
+	>"$VM_CACHE/apt.log" 2>&1 ||
+	{ tail -n 30 "$VM_CACHE/apt.log" >&2; die "installing guest packages failed"; }
+
+kver=$(ls "$root/lib/modules" | sort -V | tail -n 1)
+[ -n "$kver" ] || die "no kernel was installed in the guest"
+[ -d "$root/lib/modules/$kver/build" ] || [ -L "$root/lib/modules/$kver/build" ] ||
+	die "no headers for $kver in the guest"
+
+log "configuring the guest"
+echo coldroom-vm >"$root/etc/hostname"
+printf '127.0.0.1 localhost\n127.0.1.1 coldroom-vm\n' >"$root/etc/hosts"
+: >"$root/etc/fstab"
+chroot "$root" passwd -d root >/dev/null
+# A fixed machine id: every boot is a normal boot, never a "first boot".
+chroot "$root" systemd-machine-id-setup >/dev/null 2>&1
+install -d "$root/usr/lib/vmtest"
+install -m 0755 "$VM_DIR/guest/vmtest-run" "$root/usr/lib/vmtest/vmtest-run"
+install -m 0644 "$VM_DIR/guest/vmtest.service" "$root/etc/systemd/system/vmtest.service"
+chroot "$root" systemctl enable vmtest.service >/dev/null 2>&1
+# Periodic jobs only slow a short-lived test guest down.
+for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer \
+	fstrim.timer dpkg-db-backup.timer systemd-tmpfiles-clean.timer \
+	e2scrub_reap.service; do
+	ln -sf /dev/null "$root/etc/systemd/system/$unit"
+done
+
+log "pruning the guest"
+unmount_all
+rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/* \
+	"$root"/var/cache/debconf/*-old "$root"/var/log/* "$root"/boot/initrd.img* \
+	"$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/info/*
+# The initramfs lives in RAM: drop kernel module trees no test loads.
+mods="$root/lib/modules/$kver/kernel"
+for sub in drivers/gpu drivers/media drivers/net drivers/infiniband \
+	drivers/scsi drivers/usb drivers/staging drivers/iio drivers/input \
+	drivers/bluetooth drivers/isdn drivers/mtd drivers/hid drivers/video \
+	drivers/thunderbolt drivers/nfc drivers/md drivers/target drivers/ata \
+	drivers/misc drivers/crypto drivers/edac drivers/mmc drivers/spi \
+	drivers/i2c drivers/pinctrl drivers/leds drivers/power drivers/rtc \
+	drivers/platform drivers/mfd drivers/regulator drivers/gpio \
+	drivers/comedi drivers/atm drivers/uwb drivers/watchdog sound net \
+	fs/btrfs fs/xfs fs/ocfs2 fs/nfs fs/nfsd fs/cifs fs/smb fs/ceph \
+	fs/gfs2 fs/f2fs fs/ntfs3 fs/jfs fs/reiserfs fs/ubifs fs/nilfs2; do
+	rm -rf "${mods:?}/$sub"
+done
+chroot "$root" depmod "$kver"
+
+mkdir -p "$image.tmp"
+cp "$root/boot/vmlinuz-$kver" "$image.tmp/vmlinuz"
+echo "$kver" >"$image.tmp/kernel-version"
+log "packing the initramfs"
+(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) >"$image.tmp/base.cpio"
+du -sh "$image.tmp/base.cpio" | sed 's/^/[vm] initramfs size: /' >&2
+rm -rf "$root"
+mv "$image.tmp" "$image"
+# Images of older inputs are never used again.
+for old in "$VM_CACHE"/image-*; do
+	[ "$old" = "$image" ] || rm -rf "$old"
+done
+log "guest image ready in $((SECONDS - started)) s: $image (kernel $kver)"
+echo "$image"

@@ -1,0 +1,243 @@
+#!/bin/bash
+# Guest: the product as a user gets it. The .debs are installed with apt,
+# DKMS builds the modules for the running kernel, loading the simulator
+# makes units appear, udev starts coldroomd, which serves the firmware the
+# kernel does not find in /lib/firmware and publishes the units on D-Bus;
+# a non-root user reads but cannot set; a restart loses no unit; apt purge
+# removes everything, the DKMS modules included.
+#
+# Files from the host (run.sh): /usr/lib/vmtest/packages/*.deb.
+set -uo pipefail
+
+PKGS=/usr/lib/vmtest/packages
+CLASS=/sys/class/coldroom
+BUS=org.coldroom.Sensors1
+UNIT_IFACE=org.coldroom.Sensors1.Unit
+failures=0
+
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+check() { # check DESCRIPTION COMMAND...
+	local what=$1
+	shift
+	if "$@"; then pass "$what"; else fail "$what"; fi
+}
+die() {
+	echo "FAIL: $*"
+	journalctl -b --no-pager -n 60 -u coldroomd -u systemd-udevd
+	dmesg | tail -n 30
+	echo "RESULT: stopped early"
+	exit 1
+}
+wait_for() { # wait_for SECONDS COMMAND...
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.2
+	done
+}
+all_ready() {
+	local d
+	[ "$(ls "$CLASS" 2>/dev/null | wc -l)" -eq "$1" ] || return 1
+	for d in "$CLASS"/sensor*; do
+		[ "$(cat "$d/firmware_state")" = ready ] || return 1
+	done
+}
+sensor_of() { # sensor_of SERIAL
+	local d
+	for d in "$CLASS"/sensor*; do
+		[ "$(cat "$d/serial")" = "$1" ] && { basename "$d"; return 0; }
+	done
+	return 1
+}
+# The D-Bus object paths of the units, from the daemon's object tree.
+unit_paths() {
+	local p
+	for p in $(busctl --system --list tree "$BUS" 2>/dev/null); do
+		busctl --system introspect "$BUS" "$p" 2>/dev/null |
+			grep -q "^$UNIT_IFACE " && echo "$p"
+	done
+}
+# What the product may leave behind: the paths of the root file system,
+# without the ones that change on their own.
+snapshot() {
+	find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /run \
+		-o -path /tmp -o -path /var/tmp -o -path /var/log -o -path /var/cache \
+		-o -path /var/lib/apt -o -path /var/lib/dpkg -o -path /var/lib/systemd \
+		-o -path /usr/lib/vmtest -o -path /home \) -prune -o -print | sort
+}
+
+state=$(systemctl is-system-running --wait || true)
+[ "$state" = running ] || { systemctl --failed --no-pager; die "system state '$state'"; }
+kver=$(uname -r)
+snapshot >/tmp/before.list
+
+echo "== install with apt"
+debs=("$PKGS"/coldroom-sensor_*.deb "$PKGS"/coldroom-sensor-dkms_*.deb)
+[ -f "${debs[0]}" ] && [ -f "${debs[1]}" ] || die "packages missing in $PKGS"
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${debs[@]}" \
+	>/tmp/apt-install.log 2>&1 || { cat /tmp/apt-install.log; die "apt-get install failed"; }
+pass "apt-get install ${debs[*]##*/}"
+check "dkms built and installed coldroom for $kver" \
+	bash -c "dkms status coldroom | grep -q '$kver.*installed'"
+for m in coldroom coldroom_sim; do
+	check "modinfo $m finds the DKMS build" \
+		bash -c "modinfo -F filename $m | grep -q '/updates/dkms/'"
+done
+check "groups coldroom and coldroom-admin exist" getent group coldroom coldroom-admin
+check "the package did not start coldroomd (udev does)" \
+	bash -c '! systemctl is-active --quiet coldroomd'
+check "the D-Bus policy is installed" test -f /usr/share/dbus-1/system.d/$BUS.conf
+
+echo "== the service sandbox allows the firmware fallback"
+# With coldroomd masked, serve a unit by hand from a transient service that
+# has exactly coldroomd.service's sandbox: CAP_SYS_RAWIO, writable
+# /sys/devices, netlink, the system-call filter.
+systemctl mask --runtime --quiet coldroomd.service
+modprobe coldroom_sim units=1 door_interval_s=0 || die "modprobe coldroom_sim failed"
+fwname=$(cat "$CLASS/sensor0/firmware_name")
+fallback=/sys/class/firmware/${fwname//\//!}
+check "sensor0 waits on the fallback $fallback" wait_for 30 test -e "$fallback/loading"
+sandbox=()
+while IFS= read -r line; do
+	sandbox+=(-p "$line")
+done < <(sed -n '/^\[Service\]/,/^\[/p' /lib/systemd/system/coldroomd.service |
+	grep -E '^[A-Za-z]+=' |
+	grep -vE '^(Type|NotifyAccess|ExecStart|ExecReload|Restart|RestartSec|WatchdogSec)=')
+check "the sandbox has settings (${#sandbox[@]} words)" test "${#sandbox[@]}" -gt 20
+check "a sandboxed shell serves the model blob through $fallback" \
+	systemd-run --quiet --wait --collect "${sandbox[@]}" /bin/sh -c \
+	"echo 1 >'$fallback/loading' && cat /usr/lib/firmware/coldroom/CRS-200.fw >'$fallback/data' && echo 0 >'$fallback/loading'"
+check "sensor0 is ready after the sandboxed upload" \
+	wait_for 20 bash -c "[ \"\$(cat $CLASS/sensor0/firmware_state)\" = ready ]"
+modprobe -r coldroom_sim || fail "modprobe -r coldroom_sim"
+systemctl unmask --runtime --quiet coldroomd.service
+
+echo "== units appear, udev starts coldroomd"
+# One unit has a site blob in /lib/firmware (the kernel loads it directly);
+# coldroomd must serve the other two from the packaged model firmware.
+mkdir -p /lib/firmware/coldroom
+cat >/tmp/site.fwsrc <<'SRC'
+model = CRS-200
+serial = SIM-000002
+version = 2.0.0
+temp1.gain_ppm = 1000000
+temp1.offset_mdeg = 0
+temp2.gain_ppm = 1000000
+temp2.offset_mdeg = 0
+label = Site blob
+payload = 00112233
+SRC
+check "coldroom-fwtool builds a site blob" \
+	coldroom-fwtool build /tmp/site.fwsrc -o /lib/firmware/coldroom/CRS-200-SIM-000002.fw
+check "coldroom-fwtool verifies it for its unit" coldroom-fwtool verify \
+	/lib/firmware/coldroom/CRS-200-SIM-000002.fw --model CRS-200 --serial SIM-000002
+modprobe coldroom_sim units=3 door_interval_s=0 || die "modprobe coldroom_sim units=3 failed"
+check "udev started coldroomd" wait_for 60 systemctl is-active --quiet coldroomd
+check "all three units have firmware" wait_for 90 all_ready 3
+s2=$(sensor_of SIM-000002)
+check "the site blob was loaded directly (version 2.0.0)" \
+	test "$(cat "$CLASS/$s2/firmware_version" 2>/dev/null)" = 2.0.0
+for serial in SIM-000000 SIM-000001; do
+	s=$(sensor_of "$serial")
+	check "coldroomd served $serial from the model firmware" \
+		bash -c "journalctl -b -u coldroomd --no-pager -o cat | grep -q '$serial'"
+	check "$serial runs packaged firmware ($(cat "$CLASS/$s/firmware_version" 2>/dev/null))" \
+		test -n "$(cat "$CLASS/$s/firmware_version" 2>/dev/null)"
+done
+temp1=$(cat "$CLASS/sensor0/temp1" 2>/dev/null || echo none)
+check "sensor0/temp1 is a cold-room value: $temp1" \
+	bash -c "[[ '$temp1' =~ ^-?[0-9]+$ ]] && [ '$temp1' -ge -40000 ] && [ '$temp1' -le 15000 ]"
+
+echo "== systemctl status, busctl, coldroomctl, sensors"
+systemctl status coldroomd --no-pager -n 0 | head -n 12
+status_text=$(systemctl show -p StatusText --value coldroomd)
+check "coldroomd is active with a STATUS line: '$status_text'" \
+	bash -c "systemctl is-active --quiet coldroomd && [[ '$status_text' == *3* ]]"
+check "coldroomd runs with only CAP_SYS_RAWIO" \
+	bash -c "systemctl show -p CapabilityBoundingSet --value coldroomd | grep -qx 'cap_sys_rawio'"
+paths=$(unit_paths)
+check "busctl: three unit objects on $BUS ($(echo $paths))" test "$(echo "$paths" | grep -c .)" -eq 3
+first_path=$(echo "$paths" | head -n 1)
+check "busctl: a unit's Serial property reads" \
+	bash -c "busctl --system get-property $BUS '$first_path' $UNIT_IFACE Serial | grep -q SIM-"
+coldroomctl list >/tmp/list.out 2>&1
+cat /tmp/list.out
+check "coldroomctl list shows the three units" \
+	bash -c "grep -c -E 'SIM-00000[012]|sensor[012]' /tmp/list.out | grep -qx 3"
+sensors >/tmp/sensors.out 2>&1
+check "sensors lists three coldroom chips" \
+	bash -c "grep -c '^coldroom-' /tmp/sensors.out | grep -qx 3"
+check "udevd did not complain about 60-coldroom.rules" \
+	bash -c "! journalctl -b -u systemd-udevd --no-pager -o cat | grep -q 60-coldroom.rules"
+
+echo "== a non-root user reads but cannot set"
+useradd -M -s /bin/sh viewer || fail "useradd viewer"
+useradd -M -s /bin/sh -G coldroom-admin plantadmin || fail "useradd plantadmin"
+label=$(cat "$CLASS/sensor0/label")
+check "viewer: coldroomctl list works" runuser -u viewer -- coldroomctl list
+check "viewer: busctl reads a property" \
+	runuser -u viewer -- busctl --system get-property $BUS "$first_path" $UNIT_IFACE Serial
+runuser -u viewer -- coldroomctl set sensor0 label=Intruder
+rc=$?
+check "viewer: coldroomctl set is refused as access denied (exit status $rc, want 5)" test "$rc" -eq 5
+err=$(runuser -u viewer -- busctl --system call $BUS "$first_path" $UNIT_IFACE SetLabel s Intruder 2>&1)
+check "viewer: SetLabel over D-Bus is access denied ($err)" \
+	bash -c "[[ '$err' == *'ccess denied'* || '$err' == *AccessDenied* ]]"
+check "viewer: the label is unchanged" test "$(cat "$CLASS/sensor0/label")" = "$label"
+check "plantadmin (coldroom-admin): coldroomctl set works" \
+	runuser -u plantadmin -- coldroomctl set sensor0 label=Freezer-B
+check "plantadmin: the label reached sysfs" \
+	wait_for 10 bash -c "[ \"\$(cat $CLASS/sensor0/label)\" = Freezer-B ]"
+
+echo "== restart loses no unit"
+seq_before=$(cat "$CLASS/sensor0/sample_seq")
+systemctl restart coldroomd || fail "systemctl restart coldroomd"
+check "coldroomd is active again" wait_for 30 systemctl is-active --quiet coldroomd
+check "busctl: still three unit objects" \
+	wait_for 20 bash -c "[ \$(busctl --system --list tree $BUS | wc -l) -ge 3 ]"
+check "busctl: three units after restart" test "$(unit_paths | grep -c .)" -eq 3
+check "coldroomctl list: three units after restart" \
+	bash -c "coldroomctl list | grep -c -E 'SIM-00000[012]|sensor[012]|Freezer-B' | grep -qx 3"
+check "units still ready and sampling" \
+	wait_for 20 bash -c "[ \$(cat $CLASS/sensor0/sample_seq) -gt $seq_before ]"
+check "all units still ready" all_ready 3
+
+echo "== apt purge removes everything"
+# coldroomd keeps /dev/coldroom open, which holds the module: stop it first,
+# as an administrator unloading the driver would.
+systemctl stop coldroomd || fail "systemctl stop coldroomd"
+modprobe -r coldroom_sim coldroom || fail "modprobe -r"
+# The test's own files go first, so that whatever is left is the packages'.
+rm -f /lib/firmware/coldroom/CRS-200-SIM-000002.fw
+userdel viewer
+userdel plantadmin
+DEBIAN_FRONTEND=noninteractive apt-get purge -y coldroom-sensor coldroom-sensor-dkms \
+	>/tmp/apt-purge.log 2>&1 || { cat /tmp/apt-purge.log; fail "apt-get purge failed"; }
+check "no package left" bash -c "! dpkg -l 'coldroom-sensor*' 2>/dev/null | grep -q '^[ri]'"
+check "dkms knows no coldroom" bash -c "[ -z \"\$(dkms status coldroom)\" ]"
+check "no coldroom module file for any kernel" \
+	bash -c "[ -z \"\$(find /lib/modules -name 'coldroom*')\" ]"
+check "modinfo finds no coldroom" bash -c "! modinfo coldroom >/dev/null 2>&1"
+check "no DKMS tree or source left" \
+	bash -c "[ ! -e /var/lib/dkms/coldroom ] && ! ls -d /usr/src/coldroom-* >/dev/null 2>&1"
+check "coldroomd.service is gone" bash -c "! systemctl cat coldroomd.service >/dev/null 2>&1"
+snapshot >/tmp/after.list
+# useradd/userdel of the test's users leave shadow-utils backups (/etc/*-).
+left=$(comm -13 /tmp/before.list /tmp/after.list | grep -vE '^/etc/(passwd|group|shadow|gshadow|subuid|subgid)-$')
+check "no file left behind${left:+: $(echo $left)}" test -z "$left"
+gone=$(comm -23 /tmp/before.list /tmp/after.list)
+check "no file of the system removed${gone:+: $(echo $gone)}" test -z "$gone"
+# Debian removes no system group on purge: files may still carry its id.
+getent group coldroom coldroom-admin | sed 's/^/kept (by policy): group /'
+
+bad=$(dmesg | grep -E 'BUG:|WARNING:|Oops|general protection|soft lockup|UBSAN|KASAN' || true)
+check "kernel log clean${bad:+: $bad}" test -z "$bad"
+
+if [ "$failures" -ne 0 ]; then
+	journalctl -b --no-pager -n 40 -u coldroomd
+	echo "RESULT: $failures failure(s)"
+	exit 1
+fi
+echo "RESULT: all passed"
