@@ -34,18 +34,53 @@ static void device_close(struct daemon *d)
 	d->dev_fd = -1;
 }
 
-/* The device went away (module unloaded): follow sample_seq from now on. */
+/* Publishes where readings and events come from, when that changed. */
+static void set_sources(struct daemon *d, enum reading_source reading, const char *events)
+{
+	static const char *const reading_names[] = {
+		[READING_SOURCE_NONE] = "none",
+		[READING_SOURCE_SYSFS] = "sysfs",
+		[READING_SOURCE_DEVICE] = "device",
+	};
+	char *changed[3] = { NULL };
+	size_t n = 0;
+
+	d->reading_source = reading;
+	if (strcmp(d->reading_source_name, reading_names[reading])) {
+		snprintf(d->reading_source_name, sizeof(d->reading_source_name), "%s",
+			 reading_names[reading]);
+		changed[n++] = (char *)"ReadingSource";
+	}
+	if (strcmp(d->event_source_name, events)) {
+		snprintf(d->event_source_name, sizeof(d->event_source_name), "%s", events);
+		changed[n++] = (char *)"EventSource";
+	}
+	if (n && d->bus)
+		(void)sd_bus_emit_properties_changed_strv(d->bus, "/org/coldroom/Sensors1",
+							  "org.coldroom.Sensors1.Manager",
+							  changed);
+}
+
+static const char *event_source(const struct daemon *d)
+{
+	return d->nl_fd >= 0 ? "netlink" : "uevent";
+}
+
+static void netlink_close(struct daemon *d)
+{
+	d->nl_source = sd_event_source_disable_unref(d->nl_source);
+	if (d->nl_fd >= 0)
+		close(d->nl_fd);
+	d->nl_fd = -1;
+}
+
+/* The device failed under us: follow sample_seq from now on. */
 static void device_lost(struct daemon *d, int err)
 {
 	log_warning("%s: %s; reading samples from sysfs from now on", COLDROOM_DEVICE,
 		    strerror(err));
 	device_close(d);
-	d->reading_source = READING_SOURCE_SYSFS;
-	snprintf(d->reading_source_name, sizeof(d->reading_source_name), "sysfs");
-	if (d->bus)
-		(void)sd_bus_emit_properties_changed(d->bus, "/org/coldroom/Sensors1",
-						     "org.coldroom.Sensors1.Manager",
-						     "ReadingSource", NULL);
+	set_sources(d, READING_SOURCE_SYSFS, event_source(d));
 	for (size_t i = 0; i < d->n_units; i++)
 		unit_follow_sample_seq(d->units[i]);
 	daemon_resync(d);
@@ -135,8 +170,6 @@ static int device_open(struct daemon *d)
 		goto fail;
 	(void)sd_event_source_set_description(d->dev_source, "coldroom-device");
 	d->dev_fd = fd;
-	d->reading_source = READING_SOURCE_DEVICE;
-	snprintf(d->reading_source_name, sizeof(d->reading_source_name), "device");
 	return 0;
 fail:
 	close(fd);
@@ -197,14 +230,8 @@ static int on_netlink(sd_event_source *s, int fd, uint32_t revents, void *userda
 		}
 		if (n < 0) {
 			log_error("netlink: %s; following uevents only", strerror(errno));
-			d->nl_source = sd_event_source_disable_unref(d->nl_source);
-			close(d->nl_fd);
-			d->nl_fd = -1;
-			snprintf(d->event_source_name, sizeof(d->event_source_name), "uevent");
-			if (d->bus)
-				(void)sd_bus_emit_properties_changed(d->bus, "/org/coldroom/Sensors1",
-								     "org.coldroom.Sensors1.Manager",
-								     "EventSource", NULL);
+			netlink_close(d);
+			set_sources(d, d->reading_source, event_source(d));
 			return 0;
 		}
 		/* Only the kernel speaks on this group; a truncated datagram is skipped. */
@@ -300,7 +327,6 @@ static int netlink_open(struct daemon *d)
 	(void)sd_event_source_set_description(d->nl_source, "coldroom-netlink");
 	d->nl_fd = fd;
 	d->nl_family = family;
-	snprintf(d->event_source_name, sizeof(d->event_source_name), "netlink");
 	log_info("netlink: subscribed to %s/%s (family %u, group %u)", COLDROOM_GENL_NAME,
 		 COLDROOM_GENL_MCGRP_EVENTS, family, group);
 	return 0;
@@ -309,30 +335,55 @@ fail:
 	return r;
 }
 
-int bulk_start(struct daemon *d)
+/*
+ * Called before the first unit is added: with the modules loaded (again),
+ * the device and the family are there (again; the family's id may differ).
+ */
+void bulk_attach(struct daemon *d)
 {
 	int r;
 
 	/* A test tree has neither the device nor the kernel's events. */
 	if (!d->sysfs_is_real)
-		return 0;
-	r = netlink_open(d);
-	if (r < 0)
-		log_info("netlink: %s family not available (%s); alarms and firmware "
-			 "states from uevents", COLDROOM_GENL_NAME, strerror(-r));
-	r = device_open(d);
-	if (r < 0)
-		log_info("reading source: sysfs (%s: %s)", COLDROOM_DEVICE, strerror(-r));
-	else
-		log_info("reading source: %s", COLDROOM_DEVICE);
-	return 0;
+		return;
+	if (d->nl_fd < 0) {
+		r = netlink_open(d);
+		if (r < 0)
+			log_info("netlink: %s family not available (%s); alarms and firmware "
+				 "states from uevents", COLDROOM_GENL_NAME, strerror(-r));
+	}
+	if (d->dev_fd < 0) {
+		r = device_open(d);
+		if (r == -EPERM)
+			/* The device cgroup, not the file mode (EACCES), said no. */
+			log_warning("reading source: sysfs (%s: %s): the service's DeviceAllow= "
+				    "does not let it in; a %s made after coldroomd started is "
+				    "not in it until \"systemctl restart coldroomd\"",
+				    COLDROOM_DEVICE, strerror(-r), COLDROOM_DEVICE);
+		else if (r < 0)
+			log_info("reading source: sysfs (%s: %s)", COLDROOM_DEVICE, strerror(-r));
+		else
+			log_info("reading source: %s", COLDROOM_DEVICE);
+	}
+	set_sources(d, d->dev_fd >= 0 ? READING_SOURCE_DEVICE : READING_SOURCE_SYSFS,
+		    event_source(d));
 }
 
 void bulk_stop(struct daemon *d)
 {
 	device_close(d);
-	d->nl_source = sd_event_source_disable_unref(d->nl_source);
-	if (d->nl_fd >= 0)
-		close(d->nl_fd);
-	d->nl_fd = -1;
+	netlink_close(d);
+}
+
+/*
+ * Called when the last unit has gone: an open /dev/coldroom would keep the
+ * module from being unloaded, and a reloaded module has a new family.
+ */
+void bulk_release(struct daemon *d)
+{
+	if (d->dev_fd >= 0 || d->nl_fd >= 0)
+		log_info("no units: %s and the netlink family released", COLDROOM_DEVICE);
+	bulk_stop(d);
+	set_sources(d, d->sysfs_is_real ? READING_SOURCE_NONE : READING_SOURCE_SYSFS,
+		    event_source(d));
 }

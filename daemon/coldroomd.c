@@ -156,8 +156,7 @@ int main(int argc, char **argv)
 		log_error("cannot follow device events: %s", strerror(-r));
 		goto out;
 	}
-	/* Before the scan too: a unit added meanwhile is in the scan or in the events. */
-	bulk_start(&d);
+	/* The first unit found opens the bulk path (bulk_attach()). */
 	daemon_scan(&d);
 	r = bus_request_name(&d);
 	if (r < 0)

@@ -95,6 +95,7 @@ struct fw_request {
 
 /* Where readings come from: the switch units.c follows (see bulk.c). */
 enum reading_source {
+	READING_SOURCE_NONE,		/* no units: nothing to read */
 	READING_SOURCE_SYSFS,		/* poll() on each unit's sample_seq */
 	READING_SOURCE_DEVICE,		/* read() of records from /dev/coldroom */
 };
@@ -160,7 +161,8 @@ uint32_t temp_status_from_errno(int err);
 void daemon_update_status(struct daemon *d);
 
 /* bulk.c: /dev/coldroom and the generic netlink events, when present. */
-int bulk_start(struct daemon *d);
+void bulk_attach(struct daemon *d);
+void bulk_release(struct daemon *d);
 void bulk_stop(struct daemon *d);
 
 /* fwload.c: the sysfs fallback. */

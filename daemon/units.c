@@ -386,11 +386,17 @@ void unit_follow_sample_seq(struct unit *u)
 		log_debug("%s: not following sample_seq: %s", u->name, strerror(-r));
 }
 
-static void unit_free(struct unit *u)
+static void unit_unfollow_sample_seq(struct unit *u)
 {
-	sd_event_source_disable_unref(u->seq_source);
+	u->seq_source = sd_event_source_disable_unref(u->seq_source);
 	if (u->seq_fd >= 0)
 		close(u->seq_fd);
+	u->seq_fd = -1;
+}
+
+static void unit_free(struct unit *u)
+{
+	unit_unfollow_sample_seq(u);
 	if (u->dirfd >= 0)
 		close(u->dirfd);
 	free(u->object_path);
@@ -419,6 +425,8 @@ int unit_add(struct daemon *d, const char *name)
 	}
 	if (!unit_name_valid(name))
 		return -EINVAL;
+	if (!d->n_units)
+		bulk_attach(d);
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
@@ -494,6 +502,8 @@ void unit_remove(struct daemon *d, struct unit *u)
 	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->serial },
 		   "%s: removed", u->name);
 	unit_free(u);
+	if (!d->n_units)
+		bulk_release(d);
 	daemon_update_status(d);
 }
 
@@ -766,8 +776,6 @@ int daemon_init(struct daemon *d, sd_event *event, const char *sysfs_root,
 	memset(d, 0, sizeof(*d));
 	d->dev_fd = -1;
 	d->nl_fd = -1;
-	snprintf(d->reading_source_name, sizeof(d->reading_source_name), "sysfs");
-	snprintf(d->event_source_name, sizeof(d->event_source_name), "uevent");
 	d->event = sd_event_ref(event);
 	d->sysfs_root = strdup(sysfs_root);
 	d->config_path = strdup(config_path);
@@ -777,6 +785,7 @@ int daemon_init(struct daemon *d, sd_event *event, const char *sysfs_root,
 	for (size_t n = strlen(d->sysfs_root); n > 1 && d->sysfs_root[n - 1] == '/'; n--)
 		d->sysfs_root[n - 1] = '\0';
 	d->sysfs_is_real = !strcmp(d->sysfs_root, "/sys");
+	bulk_release(d);	/* no units yet */
 	r = config_init(&d->config);
 	if (r < 0)
 		return r;

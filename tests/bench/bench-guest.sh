@@ -1,12 +1,14 @@
 #!/bin/bash
 # Guest: for each unit count, load coldroom + coldroom_sim with that many
-# units (all ready from /lib/firmware), run coldroom-bench and unload.
-# The counts and trials come from /usr/lib/vmtest/bench.conf:
-#   COUNTS="10 100 1000 10000"
+# units (all ready from /lib/firmware), run coldroom-bench; at DAEMON_UNITS
+# units, also measure coldroomd at 1 Hz (CPU, memory, signal latency); unload.
+# The counts come from /usr/lib/vmtest/bench.conf:
+#   COUNTS="10 100 1000 10000" DAEMON_UNITS=10000 DAEMON_SECONDS=60
 set -euo pipefail
-. /usr/lib/vmtest/driver-lib.sh
+. /usr/lib/vmtest/daemon-lib.sh
 . /usr/lib/vmtest/bench.conf
 BENCH=/usr/lib/vmtest/coldroom-bench
+LATENCY=/usr/lib/vmtest/dbus-latency
 
 # udev would spend minutes of emulated CPU on the events of 10,000 units.
 systemctl stop systemd-udevd.service systemd-udevd-kernel.socket \
@@ -15,7 +17,52 @@ systemctl stop systemd-udevd.service systemd-udevd-kernel.socket \
 echo "BENCHINFO kernel $(uname -r)"
 echo "BENCHINFO cpu $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs) x $(nproc)"
 
-all_ready() { [ "$(grep -lx ready "$CLASS"/sensor*/firmware_state 2>/dev/null | wc -l)" -eq "$1" ]; }
+units_ready() { [ "$(grep -lx ready "$CLASS"/sensor*/firmware_state 2>/dev/null | wc -l)" -eq "$1" ]; }
+
+# CPU time of a process so far, in ns (the scheduler's own accounting).
+cpu_ns() { awk '{print $1}' "/proc/$1/schedstat"; }
+status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+samples_produced() { cat /sys/kernel/debug/coldroom/samples_produced; }
+
+# daemon_run N NAME CONFIG [DROPIN]: coldroomd with CONFIG as its
+# coldroomd.conf and DROPIN in its unit, over DAEMON_SECONDS after a
+# warm-up, with a D-Bus client measuring the latency meanwhile. Prints
+#   DAEMON N NAME SOURCE SECONDS CPU_NS DBUS_CPU_NS RSS_KB HWM_KB SAMPLES START_S
+#   LATENCY N NAME READINGS P50_US P99_US MAX_US READINGSCHANGED PROPERTIESCHANGED
+daemon_run() {
+	local n=$1 name=$2 pid dbus start started cpu0 cpu1 dcpu0 dcpu1 s0 s1 lat
+	printf '%s\n' "$3" >/etc/coldroom/coldroomd.conf
+	printf '[Service]\n%s\n' "${4:-}" >/run/systemd/system/coldroomd.service.d/bench.conf
+	systemctl daemon-reload
+	start=$SECONDS
+	systemctl start coldroomd || die "coldroomd ($name) did not start"
+	started=$((SECONDS - start))
+	pid=$(systemctl show -p MainPID --value coldroomd)
+	dbus=$(systemctl show -p MainPID --value dbus)
+	sleep 10
+	"$LATENCY" "$DAEMON_SECONDS" >/tmp/latency &
+	cpu0=$(cpu_ns "$pid") dcpu0=$(cpu_ns "$dbus") s0=$(samples_produced)
+	sleep "$DAEMON_SECONDS"
+	cpu1=$(cpu_ns "$pid") dcpu1=$(cpu_ns "$dbus") s1=$(samples_produced)
+	wait $! || die "dbus-latency ($name) failed"
+	echo "DAEMON $n $name $(manager_prop ReadingSource) $DAEMON_SECONDS $((cpu1 - cpu0))" \
+		"$((dcpu1 - dcpu0)) $(status_kb "$pid" VmRSS) $(status_kb "$pid" VmHWM)" \
+		"$((s1 - s0)) $started"
+	read -r _ lat </tmp/latency
+	echo "LATENCY $n $name $lat"
+	systemctl stop coldroomd
+}
+
+daemon_bench() { # daemon_bench N
+	local d
+	install_daemon
+	# The units load their blobs from /lib/firmware: nothing to serve.
+	for d in "$CLASS"/sensor*; do echo 1000 >"$d/update_interval_ms"; done
+	daemon_run "$1" device-unit-signals "UnitPropertiesChanged=yes"
+	daemon_run "$1" device "UnitPropertiesChanged=no"
+	# An empty DeviceAllow= refuses /dev/coldroom: the sysfs fallback.
+	daemon_run "$1" sysfs "UnitPropertiesChanged=no" "DeviceAllow="
+}
 
 for n in $COUNTS; do
 	echo "== $n units"
@@ -31,7 +78,7 @@ PY
 	load_core
 	start=$SECONDS
 	load_sim units="$n" door_interval_s=0
-	wait_for 900 all_ready "$n" || die "$n units did not become ready"
+	wait_for 900 units_ready "$n" || die "$n units did not become ready"
 	echo "$n units ready in $((SECONDS - start)) s"
 	# Few units make few records: sample them every 100 ms so that the
 	# ring trials do not wait long for N fresh records.
@@ -43,6 +90,7 @@ PY
 	ring_trials=$(( n <= 1000 ? 20 : 8 ))
 	"$BENCH" "$n" "$trials" "$ring_trials" || die "coldroom-bench $n failed"
 	echo "BENCHINFO debugfs $n units: samples_produced $(cat /sys/kernel/debug/coldroom/samples_produced) ring_overruns $(cat /sys/kernel/debug/coldroom/ring_overruns)"
+	[ "$n" != "${DAEMON_UNITS:-}" ] || daemon_bench "$n"
 	rmmod coldroom_sim
 	rmmod coldroom
 done

@@ -1,45 +1,54 @@
 #!/bin/bash
 # Host: the benchmark of the ways to read readings (make bench). Builds the
-# modules and coldroom-bench, boots the guest once, measures 10, 100, 1,000
-# and 10,000 units and writes the table to BENCHMARKS.md at the top of the
-# tree (with the command that produced it).
+# modules, coldroomd, coldroom-bench and dbus-latency, boots the guest once,
+# measures 10, 100, 1,000 and 10,000 units, and coldroomd at the largest
+# count, and writes the tables to BENCHMARKS.md at the top of the tree
+# (with the command that produced them).
 #
-#   run.sh [--counts "10 100"] [--output FILE]
+#   run.sh [--counts "10 100"] [--daemon-seconds S] [--output FILE]
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 O=${O:-$top/build}
 out=$O/bench
 counts="10 100 1000 10000"
+daemon_seconds=60
 output=$top/BENCHMARKS.md
 cmdline="tests/bench/run.sh${*:+ $*}"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--counts) counts=${2:?}; shift 2 ;;
+	--daemon-seconds) daemon_seconds=${2:?}; shift 2 ;;
 	--output) output=${2:?}; shift 2 ;;
-	*) echo "usage: run.sh [--counts \"N...\"] [--output FILE]" >&2; exit 2 ;;
+	*) echo "usage: run.sh [--counts \"N...\"] [--daemon-seconds S] [--output FILE]" >&2; exit 2 ;;
 	esac
 done
 
-image=$("$top/tests/vm/mkrootfs.sh") || { echo "bench: no guest image" >&2; exit 125; }
-kver=$(cat "$image/kernel-version")
-KDIR=${KDIR:-/lib/modules/$kver/build}
-make -C "$top/driver" KDIR="$KDIR" O="$O" modules >/dev/null ||
-	{ echo "bench: module build failed" >&2; exit 125; }
+. "$top/tests/vm/lib.sh"
+vm_build_modules bench || exit 125
 rm -rf "$out"
 mkdir -p "$out"
 ${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -static \
 	-I"$top/include/uapi" -I"$here" -o "$out/coldroom-bench" \
 	"$here/coldroom-bench.c" || { echo "bench: building coldroom-bench failed" >&2; exit 125; }
+# Against the guest's libsystemd, the same Debian release as this one.
+${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -o "$out/dbus-latency" \
+	"$here/dbus-latency.c" -lsystemd || { echo "bench: building dbus-latency failed" >&2; exit 125; }
+vm_daemon_files bench "$out/daemon" || exit 125
 "$top/tests/vm/driver/make-blobs.sh" "$out/blobs" >/dev/null ||
 	{ echo "bench: making blobs failed" >&2; exit 125; }
-echo "COUNTS=\"$counts\"" >"$out/bench.conf"
+largest=$(printf '%s\n' $counts | sort -n | tail -n 1)
+printf 'COUNTS="%s"\nDAEMON_UNITS=%s\nDAEMON_SECONDS=%s\n' "$counts" "$largest" "$daemon_seconds" \
+	>"$out/bench.conf"
 
 echo "bench: measuring $counts units in the VM (log: $out/bench.log)"
 if ! "$top/tests/vm/vm-run" --timeout 3000 --log "$out/bench.log" \
 	--file "$top/driver/coldroom.ko:/usr/lib/vmtest/modules/coldroom.ko" \
 	--file "$top/driver/coldroom_sim.ko:/usr/lib/vmtest/modules/coldroom_sim.ko" \
 	--file "$top/tests/vm/driver/guest-lib.sh:/usr/lib/vmtest/driver-lib.sh" \
+	--file "$top/tests/vm/daemon/daemon-lib.sh:/usr/lib/vmtest/daemon-lib.sh" \
+	--file "$out/daemon:/usr/lib/vmtest/daemon" \
+	--file "$out/dbus-latency:/usr/lib/vmtest/dbus-latency" \
 	--file "$out/coldroom-bench:/usr/lib/vmtest/coldroom-bench" \
 	--file "$out/bench.conf:/usr/lib/vmtest/bench.conf" \
 	--file "$out/blobs:/usr/lib/vmtest/blobs" \
@@ -48,7 +57,7 @@ if ! "$top/tests/vm/vm-run" --timeout 3000 --log "$out/bench.log" \
 	exit 1
 fi
 
-grep '^RESULT [0-9]' "$out/bench.log" >"$out/results.txt"
+grep -E '^(RESULT [0-9]|DAEMON |LATENCY )' "$out/bench.log" >"$out/results.txt"
 grep '^BENCHINFO' "$out/bench.log" >"$out/info.txt" || true
 "$here/report.sh" "$out/results.txt" "$out/info.txt" "$cmdline" \
 	"$(qemu-system-x86_64 --version | head -n 1)" >"$output" ||

@@ -41,3 +41,20 @@ vm_build_modules() {
 	make -C "$TOP_DIR/driver" KDIR="$KDIR" O="${O:-$TOP_DIR/build}" modules >/dev/null ||
 		{ echo "$who: module build failed" >&2; return 125; }
 }
+
+# vm_daemon_files WHO DIR: builds coldroomd, coldroomctl and the model blobs
+# and puts them in DIR with the unit, the D-Bus policy, the sysusers entry,
+# the default config and a calibration file, for daemon-lib.sh's
+# install_daemon in the guest (at /usr/lib/vmtest/daemon).
+vm_daemon_files() {
+	local who=$1 dir=$2 o=${O:-$TOP_DIR/build}
+	echo "$who: building the daemon and the blobs"
+	make -C "$TOP_DIR/firmware" O="$o" >/dev/null || { echo "$who: firmware build failed" >&2; return 125; }
+	make -C "$TOP_DIR/daemon" O="$o" >/dev/null || { echo "$who: daemon build failed" >&2; return 125; }
+	mkdir -p "$dir"
+	cp "$o/daemon/coldroomd" "$o/daemon/coldroomctl" \
+		"$o/firmware/coldroom/CRS-200.fw" "$o/firmware/coldroom/CRS-210T.fw" \
+		"$TOP_DIR/systemd/coldroomd.service" "$TOP_DIR/systemd/org.coldroom.Sensors1.conf" \
+		"$TOP_DIR/systemd/coldroom.sysusers" "$TOP_DIR/firmware/samples/SIM-000002.override" \
+		"$TOP_DIR/daemon/coldroomd.conf" "$dir/"
+}

@@ -4,7 +4,7 @@
 # each guest test in the VM (tests/vm/vm-run). Exit status: number of
 # failed tests.
 #
-#   run.sh [TEST...]        TEST: serve (default: all)
+#   run.sh [TEST...]        TEST: serve sources (default: all)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
@@ -14,27 +14,20 @@ vm_run=$top/tests/vm/vm-run
 
 . "$top/tests/vm/lib.sh"
 vm_build_modules daemon-vm || exit 125
-echo "daemon-vm: building the daemon and the blobs"
-make -C "$top/firmware" O="$O" >/dev/null || { echo "daemon-vm: firmware build failed" >&2; exit 125; }
-make -C "$top/daemon" O="$O" >/dev/null || { echo "daemon-vm: daemon build failed" >&2; exit 125; }
-
 rm -rf "$out"
-mkdir -p "$out/files"
-cp "$O/daemon/coldroomd" "$O/daemon/coldroomctl" \
-	"$O/firmware/coldroom/CRS-200.fw" "$O/firmware/coldroom/CRS-210T.fw" \
-	"$top/systemd/coldroomd.service" "$top/systemd/org.coldroom.Sensors1.conf" \
-	"$top/systemd/coldroom.sysusers" "$top/firmware/samples/SIM-000002.override" \
-	"$top/daemon/coldroomd.conf" "$out/files/"
+mkdir -p "$out"
+vm_daemon_files daemon-vm "$out/files" || exit 125
 
 files=(
 	--file "$top/driver/coldroom.ko:/usr/lib/vmtest/modules/coldroom.ko"
 	--file "$top/driver/coldroom_sim.ko:/usr/lib/vmtest/modules/coldroom_sim.ko"
 	--file "$top/tests/vm/driver/guest-lib.sh:/usr/lib/vmtest/driver-lib.sh"
+	--file "$here/daemon-lib.sh:/usr/lib/vmtest/daemon-lib.sh"
 	--file "$out/files:/usr/lib/vmtest/daemon"
 )
 
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=(serve)
+[ ${#tests[@]} -gt 0 ] || tests=(serve sources)
 failed=0
 for t in "${tests[@]}"; do
 	if "$vm_run" --timeout 600 --log "$out/$t.log" "${files[@]}" "$here/$t.sh" >/dev/null; then

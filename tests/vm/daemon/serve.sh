@@ -8,49 +8,8 @@
 # back; a blob it cannot build leaves the unit failed with a readable
 # reason; the setters work for root and not for others; SIGTERM is clean.
 set -uo pipefail
-. /usr/lib/vmtest/driver-lib.sh
-FILES=/usr/lib/vmtest/daemon
-BUS=org.coldroom.Sensors1
-UNIT_IFACE=org.coldroom.Sensors1.Unit
-
-prop() { # prop SENSOR PROPERTY: the value only, as busctl prints it
-	busctl get-property "$BUS" "/org/coldroom/Sensors1/unit/$1" "$UNIT_IFACE" "$2" |
-		cut -d' ' -f2- | tr -d '"'
-}
-all_ready() {
-	local d
-	for d in "$CLASS"/sensor*; do
-		[ "$(cat "$d/firmware_state")" = ready ] || return 1
-	done
-}
-status_is() { systemctl show -p StatusText --value coldroomd | grep -qF "$1"; }
-journal_done() {
-	journalctl -b --no-pager -u coldroomd -n 60
-	dmesg | tail -n 30
-}
-need() { # need DESCRIPTION COMMAND...: a check the rest depends on
-	local what=$1
-	shift
-	if "$@"; then pass "$what"; else
-		fail "$what"; journal_done; echo "RESULT: stopped early"; exit 1; fi
-}
-
-echo "== install"
-install -m 0755 "$FILES/coldroomd" /usr/sbin/coldroomd
-install -m 0755 "$FILES/coldroomctl" /usr/bin/coldroomctl
-install -D -m 0644 "$FILES/org.coldroom.Sensors1.conf" /usr/share/dbus-1/system.d/org.coldroom.Sensors1.conf
-install -D -m 0644 "$FILES/coldroomd.service" /etc/systemd/system/coldroomd.service
-install -D -m 0644 "$FILES/coldroom.sysusers" /usr/lib/sysusers.d/coldroom.conf
-install -D -m 0644 "$FILES/coldroomd.conf" /etc/coldroom/coldroomd.conf
-install -D -m 0644 "$FILES/CRS-200.fw" /usr/lib/firmware/coldroom/CRS-200.fw
-install -D -m 0644 "$FILES/CRS-210T.fw" /usr/lib/firmware/coldroom/CRS-210T.fw
-install -D -m 0644 "$FILES/SIM-000002.override" /etc/coldroom/calibration/SIM-000002.conf
-systemd-sysusers
-# The test kills the daemon on purpose: no automatic restart here.
-mkdir -p /run/systemd/system/coldroomd.service.d
-printf '[Service]\nRestart=no\n' >/run/systemd/system/coldroomd.service.d/test.conf
-systemctl daemon-reload
-systemctl reload dbus
+. /usr/lib/vmtest/daemon-lib.sh
+install_daemon
 
 echo "== the modules first, then the daemon"
 load_core
@@ -90,10 +49,6 @@ check "label reached sysfs" test "$(attr "$s0" label)" = "Freezer VM"
 check "root sets thresholds" coldroomctl set "$s0" temp1.min=-30C temp1.max=-10C temp1.hyst=0.5C
 check "thresholds reached sysfs" test "$(attr "$s0" temp1_min) $(attr "$s0" temp1_max)" = "-30000 -10000"
 echo "== bulk path: readings from /dev/coldroom, events from generic netlink"
-manager_prop() {
-	busctl get-property "$BUS" /org/coldroom/Sensors1 org.coldroom.Sensors1.Manager "$1" |
-		cut -d' ' -f2- | tr -d '"'
-}
 pid=$(systemctl show -p MainPID --value coldroomd)
 check "ReadingSource is the device" test "$(manager_prop ReadingSource)" = device
 check "EventSource is netlink" test "$(manager_prop EventSource)" = netlink
@@ -155,9 +110,4 @@ check "coldroomctl reload says the config is bad (exit 1)" test "$rc" = 1
 systemctl stop coldroomd
 check "SIGTERM ends it cleanly" bash -c "[ \"\$(systemctl show -p Result --value coldroomd)\" = success ]"
 
-if [ "$failures" -ne 0 ]; then
-	journal_done
-	echo "RESULT: $failures failure(s)"
-	exit 1
-fi
-echo "RESULT: all passed"
+daemon_finish

@@ -30,6 +30,29 @@ wait_for() {
 	done
 }
 
+# slab_snapshot FILE: "cache active-objects object-size" per slab cache,
+# after giving empty slabs back, so that pages the allocator keeps partly
+# used after a mass free do not look like a leak. udevd may still be working
+# through removed units' events, holding their sysfs files open: let it
+# finish first, or their dentries and inodes look leaked.
+slab_snapshot() {
+	udevadm settle --timeout=180 2>/dev/null || true
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	for f in /sys/kernel/slab/*/shrink; do echo 1 >"$f" 2>/dev/null || true; done
+	awk 'NR > 2 {print $1, $2, $4}' /proc/slabinfo | LC_ALL=C sort >"$1"
+}
+
+# slab_growth BEFORE AFTER: "cache objects bytes" gained between two
+# snapshots, largest first; the last line is "total OBJECTS BYTES" over
+# the caches that grew.
+slab_growth() {
+	LC_ALL=C join "$1" "$2" |
+		awk '{d = $4 - $2; if (d > 0) print $1, d, d * $3}' | sort -k3,3nr
+	LC_ALL=C join "$1" "$2" |
+		awk '{d = $4 - $2; if (d > 0) {o += d; b += d * $3}} END {print "total", o + 0, b + 0}'
+}
+
 attr() { cat "$CLASS/$1/$2"; }
 attr_is() { [ "$(cat "$CLASS/$1/$2" 2>/dev/null)" = "$3" ]; }
 attr_ge() { [ "$(cat "$CLASS/$1/$2" 2>/dev/null)" -ge "$3" ]; }

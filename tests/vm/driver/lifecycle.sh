@@ -150,9 +150,20 @@ cycle() {
 	rmmod coldroom
 	rm -f "$FWDIR"/*.fw
 }
-# Active objects per slab cache, after giving empty slabs back. udevd may
-# still be working through the units' events, holding sysfs files of removed
-# units open: let it finish first, or their dentries and inodes look leaked.
+cycle
+cycle
+slab_snapshot /tmp/slab.before
+for c in 1 2 3 4 5; do cycle; done
+slab_snapshot /tmp/slab.after
+slab_growth /tmp/slab.before /tmp/slab.after >/tmp/slab.diff
+grep -v '^total ' /tmp/slab.diff | head -n 8 | sed 's/^/slab growth (cache objects bytes): /'
+bytes=$(awk '$1 == "total" {print $3}' /tmp/slab.diff)
+worst=$(grep -v '^total ' /tmp/slab.diff | sort -k2,2nr | awk 'NR == 1 {print $2} END {if (NR == 0) print 0}')
+echo "leak check: active slab objects grew by $bytes bytes over 1500 unit lifetimes"
+check "no slab cache gained an object per unit lifetime (worst +$worst of 1500)" test "$worst" -lt 1500
+check "active slab memory grew < 1 MB over 1500 unit lifetimes ($bytes bytes)" test "$bytes" -lt 1048576
+
+finish first, or their dentries and inodes look leaked.
 slab_snapshot() {
 	udevadm settle --timeout=180 || true
 	sync

@@ -42,7 +42,7 @@ for t in "${tests[@]}"; do
 		echo "driver-vm: PASS $t ($(grep -c '^PASS' "$out/$t.log") checks)"
 	else
 		echo "driver-vm: FAIL $t (log: $out/$t.log)"
-		grep -E '^(FAIL|RESULT)' "$out/$t.log" | sed 's/^/    /'
+		grep -E '^(FAIL|RESULT|SLAB: grew)' "$out/$t.log" | sed 's/^/    /'
 		failed=$((failed + 1))
 	fi
 	grep '^MEMORY' "$out/$t.log" | sed 's/^/    /' || true

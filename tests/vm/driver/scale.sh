@@ -28,6 +28,7 @@ settle() { sync; echo 3 >/proc/sys/vm/drop_caches; sleep 1; }
 
 load_core
 settle
+slab_snapshot /tmp/slab.before
 slab0=$(meminfo Slab) avail0=$(meminfo MemAvailable) vmalloc0=$(meminfo VmallocUsed)
 percpu0=$(meminfo Percpu) stack0=$(meminfo KernelStack)
 
@@ -84,7 +85,15 @@ echo "rmmod took $((SECONDS - start)) s"
 check "rmmod coldroom" rmmod coldroom
 settle
 slab2=$(meminfo Slab)
+slab_snapshot /tmp/slab.after
+slab_growth /tmp/slab.before /tmp/slab.after >/tmp/slab.diff
 echo "MEMORY: slab after unload $slab2 kB (before load $slab0 kB)"
-check "slab back within 2 MB of before" test $((slab2 - slab0)) -lt 2048
+grep -v '^total ' /tmp/slab.diff | head -n 8 | sed 's/^/SLAB: grew (cache objects bytes): /'
+read -r _ objects bytes < <(grep '^total ' /tmp/slab.diff)
+echo "MEMORY: objects in use after unload: +$objects ($bytes bytes)"
+# Pages stay partly used after a mass free; objects in use must come back.
+# One leaked object per unit would be $N objects.
+check "no more objects in use after unload than before load (+$objects)" test "$objects" -lt $((N / 10))
+check "slab memory in use within 1 MB of before ($bytes bytes)" test "$bytes" -lt 1048576
 
 finish
