@@ -64,6 +64,7 @@ check: deps
 check-unit:
 	$(MAKE) -C firmware check
 	$(MAKE) -C daemon check
+	$(MAKE) -C tests/sim check
 	$(MAKE) -C systemd check
 	$(MAKE) -C man check
 

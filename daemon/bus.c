@@ -583,7 +583,8 @@ void bus_unit_added(struct unit *u)
 {
 	struct daemon *d = u->daemon;
 
-	if (!d->bus)
+	/* Before the name is ours, clients find units with GetManagedObjects. */
+	if (!d->bus || !d->ready)
 		return;
 	(void)sd_bus_emit_object_added(d->bus, u->object_path);
 	(void)sd_bus_emit_properties_changed(d->bus, ROOT_PATH, MANAGER_IFACE,
@@ -594,7 +595,8 @@ void bus_unit_removed(struct unit *u)
 {
 	struct daemon *d = u->daemon;
 
-	if (!d->bus)
+	/* Before the name is ours, clients find units with GetManagedObjects. */
+	if (!d->bus || !d->ready)
 		return;
 	(void)sd_bus_emit_object_removed(d->bus, u->object_path);
 	(void)sd_bus_emit_properties_changed(d->bus, ROOT_PATH, MANAGER_IFACE,

@@ -341,6 +341,13 @@ static void json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* ,"KEY":"VALUE" after the first member of an object. */
+static void json_member(FILE *f, const char *key, const char *value)
+{
+	fprintf(f, ",\"%s\":", key);
+	json_string(f, value);
+}
+
 static void json_temp(FILE *f, const struct unit_info *u, int ch)
 {
 	if (u->status[ch] == 1)
@@ -353,12 +360,9 @@ static void json_unit(FILE *f, const struct unit_info *u, bool full)
 {
 	fputs("{\"unit\":", f);
 	json_string(f, u->name);
-	fputs(",\"serial\":", f);
-	json_string(f, u->serial);
-	fputs(",\"model\":", f);
-	json_string(f, u->model);
-	fputs(",\"label\":", f);
-	json_string(f, u->label);
+	json_member(f, "serial", u->serial);
+	json_member(f, "model", u->model);
+	json_member(f, "label", u->label);
 	for (int ch = 0; ch < 2; ch++) {
 		fprintf(f, ",\"temp%d\":", ch + 1);
 		json_temp(f, u, ch);
@@ -369,20 +373,15 @@ static void json_unit(FILE *f, const struct unit_info *u, bool full)
 				",\"temp%d_hyst\":%" PRId32, ch + 1, u->min[ch], ch + 1,
 				u->max[ch], ch + 1, u->hyst[ch]);
 	}
-	fprintf(f, ",\"firmware_state\":");
-	json_string(f, u->fw_state);
+	json_member(f, "firmware_state", u->fw_state);
 	if (full) {
 		fprintf(f, ",\"update_interval_ms\":%" PRIu32 ",\"sample_seq\":%" PRIu64
 			",\"last_update_usec\":%" PRIu64, u->interval_ms, u->seq, u->last_update);
-		fputs(",\"firmware_name\":", f);
-		json_string(f, u->fw_name);
-		fputs(",\"firmware_version\":", f);
-		json_string(f, u->fw_version);
-		fputs(",\"firmware_source\":", f);
-		json_string(f, u->fw_source);
+		json_member(f, "firmware_name", u->fw_name);
+		json_member(f, "firmware_version", u->fw_version);
+		json_member(f, "firmware_source", u->fw_source);
 	}
-	fputs(",\"firmware_error\":", f);
-	json_string(f, u->fw_error);
+	json_member(f, "firmware_error", u->fw_error);
 	fputc('}', f);
 }
 
@@ -500,16 +499,11 @@ static int cmd_firmware(sd_bus *bus, const char *key, const char *action)
 	if (arg_json) {
 		fputs("{\"unit\":", stdout);
 		json_string(stdout, u.name);
-		fputs(",\"state\":", stdout);
-		json_string(stdout, u.fw_state);
-		fputs(",\"version\":", stdout);
-		json_string(stdout, u.fw_version);
-		fputs(",\"name\":", stdout);
-		json_string(stdout, u.fw_name);
-		fputs(",\"source\":", stdout);
-		json_string(stdout, u.fw_source);
-		fputs(",\"error\":", stdout);
-		json_string(stdout, u.fw_error);
+		json_member(stdout, "state", u.fw_state);
+		json_member(stdout, "version", u.fw_version);
+		json_member(stdout, "name", u.fw_name);
+		json_member(stdout, "source", u.fw_source);
+		json_member(stdout, "error", u.fw_error);
 		fputs("}\n", stdout);
 	} else {
 		printf("%s: %s%s%s\n", u.name, u.fw_state, u.fw_version[0] ? " " : "", u.fw_version);

@@ -162,7 +162,7 @@ int main(int argc, char **argv)
 	if (r < 0)
 		goto out;
 	d.ready = true;
-	daemon_update_status(&d);
+	daemon_publish_status(&d);
 	sd_notify(0, "READY=1");
 	log_info("ready: %s", d.last_status);
 

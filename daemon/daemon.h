@@ -115,6 +115,7 @@ struct daemon {
 
 	struct fw_request *requests;
 	sd_event_source *flush_timer;
+	sd_event_source *status_source;	/* deferred STATUS= */
 	struct unit **dirty;		/* units with unsignalled changes */
 	size_t n_dirty, cap_dirty;
 
@@ -159,6 +160,7 @@ void daemon_resync(struct daemon *d);	/* re-read every unit from sysfs */
 void unit_set_daemon_fw_result(struct unit *u, const char *error, const char *source);
 uint32_t temp_status_from_errno(int err);
 void daemon_update_status(struct daemon *d);
+void daemon_publish_status(struct daemon *d);
 
 /* bulk.c: /dev/coldroom and the generic netlink events, when present. */
 void bulk_attach(struct daemon *d);

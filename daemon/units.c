@@ -67,13 +67,6 @@ uint32_t temp_status_from_errno(int err)
 	}
 }
 
-static int unit_cmp(const void *a, const void *b)
-{
-	const struct unit *const *ua = a, *const *ub = b;
-
-	return strverscmp((*ua)->name, (*ub)->name);
-}
-
 static int unit_key_cmp(const void *key, const void *elem)
 {
 	const struct unit *const *u = elem;
@@ -412,10 +405,27 @@ static bool unit_name_valid(const char *name)
 	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") == n;
 }
 
+/* Where a unit called @name goes in the sorted array. */
+static size_t unit_insert_pos(const struct daemon *d, const char *name)
+{
+	size_t lo = 0, hi = d->n_units;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strverscmp(d->units[mid]->name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 int unit_add(struct daemon *d, const char *name)
 {
 	struct unit *u;
 	char path[4096];
+	size_t pos;
 	int r;
 
 	u = daemon_find_unit(d, name);
@@ -468,8 +478,11 @@ int unit_add(struct daemon *d, const char *name)
 		d->units = nu;
 		d->cap_units = cap;
 	}
-	d->units[d->n_units++] = u;
-	qsort(d->units, d->n_units, sizeof(*d->units), unit_cmp);
+	/* Keep the array sorted: a qsort() per unit is quadratic at startup. */
+	pos = unit_insert_pos(d, u->name);
+	memmove(&d->units[pos + 1], &d->units[pos], (d->n_units - pos) * sizeof(*d->units));
+	d->units[pos] = u;
+	d->n_units++;
 	u->changed = 0;
 	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->serial },
 		   "%s: %s %s, firmware %s", u->name, u->model, u->serial,
@@ -610,8 +623,24 @@ static void free_names(char **names, size_t n)
 	free(names);
 }
 
+/*
+ * Reading thousands of units takes a while on a slow machine: tell systemd
+ * it is progress, not a hang (the watchdog, the start timeout), and how far.
+ */
+static void scan_progress(size_t done, size_t total, uint64_t *last_usec)
+{
+	uint64_t now = clock_usec(CLOCK_MONOTONIC);
+
+	if (now - *last_usec < 1000000)
+		return;
+	*last_usec = now;
+	sd_notifyf(0, "WATCHDOG=1\nEXTEND_TIMEOUT_USEC=%u\nSTATUS=reading units: %zu of %zu",
+		   10 * 1000000, done, total);
+}
+
 int daemon_scan_units(struct daemon *d)
 {
+	uint64_t last_progress = clock_usec(CLOCK_MONOTONIC);
 	char **names = NULL;
 	size_t n = 0;
 	int r;
@@ -631,8 +660,10 @@ int daemon_scan_units(struct daemon *d)
 		if (!found)
 			unit_remove(d, u);
 	}
-	for (size_t k = 0; k < n; k++)
+	for (size_t k = 0; k < n; k++) {
 		unit_add(d, names[k]);
+		scan_progress(k + 1, n, &last_progress);
+	}
 	free_names(names, n);
 	return 0;
 }
@@ -749,7 +780,7 @@ int daemon_start_monitor(struct daemon *d)
 	return r;
 }
 
-void daemon_update_status(struct daemon *d)
+void daemon_publish_status(struct daemon *d)
 {
 	unsigned int ready = 0, alarms = 0;
 	char status[128];
@@ -765,6 +796,26 @@ void daemon_update_status(struct daemon *d)
 		return;
 	snprintf(d->last_status, sizeof(d->last_status), "%s", status);
 	sd_notifyf(0, "STATUS=%s", status);
+}
+
+static int on_status(sd_event_source *s, void *userdata)
+{
+	(void)s;
+	daemon_publish_status(userdata);
+	return 0;
+}
+
+/*
+ * Counting is O(units): thousands of units added or changed in one go
+ * would make it quadratic. Count once, when the loop is done with them.
+ */
+void daemon_update_status(struct daemon *d)
+{
+	if (!d->ready)
+		return;
+	if (!d->status_source ||
+	    sd_event_source_set_enabled(d->status_source, SD_EVENT_ONESHOT) < 0)
+		daemon_publish_status(d);
 }
 
 int daemon_init(struct daemon *d, sd_event *event, const char *sysfs_root,
@@ -786,6 +837,11 @@ int daemon_init(struct daemon *d, sd_event *event, const char *sysfs_root,
 		d->sysfs_root[n - 1] = '\0';
 	d->sysfs_is_real = !strcmp(d->sysfs_root, "/sys");
 	bulk_release(d);	/* no units yet */
+	r = sd_event_add_defer(d->event, &d->status_source, on_status, d);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(d->status_source, SD_EVENT_OFF);
+	if (r < 0)
+		return r;
 	r = config_init(&d->config);
 	if (r < 0)
 		return r;
@@ -806,6 +862,7 @@ void daemon_done(struct daemon *d)
 	free(d->units);
 	free(d->dirty);
 	sd_event_source_disable_unref(d->flush_timer);
+	sd_event_source_disable_unref(d->status_source);
 	sd_device_monitor_unref(d->monitor);
 	sd_bus_flush_close_unref(d->bus);
 	sd_event_unref(d->event);

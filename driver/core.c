@@ -552,44 +552,31 @@ static ssize_t label_store(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RW(label);
 
-static ssize_t sample_seq_show(struct device *dev,
-			       struct device_attribute *attr, char *buf)
-{
-	struct coldroom_sensor *s = to_coldroom_sensor(dev);
-	u64 seq;
-
-	mutex_lock(&s->lock);
-	seq = s->seq;
-	mutex_unlock(&s->lock);
-	return sysfs_emit(buf, "%llu\n", seq);
+/*
+ * NAME_show() of one value of the sensor, read under its lock: a 64-bit
+ * field is never seen torn, a state never half-changed.
+ */
+#define COLDROOM_LOCKED_SHOW(name, type, fmt, value)			\
+static ssize_t name##_show(struct device *dev,				\
+			   struct device_attribute *attr, char *buf)	\
+{									\
+	struct coldroom_sensor *s = to_coldroom_sensor(dev);		\
+	type v;								\
+									\
+	mutex_lock(&s->lock);						\
+	v = (value);							\
+	mutex_unlock(&s->lock);						\
+	return sysfs_emit(buf, fmt "\n", v);				\
 }
+
+COLDROOM_LOCKED_SHOW(sample_seq, u64, "%llu", s->seq)
 static DEVICE_ATTR_RO(sample_seq);
 
-static ssize_t sample_time_ns_show(struct device *dev,
-				   struct device_attribute *attr, char *buf)
-{
-	struct coldroom_sensor *s = to_coldroom_sensor(dev);
-	u64 ns;
-
-	mutex_lock(&s->lock);
-	ns = s->seq ? s->sample_ns : 0;
-	mutex_unlock(&s->lock);
-	return sysfs_emit(buf, "%llu\n", ns);
-}
+/* 0 until the first sample. */
+COLDROOM_LOCKED_SHOW(sample_time_ns, u64, "%llu", s->seq ? s->sample_ns : 0)
 static DEVICE_ATTR_RO(sample_time_ns);
 
-static ssize_t update_interval_ms_show(struct device *dev,
-				       struct device_attribute *attr,
-				       char *buf)
-{
-	struct coldroom_sensor *s = to_coldroom_sensor(dev);
-	u32 ms;
-
-	mutex_lock(&s->lock);
-	ms = s->interval_ms;
-	mutex_unlock(&s->lock);
-	return sysfs_emit(buf, "%u\n", ms);
-}
+COLDROOM_LOCKED_SHOW(update_interval_ms, u32, "%u", s->interval_ms)
 
 static ssize_t update_interval_ms_store(struct device *dev,
 					struct device_attribute *attr,
@@ -621,17 +608,8 @@ static ssize_t firmware_name_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(firmware_name);
 
-static ssize_t firmware_state_show(struct device *dev,
-				   struct device_attribute *attr, char *buf)
-{
-	struct coldroom_sensor *s = to_coldroom_sensor(dev);
-	enum coldroom_fw_state state;
-
-	mutex_lock(&s->lock);
-	state = s->fw_state;
-	mutex_unlock(&s->lock);
-	return sysfs_emit(buf, "%s\n", coldroom_fw_state_names[state]);
-}
+COLDROOM_LOCKED_SHOW(firmware_state, const char *, "%s",
+		     coldroom_fw_state_names[s->fw_state])
 static DEVICE_ATTR_RO(firmware_state);
 
 static ssize_t firmware_error_show(struct device *dev,

@@ -58,3 +58,29 @@ vm_daemon_files() {
 		"$TOP_DIR/systemd/coldroom.sysusers" "$TOP_DIR/firmware/samples/SIM-000002.override" \
 		"$TOP_DIR/daemon/coldroomd.conf" "$dir/"
 }
+
+# vm_run_tests WHO DIR OUT TIMEOUT TEST...: runs each guest test DIR/TEST.sh
+# in the VM with the files of the array VM_FILES (--file HOST:GUEST ...),
+# its console in OUT/TEST.log, and reports it: PASS with its number of
+# checks, or FAIL with the failed checks; then its MEMORY lines. A test
+# given as TEST:SECONDS gets that timeout instead of TIMEOUT. Returns the
+# number of failed tests.
+vm_run_tests() {
+	local who=$1 dir=$2 out=$3 timeout=$4 t name secs failed=0
+	shift 4
+	for t in "$@"; do
+		name=${t%%:*}
+		secs=$timeout
+		[ "$t" = "$name" ] || secs=${t#*:}
+		if "$VM_DIR/vm-run" --timeout "$secs" --log "$out/$name.log" "${VM_FILES[@]}" \
+			"$dir/$name.sh" >/dev/null; then
+			echo "$who: PASS $name ($(grep -c '^PASS' "$out/$name.log") checks)"
+		else
+			echo "$who: FAIL $name (log: $out/$name.log)"
+			grep -E '^(FAIL|RESULT|SLAB: grew)' "$out/$name.log" | sed 's/^/    /'
+			failed=$((failed + 1))
+		fi
+		grep '^MEMORY' "$out/$name.log" | sed 's/^/    /' || true
+	done
+	return "$failed"
+}

@@ -12,7 +12,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
 O=${O:-$top/build}
 out=$O/bulk/vm
-vm_run=$top/tests/vm/vm-run
 
 . "$top/tests/vm/lib.sh"
 vm_build_modules bulk-vm || exit 125
@@ -27,7 +26,7 @@ ${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -static \
 "$top/tests/vm/driver/make-blobs.sh" "$out/blobs" >/dev/null ||
 	{ echo "bulk-vm: making test blobs failed" >&2; exit 125; }
 
-files=(
+VM_FILES=(
 	--file "$top/driver/coldroom.ko:/usr/lib/vmtest/modules/coldroom.ko"
 	--file "$top/driver/coldroom_sim.ko:/usr/lib/vmtest/modules/coldroom_sim.ko"
 	--file "$top/tests/vm/driver/guest-lib.sh:/usr/lib/vmtest/driver-lib.sh"
@@ -38,14 +37,5 @@ files=(
 
 tests=("$@")
 [ ${#tests[@]} -gt 0 ] || tests=(bulk events removal)
-failed=0
-for t in "${tests[@]}"; do
-	if "$vm_run" --timeout 900 --log "$out/$t.log" "${files[@]}" "$here/$t.sh" >/dev/null; then
-		echo "bulk-vm: PASS $t ($(grep -c '^PASS' "$out/$t.log") checks)"
-	else
-		echo "bulk-vm: FAIL $t (log: $out/$t.log)"
-		grep -E '^(FAIL|RESULT)' "$out/$t.log" | sed 's/^/    /'
-		failed=$((failed + 1))
-	fi
-done
-exit "$failed"
+vm_run_tests bulk-vm "$here" "$out" 900 "${tests[@]}"
+exit $?

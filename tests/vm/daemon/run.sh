@@ -10,7 +10,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
 O=${O:-$top/build}
 out=$O/daemon/vm
-vm_run=$top/tests/vm/vm-run
 
 . "$top/tests/vm/lib.sh"
 vm_build_modules daemon-vm || exit 125
@@ -18,7 +17,7 @@ rm -rf "$out"
 mkdir -p "$out"
 vm_daemon_files daemon-vm "$out/files" || exit 125
 
-files=(
+VM_FILES=(
 	--file "$top/driver/coldroom.ko:/usr/lib/vmtest/modules/coldroom.ko"
 	--file "$top/driver/coldroom_sim.ko:/usr/lib/vmtest/modules/coldroom_sim.ko"
 	--file "$top/tests/vm/driver/guest-lib.sh:/usr/lib/vmtest/driver-lib.sh"
@@ -28,14 +27,5 @@ files=(
 
 tests=("$@")
 [ ${#tests[@]} -gt 0 ] || tests=(serve sources)
-failed=0
-for t in "${tests[@]}"; do
-	if "$vm_run" --timeout 600 --log "$out/$t.log" "${files[@]}" "$here/$t.sh" >/dev/null; then
-		echo "daemon-vm: PASS $t ($(grep -c '^PASS' "$out/$t.log") checks)"
-	else
-		echo "daemon-vm: FAIL $t (log: $out/$t.log)"
-		grep -E '^(FAIL|RESULT)' "$out/$t.log" | sed 's/^/    /'
-		failed=$((failed + 1))
-	fi
-done
-exit "$failed"
+vm_run_tests daemon-vm "$here" "$out" 600 "${tests[@]}"
+exit $?

@@ -92,22 +92,38 @@ d=$((t1 - room))
 check "temp1 = raw room air + the blob's +500 offset, within noise (delta $d)" test "$d" -ge 440 -a "$d" -le 560
 
 echo "== poll() wakes on new samples"
+# poll.py FILE COUNT TIMEOUT_MS [READY]: waits for COUNT sysfs_notify()
+# wake-ups of FILE, each within TIMEOUT_MS; touches READY once armed.
 cat >/tmp/poll.py <<'PY'
-import select, sys
-f = open(sys.argv[1])
+import os, select, sys
+path, count, timeout = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+f = open(path)
 f.read()
 p = select.poll()
 p.register(f, select.POLLPRI | select.POLLERR)
+if len(sys.argv) > 4:
+    open(sys.argv[4], "w").close()
 woke = 0
-for _ in range(3):
-    if p.poll(3000):
-        woke += 1
-        f.seek(0)
-        f.read()
-print(woke)
-sys.exit(0 if woke == 3 else 1)
+for _ in range(count):
+    if not p.poll(timeout):
+        break
+    woke += 1
+    f.seek(0)
+    f.read()
+sys.exit(0 if woke == count else 1)
 PY
-check "poll() on sample_seq wakes per sample" python3 /tmp/poll.py "$CLASS/$s0/sample_seq"
+check "poll() on sample_seq wakes per sample" python3 /tmp/poll.py "$CLASS/$s0/sample_seq" 3 3000
+# poll_wakes FILE COMMAND...: poll() on FILE wakes when COMMAND has run.
+poll_wakes() {
+	local file=$1 pid
+	shift
+	rm -f /tmp/poll.ready
+	python3 /tmp/poll.py "$file" 1 10000 /tmp/poll.ready &
+	pid=$!
+	wait_for 20 test -e /tmp/poll.ready || { kill "$pid"; return 1; }
+	"$@"
+	wait "$pid"
+}
 
 echo "== alarms"
 check "no alarm at start" test "$(attr "$s0" temp1_alarm)" = 0
@@ -126,6 +142,13 @@ check "alarm again below temp1_min" wait_for 5 attr_is "$s0" temp1_alarm 1
 echo 500 >"$CLASS/$s0/temp1_hyst"
 echo -24000 >"$CLASS/$s0/temp1_min"; echo -12000 >"$CLASS/$s0/temp1_max"
 check "and clears" wait_for 5 attr_is "$s0" temp1_alarm 0
+check "poll() on temp1_alarm wakes when the alarm is raised" \
+	poll_wakes "$CLASS/$s0/temp1_alarm" sh -c "echo -23000 >$CLASS/$s0/temp1_max"
+check "and when it clears" \
+	poll_wakes "$CLASS/$s0/temp1_alarm" sh -c "echo -12000 >$CLASS/$s0/temp1_max"
+check "poll() on firmware_state wakes on a reload" \
+	poll_wakes "$CLASS/$s0/firmware_state" sh -c "echo 1 >$CLASS/$s0/firmware_reload"
+check "the unit is ready again after the reload" wait_for 10 state_is "$s0" ready
 
 echo "== uevents"
 sleep 1
