@@ -637,6 +637,16 @@ int bus_setup(struct daemon *d, const char *bus_spec)
 					       unit_vtable, unit_find, d);
 	if (r >= 0)
 		r = sd_bus_add_node_enumerator(bus, NULL, UNIT_PREFIX, unit_enumerate, d);
+	/*
+	 * Finish authentication and Hello now: the first scan of thousands of
+	 * units runs before the event loop, and the bus drops a connection
+	 * whose authentication takes longer than its auth_timeout.
+	 */
+	if (r >= 0) {
+		const char *unique;
+
+		r = sd_bus_get_unique_name(bus, &unique);
+	}
 	if (r < 0) {
 		log_error("cannot publish the objects: %s", strerror(-r));
 		sd_bus_unref(bus);

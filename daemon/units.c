@@ -375,8 +375,11 @@ void unit_follow_sample_seq(struct unit *u)
 	r = sd_event_add_io(u->daemon->event, &u->seq_source, u->seq_fd, EPOLLPRI,
 			    on_sample, u);
 	/* A plain file (a test tree) cannot be polled: EPERM. */
-	if (r < 0)
+	if (r < 0) {
 		log_debug("%s: not following sample_seq: %s", u->name, strerror(-r));
+		close(u->seq_fd);
+		u->seq_fd = -1;
+	}
 }
 
 static void unit_unfollow_sample_seq(struct unit *u)
@@ -484,7 +487,9 @@ int unit_add(struct daemon *d, const char *name)
 	d->units[pos] = u;
 	d->n_units++;
 	u->changed = 0;
-	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->serial },
+	/* Thousands of lines at each start say less than the READY summary. */
+	log_fields(d->ready ? LOG_INFO : LOG_DEBUG,
+		   &(struct log_fields){ .unit = u->name, .serial = u->serial },
 		   "%s: %s %s, firmware %s", u->name, u->model, u->serial,
 		   u->fw_state[0] ? u->fw_state : "unknown");
 	bus_unit_added(u);

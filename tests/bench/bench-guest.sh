@@ -35,7 +35,8 @@ daemon_run() {
 	printf '[Service]\n%s\n' "${4:-}" >/run/systemd/system/coldroomd.service.d/bench.conf
 	systemctl daemon-reload
 	start=$SECONDS
-	systemctl start coldroomd || die "coldroomd ($name) did not start"
+	systemctl start coldroomd ||
+		{ journalctl -b -u coldroomd --no-pager -n 40; die "coldroomd ($name) did not start"; }
 	started=$((SECONDS - start))
 	pid=$(systemctl show -p MainPID --value coldroomd)
 	dbus=$(systemctl show -p MainPID --value dbus)
