@@ -8,7 +8,8 @@
  * ReadingsChanged signals. Each reading carries LastUpdate, the kernel's
  * timestamp of the sample (CLOCK_REALTIME microseconds); its latency is the
  * time the signal was handled here minus that. Also counts the per-unit
- * PropertiesChanged signals. Prints one line:
+ * PropertiesChanged signals. Prints one line (percentiles 0 when no reading
+ * arrived in the window):
  *
  *   LATENCY <readings> <p50 us> <p99 us> <max us> <ReadingsChanged> <PropertiesChanged>
  */
@@ -150,5 +151,6 @@ int main(int argc, char **argv)
 	free(s.v);
 	sd_bus_unref(bus);
 	sd_event_unref(event);
-	return s.n ? 0 : 1;
+	/* No reading in the window is a result too (a saturated bus). */
+	return 0;
 }

@@ -134,10 +134,11 @@ END {
 		k = keys[i]; t = secs[k] * 1e9
 		share[k] = 100 * cpu[k] / t
 		per[k] = samples[k] ? cpu[k] / samples[k] / 1000 : 0
-		printf "| %s | %s | %d | %.1f | %.1f | %.1f (%.1f) | %.1f | %d | %d, %d | %.0f / %.0f / %.0f |\n", \
+		lat = readings[k] ? sprintf("%.0f / %.0f / %.0f", p50[k] / 1000, p99[k] / 1000, mx[k] / 1000) : \
+			sprintf("none arrived in %d s", secs[k])
+		printf "| %s | %s | %d | %.1f | %.1f | %.1f (%.1f) | %.1f | %d | %d, %d | %s |\n", \
 			label(k), src[k], start[k], share[k], per[k], rss[k] / 1024, hwm[k] / 1024, \
-			100 * dbus[k] / t, samples[k] / secs[k], rsig[k] / secs[k], usig[k] / secs[k], \
-			p50[k] / 1000, p99[k] / 1000, mx[k] / 1000
+			100 * dbus[k] / t, samples[k] / secs[k], rsig[k] / secs[k], usig[k] / secs[k], lat
 	}
 	printf "\n"
 	k = "device-unit-signals"

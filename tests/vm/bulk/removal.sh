@@ -82,10 +82,16 @@ up 2
 echo 100 >"$CLASS/sensor0/update_interval_ms"
 kb() { sync; echo 3 >/proc/sys/vm/drop_caches; awk -v k="$1:" '$1 == k {print $2}' /proc/meminfo; }
 crt cycles 200
-s0=$(kb Slab) f0=$(kb MemFree)
+slab_snapshot /tmp/slab.before
+f0=$(kb MemFree)
 crt cycles 2000
-s1=$(kb Slab) f1=$(kb MemFree)
-check "slab grew < 256 kB over 2000 readers ($((s1 - s0)) kB)" test $((s1 - s0)) -lt 256
+slab_snapshot /tmp/slab.after
+f1=$(kb MemFree)
+slab_growth /tmp/slab.before /tmp/slab.after >/tmp/slab.diff
+awk -v n=5 '$1 != "total" && c++ < n {print "slab growth (cache objects bytes): " $0}' /tmp/slab.diff
+read -r _ objects bytes < <(grep '^total ' /tmp/slab.diff)
+check "no slab objects left per reader ($objects objects, $bytes bytes over 2000)" test "$objects" -lt 2000
+check "slab memory in use grew < 256 kB over 2000 readers" test "$bytes" -lt 262144
 check "free memory dropped < 2 MB over 2000 readers ($((f0 - f1)) kB): consumer pages freed" test $((f0 - f1)) -lt 2048
 check "refcnt back to 1 (coldroom_sim only)" test "$(refcnt)" -eq 1
 unload_all

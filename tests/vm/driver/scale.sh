@@ -88,7 +88,7 @@ slab2=$(meminfo Slab)
 slab_snapshot /tmp/slab.after
 slab_growth /tmp/slab.before /tmp/slab.after >/tmp/slab.diff
 echo "MEMORY: slab after unload $slab2 kB (before load $slab0 kB)"
-grep -v '^total ' /tmp/slab.diff | head -n 8 | sed 's/^/SLAB: grew (cache objects bytes): /'
+awk -v n=8 '$1 != "total" && c++ < n {print "SLAB: grew (cache objects bytes): " $0}' /tmp/slab.diff
 read -r _ objects bytes < <(grep '^total ' /tmp/slab.diff)
 echo "MEMORY: objects in use after unload: +$objects ($bytes bytes)"
 # Pages stay partly used after a mass free; objects in use must come back.
