@@ -25,6 +25,7 @@
 /* Records per wakeup before other sources get their turn. */
 #define RECORDS_PER_DISPATCH (64 * RECORDS_PER_READ)
 #define NETLINK_RCVBUF (4 * 1024 * 1024)
+#define BATCH_READINGS 1024
 
 static void device_close(struct daemon *d)
 {
@@ -86,6 +87,45 @@ static void device_lost(struct daemon *d, int err)
 	daemon_resync(d);
 }
 
+/*
+ * Every unit's latest reading, BATCH_READINGS units per ioctl: a
+ * few system calls where sysfs would take several files per unit, so that
+ * a daemon that fell behind thousands of units catches up instead of
+ * falling further behind.
+ */
+static void resync_readings(struct daemon *d)
+{
+	static struct coldroom_reading buf[BATCH_READINGS];
+	struct coldroom_batch b = {
+		.max_readings = BATCH_READINGS,
+		.readings = (uintptr_t)buf,
+	};
+
+	for (;;) {
+		if (ioctl(d->dev_fd, COLDROOM_IOC_READ_BATCH, &b) < 0) {
+			log_warning("%s: batch read failed (%s); re-reading all units from sysfs",
+				    COLDROOM_DEVICE, strerror(errno));
+			daemon_resync(d);
+			return;
+		}
+		for (uint32_t i = 0; i < b.nr_readings && i < BATCH_READINGS; i++) {
+			struct coldroom_record rec;
+			struct unit *u;
+
+			if (reading_to_record(&buf[i], &rec) < 0)
+				continue;
+			u = daemon_find_unit_number(d, rec.unit);
+			if (u) {
+				unit_apply_record(u, &rec);
+				unit_publish(u);
+			}
+		}
+		if (!b.nr_readings || b.next_unit == COLDROOM_UNIT_NONE)
+			return;
+		b.first_unit = b.next_unit;
+	}
+}
+
 static void handle_record(struct daemon *d, const void *buf, size_t len)
 {
 	struct coldroom_record rec;
@@ -97,10 +137,10 @@ static void handle_record(struct daemon *d, const void *buf, size_t len)
 		return;
 	}
 	if (kind == RECORD_OVERFLOW) {
-		/* The lost samples are gone; sysfs has the latest of each unit. */
+		/* The lost samples are gone; the batch has the latest of each unit. */
 		log_warning("%s: %llu records lost (fell behind); re-reading all units",
 			    COLDROOM_DEVICE, (unsigned long long)rec.seq);
-		daemon_resync(d);
+		resync_readings(d);
 		return;
 	}
 	u = daemon_find_unit_number(d, rec.unit);

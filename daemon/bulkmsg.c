@@ -33,6 +33,25 @@ int record_parse(const void *buf, size_t len, struct coldroom_record *rec,
 	return 0;
 }
 
+int reading_to_record(const struct coldroom_reading *r, struct coldroom_record *rec)
+{
+	const uint32_t known = (RECORD_KNOWN_FLAGS & ~COLDROOM_F_OVERFLOW) | COLDROOM_F_READY;
+
+	if (r->unit > COLDROOM_UNIT_MAX || (r->flags & ~known))
+		return -EBADMSG;
+	if (!r->seq)
+		return -ENODATA;
+	*rec = (struct coldroom_record){
+		.seq = r->seq,
+		.timestamp_ns = r->timestamp_ns,
+		.unit = r->unit,
+		.flags = r->flags & ~COLDROOM_F_READY,
+		.temp1 = r->temp1,
+		.temp2 = r->temp2,
+	};
+	return 0;
+}
+
 /* Index the attributes in @p (@len bytes) by type; the last one wins. */
 static int attrs_parse(const uint8_t *p, size_t len, const struct nlattr **tb,
 		       unsigned int max)

@@ -29,6 +29,14 @@ enum record_kind {
 int record_parse(const void *buf, size_t len, struct coldroom_record *rec,
 		 enum record_kind *kind);
 
+/*
+ * A reading of COLDROOM_IOC_READ_BATCH as the record of that sample, so
+ * that one path applies both. -EBADMSG unless the unit number is in range
+ * and the flags are those a reading may carry; -ENODATA for a unit that
+ * has not sampled yet (nothing to apply).
+ */
+int reading_to_record(const struct coldroom_reading *r, struct coldroom_record *rec);
+
 /* One event of the "events" multicast group. */
 struct genl_event {
 	uint8_t cmd;			/* COLDROOM_CMD_* */

@@ -626,7 +626,8 @@ int bus_setup(struct daemon *d, const char *bus_spec)
 		sd_bus_unref(bus);
 		return r;
 	}
-	r = sd_bus_attach_event(bus, d->event, SD_EVENT_PRIORITY_NORMAL);
+	/* Callers come before readings: D-Bus answers even when samples pile up. */
+	r = sd_bus_attach_event(bus, d->event, SD_EVENT_PRIORITY_IMPORTANT);
 	if (r >= 0)
 		r = sd_bus_add_object_manager(bus, NULL, ROOT_PATH);
 	if (r >= 0)

@@ -139,6 +139,39 @@ static void alarm_msg(struct msg *m)
 	msg_put(m, COLDROOM_ATTR_SEQ, &seq, sizeof(seq));
 }
 
+static void test_reading(void **state)
+{
+	struct coldroom_reading r = {
+		.unit = 7, .flags = COLDROOM_F_READY | COLDROOM_F_TEMP1_VALID |
+				    COLDROOM_F_TEMP2_VALID | COLDROOM_F_TEMP2_ALARM,
+		.temp1 = -18500, .temp2 = -30000, .seq = 12, .timestamp_ns = 5000,
+	};
+	struct coldroom_record rec;
+
+	(void)state;
+	assert_int_equal(reading_to_record(&r, &rec), 0);
+	assert_int_equal(rec.unit, 7);
+	assert_int_equal(rec.seq, 12);
+	assert_int_equal(rec.timestamp_ns, 5000);
+	assert_int_equal(rec.temp1, -18500);
+	assert_int_equal(rec.temp2, -30000);
+	/* READY is about the batch; a record has no such flag. */
+	assert_int_equal(rec.flags, COLDROOM_F_TEMP1_VALID | COLDROOM_F_TEMP2_VALID |
+				    COLDROOM_F_TEMP2_ALARM);
+	/* Not sampled yet: nothing to apply. */
+	r.seq = 0;
+	assert_int_equal(reading_to_record(&r, &rec), -ENODATA);
+	r.seq = 12;
+	/* Out of range, overflow (a read() flag) and unknown flags. */
+	r.unit = COLDROOM_UNIT_MAX + 1;
+	assert_int_equal(reading_to_record(&r, &rec), -EBADMSG);
+	r.unit = 7;
+	r.flags |= COLDROOM_F_OVERFLOW;
+	assert_int_equal(reading_to_record(&r, &rec), -EBADMSG);
+	r.flags = COLDROOM_F_TEMP1_VALID | (1U << 20);
+	assert_int_equal(reading_to_record(&r, &rec), -EBADMSG);
+}
+
 static void test_event_alarm(void **state)
 {
 	struct genl_event ev;
@@ -307,6 +340,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_good),
 		cmocka_unit_test(test_record_bad),
+		cmocka_unit_test(test_reading),
 		cmocka_unit_test(test_event_alarm),
 		cmocka_unit_test(test_event_firmware),
 		cmocka_unit_test(test_event_bad),
