@@ -111,6 +111,8 @@ struct daemon {
 	char config_error[CONFIG_ERROR_MAX];	/* last rejected reload */
 
 	struct unit **units;		/* sorted by name, version order */
+	struct unit **by_number;	/* sensorN at [N]: records name units by number */
+	size_t n_by_number;
 	size_t n_units, cap_units;
 
 	struct fw_request *requests;

@@ -413,6 +413,29 @@ static void test_request_for_unknown_unit(void **state)
 	free(loading);
 }
 
+/* Records and events name units by number: sensorN only, exactly spelt. */
+static void test_units_by_number(void **state)
+{
+	struct env *e = *state;
+
+	faketree_add_unit(&e->t, "sensor12", "CRS-200", "SIM-000012");
+	faketree_add_unit(&e->t, "sensor012", "CRS-200", "SIM-000013");
+	faketree_add_unit(&e->t, "sensor3x", "CRS-200", "SIM-000014");
+	assert_int_equal(daemon_scan_units(&e->d), 0);
+	assert_int_equal(e->d.n_units, 5);
+	assert_ptr_equal(daemon_find_unit_number(&e->d, 0), daemon_find_unit(&e->d, "sensor0"));
+	assert_ptr_equal(daemon_find_unit_number(&e->d, 1), daemon_find_unit(&e->d, "sensor1"));
+	assert_ptr_equal(daemon_find_unit_number(&e->d, 12), daemon_find_unit(&e->d, "sensor12"));
+	assert_non_null(daemon_find_unit_number(&e->d, 12));
+	assert_null(daemon_find_unit_number(&e->d, 3));
+	assert_null(daemon_find_unit_number(&e->d, 13));
+	assert_null(daemon_find_unit_number(&e->d, UINT32_MAX));
+	/* A removed unit is no longer found by its number. */
+	unit_remove(&e->d, daemon_find_unit(&e->d, "sensor12"));
+	assert_null(daemon_find_unit_number(&e->d, 12));
+	assert_non_null(daemon_find_unit_number(&e->d, 0));
+}
+
 static void test_temp_status(void **state)
 {
 	(void)state;
@@ -435,6 +458,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_request_gives_up, setup_short_wait, teardown),
 		cmocka_unit_test_setup_teardown(test_request_names_are_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_request_for_unknown_unit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_units_by_number, setup, teardown),
 		cmocka_unit_test(test_temp_status),
 	};
 
