@@ -238,7 +238,7 @@ void unit_apply_record(struct unit *u, const struct coldroom_record *rec)
 	static const char *const temp_attr[UNIT_CHANNELS] = { "temp1", "temp2" };
 	const int32_t temp[UNIT_CHANNELS] = { rec->temp1, rec->temp2 };
 
-	/* The ring may still hold samples older than a resync from sysfs. */
+	/* The ring may still hold samples older than a resync (batch or sysfs). */
 	if (rec->seq <= u->sample_seq)
 		return;
 	for (unsigned int ch = 0; ch < UNIT_CHANNELS; ch++) {

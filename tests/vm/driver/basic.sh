@@ -95,7 +95,7 @@ echo "== poll() wakes on new samples"
 # poll.py FILE COUNT TIMEOUT_MS [READY]: waits for COUNT sysfs_notify()
 # wake-ups of FILE, each within TIMEOUT_MS; touches READY once armed.
 cat >/tmp/poll.py <<'PY'
-import os, select, sys
+import select, sys
 path, count, timeout = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 f = open(path)
 f.read()
