@@ -20,11 +20,15 @@ TOP := $(CURDIR)
 O ?= $(TOP)/build
 export O
 
-# Modules build against the running kernel's headers, else the newest
-# installed ones (a build host often runs a different kernel than it targets).
-KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
-	$(lastword $(sort $(wildcard /lib/modules/*/build))))
-export KDIR
+# Modules build against KDIR= when given, else the running kernel's headers,
+# else the newest installed (a build host often runs another kernel than it
+# targets). The headers are looked for when a recipe needs them, never when
+# make starts: "make check" and "make demo" install them (deps) in the same
+# run, and nothing found on the machine may be decided before that.
+FIND_KDIR = $${KDIR:-$$($(TOP)/scripts/find-kdir.sh)}
+
+# The dependency installer (tests stand in a fake one).
+DEPS ?= $(TOP)/scripts/deps.sh
 
 PREFIX ?= /usr
 DESTDIR ?=
@@ -32,34 +36,43 @@ export PREFIX DESTDIR
 
 VM_RUN := tests/vm/vm-run
 
-.PHONY: all deps firmware driver daemon check check-unit check-kernel \
-	check-packages check-vm demo deb rpm install bench clean
+.PHONY: all deps fresh firmware driver daemon check check-unit check-build \
+	check-kernel check-packages check-vm demo deb rpm install bench clean
 
 all: firmware driver daemon
 
 deps:
-	@scripts/deps.sh
+	@$(DEPS)
+
+# What "make check" and "make demo" start with on any machine, a new one
+# included: the dependencies, then the build in a make of its own, which
+# finds what deps has just installed.
+fresh: deps
+	$(MAKE) all
 
 firmware:
 	$(MAKE) -C firmware
 
 driver: firmware
-	@if [ -z "$(KDIR)" ]; then \
-		echo "no kernel headers found: install linux-headers-amd64 (make deps) or pass KDIR=" >&2; \
-		exit 1; fi
-	$(MAKE) -C driver KDIR=$(KDIR)
+	@kdir=$(FIND_KDIR) && echo "driver: building against $$kdir" && \
+		$(MAKE) -C driver KDIR="$$kdir"
 
 daemon: firmware
 	$(MAKE) -C daemon
 
 # Every test. Dependencies first, so a fresh machine needs nothing else.
-check: deps
-	$(MAKE) all
+check: fresh
+	$(MAKE) check-build
 	$(MAKE) check-unit
 	$(MAKE) check-kernel
 	$(MAKE) check-packages
 	$(MAKE) check-vm
 	@echo "check: all tests passed"
+
+# The build itself: the decisions "make check" and "make demo" take on a
+# machine that has nothing installed yet.
+check-build:
+	tests/build/fresh-machine.sh
 
 check-unit:
 	$(MAKE) -C firmware check
@@ -72,8 +85,9 @@ check-packages: deb rpm
 	tests/packaging/check-packages.sh
 
 check-kernel:
-	$(MAKE) -C firmware check-kernel KDIR=$(KDIR)
-	$(MAKE) -C driver check KDIR=$(KDIR)
+	@kdir=$(FIND_KDIR) && \
+		$(MAKE) -C firmware check-kernel KDIR="$$kdir" && \
+		$(MAKE) -C driver check KDIR="$$kdir"
 
 check-vm:
 	tests/vm/harness/run.sh
@@ -82,8 +96,7 @@ check-vm:
 	tests/vm/daemon/run.sh
 	tests/vm/product/run.sh --no-build
 
-demo: deps
-	$(MAKE) all
+demo: fresh
 	tests/vm/demo/run.sh $(if $(filter 1 yes,$(DEMO_SHELL)),--shell)
 
 deb:
@@ -104,4 +117,4 @@ bench: all
 
 clean:
 	rm -rf $(O)
-	-$(MAKE) -C driver clean KDIR=$(KDIR)
+	-@kdir=$(FIND_KDIR) 2>/dev/null && $(MAKE) -C driver clean KDIR="$$kdir"

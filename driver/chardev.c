@@ -54,6 +54,7 @@ static int coldroom_open(struct inode *inode, struct file *file)
 	rd = kzalloc(sizeof(*rd), GFP_KERNEL);
 	if (!rd)
 		return -ENOMEM;
+	coldroom_obj_alloc(COLDROOM_OBJ_READER);
 	mutex_init(&rd->lock);
 	rd->sub_all = true;
 	/* A new reader sees what comes next, not history. */
@@ -66,10 +67,15 @@ static int coldroom_release(struct inode *inode, struct file *file)
 {
 	struct coldroom_reader *rd = file->private_data;
 
-	if (rd->consumer)
+	if (rd->consumer) {
 		put_page(rd->consumer);
+		coldroom_obj_free(COLDROOM_OBJ_CONSUMER_PAGE);
+	}
+	if (rd->sub_map)
+		coldroom_obj_free(COLDROOM_OBJ_SUBSCRIPTION);
 	kvfree(rd->sub_map);
 	kfree(rd);
+	coldroom_obj_free(COLDROOM_OBJ_READER);
 	return 0;
 }
 
@@ -227,6 +233,7 @@ static int coldroom_mmap_consumer(struct coldroom_reader *rd,
 			mutex_unlock(&rd->lock);
 			return -ENOMEM;
 		}
+		coldroom_obj_alloc(COLDROOM_OBJ_CONSUMER_PAGE);
 		((struct coldroom_ring_consumer *)page_address(page))->tail =
 			coldroom_ring_head();
 		/* poll() reads the page only once it is initialised. */
@@ -410,6 +417,7 @@ static long ioctl_set_subscription(struct coldroom_reader *rd,
 			kvfree(units);
 			return -ENOMEM;
 		}
+		coldroom_obj_alloc(COLDROOM_OBJ_SUBSCRIPTION);
 		for (i = 0; i < sub.nr_units; i++)
 			__set_bit(units[i], map);
 		kvfree(units);
@@ -420,6 +428,8 @@ static long ioctl_set_subscription(struct coldroom_reader *rd,
 	rd->sub_bits = bits;
 	rd->sub_all = sub.flags & COLDROOM_SUB_ALL;
 	mutex_unlock(&rd->lock);
+	if (map)
+		coldroom_obj_free(COLDROOM_OBJ_SUBSCRIPTION);
 	kvfree(map);
 	return 0;
 }

@@ -117,6 +117,32 @@ struct coldroom_counters {
 
 extern struct coldroom_counters coldroom_counters;
 
+/*
+ * The module's own objects alive now, counted where each is allocated and
+ * where it is freed, so that a leak check measures coldroom.ko's memory and
+ * not the rest of the kernel's (debugfs "allocated", diag.c).
+ */
+enum coldroom_object {
+	COLDROOM_OBJ_SENSOR,		/* struct coldroom_sensor */
+	COLDROOM_OBJ_FRAME_BUFFER,	/* a sensor's thermal frame buffer */
+	COLDROOM_OBJ_READER,		/* an open /dev/coldroom */
+	COLDROOM_OBJ_CONSUMER_PAGE,	/* a reader's mmap consumer page */
+	COLDROOM_OBJ_SUBSCRIPTION,	/* a reader's subscription bitmap */
+	COLDROOM_OBJ_NR,
+};
+
+extern atomic_t coldroom_allocated[COLDROOM_OBJ_NR];
+
+static inline void coldroom_obj_alloc(enum coldroom_object obj)
+{
+	atomic_inc(&coldroom_allocated[obj]);
+}
+
+static inline void coldroom_obj_free(enum coldroom_object obj)
+{
+	atomic_dec(&coldroom_allocated[obj]);
+}
+
 /* ring.c: the shared ring of records and thermal frames. */
 int coldroom_ring_init(void);
 void coldroom_ring_exit(void);
@@ -146,6 +172,8 @@ void coldroom_nl_fw_state(struct coldroom_sensor *s,
 /* diag.c: /proc/driver/coldroom and debugfs. */
 int coldroom_diag_init(void);
 void coldroom_diag_exit(void);
+/* Logs (as a leak) every kind of object still allocated; at module exit. */
+void coldroom_diag_check_allocated(void);
 
 void coldroom_set_fw_state(struct coldroom_sensor *s,
 			   enum coldroom_fw_state state, const char *error);

@@ -56,12 +56,18 @@ static int coldroom_dev_uevent(struct device *dev, struct kobj_uevent_env *env)
 	return ret;
 }
 
-static void coldroom_dev_release(struct device *dev)
+static void coldroom_sensor_free(struct coldroom_sensor *s)
 {
-	struct coldroom_sensor *s = to_coldroom_sensor(dev);
-
+	if (s->frame_buf)
+		coldroom_obj_free(COLDROOM_OBJ_FRAME_BUFFER);
 	kfree(s->frame_buf);
 	kfree(s);
+	coldroom_obj_free(COLDROOM_OBJ_SENSOR);
+}
+
+static void coldroom_dev_release(struct device *dev)
+{
+	coldroom_sensor_free(to_coldroom_sensor(dev));
 }
 
 static struct class coldroom_class = {
@@ -415,6 +421,7 @@ devm_coldroom_sensor_register(struct device *parent,
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
 		return ERR_PTR(-ENOMEM);
+	coldroom_obj_alloc(COLDROOM_OBJ_SENSOR);
 	s->ops = ops;
 	s->backend_data = backend_data;
 	mutex_init(&s->ops_lock);
@@ -427,7 +434,7 @@ devm_coldroom_sensor_register(struct device *parent,
 		     !coldroom_id_valid(s->ident.serial)))
 		ret = -EINVAL;
 	if (ret) {
-		kfree(s);
+		coldroom_sensor_free(s);
 		return ERR_PTR(ret);
 	}
 	snprintf(s->fw_name, sizeof(s->fw_name), "coldroom/%s-%s.fw",
@@ -443,7 +450,7 @@ devm_coldroom_sensor_register(struct device *parent,
 	s->id = ida_alloc_max(&coldroom_ida, COLDROOM_UNIT_MAX, GFP_KERNEL);
 	if (s->id < 0) {
 		ret = s->id;
-		kfree(s);
+		coldroom_sensor_free(s);
 		return ERR_PTR(ret);
 	}
 
@@ -813,6 +820,7 @@ static void __exit coldroom_exit(void)
 	ida_destroy(&coldroom_ida);
 	xa_destroy(&coldroom_units);
 	coldroom_ring_exit();
+	coldroom_diag_check_allocated();
 }
 
 module_init(coldroom_init);

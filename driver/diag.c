@@ -4,6 +4,8 @@
  * units; /sys/kernel/debug/coldroom/ holds the bulk path's counters.
  */
 
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/debugfs.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
@@ -11,6 +13,15 @@
 #include "coldroom_core.h"
 
 struct coldroom_counters coldroom_counters;
+atomic_t coldroom_allocated[COLDROOM_OBJ_NR];
+
+static const char * const coldroom_object_names[COLDROOM_OBJ_NR] = {
+	[COLDROOM_OBJ_SENSOR] = "sensors",
+	[COLDROOM_OBJ_FRAME_BUFFER] = "frame_buffers",
+	[COLDROOM_OBJ_READER] = "readers",
+	[COLDROOM_OBJ_CONSUMER_PAGE] = "consumer_pages",
+	[COLDROOM_OBJ_SUBSCRIPTION] = "subscription_maps",
+};
 
 static struct dentry *coldroom_debugfs;
 
@@ -74,6 +85,30 @@ static const struct seq_operations units_seq_ops = {
 	.show = units_show,
 };
 
+static int allocated_show(struct seq_file *m, void *v)
+{
+	unsigned int i;
+
+	for (i = 0; i < COLDROOM_OBJ_NR; i++)
+		seq_printf(m, "%s %d\n", coldroom_object_names[i],
+			   atomic_read(&coldroom_allocated[i]));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(allocated);
+
+void coldroom_diag_check_allocated(void)
+{
+	unsigned int i;
+	int n;
+
+	for (i = 0; i < COLDROOM_OBJ_NR; i++) {
+		n = atomic_read(&coldroom_allocated[i]);
+		if (n)
+			pr_err("leak: %d %s still allocated at unload\n",
+			       n, coldroom_object_names[i]);
+	}
+}
+
 static int counter_get(void *data, u64 *val)
 {
 	*val = atomic64_read(data);
@@ -103,6 +138,8 @@ int coldroom_diag_init(void)
 		debugfs_create_file_unsafe(counters[i].name, 0400,
 					   coldroom_debugfs,
 					   counters[i].counter, &counter_fops);
+	debugfs_create_file("allocated", 0400, coldroom_debugfs, NULL,
+			    &allocated_fops);
 	return 0;
 }
 

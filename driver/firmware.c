@@ -140,7 +140,10 @@ static int coldroom_fw_set_frames(struct coldroom_sensor *s,
 				    sizeof(*buf), GFP_KERNEL);
 		if (!buf)
 			return -ENOMEM;
+		coldroom_obj_alloc(COLDROOM_OBJ_FRAME_BUFFER);
 	}
+	if (s->frame_buf)
+		coldroom_obj_free(COLDROOM_OBJ_FRAME_BUFFER);
 	kfree(s->frame_buf);
 	s->frame_buf = buf;
 	s->frame_width = buf ? img->frame_width : 0;

@@ -7,7 +7,7 @@
 #
 #   check-packages.sh [PACKAGES_DIR]      default: $O/packages
 #
-# KDIR: headers for the DKMS build (default: the newest installed).
+# KDIR: headers for the DKMS build (default: scripts/find-kdir.sh).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 O=${O:-$top/build}
@@ -99,7 +99,7 @@ src=$tree/usr/src/coldroom-$version
 check "dkms.conf names coldroom $version" \
 	has "$(cat "$src/dkms.conf")" '^PACKAGE_NAME="?coldroom"?$' "^PACKAGE_VERSION=\"?$version\"?\$" \
 	'BUILT_MODULE_NAME\[0\]="?coldroom"?' 'BUILT_MODULE_NAME\[1\]="?coldroom_sim"?' '^AUTOINSTALL="?yes"?'
-KDIR=${KDIR:-$(ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1)}
+KDIR=${KDIR:-$("$top/scripts/find-kdir.sh" 2>/dev/null)}
 if [ -z "$KDIR" ] || ! command -v dkms >/dev/null; then
 	fail "no kernel headers or no dkms here: cannot build the DKMS tree"
 else

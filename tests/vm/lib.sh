@@ -1,21 +1,23 @@
 # shellcheck shell=bash
-# Shared settings of the VM harness: where the cache lives and what keys it.
+# Shared settings of the VM harness: where the image is made and cached,
+# and what keys it.
 
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP_DIR=$(cd "$VM_DIR/../.." && pwd)
-VM_CACHE=${VM_CACHE:-$TOP_DIR/build/vm}
+# Where the image is made (the root file system while it is built).
+VM_WORK=${VM_WORK:-${O:-$TOP_DIR/build}/vm}
+. "$VM_DIR/cache.sh"
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 DEBIAN_SECURITY_MIRROR=${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 DEBIAN_SUITE=bookworm
 
-# The image is rebuilt whenever one of the files that describe it changes.
+# The image is made again whenever one of the files that describe it, or
+# the suite it comes from, changes.
 vm_image_key() {
-	cat "$VM_DIR/mkrootfs.sh" "$VM_DIR/packages.list" "$VM_DIR/guest/"* |
-		sha256sum | cut -c1-16
-}
-
-vm_image_dir() {
-	echo "$VM_CACHE/image-$(vm_image_key)"
+	{
+		echo "suite $DEBIAN_SUITE"
+		cat "$VM_DIR/mkrootfs.sh" "$VM_DIR/packages.list" "$VM_DIR/guest/"*
+	} | sha256sum | cut -d' ' -f1
 }
 
 log() {
@@ -28,17 +30,18 @@ die() {
 }
 
 # For the runners that test the modules: makes sure the guest image exists
-# and builds the modules against its kernel's headers (KDIR overrides them).
+# and builds the modules against the headers of its kernel, which the image
+# carries (VM_KDIR overrides them), whatever headers the host has.
 # $1 prefixes the messages. Returns 125, the harness's own failure, if not.
 vm_build_modules() {
-	local who=$1 image kver
+	local who=$1 image kver kdir
 	image=$("$VM_DIR/mkrootfs.sh") || { echo "$who: no guest image" >&2; return 125; }
 	kver=$(cat "$image/kernel-version")
-	KDIR=${KDIR:-/lib/modules/$kver/build}
-	[ -e "$KDIR/Makefile" ] ||
-		{ echo "$who: no headers for the guest kernel $kver in $KDIR" >&2; return 125; }
-	echo "$who: building the modules against $KDIR"
-	make -C "$TOP_DIR/driver" KDIR="$KDIR" O="${O:-$TOP_DIR/build}" modules >/dev/null ||
+	kdir=${VM_KDIR:-$image/kbuild/$(cat "$image/kbuild-dir")}
+	[ -e "$kdir/Makefile" ] ||
+		{ echo "$who: no headers for the guest kernel $kver in $kdir" >&2; return 125; }
+	echo "$who: building the modules for $kver"
+	make -C "$TOP_DIR/driver" KDIR="$kdir" O="${O:-$TOP_DIR/build}" modules >/dev/null ||
 		{ echo "$who: module build failed" >&2; return 125; }
 }
 
@@ -62,7 +65,7 @@ vm_daemon_files() {
 # vm_run_tests WHO DIR OUT TIMEOUT TEST...: runs each guest test DIR/TEST.sh
 # in the VM with the files of the array VM_FILES (--file HOST:GUEST ...),
 # its console in OUT/TEST.log, and reports it: PASS with its number of
-# checks, or FAIL with the failed checks; then its MEMORY lines. A test
+# checks, or FAIL with the failed checks; then its MEMORY and RATE lines. A test
 # given as TEST:SECONDS gets that timeout instead of TIMEOUT. Returns the
 # number of failed tests.
 vm_run_tests() {
@@ -80,7 +83,7 @@ vm_run_tests() {
 			grep -E '^(FAIL|RESULT|SLAB: grew)' "$out/$name.log" | sed 's/^/    /'
 			failed=$((failed + 1))
 		fi
-		grep '^MEMORY' "$out/$name.log" | sed 's/^/    /' || true
+		grep -E '^(MEMORY|RATE)' "$out/$name.log" | sed 's/^/    /' || true
 	done
 	return "$failed"
 }

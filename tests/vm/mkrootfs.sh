@@ -1,15 +1,17 @@
 #!/bin/bash
-# Builds (once) the guest image of the VM harness: Debian's real kernel and a
-# debootstrap root file system packed as an initramfs. The result is cached in
-# build/vm/image-<key>/, keyed by the files that describe it; a warm cache
-# makes this a no-op. Prints the image directory on stdout.
+# Builds (once) the guest image of the VM harness: Debian's real kernel, a
+# debootstrap root file system packed as an initramfs, and the headers of
+# that very kernel (kbuild/, relocatable) for building modules for it on
+# the host. The image is a cache entry keyed by the files that describe it
+# (tests/vm/cache.sh: machine-wide in COLDROOM_CACHE, and in build/cache);
+# a warm cache makes this a no-op. Prints the image directory on stdout.
 #
 # Needs root (debootstrap, chroot) and network access to Debian's archive.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-image=$(vm_image_dir)
-if [ -s "$image/base.cpio" ] && [ -s "$image/vmlinuz" ]; then
+key=$(vm_image_key)
+if image=$(cache_get image "$key"); then
 	echo "$image"
 	exit 0
 fi
@@ -19,16 +21,15 @@ for tool in debootstrap cpio; do
 	command -v "$tool" >/dev/null || die "$tool is missing: run 'make deps'"
 done
 
-mkdir -p "$VM_CACHE"
-exec 9>"$VM_CACHE/.build.lock"
-flock 9
+cache_lock image
 # Another run may have built it while this one waited for the lock.
-if [ -s "$image/base.cpio" ] && [ -s "$image/vmlinuz" ]; then
+if image=$(cache_get image "$key"); then
 	echo "$image"
 	exit 0
 fi
-
-root="$VM_CACHE/rootfs.tmp"
+mkdir -p "$VM_WORK"
+root="$VM_WORK/rootfs.tmp"
+out="$VM_WORK/image.tmp"
 unmount_all() {
 	local m
 	for m in dev/pts dev sys proc; do
@@ -38,14 +39,14 @@ unmount_all() {
 }
 trap unmount_all EXIT
 unmount_all
-rm -rf "$root" "$image"
-mkdir -p "$root"
+rm -rf "$root" "$out"
+mkdir -p "$root" "$out"
 
 started=$SECONDS
 log "debootstrap $DEBIAN_SUITE into $root"
 debootstrap --variant=minbase --include=systemd,systemd-sysv,udev,dbus \
-	"$DEBIAN_SUITE" "$root" "$DEBIAN_MIRROR" >"$VM_CACHE/debootstrap.log" 2>&1 ||
-	{ tail -n 30 "$VM_CACHE/debootstrap.log" >&2; die "debootstrap failed"; }
+	"$DEBIAN_SUITE" "$root" "$DEBIAN_MIRROR" >"$VM_WORK/debootstrap.log" 2>&1 ||
+	{ tail -n 30 "$VM_WORK/debootstrap.log" >&2; die "debootstrap failed"; }
 
 # The kernel and its headers come from the security and updates suites:
 # give the guest the same sources a Debian 12 host has.
@@ -72,8 +73,8 @@ log "installing into the guest: $packages"
 # INITRD=No: the guest boots from this very tree; no initrd is built for it.
 chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive INITRD=No \
 	sh -c "apt-get update -q && apt-get install -y -q --no-install-recommends $packages" \
-	>"$VM_CACHE/apt.log" 2>&1 ||
-	{ tail -n 30 "$VM_CACHE/apt.log" >&2; die "installing guest packages failed"; }
+	>"$VM_WORK/apt.log" 2>&1 ||
+	{ tail -n 30 "$VM_WORK/apt.log" >&2; die "installing guest packages failed"; }
 
 kver=$(ls "$root/lib/modules" | sort -V | tail -n 1)
 [ -n "$kver" ] || die "no kernel was installed in the guest"
@@ -98,6 +99,23 @@ for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer \
 	ln -sf /dev/null "$root/etc/systemd/system/$unit"
 done
 
+# The headers of exactly this kernel, for building modules for the guest on
+# the host whatever headers the host has: the kernel's own tree, the common
+# tree it includes and the kbuild tools its symlinks point to, at the same
+# paths below kbuild/. Its Makefile names the common tree by an absolute
+# path; make it relative, so that the entry works wherever it lies.
+hdr=$(readlink "$root/lib/modules/$kver/build")
+common=$(sed -n 's|^include \(/usr/src/[^/]*\)/Makefile$|\1|p' "$root$hdr/Makefile")
+tools=$(chroot "$root" readlink -f "$hdr/scripts")
+[ -n "$common" ] && [ -d "$root$common" ] && [ -d "$root$tools" ] ||
+	die "unexpected layout of the headers of $kver in the guest ($hdr)"
+mkdir -p "$out/kbuild"
+(cd "$root" && cp -a --parents "${hdr#/}" "${common#/}" "$(dirname "${tools#/}")" "$out/kbuild/") ||
+	die "copying the headers of $kver failed"
+printf 'include $(dir $(lastword $(MAKEFILE_LIST)))../%s/Makefile\n' "$(basename "$common")" \
+	>"$out/kbuild$hdr/Makefile"
+echo "${hdr#/}" >"$out/kbuild-dir"
+
 log "pruning the guest"
 unmount_all
 rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/* \
@@ -119,17 +137,12 @@ for sub in drivers/gpu drivers/media drivers/net drivers/infiniband \
 done
 chroot "$root" depmod "$kver"
 
-mkdir -p "$image.tmp"
-cp "$root/boot/vmlinuz-$kver" "$image.tmp/vmlinuz"
-echo "$kver" >"$image.tmp/kernel-version"
+cp "$root/boot/vmlinuz-$kver" "$out/vmlinuz"
+echo "$kver" >"$out/kernel-version"
 log "packing the initramfs"
-(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) >"$image.tmp/base.cpio"
-du -sh "$image.tmp/base.cpio" | sed 's/^/[vm] initramfs size: /' >&2
+(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) >"$out/base.cpio"
+du -sh "$out/base.cpio" | sed 's/^/[vm] initramfs size: /' >&2
 rm -rf "$root"
-mv "$image.tmp" "$image"
-# Images of older inputs are never used again.
-for old in "$VM_CACHE"/image-*; do
-	[ "$old" = "$image" ] || rm -rf "$old"
-done
+image=$(cache_put image "$key" "$out") || die "storing the guest image failed"
 log "guest image ready in $((SECONDS - started)) s: $image (kernel $kver)"
 echo "$image"

@@ -39,7 +39,10 @@ check "del_device with blocked readers: unit gone" test ! -e "$CLASS/sensor3"
 pdev=$(basename "$(readlink -f "$CLASS/sensor0/device")")
 start=$SECONDS
 echo "$pdev" >"$SIMDRV/unbind"
-check "unbind of the busiest unit with blocked readers returns promptly" test $((SECONDS - start)) -le 5
+# Blocked readers would hold the unbind for ever; the bound only tells
+# "for ever" from an emulated machine under load.
+check "unbind of the busiest unit with blocked readers returns ($((SECONDS - start)) s)" \
+	test $((SECONDS - start)) -le 60
 check "unit 0 gone" test ! -e "$CLASS/sensor0"
 echo "$pdev" >"$SIMDRV/bind"
 check "bound again: ready" wait_for 30 bash -c "grep -qx ready $CLASS/sensor*/firmware_state"
@@ -80,19 +83,23 @@ unload_all
 echo "== leak check: open/map/read/close cycles, and processes exiting mapped"
 up 2
 echo 100 >"$CLASS/sensor0/update_interval_ms"
-kb() { sync; echo 3 >/proc/sys/vm/drop_caches; awk -v k="$1:" '$1 == k {print $2}' /proc/meminfo; }
+# The counts follow real objects: an open file is one reader, until closed.
+readers0=$(allocated readers)
+exec 3</dev/coldroom
+check "an open /dev/coldroom is one more reader object ($readers0 -> $(allocated readers))" \
+	test "$(allocated readers)" -eq $((readers0 + 1))
+exec 3<&-
+check "closing it frees it" wait_for 5 allocated_is readers "$readers0"
 crt cycles 200
 slab_snapshot /tmp/slab.before
-f0=$(kb MemFree)
 crt cycles 2000
 slab_snapshot /tmp/slab.after
-f1=$(kb MemFree)
+check_none_allocated "after 2200 readers" readers consumer_pages subscription_maps
+check "coldroom.ko still counts its 2 sensors" test "$(allocated sensors)" -eq 2
 slab_growth /tmp/slab.before /tmp/slab.after >/tmp/slab.diff
-awk -v n=5 '$1 != "total" && c++ < n {print "slab growth (cache objects bytes): " $0}' /tmp/slab.diff
 read -r _ objects bytes < <(grep '^total ' /tmp/slab.diff)
-check "no slab objects left per reader ($objects objects, $bytes bytes over 2000)" test "$objects" -lt 2000
-check "slab memory in use grew < 256 kB over 2000 readers" test "$bytes" -lt 262144
-check "free memory dropped < 2 MB over 2000 readers ($((f0 - f1)) kB): consumer pages freed" test $((f0 - f1)) -lt 2048
+# The whole guest's figure, for the record only: see slab_growth.
+echo "MEMORY: whole guest over 2000 readers: objects in use +$objects ($bytes bytes)"
 check "refcnt back to 1 (coldroom_sim only)" test "$(refcnt)" -eq 1
 unload_all
 check "refcnt returned to 0 and everything unloaded" test ! -d /sys/module/coldroom

@@ -5,8 +5,8 @@
 #
 #   run.sh [TEST...]        TEST: bulk events removal (default: all)
 #
-# KDIR (default: the headers of the guest's kernel) and O (build root) are
-# honoured.
+# VM_KDIR (default: the headers of the guest's kernel, which the image
+# carries) and O (build root) are honoured.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)

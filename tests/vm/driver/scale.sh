@@ -1,7 +1,8 @@
 #!/bin/bash
 # Guest: 10,000 simulated units at once: all get their firmware from
 # /lib/firmware and sample, without soft lockups or stalls; reports kernel
-# memory per unit and removes them all cleanly.
+# memory per unit and removes them all cleanly, leaving none of the
+# module's objects behind.
 set -euo pipefail
 . /usr/lib/vmtest/driver-lib.sh
 
@@ -37,12 +38,16 @@ load_sim units="$N"
 echo "insmod coldroom_sim units=$N took $((SECONDS - start)) s"
 count=$(ls "$CLASS" | wc -l)
 check "$N units registered" test "$count" -eq "$N"
+check "coldroom.ko counts $N sensor objects ($(allocated sensors))" test "$(allocated sensors)" -eq "$N"
 
 ready() { [ "$(grep -lx ready "$CLASS"/sensor*/firmware_state | wc -l)" -eq "$N" ]; }
 start=$SECONDS
 check "all $N units ready from /lib/firmware" wait_for 900 ready
 echo "firmware for $N units took $((SECONDS - start)) s"
 cat "$CLASS"/sensor*/firmware_state | sort | uniq -c
+# Odd units are CRS-210T, with an imager: one frame buffer each.
+check "coldroom.ko counts $((N / 2)) frame buffers ($(allocated frame_buffers))" \
+	test "$(allocated frame_buffers)" -eq $((N / 2))
 
 sleep 3
 settle
@@ -55,18 +60,24 @@ grep -E '^(kmalloc-(1k|2k|4k|512|256|192)|kernfs_node_cache|dentry|inode_cache|d
 check "kernel memory per unit under 64 KiB" test $((kernel_kb * 1024 / N)) -lt 65536
 
 echo "== sampling at scale"
-seqs() { cat "$CLASS"/sensor*/sample_seq | awk '{s += $1; if ($1 == 0) z++} END {print s + 0, z + 0}'; }
+# Every unit goes on sampling: each one's sample_seq advances over a window
+# of 10 s, in which it is due 10 or 20 times. The rate is a figure, not a
+# verdict: under emulation it follows the host's load (make bench measures
+# the reading paths).
+seqs() { cat "$CLASS"/sensor*/sample_seq; }
 # Reading 10,000 files takes a while: time the window, not the sleep.
 t0=$(date +%s%N)
-read -r sum0 zero0 < <(seqs)
+seqs >/tmp/seq.0
 sleep 10
 t1=$(date +%s%N)
-read -r sum1 zero1 < <(seqs)
-rate=$(( (sum1 - sum0) * 1000000000 / (t1 - t0) ))
-echo "samples per second across $N units: $rate (units without a sample: $zero1)"
-check "every unit has sampled" test "$zero1" -eq 0
+seqs >/tmp/seq.1
+read -r rate stalled unsampled < <(paste /tmp/seq.0 /tmp/seq.1 | awk -v ns=$((t1 - t0)) '
+	{d += $2 - $1; if ($2 <= $1) st++; if ($2 == 0) z++}
+	END {printf "%.0f %d %d\n", d * 1e9 / ns, st, z}')
 # CRS-200 blobs sample every 500 ms, CRS-210T every 1000 ms: 1.5 x N per second.
-check "sample rate at least 80% of the nominal $((N * 3 / 2))/s" test "$rate" -ge $((N * 3 / 2 * 8 / 10))
+echo "RATE: samples per second across $N units: $rate (nominal $((N * 3 / 2)))"
+check "every unit has sampled ($unsampled have not)" test "$unsampled" -eq 0
+check "every unit sampled again within the window ($stalled did not)" test "$stalled" -eq 0
 last=$(ls -v "$CLASS" | tail -n 1)
 t=$(cat "$CLASS/$last/temp1")
 check "the last unit ($last) reads a plausible temp1 ($t)" test "$t" -ge -30000 -a "$t" -le -5000
@@ -82,18 +93,14 @@ echo "== remove all"
 start=$SECONDS
 check "rmmod coldroom_sim with $N units" rmmod coldroom_sim
 echo "rmmod took $((SECONDS - start)) s"
+check_none_allocated "after $N units"
 check "rmmod coldroom" rmmod coldroom
 settle
 slab2=$(meminfo Slab)
 slab_snapshot /tmp/slab.after
 slab_growth /tmp/slab.before /tmp/slab.after >/tmp/slab.diff
-echo "MEMORY: slab after unload $slab2 kB (before load $slab0 kB)"
-awk -v n=8 '$1 != "total" && c++ < n {print "SLAB: grew (cache objects bytes): " $0}' /tmp/slab.diff
 read -r _ objects bytes < <(grep '^total ' /tmp/slab.diff)
-echo "MEMORY: objects in use after unload: +$objects ($bytes bytes)"
-# Pages stay partly used after a mass free; objects in use must come back.
-# One leaked object per unit would be $N objects.
-check "no more objects in use after unload than before load (+$objects)" test "$objects" -lt $((N / 10))
-check "slab memory in use within 1 MB of before ($bytes bytes)" test "$bytes" -lt 1048576
+# The whole guest's figure, for the record only: see slab_growth.
+echo "MEMORY: whole guest after unload: slab $slab2 kB (before load $slab0 kB), objects in use +$objects ($bytes bytes)"
 
 finish
