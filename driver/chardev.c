@@ -26,7 +26,7 @@
 #define BATCH_CHUNK	64
 
 struct coldroom_reader {
-	struct mutex lock;		/* read(), ioctl() and mmap() of this file */
+	struct mutex lock;		/* read() and ioctl() of this file, not mmap() */
 	u64 pos;			/* next ring position for read() */
 	u64 records_read;
 	u64 records_lost;
@@ -197,7 +197,7 @@ static __poll_t coldroom_poll(struct file *file, poll_table *wait)
 
 	poll_wait(file, &coldroom_ring_wq, wait);
 	/* Mapped readers poll on their own tail, trusted only when clamped. */
-	/* Pairs with the release in coldroom_mmap_consumer(). */
+	/* Pairs with the cmpxchg in coldroom_consumer_page(). */
 	consumer = smp_load_acquire(&rd->consumer);
 	if (consumer) {
 		const struct coldroom_ring_consumer *c = page_address(consumer);
@@ -213,11 +213,39 @@ static int coldroom_fasync(int fd, struct file *file, int on)
 	return fasync_helper(fd, file, on, &coldroom_ring_fasync);
 }
 
+/*
+ * The reader's consumer page, allocated by its first mapping. No lock of
+ * the reader is taken: ->mmap runs under mmap_lock, and read() and the
+ * ioctls hold rd->lock while they copy to user memory, which may fault
+ * and take mmap_lock. Racing first mappings agree through the cmpxchg.
+ */
+static struct page *coldroom_consumer_page(struct coldroom_reader *rd)
+{
+	struct page *page, *old;
+
+	/* Pairs with the cmpxchg below: the page is initialised. */
+	page = smp_load_acquire(&rd->consumer);
+	if (page)
+		return page;
+	page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!page)
+		return NULL;
+	((struct coldroom_ring_consumer *)page_address(page))->tail =
+		coldroom_ring_head();
+	old = cmpxchg(&rd->consumer, NULL, page);
+	if (old) {
+		__free_page(page);
+		/* A failed cmpxchg orders nothing: load it again. */
+		return smp_load_acquire(&rd->consumer);
+	}
+	coldroom_obj_alloc(COLDROOM_OBJ_CONSUMER_PAGE);
+	return page;
+}
+
 static int coldroom_mmap_consumer(struct coldroom_reader *rd,
 				  struct vm_area_struct *vma)
 {
 	struct page *page;
-	int ret;
 
 	if (vma->vm_end - vma->vm_start != PAGE_SIZE)
 		return -EINVAL;
@@ -225,26 +253,12 @@ static int coldroom_mmap_consumer(struct coldroom_reader *rd,
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
 
-	mutex_lock(&rd->lock);
-	page = rd->consumer;
-	if (!page) {
-		page = alloc_page(GFP_KERNEL | __GFP_ZERO);
-		if (!page) {
-			mutex_unlock(&rd->lock);
-			return -ENOMEM;
-		}
-		coldroom_obj_alloc(COLDROOM_OBJ_CONSUMER_PAGE);
-		((struct coldroom_ring_consumer *)page_address(page))->tail =
-			coldroom_ring_head();
-		/* poll() reads the page only once it is initialised. */
-		smp_store_release(&rd->consumer, page);
-	}
-	mutex_unlock(&rd->lock);
-
+	page = coldroom_consumer_page(rd);
+	if (!page)
+		return -ENOMEM;
 	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
 	/* The mapping holds its own page reference: munmap never frees it. */
-	ret = vm_insert_page(vma, vma->vm_start, page);
-	return ret;
+	return vm_insert_page(vma, vma->vm_start, page);
 }
 
 static int coldroom_mmap(struct file *file, struct vm_area_struct *vma)

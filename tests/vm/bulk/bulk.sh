@@ -2,7 +2,8 @@
 # Guest: /dev/coldroom end to end: the node, record format and ordering,
 # whole records only, ioctls good and bad, subscriptions, several readers,
 # SIGIO, the mmap ring (same records as read(), thermal frames, poll, bad
-# mappings and lying indices), overflow accounting, /proc and debugfs.
+# mappings and lying indices), overflow accounting, /proc and debugfs, and
+# threads sharing one file.
 set -euo pipefail
 . /usr/lib/vmtest/bulk-lib.sh
 
@@ -77,6 +78,14 @@ echo 100 >"$CLASS/sensor1/update_interval_ms"
 crt overflow
 check "debugfs: ring_overruns counted" test "$(counter ring_overruns)" -ge 1
 check "debugfs: records_lost counted" test "$(counter records_lost)" -ge 64
+unload_all
+
+echo "== one file, many threads: read, GET_SUBSCRIPTION and mmap at once"
+# Into pages not faulted in yet, so that read() and the ioctl fault while
+# another thread's mmap() holds mmap_lock: no lock of the driver may be
+# held across both.
+up 40
+crt lockorder 20
 unload_all
 
 finish

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -726,6 +727,185 @@ static int cmd_block(int argc, char **argv)
 
 /* ---- many short-lived readers (the script watches memory) ---- */
 
+/*
+ * Threads sharing one file, each touching memory that is not faulted in
+ * yet: two blocking read()s and a GET_SUBSCRIPTION into fresh anonymous
+ * pages (a fault there takes mmap_lock inside the driver), and a thread
+ * mapping and unmapping the consumer page (->mmap runs under mmap_lock).
+ * If the driver held one lock across both, they would deadlock: every
+ * thread must go on making progress for the whole run.
+ */
+enum { LO_READ1, LO_READ2, LO_MAP, LO_SUBSCRIPTION, LO_THREADS };
+#define LO_STALL_S	5
+static const char *const lo_names[LO_THREADS] = {
+	"read() #1 into fresh pages", "read() #2 into fresh pages",
+	"mmap/munmap of the consumer page", "GET_SUBSCRIPTION into fresh pages",
+};
+
+struct lockorder {
+	int fd;
+	struct coldroom_ring_info info;
+	volatile int stop;
+	unsigned long count[LO_THREADS];	/* progress, read by main */
+	int error[LO_THREADS];
+};
+
+static void *fresh_pages(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void lo_step(struct lockorder *lo, int who)
+{
+	size_t size = 16 * REC_SIZE;
+	struct coldroom_subscription sub = { 0 };
+	void *p = NULL;
+	int err = 0;
+
+	if (who != LO_MAP && !(p = fresh_pages(size))) {
+		lo->error[who] = errno;
+		return;
+	}
+	switch (who) {
+	case LO_READ1:
+	case LO_READ2:
+		if (read(lo->fd, p, size) < (ssize_t)REC_SIZE)
+			err = errno ? errno : EIO;
+		break;
+	case LO_MAP:
+		p = mmap(NULL, lo->info.consumer_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 lo->fd, (off_t)lo->info.consumer_offset);
+		if (p == MAP_FAILED)
+			err = errno;
+		else
+			munmap(p, lo->info.consumer_size);
+		p = NULL;
+		break;
+	case LO_SUBSCRIPTION:
+		sub.nr_units = size / sizeof(__u32);
+		sub.units = (uintptr_t)p;
+		if (ioctl(lo->fd, COLDROOM_IOC_GET_SUBSCRIPTION, &sub))
+			err = errno;
+		break;
+	}
+	if (p)
+		munmap(p, size);
+	if (err)
+		lo->error[who] = err;
+	else
+		__atomic_add_fetch(&lo->count[who], 1, __ATOMIC_RELAXED);
+}
+
+struct lo_thread {
+	struct lockorder *lo;
+	int who;
+};
+
+static void *lo_thread(void *arg)
+{
+	struct lo_thread *t = arg;
+
+	while (!t->lo->stop && !t->lo->error[t->who])
+		lo_step(t->lo, t->who);
+	return NULL;
+}
+
+/*
+ * The monitor: a process of its own, since a thread of a process whose
+ * threads are stuck with its mmap_lock stops at its next page fault. It
+ * stops the run when it is over, or reports a stall and kills the stuck
+ * process, so that the test ends either way.
+ */
+static int lo_monitor(struct lockorder *lo, unsigned int seconds, pid_t workers)
+{
+	unsigned long last[LO_THREADS] = { 0 };
+	unsigned int idle[LO_THREADS] = { 0 };
+	unsigned int s, i;
+
+	for (s = 0; s < seconds; s++) {
+		sleep(1);
+		for (i = 0; i < LO_THREADS; i++) {
+			unsigned long c = __atomic_load_n(&lo->count[i], __ATOMIC_RELAXED);
+
+			idle[i] = c == last[i] && !lo->error[i] ? idle[i] + 1 : 0;
+			last[i] = c;
+			/*
+			 * Records come every 100 ms or so: seconds without one
+			 * are a hang, not a slow machine.
+			 */
+			if (idle[i] == LO_STALL_S) {
+				bad("%s made no progress for %u s: the threads are stuck in the driver",
+				    lo_names[i], LO_STALL_S);
+				kill(workers, SIGKILL);
+				return 1;
+			}
+		}
+	}
+	lo->stop = 1;
+	return 0;
+}
+
+static int cmd_lockorder(int argc, char **argv)
+{
+	unsigned int seconds = argc > 0 ? strtoul(argv[0], NULL, 0) : 20, units, i;
+	struct coldroom_subscription sub = { 0 };
+	struct lo_thread threads[LO_THREADS];
+	pthread_t tid[LO_THREADS];
+	__u32 list[COLDROOM_UNIT_MAX < 64 ? COLDROOM_UNIT_MAX + 1 : 64];
+	struct lockorder *lo;
+	pid_t monitor;
+	int status;
+
+	lo = mmap(NULL, sizeof(*lo), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (lo == MAP_FAILED) {
+		bad("mmap: %s", strerror(errno));
+		return 0;
+	}
+	memset(lo, 0, sizeof(*lo));
+	lo->fd = open_dev(O_RDWR);
+	if (ioctl(lo->fd, COLDROOM_IOC_RING_INFO, &lo->info)) {
+		bad("RING_INFO: %s", strerror(errno));
+		return 0;
+	}
+	/* A list, not "all", so that GET_SUBSCRIPTION writes the units out. */
+	units = sizeof(list) / sizeof(list[0]);
+	for (i = 0; i < units; i++)
+		list[i] = i;
+	sub.nr_units = units;
+	sub.units = (uintptr_t)list;
+	if (ioctl(lo->fd, COLDROOM_IOC_SET_SUBSCRIPTION, &sub)) {
+		bad("SET_SUBSCRIPTION of units 0..%u: %s", units - 1, strerror(errno));
+		return 0;
+	}
+	printf("lockorder: %d threads on one file for %u s, %u units subscribed\n",
+	       LO_THREADS, seconds, units);
+	fflush(stdout);
+	monitor = fork();
+	if (monitor == 0)
+		_exit(lo_monitor(lo, seconds, getppid()));
+	for (i = 0; i < LO_THREADS; i++) {
+		threads[i] = (struct lo_thread){ .lo = lo, .who = i };
+		pthread_create(&tid[i], NULL, lo_thread, &threads[i]);
+	}
+	if (waitpid(monitor, &status, 0) != monitor || !WIFEXITED(status) ||
+	    WEXITSTATUS(status)) {
+		bad("the monitor of the threads failed");
+		return 0;
+	}
+	/* The blocking readers wake up with the next record. */
+	for (i = 0; i < LO_THREADS; i++)
+		pthread_join(tid[i], NULL);
+	for (i = 0; i < LO_THREADS; i++)
+		expect(!lo->error[i] && lo->count[i] > 0,
+		       "%s went on for %u s (%lu calls%s%s)", lo_names[i],
+		       seconds, lo->count[i], lo->error[i] ? ", " : "",
+		       lo->error[i] ? strerror(lo->error[i]) : "");
+	close(lo->fd);
+	return 0;
+}
+
 static int cmd_cycles(int argc, char **argv)
 {
 	unsigned int n = argc > 0 ? strtoul(argv[0], NULL, 0) : 100, i;
@@ -945,6 +1125,7 @@ static const struct {
 	{ "block", cmd_block, "read|poll|map  block (or hold a mapping) until killed" },
 	{ "events", cmd_events, "[SECONDS]    print netlink events" },
 	{ "cycles", cmd_cycles, "[N]          N short-lived mapped readers" },
+	{ "lockorder", cmd_lockorder, "[SECONDS] read, GET_SUBSCRIPTION and mmap on one file, at once" },
 };
 
 int main(int argc, char **argv)

@@ -19,7 +19,7 @@ vm_build_modules bulk-vm || exit 125
 rm -rf "$out"
 mkdir -p "$out"
 # Static: the guest has no libc of the host's version to promise.
-${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -static \
+${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -static -pthread \
 	-I"$top/include/uapi" -I"$top/tests/bench" \
 	-o "$out/crtest" "$here/crtest.c" ||
 	{ echo "bulk-vm: building crtest failed" >&2; exit 125; }
