@@ -6,72 +6,13 @@
 # a non-root user reads but cannot set; a restart loses no unit; apt purge
 # removes everything, the DKMS modules included.
 #
-# Files from the host (run.sh): /usr/lib/vmtest/packages/*.deb.
+# Files from the host (run.sh): /usr/lib/vmtest/packages/*.deb and
+# /usr/lib/vmtest/product-lib.sh.
 set -uo pipefail
 
-PKGS=/usr/lib/vmtest/packages
-CLASS=/sys/class/coldroom
-BUS=org.coldroom.Sensors1
-UNIT_IFACE=org.coldroom.Sensors1.Unit
-failures=0
+. /usr/lib/vmtest/product-lib.sh
 
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then pass "$what"; else fail "$what"; fi
-}
-die() {
-	echo "FAIL: $*"
-	journalctl -b --no-pager -n 60 -u coldroomd -u systemd-udevd
-	dmesg | tail -n 30
-	echo "RESULT: stopped early"
-	exit 1
-}
-wait_for() { # wait_for SECONDS COMMAND...
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.2
-	done
-}
-all_ready() {
-	local d
-	[ "$(ls "$CLASS" 2>/dev/null | wc -l)" -eq "$1" ] || return 1
-	for d in "$CLASS"/sensor*; do
-		[ "$(cat "$d/firmware_state")" = ready ] || return 1
-	done
-}
-sensor_of() { # sensor_of SERIAL
-	local d
-	for d in "$CLASS"/sensor*; do
-		[ "$(cat "$d/serial")" = "$1" ] && { basename "$d"; return 0; }
-	done
-	return 1
-}
-# The D-Bus object paths of the units, from the daemon's object tree.
-unit_paths() {
-	local p
-	for p in $(busctl --system --list tree "$BUS" 2>/dev/null); do
-		busctl --system introspect "$BUS" "$p" 2>/dev/null |
-			grep -q "^$UNIT_IFACE " && echo "$p"
-	done
-}
-# What the product may leave behind: the paths of the root file system,
-# without the ones that change on their own.
-snapshot() {
-	find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /run \
-		-o -path /tmp -o -path /var/tmp -o -path /var/log -o -path /var/cache \
-		-o -path /var/lib/apt -o -path /var/lib/dpkg -o -path /var/lib/systemd \
-		-o -path /usr/lib/vmtest -o -path /home \) -prune -o -print | sort
-}
-
-state=$(systemctl is-system-running --wait || true)
-[ "$state" = running ] || { systemctl --failed --no-pager; die "system state '$state'"; }
-kver=$(uname -r)
-snapshot >/tmp/before.list
+begin
 
 echo "== install with apt"
 debs=("$PKGS"/coldroom-sensor_*.deb "$PKGS"/coldroom-sensor-dkms_*.deb)
@@ -79,12 +20,7 @@ debs=("$PKGS"/coldroom-sensor_*.deb "$PKGS"/coldroom-sensor-dkms_*.deb)
 DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${debs[@]}" \
 	>/tmp/apt-install.log 2>&1 || { cat /tmp/apt-install.log; die "apt-get install failed"; }
 pass "apt-get install ${debs[*]##*/}"
-check "dkms built and installed coldroom for $kver" \
-	bash -c "dkms status coldroom | grep -q '$kver.*installed'"
-for m in coldroom coldroom_sim; do
-	check "modinfo $m finds the DKMS build" \
-		bash -c "modinfo -F filename $m | grep -q '/updates/dkms/'"
-done
+check_modules_installed
 check "groups coldroom and coldroom-admin exist" getent group coldroom coldroom-admin
 check "the package did not start coldroomd (udev does)" \
 	bash -c '! systemctl is-active --quiet coldroomd'
@@ -216,28 +152,8 @@ userdel plantadmin
 DEBIAN_FRONTEND=noninteractive apt-get purge -y coldroom-sensor coldroom-sensor-dkms \
 	>/tmp/apt-purge.log 2>&1 || { cat /tmp/apt-purge.log; fail "apt-get purge failed"; }
 check "no package left" bash -c "! dpkg -l 'coldroom-sensor*' 2>/dev/null | grep -q '^[ri]'"
-check "dkms knows no coldroom" bash -c "[ -z \"\$(dkms status coldroom)\" ]"
-check "no coldroom module file for any kernel" \
-	bash -c "[ -z \"\$(find /lib/modules -name 'coldroom*')\" ]"
-check "modinfo finds no coldroom" bash -c "! modinfo coldroom >/dev/null 2>&1"
-check "no DKMS tree or source left" \
-	bash -c "[ ! -e /var/lib/dkms/coldroom ] && ! ls -d /usr/src/coldroom-* >/dev/null 2>&1"
-check "coldroomd.service is gone" bash -c "! systemctl cat coldroomd.service >/dev/null 2>&1"
-snapshot >/tmp/after.list
-# useradd/userdel of the test's users leave shadow-utils backups (/etc/*-).
-left=$(comm -13 /tmp/before.list /tmp/after.list | grep -vE '^/etc/(passwd|group|shadow|gshadow|subuid|subgid)-$')
-check "no file left behind${left:+: $(echo $left)}" test -z "$left"
-gone=$(comm -23 /tmp/before.list /tmp/after.list)
-check "no file of the system removed${gone:+: $(echo $gone)}" test -z "$gone"
+check_all_removed
 # Debian removes no system group on purge: files may still carry its id.
 getent group coldroom coldroom-admin | sed 's/^/kept (by policy): group /'
 
-bad=$(dmesg | grep -E 'BUG:|WARNING:|Oops|general protection|soft lockup|UBSAN|KASAN' || true)
-check "kernel log clean${bad:+: $bad}" test -z "$bad"
-
-if [ "$failures" -ne 0 ]; then
-	journalctl -b --no-pager -n 40 -u coldroomd
-	echo "RESULT: $failures failure(s)"
-	exit 1
-fi
-echo "RESULT: all passed"
+finish

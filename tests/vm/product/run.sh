@@ -1,12 +1,16 @@
 #!/bin/bash
-# Host: builds the Debian packages (packaging/deb, linted) and runs the
-# product's end-to-end test (product.sh) in the VM, where they are installed
-# with apt exactly as a user installs them.
+# Host: builds the packages (packaging/deb, packaging/rpm, linted) and runs
+# the product's end-to-end tests in the VM, one run per format:
+# product.sh installs the .debs with apt exactly as a user installs them;
+# rpm.sh installs the .rpms with rpm -i --nodeps in the same Debian guest,
+# as far as it allows (packaging/README.md says what still differs).
 #
-#   run.sh            build the packages, then test them
-#   run.sh --no-build test the packages already in $O/packages
+#   run.sh [--no-build] [FORMAT...]
+#       FORMAT: deb, rpm (default: both); --no-build tests the packages
+#       already in $O/packages instead of building them first
 #
-# Exit status: the test's (0 passed), 125 when packages or the VM failed.
+# Exit status: 0 when all passed, else the first failed test's (125 when
+# its packages or the VM failed).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
@@ -15,32 +19,68 @@ out=$O/tests/product
 pkgs=$O/packages
 
 build=1
-[ "${1:-}" = --no-build ] && build=0
+[ "${1:-}" = --no-build ] && { build=0; shift; }
+formats=("$@")
+[ ${#formats[@]} -gt 0 ] || formats=(deb rpm)
 mkdir -p "$out"
-
-if [ "$build" -eq 1 ]; then
-	echo "product-vm: building the Debian packages"
-	make -C "$top/packaging/deb" O="$O" >"$out/build.log" 2>&1 ||
-		{ tail -n 40 "$out/build.log"; echo "product-vm: package build failed (log: $out/build.log)" >&2; exit 125; }
-fi
 version=$("$top/packaging/version.sh") || exit 125
-debs=("$pkgs/coldroom-sensor_${version}_amd64.deb" "$pkgs/coldroom-sensor-dkms_${version}_all.deb")
-for deb in "${debs[@]}"; do
-	[ -f "$deb" ] || { echo "product-vm: $deb is missing" >&2; exit 125; }
-done
 
-files=()
-for deb in "${debs[@]}"; do
-	files+=(--file "$deb:/usr/lib/vmtest/packages/$(basename "$deb")")
+# packages FORMAT: builds FORMAT's packages unless --no-build, then prints
+# their paths; 125 when the build failed or one is missing.
+packages() {
+	local format=$1 p
+	if [ "$build" -eq 1 ]; then
+		echo "product-vm: building the $format packages" >&2
+		make -C "$top/packaging/$format" O="$O" >"$out/$format-build.log" 2>&1 || {
+			tail -n 40 "$out/$format-build.log" >&2
+			echo "product-vm: $format package build failed (log: $out/$format-build.log)" >&2
+			return 125
+		}
+	fi
+	case $format in
+	deb) set -- "$pkgs/coldroom-sensor_${version}_amd64.deb" "$pkgs/coldroom-sensor-dkms_${version}_all.deb" ;;
+	rpm) set -- "$pkgs"/coldroom-sensor-"$version"-1*.x86_64.rpm "$pkgs"/coldroom-sensor-dkms-"$version"-1*.noarch.rpm ;;
+	*) echo "product-vm: no format $format (deb, rpm)" >&2; return 125 ;;
+	esac
+	for p in "$@"; do
+		[ -f "$p" ] || { echo "product-vm: $p is missing" >&2; return 125; }
+		echo "$p"
+	done
+}
+
+# run_test FORMAT TEST: the guest test TEST.sh with FORMAT's packages, its
+# console in $out/TEST.log; returns its status.
+run_test() {
+	local format=$1 name=$2 rc p list
+	local files=(--file "$here/product-lib.sh:/usr/lib/vmtest/product-lib.sh")
+	list=$(packages "$format") || {
+		echo "product-vm: FAIL $format (no packages)"
+		return 125
+	}
+	while IFS= read -r p; do
+		files+=(--file "$p:/usr/lib/vmtest/packages/$(basename "$p")")
+	done <<<"$list"
+	# Boot, the install, a DKMS build of both modules under emulation, the
+	# test, the removal.
+	"$top/tests/vm/vm-run" --timeout 1200 --log "$out/$name.log" "${files[@]}" \
+		"$here/$name.sh" >/dev/null
+	rc=$?
+	grep -E '^(PASS|FAIL|RESULT|kept)' "$out/$name.log" | sed 's/^/    /'
+	if [ "$rc" -eq 0 ]; then
+		echo "product-vm: PASS $format ($(grep -c '^PASS' "$out/$name.log") checks)"
+	else
+		echo "product-vm: FAIL $format (exit status $rc, log: $out/$name.log)"
+	fi
+	return "$rc"
+}
+
+# The deb test keeps its historical name.
+status=0
+for format in "${formats[@]}"; do
+	name=$format
+	[ "$format" = deb ] && name=product
+	rc=0
+	run_test "$format" "$name" || rc=$?
+	[ "$status" -ne 0 ] || status=$rc
 done
-# Boot, apt, a DKMS build of both modules under emulation, the test, purge.
-"$top/tests/vm/vm-run" --timeout 1200 --log "$out/product.log" "${files[@]}" \
-	"$here/product.sh" >/dev/null
-rc=$?
-grep -E '^(PASS|FAIL|RESULT|kept)' "$out/product.log" | sed 's/^/    /'
-if [ "$rc" -eq 0 ]; then
-	echo "product-vm: PASS ($(grep -c '^PASS' "$out/product.log") checks)"
-else
-	echo "product-vm: FAIL (exit status $rc, log: $out/product.log)"
-fi
-exit "$rc"
+exit "$status"
