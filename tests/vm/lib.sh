@@ -41,8 +41,13 @@ vm_build_modules() {
 	[ -e "$kdir/Makefile" ] ||
 		{ echo "$who: no headers for the guest kernel $kver in $kdir" >&2; return 125; }
 	echo "$who: building the modules for $kver"
-	make -C "$TOP_DIR/driver" KDIR="$kdir" O="${O:-$TOP_DIR/build}" modules >/dev/null ||
-		{ echo "$who: module build failed" >&2; return 125; }
+	# One build at a time: the suites may run side by side (make check-vm),
+	# and kbuild builds in the source directory.
+	mkdir -p "$VM_WORK"
+	(
+		flock 8
+		make -C "$TOP_DIR/driver" KDIR="$kdir" O="${O:-$TOP_DIR/build}" modules >/dev/null
+	) 8>"$VM_WORK/.modules.lock" || { echo "$who: module build failed" >&2; return 125; }
 }
 
 # vm_daemon_files WHO DIR: builds coldroomd, coldroomctl and the model blobs

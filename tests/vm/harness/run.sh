@@ -37,6 +37,6 @@ run "hung script stopped by the guest" 124 --timeout 120 --guest-timeout 10 "$he
 # ...and when the guest cannot, the host kills QEMU at the timeout.
 run "hung guest killed by the host" 124 --timeout 45 --guest-timeout 1000 "$here/script-hangs.sh"
 # A kernel panic ends QEMU without a result: a harness failure, never a pass.
-run "kernel panic" 125 --timeout 120 "$here/kernel-panics.sh"
+run "kernel panic" 125 --timeout 300 "$here/kernel-panics.sh"
 
 exit $((failures > 0))
