@@ -75,6 +75,29 @@ cache_prune() {
 	ls -1dt "$dir/$name"-* 2>/dev/null | tail -n +$((keep + 1)) | xargs -r rm -rf
 }
 
+# cache_adopt NAME KEY: links the machine-wide entry for KEY into
+# BUILD_CACHE after verifying it, unless a valid one is there already.
+# Under a lock: side by side runs (make check-vm's lanes) bring it once,
+# and none removes a copy another is using.
+cache_adopt() {
+	local name=$1 key=$2 entry
+	entry=$(cache_entry_name "$name" "$key")
+	mkdir -p "$BUILD_CACHE"
+	(
+		flock 7
+		cache_valid "$BUILD_CACHE/$entry" "$key" quick && exit 0
+		if ! cache_valid "$COLDROOM_CACHE/$entry" "$key" full; then
+			cache_log "ignoring $COLDROOM_CACHE/$entry: its key or its checksums do not match"
+			exit 1
+		fi
+		cache_link "$COLDROOM_CACHE/$entry" "$BUILD_CACHE/$entry" || exit 1
+		# The newest, whatever times the copy kept: pruning keeps it.
+		touch "$BUILD_CACHE/$entry"
+		cache_prune "$BUILD_CACHE" "$name" 1
+		cache_log "using $COLDROOM_CACHE/$entry"
+	) 7>"$BUILD_CACHE/.adopt-$name"
+}
+
 # cache_get NAME KEY: prints the directory of a valid entry for KEY in
 # BUILD_CACHE, bringing it from COLDROOM_CACHE if needed; fails if there is
 # none.
@@ -89,15 +112,8 @@ cache_get() {
 		return 0
 	fi
 	[ -d "$machine_dir" ] || return 1
-	if ! cache_valid "$machine_dir" "$key" full; then
-		cache_log "ignoring $machine_dir: its key or its checksums do not match"
-		return 1
-	fi
-	mkdir -p "$BUILD_CACHE"
-	cache_link "$machine_dir" "$local_dir" || return 1
-	cache_prune "$BUILD_CACHE" "$name" 1
+	cache_adopt "$name" "$key" || return 1
 	touch "$machine_dir" 2>/dev/null || true
-	cache_log "using $machine_dir"
 	echo "$local_dir"
 }
 
@@ -119,8 +135,9 @@ cache_put() {
 		mv -T "$dir" "$tmp" 2>/dev/null || { cp -a "$dir" "$tmp" && rm -rf "$dir"; } || return 1
 		rm -rf "${COLDROOM_CACHE:?}/$entry"
 		mv -T "$tmp" "$COLDROOM_CACHE/$entry"
+		touch "$COLDROOM_CACHE/$entry"
 		cache_prune "$COLDROOM_CACHE" "$name" "$CACHE_KEEP"
-		cache_link "$COLDROOM_CACHE/$entry" "$BUILD_CACHE/$entry" || return 1
+		cache_adopt "$name" "$key" || return 1
 	else
 		cache_log "$COLDROOM_CACHE is not writable: keeping $entry in $BUILD_CACHE only"
 		rm -rf "${BUILD_CACHE:?}/$entry"

@@ -77,6 +77,27 @@ mv "$COLDROOM_CACHE/.incoming.half" "$COLDROOM_CACHE/image-${key_b:0:16}"
 rm "$COLDROOM_CACHE/image-${key_b:0:16}/CACHE-KEY"
 check "an entry without its key is never used" fails cache_get image "$key_b"
 
+# Side by side (make check-vm's lanes): runs that bring one entry from the
+# machine-wide folder at once each get it whole, and keep it while they use
+# it.
+key_c=$(echo c | sha256sum | cut -d' ' -f1)
+make_entry "$work/new" five
+cache_put image "$key_c" "$work/new" >/dev/null
+use() { # use ROUND RUN: gets the entry, and reads it again a moment later.
+	local d
+	d=$(cache_get image "$key_c" 2>/dev/null) && [ "$(cat "$d/data")" = five ] &&
+		sleep 0.$((RANDOM % 3)) && [ "$(cat "$d/data")" = five ] && [ -f "$d/sub/blob" ] &&
+		echo "ok $1 $2"
+}
+whole=0
+for round in 1 2 3 4 5; do
+	rm -rf "$BUILD_CACHE"
+	for run in 1 2 3; do use "$round" "$run" >"$work/par.$run" & done
+	wait
+	whole=$((whole + $(cat "$work"/par.* | grep -c '^ok')))
+done
+check "three runs at once, five times, each got the entry whole ($whole of 15)" test "$whole" -eq 15
+
 # A machine cache that cannot be written: the build tree keeps the entry.
 COLDROOM_CACHE=/proc/coldroom-cache-test
 make_entry "$work/new" four
