@@ -36,8 +36,9 @@ export PREFIX DESTDIR
 
 VM_RUN := tests/vm/vm-run
 
-.PHONY: all deps fresh firmware driver daemon check check-unit check-build \
-	check-kernel check-packages check-vm check-vm-kernel check-vm-user demo \
+.PHONY: all deps fresh firmware driver daemon check check-lanes check-host \
+	check-unit check-build check-kernel check-packages check-vm \
+	check-vm-kernel check-vm-user demo \
 	deb rpm install bench clean
 
 all: firmware driver daemon
@@ -62,13 +63,25 @@ daemon: firmware
 	$(MAKE) -C daemon
 
 # Every test. Dependencies first, so a fresh machine needs nothing else.
+# Then three lanes at once (check-lanes): the host's own checks, and the
+# VM suites in two lanes. -k: a failure in one lane does not stop the
+# others; every suite reports.
 check: fresh
+	$(MAKE) -k -j3 --output-sync=line check-lanes
+	@echo "check: all tests passed"
+
+# The lanes. A guest spends much of a test waiting on timers, udev and
+# the bus, so two of them and the host's builds share the machine's cores.
+# The packaged product's test needs the packages: its lane starts once
+# they are built (and linted).
+check-lanes: check-host check-vm-kernel check-vm-user
+check-vm-user: check-packages
+
+# What runs on the host alone.
+check-host:
 	$(MAKE) check-build
 	$(MAKE) check-unit
 	$(MAKE) check-kernel
-	$(MAKE) check-packages
-	$(MAKE) check-vm
-	@echo "check: all tests passed"
 
 # The build itself: the decisions "make check" and "make demo" take on a
 # machine that has nothing installed yet.
@@ -90,19 +103,18 @@ check-kernel:
 		$(MAKE) -C firmware check-kernel KDIR="$$kdir" && \
 		$(MAKE) -C driver check KDIR="$$kdir"
 
-# The VM suites in two lanes at once: guests spend much of a test waiting
-# on timers, udev and the bus, so two of them fit the machine's cores. -k:
-# a failure in one lane does not stop the other; every suite reports.
-check-vm:
+# The VM suites alone, in their two lanes (the packages first).
+check-vm: check-packages
 	$(MAKE) -k -j2 --output-sync=line check-vm-kernel check-vm-user
 
+# The suites of each VM lane, in order: both take about as long.
 check-vm-kernel:
 	tests/vm/harness/run.sh
 	tests/vm/driver/run.sh
+	tests/vm/daemon/run.sh
 
 check-vm-user:
 	tests/vm/bulk/run.sh
-	tests/vm/daemon/run.sh
 	tests/vm/product/run.sh --no-build
 
 demo: fresh

@@ -167,7 +167,7 @@ static int method_set_thresholds(sd_bus_message *m, void *userdata, sd_bus_error
 	thr.hyst_mdeg = (uint32_t)hyst;
 	if (coldroom_fw_check_thresholds(&thr) != COLDROOM_FW_OK)
 		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-					 "invalid thresholds: need %d <= min < max <= %d and hysteresis <= %d and narrower than max - min",
+					 "invalid thresholds: need %d <= min < max <= %d, hysteresis <= %d and a clear band min + hysteresis .. max - hysteresis that is not empty",
 					 COLDROOM_FW_TEMP_MIN_MDEG, COLDROOM_FW_TEMP_MAX_MDEG,
 					 COLDROOM_FW_HYST_MAX_MDEG);
 	ch = channel - 1;
@@ -175,21 +175,23 @@ static int method_set_thresholds(sd_bus_message *m, void *userdata, sd_bus_error
 	snprintf(vmax, sizeof(vmax), "%d", max);
 	snprintf(vhyst, sizeof(vhyst), "%d", hyst);
 	/*
-	 * The kernel keeps min < max after every single write, so move the
-	 * bound that makes room first.
+	 * The kernel judges every single write by the same rule, so each step
+	 * must leave valid thresholds: widen the band to cover both the old
+	 * and the new one, set the hysteresis (valid there, since the new
+	 * band is), then narrow the band to the new one.
 	 */
 	unit_read_settings(u);
-	if (min < u->temp_max[ch]) {
+	r = 0;
+	if (min < u->temp_min[ch])
 		r = unit_write(u, attrs[ch][0], vmin, error);
-		if (r >= 0)
-			r = unit_write(u, attrs[ch][1], vmax, error);
-	} else {
+	if (r >= 0 && max > u->temp_max[ch])
 		r = unit_write(u, attrs[ch][1], vmax, error);
-		if (r >= 0)
-			r = unit_write(u, attrs[ch][0], vmin, error);
-	}
 	if (r >= 0)
 		r = unit_write(u, attrs[ch][2], vhyst, error);
+	if (r >= 0 && min > u->temp_min[ch])
+		r = unit_write(u, attrs[ch][0], vmin, error);
+	if (r >= 0 && max < u->temp_max[ch])
+		r = unit_write(u, attrs[ch][1], vmax, error);
 	unit_after_write(u);
 	if (r < 0)
 		return r;

@@ -33,14 +33,26 @@ struct coldroom_reader {
 	u64 overflows;
 	u64 unreported;			/* lost, overflow record not yet read */
 
-	/* Subscription: all units, or those set in sub_map. */
+	/*
+	 * Subscription: all units, or those set in sub_map. Changed under
+	 * both rd->lock and coldroom_async_lock, so either lock keeps it
+	 * still for a reader of it.
+	 */
 	bool sub_all;
 	unsigned long *sub_map;
 	u32 sub_bits;
 
+	/* SIGIO with O_ASYNC, for the subscribed units' records only. */
+	struct fasync_struct *fasync;
+	struct list_head async_node;	/* on coldroom_async_readers */
+
 	struct page *consumer;		/* mmap consumer page, once mapped */
 	struct coldroom_record chunk[READ_CHUNK];
 };
+
+/* Readers with O_ASYNC set, which coldroom_chardev_notify() signals. */
+static LIST_HEAD(coldroom_async_readers);
+static DEFINE_SPINLOCK(coldroom_async_lock);
 
 static bool reader_wants(const struct coldroom_reader *rd, u32 unit)
 {
@@ -56,6 +68,7 @@ static int coldroom_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	coldroom_obj_alloc(COLDROOM_OBJ_READER);
 	mutex_init(&rd->lock);
+	INIT_LIST_HEAD(&rd->async_node);
 	rd->sub_all = true;
 	/* A new reader sees what comes next, not history. */
 	rd->pos = coldroom_ring_head();
@@ -67,6 +80,10 @@ static int coldroom_release(struct inode *inode, struct file *file)
 {
 	struct coldroom_reader *rd = file->private_data;
 
+	/* __fput() has switched O_ASYNC off already; be sure anyway. */
+	spin_lock(&coldroom_async_lock);
+	list_del_init(&rd->async_node);
+	spin_unlock(&coldroom_async_lock);
 	if (rd->consumer) {
 		put_page(rd->consumer);
 		coldroom_obj_free(COLDROOM_OBJ_CONSUMER_PAGE);
@@ -79,10 +96,41 @@ static int coldroom_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* Wakes a blocked read(), which then looks for records of its units. */
 static bool reader_has_data(struct coldroom_reader *rd)
 {
 	return READ_ONCE(rd->pos) != coldroom_ring_head() ||
 	       READ_ONCE(rd->unreported);
+}
+
+/*
+ * Is there something for read() to return: a record of a subscribed unit
+ * or an overflow to report? Skips (consumes) the records of other units
+ * on the way, as read() would, so each record is looked at once however
+ * often the file is polled. Called under rd->lock.
+ */
+static bool reader_has_wanted(struct coldroom_reader *rd)
+{
+	struct coldroom_record rec;
+	u64 resume;
+
+	lockdep_assert_held(&rd->lock);
+	if (rd->unreported)
+		return true;
+	if (rd->sub_all)
+		return rd->pos != coldroom_ring_head();
+	for (;;) {
+		int ret = coldroom_ring_fetch(rd->pos, &rec, &resume);
+
+		if (ret == -EAGAIN)
+			return false;
+		/* read() accounts for the loss and reports it. */
+		if (ret == -EOVERFLOW)
+			return true;
+		if (reader_wants(rd, rec.unit))
+			return true;
+		rd->pos++;
+	}
 }
 
 /*
@@ -194,6 +242,7 @@ static __poll_t coldroom_poll(struct file *file, poll_table *wait)
 {
 	struct coldroom_reader *rd = file->private_data;
 	struct page *consumer;
+	bool readable;
 
 	poll_wait(file, &coldroom_ring_wq, wait);
 	/* Mapped readers poll on their own tail, trusted only when clamped. */
@@ -205,12 +254,47 @@ static __poll_t coldroom_poll(struct file *file, poll_table *wait)
 
 		return tail != coldroom_ring_head() ? EPOLLIN | EPOLLRDNORM : 0;
 	}
-	return reader_has_data(rd) ? EPOLLIN | EPOLLRDNORM : 0;
+	if (!reader_has_data(rd))
+		return 0;
+	/* Readable only if read() would return at once. */
+	mutex_lock(&rd->lock);
+	readable = reader_has_wanted(rd);
+	mutex_unlock(&rd->lock);
+	return readable ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
 static int coldroom_fasync(int fd, struct file *file, int on)
 {
-	return fasync_helper(fd, file, on, &coldroom_ring_fasync);
+	struct coldroom_reader *rd = file->private_data;
+	int ret;
+
+	/* fasync_helper() may sleep; the list follows what it left. */
+	ret = fasync_helper(fd, file, on, &rd->fasync);
+	if (ret < 0)
+		return ret;
+	spin_lock(&coldroom_async_lock);
+	list_del_init(&rd->async_node);
+	if (READ_ONCE(rd->fasync))
+		list_add_tail(&rd->async_node, &coldroom_async_readers);
+	spin_unlock(&coldroom_async_lock);
+	return ret;
+}
+
+/*
+ * A record was published: SIGIO to the O_ASYNC readers subscribed to its
+ * unit. Costs one look at an empty list when nobody asked for signals.
+ */
+void coldroom_chardev_notify(u32 unit)
+{
+	struct coldroom_reader *rd;
+
+	if (list_empty_careful(&coldroom_async_readers))
+		return;
+	spin_lock(&coldroom_async_lock);
+	list_for_each_entry(rd, &coldroom_async_readers, async_node)
+		if (reader_wants(rd, unit))
+			kill_fasync(&rd->fasync, SIGIO, POLL_IN);
+	spin_unlock(&coldroom_async_lock);
 }
 
 /*
@@ -242,11 +326,18 @@ static struct page *coldroom_consumer_page(struct coldroom_reader *rd)
 	return page;
 }
 
-static int coldroom_mmap_consumer(struct coldroom_reader *rd,
+static int coldroom_mmap_consumer(struct file *file,
 				  struct vm_area_struct *vma)
 {
+	struct coldroom_reader *rd = file->private_data;
 	struct page *page;
 
+	/*
+	 * Only a writer can move the tail; a page mapped through a read-only
+	 * file would freeze poll() on a tail nobody can advance.
+	 */
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EACCES;
 	if (vma->vm_end - vma->vm_start != PAGE_SIZE)
 		return -EINVAL;
 	/* A private copy would keep the tail from the kernel. */
@@ -266,7 +357,7 @@ static int coldroom_mmap(struct file *file, struct vm_area_struct *vma)
 	if (vma->vm_pgoff == COLDROOM_MMAP_RING >> PAGE_SHIFT)
 		return coldroom_ring_mmap(vma);
 	if (vma->vm_pgoff == COLDROOM_MMAP_CONSUMER >> PAGE_SHIFT)
-		return coldroom_mmap_consumer(file->private_data, vma);
+		return coldroom_mmap_consumer(file, vma);
 	return -EINVAL;
 }
 
@@ -438,9 +529,11 @@ static long ioctl_set_subscription(struct coldroom_reader *rd,
 	}
 
 	mutex_lock(&rd->lock);
+	spin_lock(&coldroom_async_lock);
 	swap(rd->sub_map, map);
 	rd->sub_bits = bits;
 	rd->sub_all = sub.flags & COLDROOM_SUB_ALL;
+	spin_unlock(&coldroom_async_lock);
 	mutex_unlock(&rd->lock);
 	if (map)
 		coldroom_obj_free(COLDROOM_OBJ_SUBSCRIPTION);

@@ -44,7 +44,11 @@ struct coldroom_sensor_ops {
 	 */
 	int (*apply_firmware)(struct coldroom_sensor *sensor,
 			      const struct coldroom_fw_image *img);
-	/* Start sampling every @interval_ms, or change the interval. */
+	/*
+	 * Start sampling every @interval_ms, or change the interval. On an
+	 * error the unit must be left as it was (sampling at the old
+	 * interval, or not at all).
+	 */
 	int (*start)(struct coldroom_sensor *sensor, u32 interval_ms);
 	/* Stop sampling; no coldroom_sensor_sample() after it returns. */
 	void (*stop)(struct coldroom_sensor *sensor);

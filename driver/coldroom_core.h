@@ -6,6 +6,7 @@
 #include <linux/atomic.h>
 #include <linux/device.h>
 #include <linux/mutex.h>
+#include <linux/rhashtable-types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/coldroom.h>
@@ -39,7 +40,7 @@ struct coldroom_sensor {
 	char fw_name[COLDROOM_FW_NAME_LEN];
 	struct device *hwmon;
 	struct kernfs_node *seq_kn;	/* sample_seq, notified per sample */
-	struct list_head node;		/* coldroom_sensors */
+	struct rhash_head ident_node;	/* coldroom_idents, keyed by ident */
 
 	/*
 	 * Serialises the calls that start, retune or stop the backend and
@@ -90,10 +91,6 @@ static inline struct coldroom_sensor *to_coldroom_sensor(struct device *dev)
 }
 
 extern const struct attribute_group *coldroom_sensor_groups[];
-
-/* Registered sensors, in registration order (core.c). */
-extern struct list_head coldroom_sensors;
-extern struct mutex coldroom_sensors_lock;
 
 /* The unit with number @unit, with a device reference; NULL if none. */
 struct coldroom_sensor *coldroom_sensor_get(u32 unit);
@@ -154,11 +151,12 @@ u64 coldroom_ring_clamp(u64 pos);
 void coldroom_ring_get_info(struct coldroom_ring_info *info);
 int coldroom_ring_mmap(struct vm_area_struct *vma);
 extern wait_queue_head_t coldroom_ring_wq;
-extern struct fasync_struct *coldroom_ring_fasync;
 
 /* chardev.c: /dev/coldroom. */
 int coldroom_chardev_init(void);
 void coldroom_chardev_exit(void);
+/* A record of @unit is in the ring: SIGIO to the readers that want it. */
+void coldroom_chardev_notify(u32 unit);
 
 /* netlink.c: the "coldroom" generic netlink family. */
 int coldroom_nl_init(void);

@@ -11,6 +11,7 @@
 #include <linux/kernfs.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
+#include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
@@ -33,11 +34,18 @@ static const char * const coldroom_fw_state_names[] = {
 };
 
 static DEFINE_IDA(coldroom_ida);
-/* Registered sensors, to refuse a second unit with the same identity. */
-LIST_HEAD(coldroom_sensors);
-/* Guards coldroom_sensors (and /proc/driver/coldroom's walk of it). */
-DEFINE_MUTEX(coldroom_sensors_lock);
-/* The same sensors by unit number, for the char device's lookups. */
+/*
+ * Registered sensors by identity, to refuse a second unit with the same
+ * model and serial in constant time (the key is the NUL-padded identity).
+ */
+static struct rhashtable coldroom_idents;
+static const struct rhashtable_params coldroom_ident_params = {
+	.key_len = sizeof(struct coldroom_identity),
+	.key_offset = offsetof(struct coldroom_sensor, ident),
+	.head_offset = offsetof(struct coldroom_sensor, ident_node),
+	.automatic_shrinking = true,
+};
+/* The same sensors by unit number: lookups, and walks in unit order. */
 static DEFINE_XARRAY(coldroom_units);
 
 const char *coldroom_fw_state_name(enum coldroom_fw_state state)
@@ -97,29 +105,60 @@ void coldroom_uevent(struct coldroom_sensor *s, const char *event,
 	kobject_uevent_env(&s->dev.kobj, KOBJ_CHANGE, envp);
 }
 
+/*
+ * Tells every listener that a channel's alarm changed: poll() on the
+ * attribute, the uevent, hwmon and the netlink family. Called without
+ * s->lock, once per change.
+ */
+static void coldroom_alarm_changed(struct coldroom_sensor *s, unsigned int ch,
+				   bool alarm, s32 temp, u64 seq, u64 ns)
+{
+	char chan[2] = { '1' + ch, 0 };
+
+	sysfs_notify(&s->dev.kobj, NULL, ch ? "temp2_alarm" : "temp1_alarm");
+	coldroom_uevent(s, "alarm", "COLDROOM_CHANNEL", chan,
+			"COLDROOM_ALARM", alarm ? "1" : "0");
+	coldroom_hwmon_alarm(s, ch);
+	coldroom_nl_alarm(s, ch, alarm, temp, seq, ns);
+}
+
 void coldroom_set_fw_state(struct coldroom_sensor *s,
 			   enum coldroom_fw_state state, const char *error)
 {
+	bool cleared[COLDROOM_CHANNELS] = { };
+	s32 temp[COLDROOM_CHANNELS];
+	unsigned int ch;
 	bool changed;
+	u64 seq;
 
 	mutex_lock(&s->lock);
 	changed = s->fw_state != state;
 	s->fw_state = state;
 	strscpy(s->fw_error, error ? error : "", sizeof(s->fw_error));
 	if (state != COLDROOM_FW_READY) {
-		/* Readings of an old blob must not outlive it. */
+		/* Readings of an old blob must not outlive it, nor its alarms. */
 		s->have_sample = false;
 		s->fw_version = 0;
-		memset(s->alarm, 0, sizeof(s->alarm));
+		for (ch = 0; ch < COLDROOM_CHANNELS; ch++) {
+			cleared[ch] = s->alarm[ch];
+			temp[ch] = s->temp[ch];
+			s->alarm[ch] = false;
+		}
 	}
+	seq = s->seq;
 	mutex_unlock(&s->lock);
 
-	if (!changed)
-		return;
-	sysfs_notify(&s->dev.kobj, NULL, "firmware_state");
-	coldroom_uevent(s, "firmware-state", "COLDROOM_FIRMWARE_STATE",
-			coldroom_fw_state_names[state], NULL, NULL);
-	coldroom_nl_fw_state(s, state, error);
+	if (changed) {
+		sysfs_notify(&s->dev.kobj, NULL, "firmware_state");
+		coldroom_uevent(s, "firmware-state", "COLDROOM_FIRMWARE_STATE",
+				coldroom_fw_state_names[state], NULL, NULL);
+		coldroom_nl_fw_state(s, state, error);
+	}
+	/* A listener that saw an alarm raised must see it cleared. */
+	for (ch = 0; ch < COLDROOM_CHANNELS; ch++)
+		if (cleared[ch])
+			coldroom_alarm_changed(s, ch, false, temp[ch], seq,
+					       ktime_get_ns());
 }
 
 void coldroom_stop_sampling(struct coldroom_sensor *s)
@@ -203,38 +242,32 @@ int coldroom_read_temp(struct coldroom_sensor *s, unsigned int channel,
 	return ret;
 }
 
-/* Validates against the other thresholds of the channel, then stores. */
+/*
+ * Sets one threshold field of a channel if the channel's thresholds with
+ * the new value pass coldroom_fw_check_thresholds(), the rule a blob's
+ * thresholds pass too (a non-empty clear band among them); else -EINVAL
+ * and nothing changes.
+ */
 int coldroom_set_threshold(struct coldroom_sensor *s, unsigned int channel,
 			   int field, s32 val)
 {
 	struct coldroom_thresholds *thr = &s->thr[channel];
+	struct coldroom_fw_thresholds want;
 	int ret = 0;
 
-	if (field == COLDROOM_THR_HYST) {
-		if (val < 0 || val > COLDROOM_FW_HYST_MAX_MDEG)
-			return -EINVAL;
-	} else if (val < COLDROOM_FW_TEMP_MIN_MDEG ||
-		   val > COLDROOM_FW_TEMP_MAX_MDEG) {
+	if (field == COLDROOM_THR_HYST && val < 0)
 		return -EINVAL;
-	}
 
 	mutex_lock(&s->lock);
-	switch (field) {
-	case COLDROOM_THR_MIN:
-		if (val >= thr->max)
-			ret = -EINVAL;
-		else
-			thr->min = val;
-		break;
-	case COLDROOM_THR_MAX:
-		if (val <= thr->min)
-			ret = -EINVAL;
-		else
-			thr->max = val;
-		break;
-	default:
-		thr->hyst = val;
-		break;
+	want.min_mdeg = field == COLDROOM_THR_MIN ? val : thr->min;
+	want.max_mdeg = field == COLDROOM_THR_MAX ? val : thr->max;
+	want.hyst_mdeg = field == COLDROOM_THR_HYST ? val : thr->hyst;
+	if (coldroom_fw_check_thresholds(&want) != COLDROOM_FW_OK) {
+		ret = -EINVAL;
+	} else {
+		thr->min = want.min_mdeg;
+		thr->max = want.max_mdeg;
+		thr->hyst = want.hyst_mdeg;
 	}
 	mutex_unlock(&s->lock);
 	return ret;
@@ -316,18 +349,10 @@ void coldroom_sensor_sample(struct coldroom_sensor *s)
 	coldroom_ring_publish(&rec, have_frame ? s->frame_buf : NULL,
 			      s->frame_width, s->frame_height);
 	sysfs_notify_dirent(s->seq_kn);
-	for (ch = 0; ch < COLDROOM_CHANNELS; ch++) {
-		char chan[2] = { '1' + ch, 0 };
-
-		if (!changed[ch])
-			continue;
-		sysfs_notify(&s->dev.kobj, NULL, ch ? "temp2_alarm" : "temp1_alarm");
-		coldroom_uevent(s, "alarm", "COLDROOM_CHANNEL", chan,
-				"COLDROOM_ALARM", alarm[ch] ? "1" : "0");
-		coldroom_hwmon_alarm(s, ch);
-		coldroom_nl_alarm(s, ch, alarm[ch], temp[ch], rec.seq,
-				  rec.timestamp_ns);
-	}
+	for (ch = 0; ch < COLDROOM_CHANNELS; ch++)
+		if (changed[ch])
+			coldroom_alarm_changed(s, ch, alarm[ch], temp[ch],
+					       rec.seq, rec.timestamp_ns);
 }
 EXPORT_SYMBOL_GPL(coldroom_sensor_sample);
 
@@ -351,16 +376,14 @@ static bool coldroom_id_valid(const char *s)
 	return strcmp(s, ".") && strcmp(s, "..");
 }
 
-static bool coldroom_id_in_use(const struct coldroom_identity *id)
+/* The identity as a hash key: nothing but zeros after each string. */
+static void coldroom_id_pad(struct coldroom_identity *id)
 {
-	struct coldroom_sensor *s;
+	size_t len = strlen(id->model);
 
-	lockdep_assert_held(&coldroom_sensors_lock);
-	list_for_each_entry(s, &coldroom_sensors, node)
-		if (!strcmp(s->ident.model, id->model) &&
-		    !strcmp(s->ident.serial, id->serial))
-			return true;
-	return false;
+	memset(id->model + len, 0, sizeof(id->model) - len);
+	len = strlen(id->serial);
+	memset(id->serial + len, 0, sizeof(id->serial) - len);
 }
 
 /*
@@ -383,9 +406,8 @@ static void coldroom_sensor_unregister(void *data)
 	struct coldroom_sensor *s = data;
 
 	xa_erase(&coldroom_units, s->id);
-	mutex_lock(&coldroom_sensors_lock);
-	list_del(&s->node);
-	mutex_unlock(&coldroom_sensors_lock);
+	rhashtable_remove_fast(&coldroom_idents, &s->ident_node,
+			       coldroom_ident_params);
 	coldroom_nl_unit(s, false);
 
 	sysfs_put(s->seq_kn);
@@ -426,7 +448,6 @@ devm_coldroom_sensor_register(struct device *parent,
 	s->backend_data = backend_data;
 	mutex_init(&s->ops_lock);
 	mutex_init(&s->lock);
-	INIT_LIST_HEAD(&s->node);
 	coldroom_fw_init_sensor(s);
 
 	ret = ops->get_identity(s, &s->ident);
@@ -437,6 +458,7 @@ devm_coldroom_sensor_register(struct device *parent,
 		coldroom_sensor_free(s);
 		return ERR_PTR(ret);
 	}
+	coldroom_id_pad(&s->ident);
 	snprintf(s->fw_name, sizeof(s->fw_name), "coldroom/%s-%s.fw",
 		 s->ident.model, s->ident.serial);
 	strscpy(s->label, s->ident.serial, sizeof(s->label));
@@ -466,21 +488,21 @@ devm_coldroom_sensor_register(struct device *parent,
 	if (ret)
 		goto err_put;
 
-	mutex_lock(&coldroom_sensors_lock);
-	if (coldroom_id_in_use(&s->ident)) {
-		mutex_unlock(&coldroom_sensors_lock);
-		dev_err(parent, "a unit %s %s is already registered\n",
-			s->ident.model, s->ident.serial);
-		ret = -EEXIST;
+	/* Claims the identity: of two units alike, exactly one gets here. */
+	ret = rhashtable_lookup_insert_fast(&coldroom_idents, &s->ident_node,
+					    coldroom_ident_params);
+	if (ret) {
+		if (ret == -EEXIST)
+			dev_err(parent, "a unit %s %s is already registered\n",
+				s->ident.model, s->ident.serial);
 		goto err_put;
 	}
 	ret = device_add(&s->dev);
 	if (ret) {
-		mutex_unlock(&coldroom_sensors_lock);
+		rhashtable_remove_fast(&coldroom_idents, &s->ident_node,
+				       coldroom_ident_params);
 		goto err_put;
 	}
-	list_add_tail(&s->node, &coldroom_sensors);
-	mutex_unlock(&coldroom_sensors_lock);
 
 	s->seq_kn = sysfs_get_dirent(s->dev.kobj.sd, "sample_seq");
 
@@ -597,12 +619,15 @@ static ssize_t update_interval_ms_store(struct device *dev,
 	    ms > COLDROOM_FW_INTERVAL_MAX_MS)
 		return -EINVAL;
 
+	/* Kept only once a sampling unit took it: a refusal changes nothing. */
 	mutex_lock(&s->ops_lock);
-	mutex_lock(&s->lock);
-	s->interval_ms = ms;
-	mutex_unlock(&s->lock);
 	if (s->sampling)
 		ret = s->ops->start(s, ms);
+	if (!ret) {
+		mutex_lock(&s->lock);
+		s->interval_ms = ms;
+		mutex_unlock(&s->lock);
+	}
 	mutex_unlock(&s->ops_lock);
 	return ret ? ret : count;
 }
@@ -782,9 +807,12 @@ static int __init coldroom_init(void)
 {
 	int ret;
 
-	ret = coldroom_ring_init();
+	ret = rhashtable_init(&coldroom_idents, &coldroom_ident_params);
 	if (ret)
 		return ret;
+	ret = coldroom_ring_init();
+	if (ret)
+		goto err_idents;
 	ret = class_register(&coldroom_class);
 	if (ret)
 		goto err_ring;
@@ -808,6 +836,8 @@ err_class:
 	class_unregister(&coldroom_class);
 err_ring:
 	coldroom_ring_exit();
+err_idents:
+	rhashtable_destroy(&coldroom_idents);
 	return ret;
 }
 
@@ -819,6 +849,7 @@ static void __exit coldroom_exit(void)
 	class_unregister(&coldroom_class);
 	ida_destroy(&coldroom_ida);
 	xa_destroy(&coldroom_units);
+	rhashtable_destroy(&coldroom_idents);
 	coldroom_ring_exit();
 	coldroom_diag_check_allocated();
 }

@@ -25,20 +25,39 @@ static const char * const coldroom_object_names[COLDROOM_OBJ_NR] = {
 
 static struct dentry *coldroom_debugfs;
 
+/*
+ * Units in unit-number order: position 0 is the header, position N + 1
+ * unit N (or the first unit after it). Each step is one xarray lookup and
+ * holds a reference, never a lock, so reading the whole table costs O(n).
+ */
 static void *units_start(struct seq_file *m, loff_t *pos)
 {
-	mutex_lock(&coldroom_sensors_lock);
-	return seq_list_start_head(&coldroom_sensors, *pos);
+	u32 unit;
+	struct coldroom_sensor *s;
+
+	if (*pos == 0)
+		return SEQ_START_TOKEN;
+	if (*pos > (loff_t)COLDROOM_UNIT_MAX + 1)
+		return NULL;
+	unit = *pos - 1;
+	s = coldroom_sensor_get_next(&unit);
+	if (s)
+		*pos = (loff_t)unit + 1;
+	return s;
 }
 
 static void *units_next(struct seq_file *m, void *v, loff_t *pos)
 {
-	return seq_list_next(v, &coldroom_sensors, pos);
+	if (v != SEQ_START_TOKEN)
+		coldroom_sensor_put(v);
+	++*pos;
+	return units_start(m, pos);
 }
 
 static void units_stop(struct seq_file *m, void *v)
 {
-	mutex_unlock(&coldroom_sensors_lock);
+	if (v && v != SEQ_START_TOKEN)
+		coldroom_sensor_put(v);
 }
 
 static void units_temp(struct seq_file *m, const struct coldroom_reading *r,
@@ -57,13 +76,13 @@ static int units_show(struct seq_file *m, void *v)
 	struct coldroom_reading r;
 	enum coldroom_fw_state state;
 
-	if (v == &coldroom_sensors) {
+	if (v == SEQ_START_TOKEN) {
 		seq_printf(m, "%-12s %-16s %-16s %-8s %10s %8s %8s %s\n",
 			   "unit", "model", "serial", "state", "seq", "temp1",
 			   "temp2", "alarm");
 		return 0;
 	}
-	s = list_entry(v, struct coldroom_sensor, node);
+	s = v;
 	coldroom_sensor_snapshot(s, &r);
 	mutex_lock(&s->lock);
 	state = s->fw_state;

@@ -222,6 +222,20 @@ static void coldroom_fw_apply(struct coldroom_sensor *s,
 
 static void coldroom_fw_kick(void);
 
+/*
+ * Puts the unit on the request queue in state "pending". The state is set
+ * before fw_queue_lock is dropped, so that coldroom_fw_issue(), which sets
+ * "loading" under the same lock, always comes after it: "pending" never
+ * overwrites the state of a request already issued.
+ */
+static void coldroom_fw_enqueue(struct coldroom_sensor *s)
+{
+	lockdep_assert_held(&fw_queue_lock);
+	list_add_tail(&s->fw_node, &fw_queue);
+	s->fw_queued = true;
+	coldroom_set_fw_state(s, COLDROOM_FW_PENDING, NULL);
+}
+
 static void coldroom_fw_done(const struct firmware *fw, void *context)
 {
 	struct coldroom_sensor *s = context;
@@ -243,13 +257,9 @@ static void coldroom_fw_done(const struct firmware *fw, void *context)
 	s->fw_again = false;
 	s->fw_inflight = false;
 	fw_inflight--;
-	if (again) {
-		list_add_tail(&s->fw_node, &fw_queue);
-		s->fw_queued = true;
-	}
-	mutex_unlock(&fw_queue_lock);
 	if (again)
-		coldroom_set_fw_state(s, COLDROOM_FW_PENDING, NULL);
+		coldroom_fw_enqueue(s);
+	mutex_unlock(&fw_queue_lock);
 	mutex_unlock(&s->ops_lock);
 
 	/*
@@ -312,8 +322,7 @@ void coldroom_fw_init_sensor(struct coldroom_sensor *s)
 void coldroom_fw_queue(struct coldroom_sensor *s)
 {
 	mutex_lock(&fw_queue_lock);
-	list_add_tail(&s->fw_node, &fw_queue);
-	s->fw_queued = true;
+	coldroom_fw_enqueue(s);
 	mutex_unlock(&fw_queue_lock);
 	coldroom_fw_kick();
 }
@@ -333,16 +342,12 @@ int coldroom_fw_reload(struct coldroom_sensor *s)
 		s->fw_again = true;
 		mod_delayed_work(system_wq, &s->fw_abort_work, 0);
 	} else if (!s->fw_queued) {
-		list_add_tail(&s->fw_node, &fw_queue);
-		s->fw_queued = true;
+		coldroom_fw_enqueue(s);
 		queued = true;
 	}
 	mutex_unlock(&fw_queue_lock);
-	if (!ret) {
+	if (!ret)
 		coldroom_stop_sampling(s);
-		if (queued)
-			coldroom_set_fw_state(s, COLDROOM_FW_PENDING, NULL);
-	}
 	mutex_unlock(&s->ops_lock);
 	if (queued)
 		coldroom_fw_kick();

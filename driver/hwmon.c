@@ -72,6 +72,7 @@ static int coldroom_hwmon_write(struct device *dev,
 
 	if (type != hwmon_temp)
 		return -EOPNOTSUPP;
+	/* A long from user space; coldroom_set_threshold() judges the rest. */
 	if (val < COLDROOM_FW_TEMP_MIN_MDEG || val > COLDROOM_FW_TEMP_MAX_MDEG)
 		return -EINVAL;
 	switch (attr) {

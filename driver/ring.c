@@ -58,7 +58,6 @@ struct coldroom_ring {
 static struct coldroom_ring ring;
 
 DECLARE_WAIT_QUEUE_HEAD(coldroom_ring_wq);
-struct fasync_struct *coldroom_ring_fasync;
 
 static struct coldroom_frame *frame_slot(u64 pos)
 {
@@ -195,7 +194,7 @@ void coldroom_ring_publish(struct coldroom_record *rec, const s16 *pixels,
 	if (wq_has_sleeper(&coldroom_ring_wq))
 		wake_up_interruptible_poll(&coldroom_ring_wq,
 					   EPOLLIN | EPOLLRDNORM);
-	kill_fasync(&coldroom_ring_fasync, SIGIO, POLL_IN);
+	coldroom_chardev_notify(rec->unit);
 }
 
 u64 coldroom_ring_head(void)

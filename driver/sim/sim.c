@@ -19,6 +19,7 @@
 #include <linux/math64.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
+#include <linux/rhashtable.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
@@ -62,6 +63,7 @@ struct sim_unit {
 	u32 disconnect;			/* bit n: probe n+1 answers nothing */
 	u32 stuck;			/* bit n: probe n+1 repeats itself */
 	bool reject_firmware;
+	bool fail_start;		/* ->start() refuses, changing nothing */
 	bool has_imager;		/* model CRS-210T */
 
 	/* Under sim_lock. */
@@ -75,10 +77,11 @@ struct sim_unit {
 };
 
 struct sim_dev_entry {
-	struct list_head node;
+	struct list_head node;		/* sim_devs */
+	struct rhash_head serial_node;	/* sim_serials */
 	struct platform_device *pdev;
 	int id;
-	char serial[COLDROOM_ID_LEN + 1];
+	char serial[COLDROOM_ID_LEN + 1];	/* NUL-padded: the hash key */
 };
 
 /* Sampling units and every thermal model. */
@@ -88,9 +91,16 @@ static struct workqueue_struct *sim_wq;
 static void sim_tick(struct work_struct *work);
 static DECLARE_DELAYED_WORK(sim_tick_work, sim_tick);
 
-/* Devices this module created. */
+/* Devices this module created, in order and by serial. */
 static DEFINE_MUTEX(sim_devs_lock);
 static LIST_HEAD(sim_devs);
+static struct rhashtable sim_serials;
+static const struct rhashtable_params sim_serial_params = {
+	.key_len = COLDROOM_ID_LEN + 1,
+	.key_offset = offsetof(struct sim_dev_entry, serial),
+	.head_offset = offsetof(struct sim_dev_entry, serial_node),
+	.automatic_shrinking = true,
+};
 static DEFINE_IDA(sim_ida);
 static unsigned int sim_next_serial;
 
@@ -121,6 +131,8 @@ static int sim_start(struct coldroom_sensor *sensor, u32 interval_ms)
 	struct sim_unit *unit = sim_unit_of(sensor);
 	u64 now = ktime_get_ns();
 
+	if (READ_ONCE(unit->fail_start))
+		return -EIO;
 	mutex_lock(&sim_lock);
 	unit->sensor = sensor;
 	unit->interval_ms = interval_ms;
@@ -281,6 +293,7 @@ static int sim_debugfs_add(struct device *dev, struct sim_unit *unit)
 	dir = debugfs_create_dir(unit->ident.serial, sim_debugfs_root);
 	debugfs_create_u32("disconnect", 0600, dir, &unit->disconnect);
 	debugfs_create_u32("stuck", 0600, dir, &unit->stuck);
+	debugfs_create_bool("fail_start", 0600, dir, &unit->fail_start);
 	debugfs_create_bool("reject_firmware", 0600, dir,
 			    &unit->reject_firmware);
 	debugfs_create_file_unsafe("door_open_ms", 0600, dir, unit,
@@ -336,13 +349,32 @@ static bool sim_serial_valid(const char *s)
 
 static struct sim_dev_entry *sim_find_serial(const char *serial)
 {
-	struct sim_dev_entry *e;
+	char key[COLDROOM_ID_LEN + 1];
 
 	lockdep_assert_held(&sim_devs_lock);
-	list_for_each_entry(e, &sim_devs, node)
-		if (!strcmp(e->serial, serial))
-			return e;
-	return NULL;
+	strscpy_pad(key, serial, sizeof(key));
+	return rhashtable_lookup_fast(&sim_serials, key, sim_serial_params);
+}
+
+/* Under sim_devs_lock: the serial is known to be free. */
+static int sim_add_entry(struct sim_dev_entry *e)
+{
+	int ret;
+
+	lockdep_assert_held(&sim_devs_lock);
+	ret = rhashtable_insert_fast(&sim_serials, &e->serial_node,
+				     sim_serial_params);
+	if (!ret)
+		list_add_tail(&e->node, &sim_devs);
+	return ret;
+}
+
+static void sim_remove_entry(struct sim_dev_entry *e)
+{
+	lockdep_assert_held(&sim_devs_lock);
+	rhashtable_remove_fast(&sim_serials, &e->serial_node,
+			       sim_serial_params);
+	list_del(&e->node);
 }
 
 /* Creates one unit; @serial NULL picks the next free SIM-NNNNNN. */
@@ -394,7 +426,11 @@ static int sim_add_unit(const char *model, const char *serial)
 		ret = -ENODEV;
 		goto err_ida;
 	}
-	list_add_tail(&e->node, &sim_devs);
+	ret = sim_add_entry(e);
+	if (ret) {
+		platform_device_unregister(e->pdev);
+		goto err_ida;
+	}
 	mutex_unlock(&sim_devs_lock);
 	return 0;
 
@@ -464,7 +500,7 @@ static ssize_t del_device_store(struct device_driver *drv, const char *buf,
 	mutex_lock(&sim_devs_lock);
 	e = sim_find_serial(serial);
 	if (e)
-		list_del(&e->node);
+		sim_remove_entry(e);
 	mutex_unlock(&sim_devs_lock);
 	if (!e)
 		return -ENODEV;
@@ -497,7 +533,7 @@ static void sim_del_all(void)
 		e = list_first_entry_or_null(&sim_devs, struct sim_dev_entry,
 					     node);
 		if (e)
-			list_del(&e->node);
+			sim_remove_entry(e);
 		mutex_unlock(&sim_devs_lock);
 		if (!e)
 			return;
@@ -514,6 +550,7 @@ static void sim_cleanup(void)
 	cancel_delayed_work_sync(&sim_tick_work);
 	destroy_workqueue(sim_wq);
 	debugfs_remove_recursive(sim_debugfs_root);
+	rhashtable_destroy(&sim_serials);
 }
 
 static int __init sim_init(void)
@@ -525,14 +562,20 @@ static int __init sim_init(void)
 		pr_err("units=%u is over %u\n", units, SIM_MAX_UNITS);
 		return -EINVAL;
 	}
+	ret = rhashtable_init(&sim_serials, &sim_serial_params);
+	if (ret)
+		return ret;
 	sim_wq = alloc_workqueue(SIM_DRIVER_NAME, WQ_UNBOUND, 1);
-	if (!sim_wq)
+	if (!sim_wq) {
+		rhashtable_destroy(&sim_serials);
 		return -ENOMEM;
+	}
 	sim_debugfs_root = debugfs_create_dir(SIM_DRIVER_NAME, NULL);
 	ret = platform_driver_register(&sim_driver);
 	if (ret) {
 		debugfs_remove_recursive(sim_debugfs_root);
 		destroy_workqueue(sim_wq);
+		rhashtable_destroy(&sim_serials);
 		return ret;
 	}
 	for (i = 0; i < units; i++) {

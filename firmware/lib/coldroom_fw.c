@@ -170,12 +170,14 @@ enum coldroom_fw_error coldroom_fw_check_interval(u32 interval_ms)
  * coldroom_fw_check_thresholds() - are a channel's alarm thresholds sane?
  * @thr: low and high alarm limits and the hysteresis that clears them
  *
- * The hysteresis must be narrower than the band, or clearing one alarm
- * would need a reading that raises the other.
+ * An alarm clears only inside the clear band [min + hyst, max - hyst]; an
+ * empty band would latch the alarm for ever. Every path that sets
+ * thresholds (blob, sysfs, hwmon, D-Bus) is judged by this one rule.
  *
  * Return: %COLDROOM_FW_OK, or %COLDROOM_FW_E_THRESHOLDS unless
  * %COLDROOM_FW_TEMP_MIN_MDEG <= min < max <= %COLDROOM_FW_TEMP_MAX_MDEG,
- * hyst <= %COLDROOM_FW_HYST_MAX_MDEG and hyst < max - min.
+ * hyst <= %COLDROOM_FW_HYST_MAX_MDEG and 2 * hyst < max - min (a clear
+ * band at least 1 m°C wide).
  */
 enum coldroom_fw_error
 coldroom_fw_check_thresholds(const struct coldroom_fw_thresholds *thr)
@@ -184,7 +186,7 @@ coldroom_fw_check_thresholds(const struct coldroom_fw_thresholds *thr)
 	    thr->max_mdeg > COLDROOM_FW_TEMP_MAX_MDEG ||
 	    thr->min_mdeg >= thr->max_mdeg ||
 	    thr->hyst_mdeg > COLDROOM_FW_HYST_MAX_MDEG ||
-	    (s64)thr->hyst_mdeg >= (s64)thr->max_mdeg - thr->min_mdeg)
+	    2 * (s64)thr->hyst_mdeg >= (s64)thr->max_mdeg - thr->min_mdeg)
 		return COLDROOM_FW_E_THRESHOLDS;
 	return COLDROOM_FW_OK;
 }

@@ -43,8 +43,8 @@ printf 'COUNTS="%s"\nDAEMON_UNITS=%s\nDAEMON_SECONDS=%s\n' "$counts" "$largest" 
 
 echo "bench: measuring $counts units in the VM (log: $out/bench.log)"
 if ! "$top/tests/vm/vm-run" --timeout 3000 --log "$out/bench.log" \
-	--file "$top/driver/coldroom.ko:/usr/lib/vmtest/modules/coldroom.ko" \
-	--file "$top/driver/coldroom_sim.ko:/usr/lib/vmtest/modules/coldroom_sim.ko" \
+	--file "$VM_MODULES/coldroom.ko:/usr/lib/vmtest/modules/coldroom.ko" \
+	--file "$VM_MODULES/coldroom_sim.ko:/usr/lib/vmtest/modules/coldroom_sim.ko" \
 	--file "$top/tests/vm/driver/guest-lib.sh:/usr/lib/vmtest/driver-lib.sh" \
 	--file "$top/tests/vm/daemon/daemon-lib.sh:/usr/lib/vmtest/daemon-lib.sh" \
 	--file "$out/daemon:/usr/lib/vmtest/daemon" \

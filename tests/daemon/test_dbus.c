@@ -825,6 +825,8 @@ static void test_bad_arguments(void **state)
 		{ 1, -20000, -10000, -1 },	/* negative hysteresis */
 		{ 1, -20000, 30000, 10001 },	/* hysteresis too wide */
 		{ 1, -20000, -19000, 1000 },	/* hysteresis not narrower than the band */
+		{ 1, -20000, -18000, 1000 },	/* clear band -19000..-19000: empty */
+		{ 1, -20000, -18000, 1500 },	/* clear band -18500..-19500: empty */
 	};
 	static const uint32_t intervals[] = { 0, 99, 3600001, UINT32_MAX };
 	sd_bus_error e = SD_BUS_ERROR_NULL;

@@ -653,13 +653,16 @@ static void test_values(void **state)
 		{ THR1, 4, (u32)-60000, COLDROOM_FW_OK },
 		{ THR1, 4, (u32)-15000, COLDROOM_FW_E_THRESHOLDS },
 		{ THR1, 4, (u32)-14000, COLDROOM_FW_E_THRESHOLDS },
-		{ THR1, 4, (u32)-15501, COLDROOM_FW_OK },
-		{ THR1, 4, (u32)-15500, COLDROOM_FW_E_THRESHOLDS },
+		/* the clear band min + 500 .. max - 500 must not be empty */
+		{ THR1, 4, (u32)-16001, COLDROOM_FW_OK },
+		{ THR1, 4, (u32)-16000, COLDROOM_FW_E_THRESHOLDS },
+		{ THR1, 4, (u32)-15501, COLDROOM_FW_E_THRESHOLDS },
 		{ THR1, 8, 60000, COLDROOM_FW_OK },
 		{ THR1, 8, 60001, COLDROOM_FW_E_THRESHOLDS },
 		{ THR1, 8, 0x7fffffff, COLDROOM_FW_E_THRESHOLDS },
-		{ THR1, 12, 9999, COLDROOM_FW_OK },
-		{ THR1, 12, 10000, COLDROOM_FW_E_THRESHOLDS },	/* the band */
+		{ THR1, 12, 4999, COLDROOM_FW_OK },
+		{ THR1, 12, 5000, COLDROOM_FW_E_THRESHOLDS },	/* no clear band */
+		{ THR1, 12, 9999, COLDROOM_FW_E_THRESHOLDS },
 		{ THR1, 12, 0xffffffff, COLDROOM_FW_E_THRESHOLDS },
 		{ THERMAL, 0, 0 | 24 << 16, COLDROOM_FW_E_THERMAL },
 		{ THERMAL, 0, 32 | 0 << 16, COLDROOM_FW_E_THERMAL },
@@ -845,8 +848,12 @@ static void test_crc32(void **state)
 
 static void test_check_functions(void **state)
 {
-	const struct coldroom_fw_thresholds ok = { -100, 100, 199 };
-	const struct coldroom_fw_thresholds wide_hyst = { -100, 100, 200 };
+	/* clear band -1..1 */
+	const struct coldroom_fw_thresholds ok = { -100, 100, 99 };
+	/* clear band 0..0: a reading must hit one value exactly */
+	const struct coldroom_fw_thresholds no_band = { -100, 100, 100 };
+	/* clear band 50..-50: empty, the alarm would latch for ever */
+	const struct coldroom_fw_thresholds wide_hyst = { -100, 100, 150 };
 	const struct coldroom_fw_thresholds widest = { -60000, 60000, 10000 };
 	const struct coldroom_fw_thresholds too_slow = { -60000, 60000, 10001 };
 
@@ -871,6 +878,8 @@ static void test_check_functions(void **state)
 				 "0123456789abcdef0123456789ABCDEF0"),
 			 COLDROOM_FW_E_LABEL);
 	assert_int_equal(coldroom_fw_check_thresholds(&ok), COLDROOM_FW_OK);
+	assert_int_equal(coldroom_fw_check_thresholds(&no_band),
+			 COLDROOM_FW_E_THRESHOLDS);
 	assert_int_equal(coldroom_fw_check_thresholds(&wide_hyst),
 			 COLDROOM_FW_E_THRESHOLDS);
 	assert_int_equal(coldroom_fw_check_thresholds(&widest), COLDROOM_FW_OK);

@@ -31,23 +31,52 @@ die() {
 
 # For the runners that test the modules: makes sure the guest image exists
 # and builds the modules against the headers of its kernel, which the image
-# carries (VM_KDIR overrides them), whatever headers the host has.
-# $1 prefixes the messages. Returns 125, the harness's own failure, if not.
+# carries (VM_KDIR overrides them), whatever headers the host has. The
+# build runs in a mirror of the module sources under $O/vm/modules/KVER,
+# never in driver/ itself: "make check" runs the kernel-quality build there
+# (a clean, then W=1) at the same time. Sets VM_MODULES to the directory
+# that holds coldroom.ko and coldroom_sim.ko. $1 prefixes the messages.
+# Returns 125, the harness's own failure, if not.
 vm_build_modules() {
-	local who=$1 image kver kdir
+	local who=$1 image kver kdir src
 	image=$("$VM_DIR/mkrootfs.sh") || { echo "$who: no guest image" >&2; return 125; }
 	kver=$(cat "$image/kernel-version")
 	kdir=${VM_KDIR:-$image/kbuild/$(cat "$image/kbuild-dir")}
 	[ -e "$kdir/Makefile" ] ||
 		{ echo "$who: no headers for the guest kernel $kver in $kdir" >&2; return 125; }
+	src=$VM_WORK/modules/$kver
 	echo "$who: building the modules for $kver"
-	# One build at a time: the suites may run side by side (make check-vm),
-	# and kbuild builds in the source directory.
-	mkdir -p "$VM_WORK"
+	mkdir -p "$src"
+	# One build at a time: the suites run side by side (make check-vm).
 	(
 		flock 8
-		make -C "$TOP_DIR/driver" KDIR="$kdir" O="${O:-$TOP_DIR/build}" modules >/dev/null
-	) 8>"$VM_WORK/.modules.lock" || { echo "$who: module build failed" >&2; return 125; }
+		vm_mirror_sources "$src" &&
+			make -C "$src/driver" KDIR="$kdir" O="${O:-$TOP_DIR/build}" modules >/dev/null
+	) 8>"$src.lock" || { echo "$who: module build failed" >&2; return 125; }
+	VM_MODULES=$src/driver
+}
+
+# vm_mirror_sources DIR: makes DIR/{driver,firmware/lib,include/uapi} the
+# module sources exactly as they are in the tree (the layout Kbuild and the
+# DKMS tree share). Files that did not change keep their time, so kbuild
+# rebuilds only what changed.
+vm_mirror_sources() {
+	local dir=$1 sub f
+	for sub in driver firmware/lib include/uapi; do
+		mkdir -p "$dir/$sub"
+		# Sources only: what kbuild makes in the tree is not copied.
+		(cd "$TOP_DIR/$sub" && find . -type f \( -name '*.[ch]' -o -name Kbuild \
+			-o -name Makefile \)) | sort >"$dir/$sub.list"
+		while IFS= read -r f; do
+			cmp -s "$TOP_DIR/$sub/$f" "$dir/$sub/$f" && continue
+			mkdir -p "$dir/$sub/$(dirname "$f")"
+			cp "$TOP_DIR/$sub/$f" "$dir/$sub/$f" || return 1
+		done <"$dir/$sub.list"
+		# A source removed from the tree goes from the mirror too.
+		(cd "$dir/$sub" && find . -type f \( -name '*.[ch]' -o -name Kbuild \
+			-o -name Makefile \)) | sort | comm -13 "$dir/$sub.list" - |
+			(cd "$dir/$sub" && xargs -r rm -f --)
+	done
 }
 
 # vm_daemon_files WHO DIR: builds coldroomd, coldroomctl and the model blobs

@@ -46,6 +46,7 @@ echo "== subscriptions, readers, SIGIO"
 crt subscribe 1
 crt readers 4
 crt sigio
+crt quiet 0 999
 
 echo "== mmap ring"
 crt mmap 300

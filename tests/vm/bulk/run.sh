@@ -27,8 +27,8 @@ ${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -static -pthread \
 	{ echo "bulk-vm: making test blobs failed" >&2; exit 125; }
 
 VM_FILES=(
-	--file "$top/driver/coldroom.ko:/usr/lib/vmtest/modules/coldroom.ko"
-	--file "$top/driver/coldroom_sim.ko:/usr/lib/vmtest/modules/coldroom_sim.ko"
+	--file "$VM_MODULES/coldroom.ko:/usr/lib/vmtest/modules/coldroom.ko"
+	--file "$VM_MODULES/coldroom_sim.ko:/usr/lib/vmtest/modules/coldroom_sim.ko"
 	--file "$top/tests/vm/driver/guest-lib.sh:/usr/lib/vmtest/driver-lib.sh"
 	--file "$here/bulk-lib.sh:/usr/lib/vmtest/bulk-lib.sh"
 	--file "$out/crtest:/usr/lib/vmtest/crtest"

@@ -18,8 +18,8 @@ mkdir -p "$out"
 vm_daemon_files daemon-vm "$out/files" || exit 125
 
 VM_FILES=(
-	--file "$top/driver/coldroom.ko:/usr/lib/vmtest/modules/coldroom.ko"
-	--file "$top/driver/coldroom_sim.ko:/usr/lib/vmtest/modules/coldroom_sim.ko"
+	--file "$VM_MODULES/coldroom.ko:/usr/lib/vmtest/modules/coldroom.ko"
+	--file "$VM_MODULES/coldroom_sim.ko:/usr/lib/vmtest/modules/coldroom_sim.ko"
 	--file "$top/tests/vm/driver/guest-lib.sh:/usr/lib/vmtest/driver-lib.sh"
 	--file "$here/daemon-lib.sh:/usr/lib/vmtest/daemon-lib.sh"
 	--file "$out/files:/usr/lib/vmtest/daemon"

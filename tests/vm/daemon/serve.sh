@@ -48,6 +48,15 @@ check "root sets a label" coldroomctl set "$s0" "label=Freezer VM"
 check "label reached sysfs" test "$(attr "$s0" label)" = "Freezer VM"
 check "root sets thresholds" coldroomctl set "$s0" temp1.min=-30C temp1.max=-10C temp1.hyst=0.5C
 check "thresholds reached sysfs" test "$(attr "$s0" temp1_min) $(attr "$s0" temp1_max)" = "-30000 -10000"
+# The kernel judges each single write, so the daemon orders them: this
+# one is valid only if the band is widened before the hysteresis grows.
+check "a change that widens the band first is applied" \
+	coldroomctl set "$s0" temp1.min=-11C temp1.max=0C temp1.hyst=2C
+check "and reached sysfs" test "$(attr "$s0" temp1_min) $(attr "$s0" temp1_max) $(attr "$s0" temp1_hyst)" = "-11000 0 2000"
+coldroomctl set "$s0" temp1.min=-30C temp1.max=-10C temp1.hyst=0.5C
+coldroomctl set "$s0" temp1.min=-20C temp1.max=-18C temp1.hyst=1C; rc=$?
+check "an empty clear band is refused (exit 6)" test "$rc" = 6
+check "and changes nothing" test "$(attr "$s0" temp1_min) $(attr "$s0" temp1_max) $(attr "$s0" temp1_hyst)" = "-30000 -10000 500"
 echo "== bulk path: readings from /dev/coldroom, events from generic netlink"
 pid=$(systemctl show -p MainPID --value coldroomd)
 check "ReadingSource is the device" test "$(manager_prop ReadingSource)" = device

@@ -74,10 +74,14 @@ for i in 1 2 3 4 5 6; do values+="$(attr "$s0" temp1) "; sleep 0.3; done
 echo "temp1 over 2 s: $values"
 check "readings change over time" test "$(echo "$values" | xargs -n1 | sort -u | wc -l)" -ge 3
 check "sample_seq advances at 100 ms (>= 10 in 2 s)" test $(( $(attr "$s0" sample_seq) - seq0 )) -ge 10
-ts1=$(attr "$s0" sample_time_ns); sleep 0.5; ts2=$(attr "$s0" sample_time_ns)
-read -r up _ </proc/uptime
-up_ns=$(( ${up%.*} * 1000000000 + 10#${up#*.} * 10000000 ))
-check "sample_time_ns is CLOCK_MONOTONIC and advances" test "$ts2" -gt "$ts1" -a "$ts2" -le "$((up_ns + 2000000000))"
+monotonic_ns() { python3 -c 'import time; print(time.clock_gettime_ns(time.CLOCK_MONOTONIC))'; }
+ts1=$(attr "$s0" sample_time_ns); sleep 0.5
+m1=$(monotonic_ns); ts2=$(attr "$s0" sample_time_ns); m2=$(monotonic_ns)
+# The latest sample of a unit sampling every 100 ms: taken before the read
+# and at most a second (a slow emulated guest) before it, on this clock.
+check "sample_time_ns advances ($ts1 -> $ts2)" test "$ts2" -gt "$ts1"
+check "sample_time_ns is CLOCK_MONOTONIC ($ts2 within [$m1 - 1 s, $m2])" \
+	test "$ts2" -le "$m2" -a "$ts2" -ge $((m1 - 1000000000))
 
 echo "== calibration from the blob is applied"
 # The model only moves when a sample is taken: read a consistent snapshot.
@@ -127,13 +131,13 @@ poll_wakes() {
 
 echo "== alarms"
 check "no alarm at start" test "$(attr "$s0" temp1_alarm)" = 0
-echo -23000 >"$CLASS/$s0/temp1_max"
+echo -19000 >"$CLASS/$s0/temp1_max"
 check "temp1_alarm fires when above max" wait_for 5 attr_is "$s0" temp1_alarm 1
 hw=$(ls -d /sys/devices/platform/coldroom_sim.0/hwmon/hwmon*)
 check "hwmon temp1_alarm follows" test "$(cat "$hw/temp1_alarm")" = 1
 echo -5000 >"$CLASS/$s0/temp1_max"
 check "temp1_alarm clears back inside [min+hyst, max-hyst]" wait_for 5 attr_is "$s0" temp1_alarm 0
-echo -2000 >"$CLASS/$s0/temp2_min"  # coil is below -2 C: under min
+echo -5000 >"$CLASS/$s0/temp2_min"  # the coil is below -5 C: under min
 check "temp2_alarm fires when below min" wait_for 5 attr_is "$s0" temp2_alarm 1
 echo -45000 >"$CLASS/$s0/temp2_min"
 check "temp2_alarm clears" wait_for 5 attr_is "$s0" temp2_alarm 0
@@ -143,12 +147,36 @@ echo 500 >"$CLASS/$s0/temp1_hyst"
 echo -24000 >"$CLASS/$s0/temp1_min"; echo -12000 >"$CLASS/$s0/temp1_max"
 check "and clears" wait_for 5 attr_is "$s0" temp1_alarm 0
 check "poll() on temp1_alarm wakes when the alarm is raised" \
-	poll_wakes "$CLASS/$s0/temp1_alarm" sh -c "echo -23000 >$CLASS/$s0/temp1_max"
+	poll_wakes "$CLASS/$s0/temp1_alarm" sh -c "echo -19000 >$CLASS/$s0/temp1_max"
 check "and when it clears" \
 	poll_wakes "$CLASS/$s0/temp1_alarm" sh -c "echo -12000 >$CLASS/$s0/temp1_max"
+# A reload clears the alarm with the old blob's readings; the listener
+# that saw it raised must see it cleared, as the unit leaves "ready" for
+# "pending" (the blob's thresholds, -12000 again, do not raise it anew).
+echo -19000 >"$CLASS/$s0/temp1_max"
+check "an alarm is raised before the reload" wait_for 5 attr_is "$s0" temp1_alarm 1
+udevadm monitor --kernel --property --subsystem-match=coldroom >/tmp/reload-uevents &
+reload_monitor=$!
+sleep 1
 check "poll() on firmware_state wakes on a reload" \
 	poll_wakes "$CLASS/$s0/firmware_state" sh -c "echo 1 >$CLASS/$s0/firmware_reload"
 check "the unit is ready again after the reload" wait_for 10 state_is "$s0" ready
+sleep 1
+kill "$reload_monitor"
+# One line per uevent of sensor0: its firmware state or its alarm change.
+awk -v dev="/$s0" 'BEGIN { RS = "" }
+	index($0, "DEVPATH=") && $0 ~ ("DEVPATH=[^\n]*" dev "\n") {
+		ev = ""
+		if (match($0, /COLDROOM_FIRMWARE_STATE=[a-z]+/)) ev = substr($0, RSTART, RLENGTH)
+		if (match($0, /COLDROOM_CHANNEL=[12]/)) ev = substr($0, RSTART, RLENGTH)
+		if (ev ~ /CHANNEL/ && match($0, /COLDROOM_ALARM=[01]/)) ev = ev " " substr($0, RSTART, RLENGTH)
+		if (ev != "") print ev
+	}' /tmp/reload-uevents >/tmp/reload-events
+cat /tmp/reload-events
+check "the alarm's clear is announced as the unit leaves ready" \
+	test "$(tr '\n' ';' </tmp/reload-events)" = \
+	"COLDROOM_FIRMWARE_STATE=pending;COLDROOM_CHANNEL=1 COLDROOM_ALARM=0;COLDROOM_FIRMWARE_STATE=loading;COLDROOM_FIRMWARE_STATE=ready;"
+check "temp1_alarm is 0 after the reload" attr_is "$s0" temp1_alarm 0
 
 echo "== uevents"
 sleep 1
@@ -183,6 +211,18 @@ expect_einval "$S/temp1_min" "$(attr "$s0" temp1_max)"      # min == max
 expect_einval "$S/temp1_min" 0                               # min > max
 expect_einval "$S/temp1_max" "$(attr "$s0" temp1_min)"      # max == min
 expect_einval "$S/temp2_max" -50000                          # max < min
+# The clear band [min+hyst, max-hyst] must stay non-empty, or an alarm
+# once raised never clears: temp1 is the blob's -24000..-12000, hysteresis
+# 800, again since the reload.
+check "temp1 thresholds before the clear-band writes" \
+	test "$(attr "$s0" temp1_min) $(attr "$s0" temp1_max) $(attr "$s0" temp1_hyst)" = "-24000 -12000 800"
+expect_einval "$S/temp1_hyst" 6000                           # band -18000..-18000
+expect_einval "$S/temp1_hyst" 9000                           # band empty
+expect_einval "$S/temp1_min" -13000                          # band -12500..-12500
+expect_einval "$S/temp1_max" -23500                          # band empty
+echo 5999 >"$S/temp1_hyst"
+check "the widest hysteresis that leaves a clear band is accepted" attr_is "$s0" temp1_hyst 5999
+echo 500 >"$S/temp1_hyst"
 for f in temp1_hyst temp2_hyst; do
 	for v in -1 10001 y " 1"; do expect_einval "$S/$f" "$v"; done
 done
@@ -198,6 +238,8 @@ for v in 0 2 -1 yes " 1" 1x; do
 done
 expect_einval "$hw/temp1_max" 70000
 expect_einval "$hw/temp1_max" "$(cat "$hw/temp1_min")"
+expect_einval "$hw/temp1_max" -23000                         # hwmon: no clear band
+expect_einval "$hw/temp1_min" -13000
 expect_einval "$SIMDRV/new_device" CRS-999
 expect_einval "$SIMDRV/new_device" "CRS-200 bad/serial"
 expect_einval "$SIMDRV/new_device" "CRS-200 waytoolongserial12345"
@@ -227,6 +269,17 @@ sleep 5
 room1=$(sed -n 's/^room //p' "$SIMDBG/SIM-000000/model")
 check "an open door warms the room ($room0 -> $room1 mdeg in 5 s)" test $((room1 - room0)) -ge 400
 cat "$SIMDBG/SIM-000000/model"
+interval0=$(attr "$s0" update_interval_ms)
+echo 1 >"$SIMDBG/SIM-000000/fail_start"
+check "an interval the unit refuses fails the write with EIO" bash -c \
+	"! echo 2000 2>/tmp/err >$S/update_interval_ms; grep -q 'Input/output error' /tmp/err"
+check "and the old interval ($interval0 ms) stays" attr_is "$s0" update_interval_ms "$interval0"
+seq0=$(attr "$s0" sample_seq)
+check "the unit keeps sampling at it" wait_for 5 attr_ge "$s0" sample_seq $((seq0 + 3))
+echo 0 >"$SIMDBG/SIM-000000/fail_start"
+echo 2000 >"$S/update_interval_ms"
+check "once the unit takes it, the interval is set" attr_is "$s0" update_interval_ms 2000
+echo "$interval0" >"$S/update_interval_ms"
 
 echo "== hwmon and sensors"
 check "hwmon name coldroom" test "$(cat "$hw/name")" = coldroom

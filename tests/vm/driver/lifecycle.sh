@@ -67,9 +67,13 @@ echo 1 >"$CLASS/$s0/firmware_reload"
 check "s0 loading again" wait_for 20 state_is "$s0" loading
 dir=$(fallback_dir "$s0")
 wait_for 20 test -e "$dir/loading"
+# The new request's fallback has the same name: tell it by its inode.
+old=$(stat -c %i "$dir/loading")
 echo 1 >"$CLASS/$s0/firmware_reload"
 echo 1 >"$CLASS/$s0/firmware_reload"
-check "a reload while loading replaces the request" wait_for 20 test -e "$dir/loading"
+new_request() { [ -e "$dir/loading" ] && [ "$(stat -c %i "$dir/loading" 2>/dev/null)" != "$old" ]; }
+check "a reload while loading replaces the request (a new fallback)" wait_for 20 new_request
+check "and the unit is loading it" state_is "$s0" loading
 serve "$s0" "$BLOBS/crs200.fw"
 check "the replacement request is served: ready" wait_for 20 state_is "$s0" ready
 

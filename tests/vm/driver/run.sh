@@ -25,8 +25,8 @@ else
 fi
 
 VM_FILES=(
-	--file "$top/driver/coldroom.ko:/usr/lib/vmtest/modules/coldroom.ko"
-	--file "$top/driver/coldroom_sim.ko:/usr/lib/vmtest/modules/coldroom_sim.ko"
+	--file "$VM_MODULES/coldroom.ko:/usr/lib/vmtest/modules/coldroom.ko"
+	--file "$VM_MODULES/coldroom_sim.ko:/usr/lib/vmtest/modules/coldroom_sim.ko"
 	--file "$here/guest-lib.sh:/usr/lib/vmtest/driver-lib.sh"
 	--file "$out/blobs:/usr/lib/vmtest/blobs"
 )

@@ -35,7 +35,7 @@ run "failing script" 3 --timeout 300 "$here/script-fails.sh"
 # The guest stops the script itself and reports 124 with its state...
 run "hung script stopped by the guest" 124 --timeout 120 --guest-timeout 10 "$here/script-hangs.sh"
 # ...and when the guest cannot, the host kills QEMU at the timeout.
-run "hung guest killed by the host" 124 --timeout 45 --guest-timeout 1000 "$here/script-hangs.sh"
+run "hung guest killed by the host" 124 --timeout 20 --guest-timeout 1000 "$here/script-hangs.sh"
 # A kernel panic ends QEMU without a result: a harness failure, never a pass.
 run "kernel panic" 125 --timeout 300 "$here/kernel-panics.sh"
 
