@@ -38,7 +38,8 @@ VM_RUN := tests/vm/vm-run
 
 .PHONY: all deps fresh firmware driver daemon check check-lanes check-host \
 	check-unit check-build check-kernel check-packages check-vm \
-	check-vm-kernel check-vm-user demo \
+	check-vm-harness check-vm-driver check-vm-bulk check-vm-daemon \
+	check-vm-deb check-vm-rpm demo \
 	deb rpm install bench clean
 
 all: firmware driver daemon
@@ -63,19 +64,27 @@ daemon: firmware
 	$(MAKE) -C daemon
 
 # Every test. Dependencies first, so a fresh machine needs nothing else.
-# Then three lanes at once (check-lanes): the host's own checks, and the
-# VM suites in two lanes. -k: a failure in one lane does not stop the
-# others; every suite reports.
+# Then everything else at once (check-lanes), -k: a failure in one lane
+# does not stop the others.
 check: fresh
-	$(MAKE) -k -j3 --output-sync=line check-lanes
+	$(MAKE) -k -j4 --output-sync=line check-lanes
 	@echo "check: all tests passed"
 
-# The lanes. A guest spends much of a test waiting on timers, udev and
-# the bus, so two of them and the host's builds share the machine's cores.
-# The packaged product's test needs the packages: its lane starts once
-# they are built (and linted).
-check-lanes: check-host check-vm-kernel check-vm-user
-check-vm-user: check-packages
+# The host's own checks, the packages, and the VM suites in two lanes of
+# one guest each: a guest spends much of a test waiting on timers, udev
+# and the bus, so two of them and the host's builds share the machine's
+# cores. The order-only prerequisites chain each lane's suites; the
+# packaged product's tests wait for the packages (built and linted).
+check-lanes: check-host check-vm-rpm check-vm-deb
+
+# The VM suites alone, in their two lanes.
+check-vm:
+	$(MAKE) -k -j3 --output-sync=line check-vm-rpm check-vm-deb
+
+check-vm-driver: | check-vm-harness
+check-vm-rpm: | check-vm-driver check-packages
+check-vm-daemon: | check-vm-bulk
+check-vm-deb: | check-vm-daemon check-packages
 
 # What runs on the host alone.
 check-host:
@@ -103,19 +112,23 @@ check-kernel:
 		$(MAKE) -C firmware check-kernel KDIR="$$kdir" && \
 		$(MAKE) -C driver check KDIR="$$kdir"
 
-# The VM suites alone, in their two lanes (the packages first).
-check-vm: check-packages
-	$(MAKE) -k -j2 --output-sync=line check-vm-kernel check-vm-user
-
-# The suites of each VM lane, in order: both take about as long.
-check-vm-kernel:
+check-vm-harness:
 	tests/vm/harness/run.sh
+
+check-vm-driver:
 	tests/vm/driver/run.sh
+
+check-vm-bulk:
+	tests/vm/bulk/run.sh
+
+check-vm-daemon:
 	tests/vm/daemon/run.sh
 
-check-vm-user:
-	tests/vm/bulk/run.sh
-	tests/vm/product/run.sh --no-build
+check-vm-deb:
+	tests/vm/product/run.sh --no-build deb
+
+check-vm-rpm:
+	tests/vm/product/run.sh --no-build rpm
 
 demo: fresh
 	tests/vm/demo/run.sh $(if $(filter 1 yes,$(DEMO_SHELL)),--shell)

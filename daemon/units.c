@@ -771,6 +771,11 @@ static int on_uevent(sd_device_monitor *m, sd_device *dev, void *userdata)
 	if (action == SD_DEVICE_REMOVE) {
 		if (u)
 			unit_remove(d, u);
+		/*
+		 * A fallback request outlives its unit and holds coldroom.ko:
+		 * end the ones no unit waits for (fw_serve() refuses them).
+		 */
+		daemon_scan_requests(d);
 		return 0;
 	}
 	if (!u) {

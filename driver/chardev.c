@@ -611,6 +611,11 @@ static struct miscdevice coldroom_misc = {
 	.mode = 0600,	/* udev rules widen it to the site's group */
 };
 
+struct device *coldroom_chardev_device(void)
+{
+	return coldroom_misc.this_device;
+}
+
 int coldroom_chardev_init(void)
 {
 	return misc_register(&coldroom_misc);

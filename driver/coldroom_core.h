@@ -74,15 +74,14 @@ struct coldroom_sensor {
 	u16 frame_height;
 	s16 *frame_buf;
 
-	/* Firmware request bookkeeping, under fw_queue_lock. */
+	/* Firmware request bookkeeping, under fw_queue_lock (firmware.c). */
+	struct work_struct fw_direct_work;	/* the /lib/firmware step */
 	struct list_head fw_node;	/* on the queue while fw_queued */
-	bool fw_queued;			/* waiting for a request slot */
-	bool fw_inflight;		/* requested, callback not yet done */
-	bool fw_cancel;			/* discard (and abort) the request */
-	bool fw_again;			/* request again once it is over */
+	bool fw_queued;			/* waiting for a fallback slot */
+	bool fw_inflight;		/* fallback requested, not called back */
+	bool fw_wanted;			/* its answer is to be applied */
 	bool fw_dead;			/* unregistering: no new requests */
-	wait_queue_head_t fw_wq;	/* woken when fw_inflight clears */
-	struct delayed_work fw_abort_work;
+	int fw_suspends;		/* coldroom_suspends when requested */
 };
 
 static inline struct coldroom_sensor *to_coldroom_sensor(struct device *dev)
@@ -157,6 +156,8 @@ int coldroom_chardev_init(void);
 void coldroom_chardev_exit(void);
 /* A record of @unit is in the ring: SIGIO to the readers that want it. */
 void coldroom_chardev_notify(u32 unit);
+/* /dev/coldroom's device: lives as long as the module. */
+struct device *coldroom_chardev_device(void);
 
 /* netlink.c: the "coldroom" generic netlink family. */
 int coldroom_nl_init(void);
@@ -180,6 +181,8 @@ void coldroom_uevent(struct coldroom_sensor *s, const char *event,
 		     const char *key2, const char *val2);
 void coldroom_stop_sampling(struct coldroom_sensor *s);
 
+int coldroom_fw_init(void);
+void coldroom_fw_exit(void);
 void coldroom_fw_init_sensor(struct coldroom_sensor *s);
 void coldroom_fw_queue(struct coldroom_sensor *s);
 int coldroom_fw_reload(struct coldroom_sensor *s);

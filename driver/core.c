@@ -45,6 +45,7 @@ static const struct rhashtable_params coldroom_ident_params = {
 	.head_offset = offsetof(struct coldroom_sensor, ident_node),
 	.automatic_shrinking = true,
 };
+
 /* The same sensors by unit number: lookups, and walks in unit order. */
 static DEFINE_XARRAY(coldroom_units);
 
@@ -810,9 +811,12 @@ static int __init coldroom_init(void)
 	ret = rhashtable_init(&coldroom_idents, &coldroom_ident_params);
 	if (ret)
 		return ret;
-	ret = coldroom_ring_init();
+	ret = coldroom_fw_init();
 	if (ret)
 		goto err_idents;
+	ret = coldroom_ring_init();
+	if (ret)
+		goto err_fw;
 	ret = class_register(&coldroom_class);
 	if (ret)
 		goto err_ring;
@@ -836,6 +840,8 @@ err_class:
 	class_unregister(&coldroom_class);
 err_ring:
 	coldroom_ring_exit();
+err_fw:
+	coldroom_fw_exit();
 err_idents:
 	rhashtable_destroy(&coldroom_idents);
 	return ret;
@@ -851,6 +857,7 @@ static void __exit coldroom_exit(void)
 	xa_destroy(&coldroom_units);
 	rhashtable_destroy(&coldroom_idents);
 	coldroom_ring_exit();
+	coldroom_fw_exit();
 	coldroom_diag_check_allocated();
 }
 

@@ -1,20 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * coldroom core: firmware requests.
+ * coldroom core: firmware requests, with the public firmware API only.
  *
- * Each unit asks for coldroom/<model>-<serial>.fw with
- * request_firmware_nowait(FW_ACTION_NOUEVENT). In 6.1 that sets
- * FW_OPT_USERHELPER on the request, which (see firmware_loader/fallback.c)
- * makes the kernel try /lib/firmware first and then wait, without a timeout
- * and without the global force_sysfs_fallback sysctl, on the sysfs fallback
- * /sys/class/firmware/<name>/{loading,data}. The unit announces the request
- * with its own uevent so that coldroomd can serve it.
+ * Each unit needs coldroom/<model>-<serial>.fw, in two steps:
  *
- * A waiting fallback occupies a system_wq worker, so only max_fw_requests
- * are issued at a time; the other units wait in state "pending".
+ * 1. The direct load: request_firmware_direct() from this module's own
+ *    workqueue reads /lib/firmware and never waits for user space, so a
+ *    unit whose blob is installed is ready at once, whatever other units
+ *    wait for.
+ * 2. Only if that finds nothing, the sysfs fallback:
+ *    request_firmware_nowait(FW_ACTION_NOUEVENT). In 6.1 that sets
+ *    FW_OPT_USERHELPER, so the kernel creates
+ *    /sys/class/firmware/<name>/{loading,data} without the global
+ *    force_sysfs_fallback sysctl and waits, without a timeout, until user
+ *    space serves or aborts it. The unit announces the request with its
+ *    own uevent so that coldroomd can serve it. Such a wait holds a
+ *    system_wq worker, so at most max_fw_requests are issued at a time;
+ *    the other units wait in state "pending".
  *
- * The kernel offers no call to abort one fallback request, yet removal and
- * reload must end it: see coldroom_fw_abort_fallback().
+ * The kernel has no call to abort one fallback request, so a request
+ * outlives the unit that made it: removal never waits for it. Its
+ * fallback device hangs off /dev/coldroom's device, which lives as long as
+ * the module, and the request holds the unit's struct device (so the
+ * callback finds it) and the module (so rmmod coldroom waits for user
+ * space: EBUSY). When it ends, the answer of a unit that is gone, or that
+ * loaded its blob directly in the meantime, is dropped. coldroomd aborts
+ * the requests no unit waits for.
+ *
+ * On suspend the loader aborts every waiting request of this kind
+ * (kill_pending_fw_fallback_reqs()); a request that ends empty across a
+ * suspend is made again, and the unit does not fail.
  */
 
 #include <linux/firmware.h>
@@ -22,95 +37,28 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/suspend.h>
 
 #include "coldroom_core.h"
 
 static unsigned int max_fw_requests = 32;
 module_param(max_fw_requests, uint, 0444);
 MODULE_PARM_DESC(max_fw_requests,
-		 "Firmware requests in flight at once (default 32)");
+		 "Sysfs fallback requests waiting at once (default 32)");
 
 static DEFINE_MUTEX(fw_queue_lock);
 static LIST_HEAD(fw_queue);
-static unsigned int fw_inflight;
-
-#define COLDROOM_FW_ABORT_RETRY	(HZ / 10)
-
-static int coldroom_fw_match_fallback(struct device *dev, void *name)
-{
-	return dev->class && !strcmp(dev->class->name, "firmware") &&
-	       !strcmp(dev_name(dev), name);
-}
-
-static struct device_attribute *coldroom_fw_loading_attr(struct device *fdev)
-{
-	const struct attribute_group **grp;
-	struct attribute **attr;
-
-	for (grp = fdev->groups; grp && *grp; grp++)
-		for (attr = (*grp)->attrs; attr && *attr; attr++)
-			if (!strcmp((*attr)->name, "loading"))
-				return container_of(*attr,
-						    struct device_attribute,
-						    attr);
-	return NULL;
-}
+static unsigned int fw_inflight;	/* fallback requests not yet called back */
 
 /*
- * Aborts the unit's sysfs fallback request, if one is waiting, exactly as
- * "echo -1 > /sys/class/firmware/<name>/loading" would.
- *
- * The fallback device is a child of the device given to
- * request_firmware_nowait(), i.e. of our class device. Its "loading" store
- * dereferences state the loader frees right after device_del() of the
- * fallback device, so it is only called while that device_del() cannot
- * have started: under the device lock, and only when kill_device() says
- * this is the first call, the one device_del() itself makes (and whose
- * result it ignores) as its first step.
- *
- * Returns false when no fallback device exists yet (the request may still
- * be reading /lib/firmware, or not have run at all): call again later.
+ * Ordered: units read /lib/firmware, and queue for fallback slots, in the
+ * order they asked. Freezable: a load queued while the system suspends
+ * runs after resume, never in the middle of it.
  */
-static bool coldroom_fw_abort_fallback(struct coldroom_sensor *s)
-{
-	char name[COLDROOM_FW_NAME_LEN];
-	struct device_attribute *loading;
-	struct device *fdev;
+static struct workqueue_struct *coldroom_fw_wq;
 
-	strscpy(name, s->fw_name, sizeof(name));
-	strreplace(name, '/', '!');
-	fdev = device_find_child(&s->dev, name, coldroom_fw_match_fallback);
-	if (!fdev)
-		return false;
-
-	loading = coldroom_fw_loading_attr(fdev);
-	device_lock(fdev);
-	if (!loading)
-		dev_warn_once(&s->dev, "cannot abort firmware fallback %s\n",
-			      name);
-	else if (kill_device(fdev))
-		loading->store(fdev, loading, "-1", 2);
-	device_unlock(fdev);
-	put_device(fdev);
-	return true;
-}
-
-static void coldroom_fw_abort_work(struct work_struct *work)
-{
-	struct coldroom_sensor *s = container_of(to_delayed_work(work),
-						 struct coldroom_sensor,
-						 fw_abort_work);
-	bool wanted;
-
-	mutex_lock(&fw_queue_lock);
-	wanted = s->fw_inflight && s->fw_cancel;
-	mutex_unlock(&fw_queue_lock);
-	if (!wanted)
-		return;
-	coldroom_fw_abort_fallback(s);
-	/* Until the callback clears fw_inflight: it may not have waited yet. */
-	schedule_delayed_work(&s->fw_abort_work, COLDROOM_FW_ABORT_RETRY);
-}
+/* Bumped before the loader aborts fallback requests for a suspend. */
+static atomic_t coldroom_suspends = ATOMIC_INIT(0);
 
 static __printf(2, 3) void coldroom_fw_fail(struct coldroom_sensor *s,
 					   const char *fmt, ...)
@@ -220,85 +168,92 @@ static void coldroom_fw_apply(struct coldroom_sensor *s,
 		 img.fw_version & 0xff);
 }
 
-static void coldroom_fw_kick(void);
-
-/*
- * Puts the unit on the request queue in state "pending". The state is set
- * before fw_queue_lock is dropped, so that coldroom_fw_issue(), which sets
- * "loading" under the same lock, always comes after it: "pending" never
- * overwrites the state of a request already issued.
- */
-static void coldroom_fw_enqueue(struct coldroom_sensor *s)
-{
-	lockdep_assert_held(&fw_queue_lock);
-	list_add_tail(&s->fw_node, &fw_queue);
-	s->fw_queued = true;
-	coldroom_set_fw_state(s, COLDROOM_FW_PENDING, NULL);
-}
-
-static void coldroom_fw_done(const struct firmware *fw, void *context)
-{
-	struct coldroom_sensor *s = context;
-	bool cancel, again;
-
-	/* ops_lock orders this against reload and removal. */
-	mutex_lock(&s->ops_lock);
-	mutex_lock(&fw_queue_lock);
-	cancel = s->fw_cancel || s->fw_dead;
-	again = s->fw_again && !s->fw_dead;
-	mutex_unlock(&fw_queue_lock);
-
-	if (!cancel)
-		coldroom_fw_apply(s, fw);
-	release_firmware(fw);
-
-	mutex_lock(&fw_queue_lock);
-	s->fw_cancel = false;
-	s->fw_again = false;
-	s->fw_inflight = false;
-	fw_inflight--;
-	if (again)
-		coldroom_fw_enqueue(s);
-	mutex_unlock(&fw_queue_lock);
-	mutex_unlock(&s->ops_lock);
-
-	/*
-	 * The loader holds a reference to s->dev until this returns, so the
-	 * sensor outlives the wake-up even if its removal proceeds at once.
-	 */
-	wake_up_all(&s->fw_wq);
-	coldroom_fw_kick();
-}
-
-/* Issues one queued request. Called with fw_queue_lock held. */
-static void coldroom_fw_issue(struct coldroom_sensor *s)
+/* Announces a waiting fallback request, for coldroomd to serve. */
+static void coldroom_fw_announce(struct coldroom_sensor *s)
 {
 	char sysfs_path[32 + COLDROOM_FW_NAME_LEN];
-	int ret;
-
-	lockdep_assert_held(&fw_queue_lock);
-	list_del_init(&s->fw_node);
-	s->fw_queued = false;
-	s->fw_inflight = true;
-	fw_inflight++;
-
-	coldroom_set_fw_state(s, COLDROOM_FW_LOADING, NULL);
-	ret = request_firmware_nowait(THIS_MODULE, FW_ACTION_NOUEVENT,
-				      s->fw_name, &s->dev, GFP_KERNEL, s,
-				      coldroom_fw_done);
-	if (ret) {
-		s->fw_inflight = false;
-		fw_inflight--;
-		coldroom_fw_fail(s, "request failed (%d)", ret);
-		wake_up_all(&s->fw_wq);
-		return;
-	}
 
 	snprintf(sysfs_path, sizeof(sysfs_path), "/sys/class/firmware/%s",
 		 s->fw_name);
 	strreplace(sysfs_path + strlen("/sys/class/firmware/"), '/', '!');
 	coldroom_uevent(s, "firmware-request", "COLDROOM_FIRMWARE", s->fw_name,
 			"COLDROOM_FIRMWARE_SYSFS", sysfs_path);
+}
+
+static void coldroom_fw_kick(void);
+
+/*
+ * Starts a load: the direct step, in state "pending" until it runs. The
+ * state is set under fw_queue_lock, the lock under which later steps set
+ * theirs, so "pending" never overwrites a newer state.
+ */
+static void coldroom_fw_start(struct coldroom_sensor *s)
+{
+	lockdep_assert_held(&fw_queue_lock);
+	if (s->fw_dead)
+		return;
+	coldroom_set_fw_state(s, COLDROOM_FW_PENDING, NULL);
+	queue_work(coldroom_fw_wq, &s->fw_direct_work);
+}
+
+static void coldroom_fw_done(const struct firmware *fw, void *context)
+{
+	struct coldroom_sensor *s = context;
+	bool wanted, again;
+
+	/* ops_lock orders this against reload, removal and the direct step. */
+	mutex_lock(&s->ops_lock);
+	mutex_lock(&fw_queue_lock);
+	wanted = s->fw_wanted && !s->fw_dead;
+	/* Ended empty by a suspend, not by anyone's answer: ask again. */
+	again = wanted && !fw &&
+		atomic_read(&coldroom_suspends) != s->fw_suspends;
+	s->fw_wanted = false;
+	s->fw_inflight = false;
+	fw_inflight--;
+	if (again)
+		coldroom_fw_start(s);
+	mutex_unlock(&fw_queue_lock);
+	if (wanted && !again)
+		coldroom_fw_apply(s, fw);
+	mutex_unlock(&s->ops_lock);
+	release_firmware(fw);
+
+	if (again)
+		dev_info(&s->dev, "firmware %s: request ended by a suspend, asking again\n",
+			 s->fw_name);
+	coldroom_fw_kick();
+	/* The request's reference: s may go away now. */
+	coldroom_sensor_put(s);
+}
+
+/* Issues one queued fallback request. Called with fw_queue_lock held. */
+static void coldroom_fw_issue(struct coldroom_sensor *s)
+{
+	int ret;
+
+	lockdep_assert_held(&fw_queue_lock);
+	list_del_init(&s->fw_node);
+	s->fw_queued = false;
+	s->fw_inflight = true;
+	s->fw_wanted = true;
+	s->fw_suspends = atomic_read(&coldroom_suspends);
+	fw_inflight++;
+	get_device(&s->dev);
+
+	coldroom_set_fw_state(s, COLDROOM_FW_LOADING, NULL);
+	ret = request_firmware_nowait(THIS_MODULE, FW_ACTION_NOUEVENT,
+				      s->fw_name, coldroom_chardev_device(),
+				      GFP_KERNEL, s, coldroom_fw_done);
+	if (ret) {
+		s->fw_inflight = false;
+		s->fw_wanted = false;
+		fw_inflight--;
+		put_device(&s->dev);
+		coldroom_fw_fail(s, "request failed (%d)", ret);
+		return;
+	}
+	coldroom_fw_announce(s);
 }
 
 static void coldroom_fw_kick(void)
@@ -311,74 +266,135 @@ static void coldroom_fw_kick(void)
 	mutex_unlock(&fw_queue_lock);
 }
 
+/* The direct step; then the fallback if /lib/firmware has nothing. */
+static void coldroom_fw_direct(struct work_struct *work)
+{
+	struct coldroom_sensor *s = container_of(work, struct coldroom_sensor,
+						 fw_direct_work);
+	const struct firmware *fw;
+	bool queued = false;
+	int ret;
+
+	mutex_lock(&s->ops_lock);
+	if (READ_ONCE(s->fw_dead))
+		goto out;
+	coldroom_set_fw_state(s, COLDROOM_FW_LOADING, NULL);
+	ret = request_firmware_direct(&fw, s->fw_name, &s->dev);
+	mutex_lock(&fw_queue_lock);
+	if (!ret) {
+		/* A fallback still waiting has nothing more to give. */
+		s->fw_wanted = false;
+	} else if (s->fw_inflight) {
+		/* The fallback still waiting is this load's request. */
+		s->fw_wanted = true;
+		coldroom_fw_announce(s);
+	} else if (!s->fw_queued && !s->fw_dead) {
+		list_add_tail(&s->fw_node, &fw_queue);
+		s->fw_queued = true;
+		coldroom_set_fw_state(s, COLDROOM_FW_PENDING, NULL);
+		queued = true;
+	}
+	mutex_unlock(&fw_queue_lock);
+	if (!ret) {
+		coldroom_fw_apply(s, fw);
+		release_firmware(fw);
+	}
+out:
+	mutex_unlock(&s->ops_lock);
+	if (queued)
+		coldroom_fw_kick();
+}
+
 void coldroom_fw_init_sensor(struct coldroom_sensor *s)
 {
 	INIT_LIST_HEAD(&s->fw_node);
-	init_waitqueue_head(&s->fw_wq);
-	INIT_DELAYED_WORK(&s->fw_abort_work, coldroom_fw_abort_work);
+	INIT_WORK(&s->fw_direct_work, coldroom_fw_direct);
 }
 
-/* First request of a newly registered unit. */
+/* First load of a newly registered unit. */
 void coldroom_fw_queue(struct coldroom_sensor *s)
 {
 	mutex_lock(&fw_queue_lock);
-	coldroom_fw_enqueue(s);
+	coldroom_fw_start(s);
 	mutex_unlock(&fw_queue_lock);
-	coldroom_fw_kick();
 }
 
 int coldroom_fw_reload(struct coldroom_sensor *s)
 {
 	int ret = 0;
-	bool queued = false;
 
 	mutex_lock(&s->ops_lock);
 	mutex_lock(&fw_queue_lock);
 	if (s->fw_dead) {
 		ret = -ENODEV;
-	} else if (s->fw_inflight) {
-		/* Replace it: abort, and request again from the callback. */
-		s->fw_cancel = true;
-		s->fw_again = true;
-		mod_delayed_work(system_wq, &s->fw_abort_work, 0);
-	} else if (!s->fw_queued) {
-		coldroom_fw_enqueue(s);
-		queued = true;
+	} else {
+		/* A unit waiting for a slot tries /lib/firmware first again. */
+		if (s->fw_queued) {
+			list_del_init(&s->fw_node);
+			s->fw_queued = false;
+		}
+		coldroom_fw_start(s);
 	}
 	mutex_unlock(&fw_queue_lock);
 	if (!ret)
 		coldroom_stop_sampling(s);
 	mutex_unlock(&s->ops_lock);
-	if (queued)
-		coldroom_fw_kick();
 	return ret;
 }
 
-static bool coldroom_fw_idle(struct coldroom_sensor *s)
-{
-	return !READ_ONCE(s->fw_inflight);
-}
-
 /*
- * Ends the unit's firmware business for good: dequeues it or aborts its
- * request, and waits until the callback has run.
+ * Ends the unit's firmware business for good: dequeues it, waits for a
+ * direct step under way (it reads a file, never user space) and drops the
+ * answer of a fallback request still waiting. Never waits for user space.
  */
 void coldroom_fw_shutdown(struct coldroom_sensor *s)
 {
 	mutex_lock(&fw_queue_lock);
 	s->fw_dead = true;
+	s->fw_wanted = false;
 	if (s->fw_queued) {
 		list_del_init(&s->fw_node);
 		s->fw_queued = false;
 	}
-	if (s->fw_inflight)
-		s->fw_cancel = true;
 	mutex_unlock(&fw_queue_lock);
+	cancel_work_sync(&s->fw_direct_work);
+}
 
-	while (!coldroom_fw_idle(s)) {
-		coldroom_fw_abort_fallback(s);
-		wait_event_timeout(s->fw_wq, coldroom_fw_idle(s),
-				   COLDROOM_FW_ABORT_RETRY);
+static int coldroom_fw_pm_notify(struct notifier_block *nb,
+				 unsigned long mode, void *unused)
+{
+	switch (mode) {
+	case PM_HIBERNATION_PREPARE:
+	case PM_SUSPEND_PREPARE:
+	case PM_RESTORE_PREPARE:
+		atomic_inc(&coldroom_suspends);
+		break;
 	}
-	cancel_delayed_work_sync(&s->fw_abort_work);
+	return NOTIFY_DONE;
+}
+
+/* Before the firmware loader's own notifier (priority 0) aborts requests. */
+static struct notifier_block coldroom_fw_pm_nb = {
+	.notifier_call = coldroom_fw_pm_notify,
+	.priority = 1,
+};
+
+int coldroom_fw_init(void)
+{
+	int ret;
+
+	coldroom_fw_wq = alloc_ordered_workqueue("coldroom_fw", WQ_FREEZABLE);
+	if (!coldroom_fw_wq)
+		return -ENOMEM;
+	ret = register_pm_notifier(&coldroom_fw_pm_nb);
+	if (ret)
+		destroy_workqueue(coldroom_fw_wq);
+	return ret;
+}
+
+void coldroom_fw_exit(void)
+{
+	unregister_pm_notifier(&coldroom_fw_pm_nb);
+	/* Every unit is gone and no request waits: the module was free. */
+	destroy_workqueue(coldroom_fw_wq);
 }

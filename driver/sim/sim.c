@@ -69,7 +69,7 @@ struct sim_unit {
 	/* Under sim_lock. */
 	struct coldroom_sim_model model;
 	s32 last_raw[COLDROOM_CHANNELS];
-	struct list_head active_node;
+	struct list_head active_node;	/* in sim_wheel while active */
 	bool active;
 	u32 interval_ms;
 	u64 next_due_ns;
@@ -84,9 +84,16 @@ struct sim_dev_entry {
 	char serial[COLDROOM_ID_LEN + 1];	/* NUL-padded: the hash key */
 };
 
-/* Sampling units and every thermal model. */
-static DEFINE_MUTEX(sim_lock);
-static LIST_HEAD(sim_active);
+/*
+ * Sampling units, on a timing wheel: slot (due tick % SIM_WHEEL_SLOTS)
+ * holds the units due at that tick (or whole turns later), so a tick
+ * looks at the units due then, not at every unit.
+ */
+#define SIM_WHEEL_SLOTS		64
+static DEFINE_MUTEX(sim_lock);	/* the wheel and every thermal model */
+static struct list_head sim_wheel[SIM_WHEEL_SLOTS];
+static u64 sim_wheel_tick;	/* the last tick whose slot was looked at */
+static unsigned int sim_nr_active;
 static struct workqueue_struct *sim_wq;
 static void sim_tick(struct work_struct *work);
 static DECLARE_DELAYED_WORK(sim_tick_work, sim_tick);
@@ -101,6 +108,7 @@ static const struct rhashtable_params sim_serial_params = {
 	.head_offset = offsetof(struct sim_dev_entry, serial_node),
 	.automatic_shrinking = true,
 };
+
 static DEFINE_IDA(sim_ida);
 static unsigned int sim_next_serial;
 
@@ -109,6 +117,19 @@ static struct dentry *sim_debugfs_root;
 static struct sim_unit *sim_unit_of(struct coldroom_sensor *sensor)
 {
 	return coldroom_sensor_backend_data(sensor);
+}
+
+/* The first tick at or after @ns: a unit is looked at once it is due. */
+static u64 sim_tick_of(u64 ns)
+{
+	return div64_u64(ns + SIM_STEP_NS - 1, SIM_STEP_NS);
+}
+
+static void sim_wheel_add(struct sim_unit *unit)
+{
+	lockdep_assert_held(&sim_lock);
+	list_add_tail(&unit->active_node,
+		      &sim_wheel[sim_tick_of(unit->next_due_ns) % SIM_WHEEL_SLOTS]);
 }
 
 /* ---- backend ops ---- */
@@ -139,9 +160,13 @@ static int sim_start(struct coldroom_sensor *sensor, u32 interval_ms)
 	if (!unit->active) {
 		unit->active = true;
 		unit->last_step_ns = now;
-		list_add_tail(&unit->active_node, &sim_active);
+		if (!sim_nr_active++)
+			sim_wheel_tick = div64_u64(now, SIM_STEP_NS);
+	} else {
+		list_del(&unit->active_node);
 	}
 	unit->next_due_ns = now + (u64)interval_ms * NSEC_PER_MSEC;
+	sim_wheel_add(unit);
 	queue_delayed_work(sim_wq, &sim_tick_work,
 			   msecs_to_jiffies(SIM_TICK_MS));
 	mutex_unlock(&sim_lock);
@@ -157,6 +182,7 @@ static void sim_stop(struct coldroom_sensor *sensor)
 	if (unit->active) {
 		list_del(&unit->active_node);
 		unit->active = false;
+		sim_nr_active--;
 	}
 	mutex_unlock(&sim_lock);
 }
@@ -215,26 +241,39 @@ static void sim_advance(struct sim_unit *unit, u64 now)
 
 static void sim_tick(struct work_struct *work)
 {
-	struct sim_unit *unit;
+	struct sim_unit *unit, *next;
 	unsigned int n = 0;
-	u64 now, interval_ns;
+	u64 now, now_tick, t, interval_ns;
+	LIST_HEAD(due);
 
 	mutex_lock(&sim_lock);
 	now = ktime_get_ns();
-	list_for_each_entry(unit, &sim_active, active_node) {
-		if (now >= unit->next_due_ns) {
-			sim_advance(unit, now);
-			coldroom_sensor_sample(unit->sensor);
-			interval_ns = (u64)unit->interval_ms * NSEC_PER_MSEC;
-			unit->next_due_ns += interval_ns;
+	now_tick = div64_u64(now, SIM_STEP_NS);
+	/* Late by a whole turn or more: every slot once is enough. */
+	if (now_tick - sim_wheel_tick > SIM_WHEEL_SLOTS)
+		sim_wheel_tick = now_tick - SIM_WHEEL_SLOTS;
+	for (t = sim_wheel_tick + 1; t <= now_tick; t++)
+		list_for_each_entry_safe(unit, next,
+					 &sim_wheel[t % SIM_WHEEL_SLOTS],
+					 active_node)
 			if (unit->next_due_ns <= now)
-				unit->next_due_ns = now + interval_ns;
-		}
+				list_move_tail(&unit->active_node, &due);
+	sim_wheel_tick = now_tick;
+
+	list_for_each_entry_safe(unit, next, &due, active_node) {
+		sim_advance(unit, now);
+		coldroom_sensor_sample(unit->sensor);
+		interval_ns = (u64)unit->interval_ms * NSEC_PER_MSEC;
+		unit->next_due_ns += interval_ns;
+		if (unit->next_due_ns <= now)
+			unit->next_due_ns = now + interval_ns;
+		list_del(&unit->active_node);
+		sim_wheel_add(unit);
 		/* Thousands of units: let others run between batches. */
 		if (++n % SIM_RESCHED_EVERY == 0)
 			cond_resched();
 	}
-	if (!list_empty(&sim_active))
+	if (sim_nr_active)
 		queue_delayed_work(sim_wq, &sim_tick_work,
 				   msecs_to_jiffies(SIM_TICK_MS));
 	mutex_unlock(&sim_lock);
@@ -562,6 +601,8 @@ static int __init sim_init(void)
 		pr_err("units=%u is over %u\n", units, SIM_MAX_UNITS);
 		return -EINVAL;
 	}
+	for (i = 0; i < SIM_WHEEL_SLOTS; i++)
+		INIT_LIST_HEAD(&sim_wheel[i]);
 	ret = rhashtable_init(&sim_serials, &sim_serial_params);
 	if (ret)
 		return ret;

@@ -112,8 +112,28 @@ serve() {
 
 load_core() { insmod "$MODULES/coldroom.ko" "$@"; }
 load_sim() { insmod "$MODULES/coldroom_sim.ko" "$@"; }
+# fallbacks: the coldroom firmware requests waiting on the sysfs fallback.
+fallbacks() { ls /sys/class/firmware 2>/dev/null | grep '^coldroom!' || true; }
+# abort_fallbacks, once coldroom_sim is gone: ends every request still
+# waiting (as coldroomd does for those no unit waits for), until none holds
+# coldroom.ko. A request issued just before its unit went may create its
+# fallback a moment later: look again until the module is free.
+abort_fallbacks() {
+	local f i
+	for i in $(seq 100); do
+		for f in $(fallbacks); do
+			echo -1 >"/sys/class/firmware/$f/loading" 2>/dev/null || true
+		done
+		[ -z "$(fallbacks)" ] && [ "$(cat /sys/module/coldroom/refcnt 2>/dev/null || echo 0)" -eq 0 ] &&
+			return 0
+		sleep 0.2
+	done
+	echo "abort_fallbacks: coldroom.ko still held: $(fallbacks)"
+	return 1
+}
 unload_all() {
 	if [ -d /sys/module/coldroom_sim ]; then rmmod coldroom_sim; fi
+	abort_fallbacks
 	if [ -d /sys/module/coldroom ]; then rmmod coldroom; fi
 }
 

@@ -1,8 +1,9 @@
 #!/bin/bash
 # Guest: firmware failure paths and teardown races of coldroom.ko: abort
 # through the fallback, corrupt and foreign blobs, reload (also while
-# loading), unbind / del_device / rmmod while a request is pending, module
-# unload with units in every firmware state, and no leak over many cycles.
+# loading), unbind / del_device / rmmod while a request waits (the request
+# outlives its unit), units with a blob never waiting behind unserved
+# requests, a request ended by a suspend, and no leak over many cycles.
 set -euo pipefail
 . /usr/lib/vmtest/driver-lib.sh
 
@@ -66,16 +67,28 @@ echo "== reload while loading"
 echo 1 >"$CLASS/$s0/firmware_reload"
 check "s0 loading again" wait_for 20 state_is "$s0" loading
 dir=$(fallback_dir "$s0")
-wait_for 20 test -e "$dir/loading"
-# The new request's fallback has the same name: tell it by its inode.
-old=$(stat -c %i "$dir/loading")
+check "s0 waits on the fallback" wait_for 20 test -e "$dir/loading"
+ino=$(stat -c %i "$dir/loading")
 echo 1 >"$CLASS/$s0/firmware_reload"
-echo 1 >"$CLASS/$s0/firmware_reload"
-new_request() { [ -e "$dir/loading" ] && [ "$(stat -c %i "$dir/loading" 2>/dev/null)" != "$old" ]; }
-check "a reload while loading replaces the request (a new fallback)" wait_for 20 new_request
-check "and the unit is loading it" state_is "$s0" loading
+same_request() { state_is "$s0" loading && [ "$(stat -c %i "$dir/loading" 2>/dev/null)" = "$ino" ]; }
+# (the kernel cannot take back a request; a new one would be a new inode)
+sleep 1
+check "a reload while loading keeps waiting on the same request" wait_for 20 same_request
 serve "$s0" "$BLOBS/crs200.fw"
-check "the replacement request is served: ready" wait_for 20 state_is "$s0" ready
+check "which, served, makes the unit ready" wait_for 20 state_is "$s0" ready
+# A blob installed while the fallback waits: a reload takes it at once.
+echo 1 >"$CLASS/$s0/firmware_reload"
+check "s0 waits on the fallback again" wait_for 20 test -e "$dir/loading"
+cp "$BLOBS/crs200.fw" "$FWDIR/CRS-200-SIM-000000.fw"
+echo 1 >"$CLASS/$s0/firmware_reload"
+check "a reload reads a blob installed meanwhile: ready" wait_for 20 state_is "$s0" ready
+rm -f "$FWDIR/CRS-200-SIM-000000.fw"
+check "the older request still waits" test -e "$dir/loading"
+serve "$s0" "$BLOBS/corrupt.fw"
+check "its late answer is dropped: the fallback ends" wait_for 20 test ! -e "$dir"
+sleep 1
+check "and the unit stays ready with its blob" state_is "$s0" ready
+check "no error from the dropped answer" test -z "$(attr "$s0" firmware_error)"
 
 echo "== user values win until the next reload"
 check "blob label applied" test "$(attr "$s0" label)" = "Freezer A"
@@ -104,11 +117,15 @@ check "s1 waits on the fallback" wait_for 20 test -e "$dir/loading"
 pdev=$(basename "$(readlink -f "$CLASS/$s1/device")")
 start=$SECONDS
 echo "$pdev" >"$SIMDRV/unbind"
-# An unserved request would hold the unbind for ever; the bound only tells
-# "for ever" from an emulated machine under load.
+# Removal never waits for user space; the bound only tells "for ever" from
+# an emulated machine under load.
 check "unbind while pending returns ($((SECONDS - start)) s)" test $((SECONDS - start)) -le 60
 check "the unit's sensor is gone" test ! -e "$CLASS/$s1"
-check "the pending fallback is gone" test ! -e "$dir"
+# The kernel has no call to abort one request: it outlives its unit.
+check "its request still waits, without a unit" test -e "$dir/loading"
+check "and holds coldroom.ko: rmmod refused (in use)" bash -c "! rmmod coldroom 2>&1 | tee /tmp/rmmod.err; grep -q 'in use' /tmp/rmmod.err"
+echo -1 >"$dir/loading"
+check "aborted, the request ends" wait_for 20 test ! -e "$dir"
 echo "$pdev" >"$SIMDRV/bind"
 s1=$(sensor_of SIM-000001)
 check "bound again: new request" wait_for 20 test -e "$(fallback_dir "$s1")/loading"
@@ -122,7 +139,10 @@ check "new unit waits on the fallback" wait_for 20 test -e "$(fallback_dir "$s3"
 dir=$(fallback_dir "$s3")
 echo SIM-000003 >"$SIMDRV/del_device"
 check "del_device while pending: sensor gone" test ! -e "$CLASS/$s3"
-check "del_device while pending: fallback gone" test ! -e "$dir"
+serve_now() { echo 1 >"$1/loading" && cat "$2" >"$1/data" && echo 0 >"$1/loading"; }
+check "its request is still there to answer" serve_now "$dir" "$BLOBS/crs200.fw"
+check "the answer to a unit that is gone is dropped: the request ends" wait_for 20 test ! -e "$dir"
+check "and no unit comes back" test -z "$(sensor_of SIM-000003 2>/dev/null)"
 
 echo "== rmmod with units in every state"
 echo 1 >"$CLASS/$s2/firmware_reload"     # loading on the fallback
@@ -137,9 +157,51 @@ done
 start=$SECONDS
 check "rmmod coldroom_sim with units in every state" rmmod coldroom_sim
 check "rmmod did not wait on the fallbacks ($((SECONDS - start)) s)" test $((SECONDS - start)) -le 60
-check "no coldroom fallback left" bash -c "! ls /sys/class/firmware | grep -q coldroom"
 check "no sensor left" bash -c "! ls $CLASS | grep -q sensor"
+check "the loading unit's request outlives it" test -n "$(fallbacks)"
+check "and rmmod coldroom is refused while it waits" bash -c "! rmmod coldroom 2>/dev/null"
+check "aborting what waits frees the module" abort_fallbacks
 check "rmmod coldroom (no reference left behind)" rmmod coldroom
+
+echo "== a blob in /lib/firmware never waits behind unserved requests"
+# Units 0-2 have none: two take the only two fallback slots, for ever
+# unserved, and one waits for a slot. Units 3-5 have theirs installed.
+for i in 3 4 5; do
+	model=CRS-200 blob=crs200.fw
+	[ $((i % 2)) -eq 1 ] && model=CRS-210T blob=crs210t.fw
+	cp "$BLOBS/$blob" "$FWDIR/$model-SIM-00000$i.fw"
+done
+load_core max_fw_requests=2
+load_sim units=6
+all_ready() { local i; for i in 3 4 5; do state_is "sensor$i" ready || return 1; done; }
+check "units 3-5 are ready from /lib/firmware" wait_for 30 all_ready
+check "units 0-2 still wait: two on the fallback, one for a slot" \
+	test "$(cat "$CLASS"/sensor[012]/firmware_state | sort | xargs)" = "loading loading pending"
+unload_all
+rm -f "$FWDIR"/*.fw
+
+echo "== a request ended by a suspend is made again"
+# The loader aborts waiting requests like these on suspend; pm_test
+# "freezer" runs the suspend's notifiers and freezer, then resumes.
+if [ -e /sys/power/pm_test ] && grep -qw freeze /sys/power/state; then
+	load_core
+	load_sim units=1
+	dir=$(fallback_dir sensor0)
+	check "the unit waits on the fallback" wait_for 20 test -e "$dir/loading"
+	ino=$(stat -c %i "$dir/loading")
+	echo freezer >/sys/power/pm_test
+	echo freeze >/sys/power/state
+	echo none >/sys/power/pm_test
+	new_request() { state_is sensor0 loading && [ "$(stat -c %i "$dir/loading" 2>/dev/null)" != "$ino" ] && [ -e "$dir/loading" ]; }
+	check "after the suspend the unit asks again (a new request)" wait_for 30 new_request
+	check "and did not fail" test -z "$(attr sensor0 firmware_error)"
+	check "the kernel log says why" bash -c "dmesg | grep -q 'request ended by a suspend, asking again'"
+	serve sensor0 "$BLOBS/crs200.fw"
+	check "served after the suspend: ready" wait_for 20 state_is sensor0 ready
+	unload_all
+else
+	fail "no suspend test mode (/sys/power/pm_test, freeze in /sys/power/state)"
+fi
 
 echo "== leak check: 5 cycles of 300 units (half served, half aborted)"
 cycle() {
@@ -155,6 +217,8 @@ cycle() {
 		test "$(allocated sensors)" -eq 300
 	sleep 3
 	rmmod coldroom_sim
+	# The requests of the odd units outlive them until aborted.
+	abort_fallbacks
 	check_none_allocated "cycle $c: 300 units removed"
 	# An object still counted at unload is logged as a leak: finish's
 	# kernel log check.
