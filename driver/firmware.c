@@ -4,10 +4,12 @@
  *
  * Each unit needs coldroom/<model>-<serial>.fw, in two steps:
  *
- * 1. The direct load: request_firmware_direct() from this module's own
+ * 1. The direct load: request_firmware_into_buf() from this module's own
  *    workqueue reads /lib/firmware and never waits for user space, so a
  *    unit whose blob is installed is ready at once, whatever other units
- *    wait for.
+ *    wait for. (Not request_firmware_direct(): a request for a name that
+ *    a fallback request is waiting on joins that one and waits with it;
+ *    into_buf requests are never shared.)
  * 2. Only if that finds nothing, the sysfs fallback:
  *    request_firmware_nowait(FW_ACTION_NOUEVENT). In 6.1 that sets
  *    FW_OPT_USERHELPER, so the kernel creates
@@ -38,6 +40,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/suspend.h>
+#include <linux/vmalloc.h>
 
 #include "coldroom_core.h"
 
@@ -56,6 +59,13 @@ static unsigned int fw_inflight;	/* fallback requests not yet called back */
  * runs after resume, never in the middle of it.
  */
 static struct workqueue_struct *coldroom_fw_wq;
+
+/*
+ * Where the direct step reads a blob: one at a time (the queue is
+ * ordered), at most COLDROOM_FW_MAX_SIZE, kept for the module's life so
+ * that thousands of units do not each map a megabyte.
+ */
+static void *coldroom_fw_buf;
 
 /* Bumped before the loader aborts fallback requests for a suspend. */
 static atomic_t coldroom_suspends = ATOMIC_INIT(0);
@@ -279,7 +289,14 @@ static void coldroom_fw_direct(struct work_struct *work)
 	if (READ_ONCE(s->fw_dead))
 		goto out;
 	coldroom_set_fw_state(s, COLDROOM_FW_LOADING, NULL);
-	ret = request_firmware_direct(&fw, s->fw_name, &s->dev);
+	ret = request_firmware_into_buf(&fw, s->fw_name, &s->dev,
+					coldroom_fw_buf, COLDROOM_FW_MAX_SIZE);
+	if (ret == -EFBIG) {
+		/* There, but over the format's limit: as the parser says. */
+		coldroom_fw_fail(s, "%s",
+				 coldroom_fw_strerror(COLDROOM_FW_E_TOO_LARGE));
+		goto out;
+	}
 	mutex_lock(&fw_queue_lock);
 	if (!ret) {
 		/* A fallback still waiting has nothing more to give. */
@@ -383,12 +400,19 @@ int coldroom_fw_init(void)
 {
 	int ret;
 
-	coldroom_fw_wq = alloc_ordered_workqueue("coldroom_fw", WQ_FREEZABLE);
-	if (!coldroom_fw_wq)
+	coldroom_fw_buf = vmalloc(COLDROOM_FW_MAX_SIZE);
+	if (!coldroom_fw_buf)
 		return -ENOMEM;
+	coldroom_fw_wq = alloc_ordered_workqueue("coldroom_fw", WQ_FREEZABLE);
+	if (!coldroom_fw_wq) {
+		vfree(coldroom_fw_buf);
+		return -ENOMEM;
+	}
 	ret = register_pm_notifier(&coldroom_fw_pm_nb);
-	if (ret)
+	if (ret) {
 		destroy_workqueue(coldroom_fw_wq);
+		vfree(coldroom_fw_buf);
+	}
 	return ret;
 }
 
@@ -397,4 +421,5 @@ void coldroom_fw_exit(void)
 	unregister_pm_notifier(&coldroom_fw_pm_nb);
 	/* Every unit is gone and no request waits: the module was free. */
 	destroy_workqueue(coldroom_fw_wq);
+	vfree(coldroom_fw_buf);
 }

@@ -798,21 +798,28 @@ static int cmd_block(int argc, char **argv)
 
 /*
  * Threads sharing one file, each touching memory that is not faulted in
- * yet: two blocking read()s and a GET_SUBSCRIPTION into fresh anonymous
- * pages (a fault there takes mmap_lock inside the driver), and a thread
- * mapping and unmapping the consumer page (->mmap runs under mmap_lock).
- * If the driver held one lock across both, they would deadlock: every
- * thread must go on making progress for the whole run.
+ * yet: two blocking read()s, GET_SUBSCRIPTION and READ_BATCH into fresh
+ * anonymous pages and SET_SUBSCRIPTION from them (a fault there takes
+ * mmap_lock inside the driver), poll(), and threads mapping and unmapping
+ * the consumer page and the ring (->mmap runs under mmap_lock). If the
+ * driver held one lock across both, they would deadlock: every thread must
+ * go on making progress for the whole run.
  */
-enum { LO_READ1, LO_READ2, LO_MAP, LO_SUBSCRIPTION, LO_THREADS };
+enum {
+	LO_READ1, LO_READ2, LO_MAP, LO_SUBSCRIPTION, LO_SET_SUBSCRIPTION,
+	LO_BATCH, LO_POLL, LO_RING, LO_THREADS
+};
 #define LO_STALL_S	5
 static const char *const lo_names[LO_THREADS] = {
 	"read() #1 into fresh pages", "read() #2 into fresh pages",
 	"mmap/munmap of the consumer page", "GET_SUBSCRIPTION into fresh pages",
+	"SET_SUBSCRIPTION from fresh pages", "READ_BATCH into fresh pages",
+	"poll()", "mmap/munmap of the ring",
 };
 
 struct lockorder {
 	int fd;
+	unsigned int units;		/* subscribed: units 0..units-1 */
 	struct coldroom_ring_info info;
 	volatile int stop;
 	unsigned long count[LO_THREADS];	/* progress, read by main */
@@ -830,10 +837,15 @@ static void lo_step(struct lockorder *lo, int who)
 {
 	size_t size = 16 * REC_SIZE;
 	struct coldroom_subscription sub = { 0 };
+	struct coldroom_batch batch = { 0 };
+	struct pollfd pfd = { .fd = lo->fd, .events = POLLIN };
 	void *p = NULL;
+	__u32 *list;
+	unsigned int i;
 	int err = 0;
 
-	if (who != LO_MAP && !(p = fresh_pages(size))) {
+	if (who != LO_MAP && who != LO_RING && who != LO_POLL &&
+	    !(p = fresh_pages(size))) {
 		lo->error[who] = errno;
 		return;
 	}
@@ -857,6 +869,35 @@ static void lo_step(struct lockorder *lo, int who)
 		sub.units = (uintptr_t)p;
 		if (ioctl(lo->fd, COLDROOM_IOC_GET_SUBSCRIPTION, &sub))
 			err = errno;
+		break;
+	case LO_SET_SUBSCRIPTION:
+		/* The same units again, so that the readers keep reading. */
+		list = p;
+		for (i = 0; i < lo->units; i++)
+			list[i] = i;
+		sub.nr_units = lo->units;
+		sub.units = (uintptr_t)p;
+		if (ioctl(lo->fd, COLDROOM_IOC_SET_SUBSCRIPTION, &sub))
+			err = errno;
+		break;
+	case LO_BATCH:
+		batch.max_readings = size / sizeof(struct coldroom_reading);
+		batch.readings = (uintptr_t)p;
+		if (ioctl(lo->fd, COLDROOM_IOC_READ_BATCH, &batch))
+			err = errno;
+		break;
+	case LO_POLL:
+		if (poll(&pfd, 1, 100) < 0)
+			err = errno;
+		break;
+	case LO_RING:
+		p = mmap(NULL, lo->info.ring_size, PROT_READ, MAP_SHARED, lo->fd,
+			 (off_t)lo->info.ring_offset);
+		if (p == MAP_FAILED)
+			err = errno;
+		else
+			munmap(p, lo->info.ring_size);
+		p = NULL;
 		break;
 	}
 	if (p)
@@ -940,6 +981,7 @@ static int cmd_lockorder(int argc, char **argv)
 	}
 	/* A list, not "all", so that GET_SUBSCRIPTION writes the units out. */
 	units = sizeof(list) / sizeof(list[0]);
+	lo->units = units;
 	for (i = 0; i < units; i++)
 		list[i] = i;
 	sub.nr_units = units;

@@ -3,7 +3,7 @@
 # test blobs and runs each guest test of the bulk path in the VM
 # (tests/vm/vm-run). Exit status: number of failed tests.
 #
-#   run.sh [TEST...]        TEST: bulk events removal (default: all)
+#   run.sh [TEST...]        TEST: bulk events removal stress (default: all)
 #
 # VM_KDIR (default: the headers of the guest's kernel, which the image
 # carries) and O (build root) are honoured.
@@ -36,6 +36,6 @@ VM_FILES=(
 )
 
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=(bulk events removal)
+[ ${#tests[@]} -gt 0 ] || tests=(bulk events removal stress)
 vm_run_tests bulk-vm "$here" "$out" 900 "${tests[@]}"
 exit $?

@@ -110,6 +110,17 @@ check "coldroomctl list still shows live readings" bash -c "[ \$(coldroomctl lis
 systemctl stop coldroomd
 rm /run/systemd/system/coldroomd.service.d/no-device.conf
 systemctl daemon-reload
+
+echo "== a request that outlived its unit: coldroomd ends it"
+orphan=/sys/class/firmware/coldroom!CRS-200-ORPHAN-1.fw
+echo "CRS-200 ORPHAN-1" >"$SIMDRV/new_device"
+check "with no daemon, the new unit waits on the fallback" wait_for 20 test -e "$orphan/loading"
+echo ORPHAN-1 >"$SIMDRV/del_device"
+check "its request outlives it" test -e "$orphan/loading"
+systemctl start coldroomd || die "coldroomd did not start"
+check "coldroomd aborts the request no unit waits for" wait_for 20 test ! -e "$orphan"
+check "journal: why" journal_has "no coldroom unit requests coldroom/CRS-200-ORPHAN-1.fw, refusing it"
+systemctl stop coldroomd
 unload_all
 
 daemon_finish

@@ -131,7 +131,7 @@ poll_wakes() {
 
 echo "== alarms"
 check "no alarm at start" test "$(attr "$s0" temp1_alarm)" = 0
-echo -19000 >"$CLASS/$s0/temp1_max"
+echo -21000 >"$CLASS/$s0/temp1_max"
 check "temp1_alarm fires when above max" wait_for 5 attr_is "$s0" temp1_alarm 1
 hw=$(ls -d /sys/devices/platform/coldroom_sim.0/hwmon/hwmon*)
 check "hwmon temp1_alarm follows" test "$(cat "$hw/temp1_alarm")" = 1
@@ -147,13 +147,13 @@ echo 500 >"$CLASS/$s0/temp1_hyst"
 echo -24000 >"$CLASS/$s0/temp1_min"; echo -12000 >"$CLASS/$s0/temp1_max"
 check "and clears" wait_for 5 attr_is "$s0" temp1_alarm 0
 check "poll() on temp1_alarm wakes when the alarm is raised" \
-	poll_wakes "$CLASS/$s0/temp1_alarm" sh -c "echo -19000 >$CLASS/$s0/temp1_max"
+	poll_wakes "$CLASS/$s0/temp1_alarm" sh -c "echo -21000 >$CLASS/$s0/temp1_max"
 check "and when it clears" \
 	poll_wakes "$CLASS/$s0/temp1_alarm" sh -c "echo -12000 >$CLASS/$s0/temp1_max"
 # A reload clears the alarm with the old blob's readings; the listener
 # that saw it raised must see it cleared, as the unit leaves "ready" for
 # "pending" (the blob's thresholds, -12000 again, do not raise it anew).
-echo -19000 >"$CLASS/$s0/temp1_max"
+echo -21000 >"$CLASS/$s0/temp1_max"
 check "an alarm is raised before the reload" wait_for 5 attr_is "$s0" temp1_alarm 1
 udevadm monitor --kernel --property --subsystem-match=coldroom >/tmp/reload-uevents &
 reload_monitor=$!
@@ -184,7 +184,10 @@ kill "$monitor"
 grep -q . /tmp/uevents || die "no uevents recorded"
 check "firmware-request uevent names the firmware and fallback path" bash -c \
 	"grep -A12 'COLDROOM_EVENT=firmware-request' /tmp/uevents | grep -q 'COLDROOM_FIRMWARE_SYSFS=/sys/class/firmware/coldroom!CRS-210T-SIM-000001.fw'"
-check "firmware-request carries COLDROOM_FIRMWARE" grep -q 'COLDROOM_FIRMWARE=coldroom/CRS-200-SIM-000000.fw' /tmp/uevents
+check "firmware-request carries COLDROOM_FIRMWARE" grep -q 'COLDROOM_FIRMWARE=coldroom/CRS-210T-SIM-000001.fw' /tmp/uevents
+# It asks user space for the blob: a unit served from /lib/firmware never does.
+check "no firmware-request for the unit whose blob is in /lib/firmware" \
+	bash -c "! grep -q 'COLDROOM_FIRMWARE=coldroom/CRS-200-SIM-000000.fw' /tmp/uevents"
 check "firmware-state uevents: loading and ready" bash -c \
 	"grep -q COLDROOM_FIRMWARE_STATE=loading /tmp/uevents && grep -q COLDROOM_FIRMWARE_STATE=ready /tmp/uevents"
 check "alarm uevents: channel 1 set and cleared" bash -c \
