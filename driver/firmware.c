@@ -109,7 +109,10 @@ static int coldroom_fw_set_frames(struct coldroom_sensor *s,
 	return 0;
 }
 
-/* Validates @fw and brings the unit up with it. Called under ops_lock. */
+/*
+ * Validates @fw and brings the unit up with it, or leaves it failed and
+ * stopped. Called under ops_lock.
+ */
 static void coldroom_fw_apply(struct coldroom_sensor *s,
 			      const struct firmware *fw)
 {
@@ -120,6 +123,12 @@ static void coldroom_fw_apply(struct coldroom_sensor *s,
 	int ret;
 
 	lockdep_assert_held(&s->ops_lock);
+	/*
+	 * A load queued while the previous one ran finds the unit sampling
+	 * with that blob: every outcome starts from a stopped unit, and the
+	 * frame buffer changes only while nothing samples into it.
+	 */
+	coldroom_stop_sampling(s);
 	if (!fw) {
 		coldroom_fw_fail(s, "firmware not provided");
 		return;
@@ -140,7 +149,7 @@ static void coldroom_fw_apply(struct coldroom_sensor *s,
 			return;
 		}
 	}
-	if (WARN_ON_ONCE(s->sampling) || coldroom_fw_set_frames(s, &img)) {
+	if (coldroom_fw_set_frames(s, &img)) {
 		coldroom_fw_fail(s, "no memory for thermal frames");
 		return;
 	}
