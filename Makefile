@@ -38,8 +38,8 @@ VM_RUN := tests/vm/vm-run
 
 .PHONY: all deps fresh firmware driver daemon check check-lanes check-host \
 	check-unit check-build check-kernel check-packages check-vm \
-	check-vm-harness check-vm-driver check-vm-bulk check-vm-daemon \
-	check-vm-deb check-vm-rpm demo \
+	check-vm-harness check-vm-driver check-vm-bulk check-vm-stress \
+	check-vm-serve check-vm-sources check-vm-deb check-vm-rpm demo \
 	deb rpm install bench clean
 
 all: firmware driver daemon
@@ -81,10 +81,14 @@ check-lanes: check-host check-vm-rpm check-vm-deb
 check-vm:
 	$(MAKE) -k -j3 --output-sync=line check-vm-rpm check-vm-deb
 
+# Lane one: the harness, the driver, coldroomd serving, the .rpms. Lane
+# two: the bulk path, the stress suite, coldroomd's sources, the .debs.
 check-vm-driver: | check-vm-harness
-check-vm-rpm: | check-vm-driver check-packages
-check-vm-daemon: | check-vm-bulk
-check-vm-deb: | check-vm-daemon check-packages
+check-vm-serve: | check-vm-driver
+check-vm-rpm: | check-vm-serve check-packages
+check-vm-stress: | check-vm-bulk
+check-vm-sources: | check-vm-stress
+check-vm-deb: | check-vm-sources check-packages
 
 # What runs on the host alone.
 check-host:
@@ -119,10 +123,16 @@ check-vm-driver:
 	tests/vm/driver/run.sh
 
 check-vm-bulk:
-	tests/vm/bulk/run.sh
+	tests/vm/bulk/run.sh bulk events removal
 
-check-vm-daemon:
-	tests/vm/daemon/run.sh
+check-vm-stress:
+	tests/vm/bulk/run.sh stress
+
+check-vm-serve:
+	tests/vm/daemon/run.sh serve
+
+check-vm-sources:
+	tests/vm/daemon/run.sh sources
 
 check-vm-deb:
 	tests/vm/product/run.sh --no-build deb

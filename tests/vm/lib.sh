@@ -86,8 +86,15 @@ vm_mirror_sources() {
 vm_daemon_files() {
 	local who=$1 dir=$2 o=${O:-$TOP_DIR/build}
 	echo "$who: building the daemon and the blobs"
-	make -C "$TOP_DIR/firmware" O="$o" >/dev/null || { echo "$who: firmware build failed" >&2; return 125; }
-	make -C "$TOP_DIR/daemon" O="$o" >/dev/null || { echo "$who: daemon build failed" >&2; return 125; }
+	mkdir -p "$o"
+	# One build at a time: the suites run in two lanes at once.
+	(
+		flock 8
+		make -C "$TOP_DIR/firmware" O="$o" >/dev/null ||
+			{ echo "$who: firmware build failed" >&2; exit 125; }
+		make -C "$TOP_DIR/daemon" O="$o" >/dev/null ||
+			{ echo "$who: daemon build failed" >&2; exit 125; }
+	) 8>"$o/.daemon-build.lock" || return 125
 	mkdir -p "$dir"
 	cp "$o/daemon/coldroomd" "$o/daemon/coldroomctl" \
 		"$o/firmware/coldroom/CRS-200.fw" "$o/firmware/coldroom/CRS-210T.fw" \

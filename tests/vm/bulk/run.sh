@@ -11,7 +11,10 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
 O=${O:-$top/build}
-out=$O/bulk/vm
+tests=("$@")
+[ ${#tests[@]} -gt 0 ] || tests=(bulk events removal stress)
+# One directory per set of tests: make check runs sets in two lanes at once.
+out=$O/bulk/vm/$(IFS=-; echo "${tests[*]}")
 
 . "$top/tests/vm/lib.sh"
 vm_build_modules bulk-vm || exit 125
@@ -35,7 +38,5 @@ VM_FILES=(
 	--file "$out/blobs:/usr/lib/vmtest/blobs"
 )
 
-tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=(bulk events removal stress)
 vm_run_tests bulk-vm "$here" "$out" 900 "${tests[@]}"
 exit $?

@@ -9,7 +9,10 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
 O=${O:-$top/build}
-out=$O/daemon/vm
+tests=("$@")
+[ ${#tests[@]} -gt 0 ] || tests=(serve sources)
+# One directory per set of tests: make check runs sets in two lanes at once.
+out=$O/daemon/vm/$(IFS=-; echo "${tests[*]}")
 
 . "$top/tests/vm/lib.sh"
 vm_build_modules daemon-vm || exit 125
@@ -25,7 +28,5 @@ VM_FILES=(
 	--file "$out/files:/usr/lib/vmtest/daemon"
 )
 
-tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=(serve sources)
 vm_run_tests daemon-vm "$here" "$out" 600 "${tests[@]}"
 exit $?

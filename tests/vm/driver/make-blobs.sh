@@ -61,9 +61,9 @@ printf "$(printf '\\%03o' $((byte ^ 1)))" |
 "$fwtool" verify "$out/crs200.fw" >/dev/null
 "$fwtool" verify "$out/crs210t.fw" >/dev/null
 
-# The reasons, from the one parser.
-reason=$O/driver/fw-reason
-mkdir -p "$(dirname "$reason")"
+# The reasons, from the one parser (built per run: suites make their
+# blobs side by side).
+reason=$tmp/fw-reason
 ${CC:-cc} -std=gnu11 -Wall -Wextra -Werror -I"$top/firmware/lib" -o "$reason" \
 	"$here/fw-reason.c" "$top/firmware/lib/coldroom_fw.c"
 {
