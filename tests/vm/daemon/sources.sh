@@ -56,7 +56,8 @@ set_intervals 500
 
 echo "== the last unit goes: the modules unload under the running daemon"
 rmmod coldroom_sim
-check "the daemon lets go of /dev/coldroom" wait_for 20 test "$(refcnt)" -eq 0
+# The bound only tells "never" from an emulated machine under load.
+check "the daemon lets go of /dev/coldroom" wait_for 60 test "$(refcnt)" -eq 0
 check "ReadingSource none again" manager_prop_is ReadingSource none
 check "journal: released" journal_has "no units: /dev/coldroom and the netlink family released"
 check "rmmod coldroom while coldroomd runs" rmmod coldroom

@@ -37,6 +37,7 @@ tests=()
 for t in "${names[@]}"; do
 	# 10,000 units take a while under emulation.
 	[ "$t" = scale ] && t=scale:900
+	[ "$t" = lifecycle ] && t=lifecycle:900
 	tests+=("$t")
 done
 vm_run_tests driver-vm "$here" "$out" 600 "${tests[@]}"
