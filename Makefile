@@ -39,7 +39,7 @@ VM_RUN := tests/vm/vm-run
 .PHONY: all deps fresh firmware driver daemon check check-lanes check-host \
 	check-unit check-build check-kernel check-packages check-vm \
 	check-vm-harness check-vm-driver check-vm-bulk check-vm-stress \
-	check-vm-serve check-vm-sources check-vm-deb check-vm-rpm demo \
+	check-vm-serve check-vm-sources check-vm-deb check-vm-rpm check-debug demo \
 	deb rpm install bench clean
 
 all: firmware driver daemon
@@ -139,6 +139,16 @@ check-vm-deb:
 
 check-vm-rpm:
 	tests/vm/product/run.sh --no-build rpm
+
+# The driver, the bulk path and the stress suite on the debug kernel
+# (lockdep, KASAN, UBSAN, kmemleak; tests/vm/mkdebugkernel.sh builds it
+# once, then it is cached), after the negative controls that prove those
+# checkers live. Not part of "check" yet: under emulation each boot of
+# that kernel takes minutes.
+check-debug: fresh
+	tests/vm/debug/run.sh
+	VM_KERNEL=debug tests/vm/driver/run.sh basic lifecycle
+	VM_KERNEL=debug tests/vm/bulk/run.sh bulk events removal stress
 
 demo: fresh
 	tests/vm/demo/run.sh $(if $(filter 1 yes,$(DEMO_SHELL)),--shell)

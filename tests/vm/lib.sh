@@ -29,29 +29,58 @@ die() {
 	exit 1
 }
 
-# For the runners that test the modules: makes sure the guest image exists
-# and builds the modules against the headers of its kernel, which the image
-# carries (VM_KDIR overrides them), whatever headers the host has. The
-# build runs in a mirror of the module sources under $O/vm/modules/KVER,
-# never in driver/ itself: "make check" runs the kernel-quality build there
-# (a clean, then W=1) at the same time. Sets VM_MODULES to the directory
-# that holds coldroom.ko and coldroom_sim.ko. $1 prefixes the messages.
-# Returns 125, the harness's own failure, if not.
+# vm_select_kernel WHO: which kernel the suites of this run boot. With
+# VM_KERNEL=debug, the debug kernel (mkdebugkernel.sh: lockdep, KASAN,
+# UBSAN, kmemleak; built once, then cached): exports VM_KERNEL_DIR, the
+# entry vm-run boots, and VM_KDIR, the tree to build modules against. With
+# VM_KERNEL=stock (the default), the image's own kernel. Sets VM_KVER and
+# VM_KERNEL_NAME (stock or debug). Returns 125, the harness's own failure,
+# when the kernel cannot be had.
+vm_select_kernel() {
+	local who=$1 image entry
+	VM_KERNEL_NAME=${VM_KERNEL:-stock}
+	case $VM_KERNEL_NAME in
+	stock)
+		image=$("$VM_DIR/mkrootfs.sh") || { echo "$who: no guest image" >&2; return 125; }
+		VM_KVER=$(cat "$image/kernel-version")
+		VM_KDIR=${VM_KDIR:-$image/kbuild/$(cat "$image/kbuild-dir")}
+		;;
+	debug)
+		entry=$("$VM_DIR/mkdebugkernel.sh") || { echo "$who: no debug kernel" >&2; return 125; }
+		VM_KVER=$(cat "$entry/kernel-version")
+		VM_KDIR=${VM_KDIR:-$entry/kbuild}
+		export VM_KERNEL_DIR=$entry
+		;;
+	*)
+		echo "$who: VM_KERNEL is stock or debug, not '$VM_KERNEL_NAME'" >&2
+		return 125
+		;;
+	esac
+	[ -e "$VM_KDIR/Makefile" ] ||
+		{ echo "$who: no headers for the guest kernel $VM_KVER in $VM_KDIR" >&2; return 125; }
+	export VM_KDIR
+}
+
+# For the runners that test the modules: selects the kernel
+# (vm_select_kernel) and builds the modules against its headers, which the
+# image or the debug kernel's entry carries (VM_KDIR overrides them),
+# whatever headers the host has. The build runs in a mirror of the module
+# sources under $O/vm/modules/KVER, never in driver/ itself: "make check"
+# runs the kernel-quality build there (a clean, then W=1) at the same
+# time. Sets VM_MODULES to the directory that holds coldroom.ko and
+# coldroom_sim.ko. $1 prefixes the messages. Returns 125, the harness's own
+# failure, if not.
 vm_build_modules() {
-	local who=$1 image kver kdir src
-	image=$("$VM_DIR/mkrootfs.sh") || { echo "$who: no guest image" >&2; return 125; }
-	kver=$(cat "$image/kernel-version")
-	kdir=${VM_KDIR:-$image/kbuild/$(cat "$image/kbuild-dir")}
-	[ -e "$kdir/Makefile" ] ||
-		{ echo "$who: no headers for the guest kernel $kver in $kdir" >&2; return 125; }
-	src=$VM_WORK/modules/$kver
-	echo "$who: building the modules for $kver"
+	local who=$1 src
+	vm_select_kernel "$who" || return 125
+	src=$VM_WORK/modules/$VM_KVER
+	echo "$who: building the modules for $VM_KVER"
 	mkdir -p "$src"
 	# One build at a time: the suites run side by side (make check-vm).
 	(
 		flock 8
 		vm_mirror_sources "$src" &&
-			make -C "$src/driver" KDIR="$kdir" O="${O:-$TOP_DIR/build}" modules >/dev/null
+			make -C "$src/driver" KDIR="$VM_KDIR" O="${O:-$TOP_DIR/build}" modules >/dev/null
 	) 8>"$src.lock" || { echo "$who: module build failed" >&2; return 125; }
 	VM_MODULES=$src/driver
 }

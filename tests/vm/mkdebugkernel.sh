@@ -14,8 +14,9 @@
 #                   make -C DIR/kbuild M=... modules
 #   guest.cpio      the same tree as /usr/src/linux-headers-KVER and
 #                   /lib/modules/KVER for the guest (modules.builtin,
-#                   build -> the headers), which vm-run adds to the
-#                   initramfs: what the stock image has for its kernel
+#                   build -> the headers), which vm-run gives the guest
+#                   as a disk to unpack at boot: what the stock image has
+#                   for its kernel
 #
 # Needs the Debian packages in $PACKAGES (it installs nothing) and no root.
 # The build takes long on a small machine (tens of minutes on 2 cores).

@@ -5,19 +5,20 @@
 #
 #   run.sh [TEST...]        TEST: bulk events removal stress (default: all)
 #
-# VM_KDIR (default: the headers of the guest's kernel, which the image
-# carries) and O (build root) are honoured.
+# VM_KERNEL=debug runs them on the debug kernel (tests/vm/lib.sh:
+# vm_select_kernel). VM_KDIR (default: the headers of the guest's kernel)
+# and O (build root) are honoured.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
 O=${O:-$top/build}
 tests=("$@")
 [ ${#tests[@]} -gt 0 ] || tests=(bulk events removal stress)
-# One directory per set of tests: make check runs sets in two lanes at once.
-out=$O/bulk/vm/$(IFS=-; echo "${tests[*]}")
 
 . "$top/tests/vm/lib.sh"
 vm_build_modules bulk-vm || exit 125
+# One directory per kernel and set of tests: make check runs sets side by side.
+out=$O/bulk/vm/$VM_KERNEL_NAME-$(IFS=-; echo "${tests[*]}")
 
 rm -rf "$out"
 mkdir -p "$out"

@@ -5,16 +5,21 @@
 #
 #   run.sh [TEST...]        TEST: basic lifecycle scale (default: all)
 #
-# VM_KDIR (default: the headers of the guest's kernel, which the image
-# carries) and O (build root) are honoured; BLOBS_DIR=DIR uses ready-made blobs instead of making them.
+# VM_KERNEL=debug runs them on the debug kernel (tests/vm/lib.sh:
+# vm_select_kernel). VM_KDIR (default: the headers of the guest's kernel)
+# and O (build root) are honoured; BLOBS_DIR=DIR uses ready-made blobs
+# instead of making them.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
 O=${O:-$top/build}
-out=$O/driver/vm
+names=("$@")
+[ ${#names[@]} -gt 0 ] || names=(basic lifecycle scale)
 
 . "$top/tests/vm/lib.sh"
 vm_build_modules driver-vm || exit 125
+# One directory per kernel and set of tests: make check runs sets side by side.
+out=$O/driver/vm/$VM_KERNEL_NAME-$(IFS=-; echo "${names[*]}")
 
 rm -rf "$out"
 mkdir -p "$out"
@@ -31,8 +36,6 @@ VM_FILES=(
 	--file "$out/blobs:/usr/lib/vmtest/blobs"
 )
 
-names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(basic lifecycle scale)
 tests=()
 for t in "${names[@]}"; do
 	# 10,000 units take a while under emulation.
