@@ -121,24 +121,30 @@ for i in range(1, 1001):
     os.symlink(f"{blobs}/{blob}", f"{fwdir}/{model}-CYCLE-{i}.fw")
 PY
 cycle_model() { if [ $(($1 % 2)) -eq 1 ]; then echo CRS-210T; else echo CRS-200; fi; }
-# The kernel's own memory, from the page allocator's view: every page in
-# use that is neither page cache (tmpfs and the journal in /run included)
-# nor a process's (anonymous memory, page tables, kernel stacks: udevd's
-# workers come and go). Slab, vmalloc, per-cpu and raw pages are in it.
+# The kernel's allocators (slab, vmalloc, per-cpu): what a leak of unit
+# state grows. The free-page count is reported, not judged: with a disk
+# root it moves by tens of MB with udevd's backlog, per-cpu page lists
+# and transparent huge pages, none of which is the module's.
 kernel_kb() {
-	awk '/^MemTotal:/ {t = $2}
-		/^(MemFree|Buffers|Cached|AnonPages|KernelStack|PageTables):/ {u += $2}
-		END {print t - u}' /proc/meminfo
+	awk '/^(Slab|VmallocUsed|Percpu):/ {u += $2} END {print u}' /proc/meminfo
 }
 slab_kb() { awk '/^(SReclaimable|SUnreclaim):/ {s += $2} END {print s}' /proc/meminfo; }
-# Measured with the guest quiet: udev done, caches given back.
+# The modules' own page-allocator areas (vmalloc and vmalloc_user, which
+# alloc_pages backs): their count and bytes, from /proc/vmallocinfo. The
+# single pages the module takes itself are its consumer_pages counter.
+module_pages() {
+	awk '/\[coldroom(_sim)?\]/ {n++; b += $2} END {printf "%d areas, %d bytes\n", n, b}' \
+		/proc/vmallocinfo
+}
+# Measured with the guest quiet: udev's queue empty (2,000 uevents take
+# minutes to drain under emulation), caches given back.
 settle_memory() {
-	udevadm settle --timeout=60 || true
+	udevadm settle --timeout=600 || echo "udev queue not empty after 600 s"
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
 }
 settle_memory
-kernel0=$(kernel_kb) slab0=$(slab_kb)
+kernel0=$(kernel_kb) slab0=$(slab_kb) pages0=$(module_pages)
 cp /proc/meminfo /tmp/meminfo.before
 "$CRTEST" block read >/dev/null 2>&1 &
 reader1=$!
@@ -154,16 +160,18 @@ wait "$reader1" "$reader2" 2>/dev/null || true
 two_units_left() { allocated_is sensors 2 && allocated_is readers 0; }
 check "1,000 cycles later the module holds the two units' objects only" wait_for 30 two_units_left
 settle_memory
-kernel1=$(kernel_kb) slab1=$(slab_kb)
+kernel1=$(kernel_kb) slab1=$(slab_kb) pages1=$(module_pages)
 # For the record: how each figure moved.
 awk 'NR == FNR {a[$1] = $2; next} $2 != a[$1] {printf "  %s %+d kB\n", $1, $2 - a[$1]}' \
 	/tmp/meminfo.before /proc/meminfo
-echo "MEMORY: over 1,000 unit lifetimes: kernel $kernel0 -> $kernel1 kB, slab $slab0 -> $slab1 kB"
+echo "MEMORY: over 1,000 unit lifetimes: slab+vmalloc+percpu $kernel0 -> $kernel1 kB, slab $slab0 -> $slab1 kB; modules' vmalloc areas: $pages0 -> $pages1"
 # A unit costs about 27 kB of kernel memory while it lives (scale.sh); a
 # leak of a unit's worth per cycle would be 27 MB. 8 MB (8 kB a cycle)
 # leaves room for what the rest of the guest grows meanwhile.
-check "kernel memory back within 8 MB ($((kernel1 - kernel0)) kB more)" test $((kernel1 - kernel0)) -lt 8192
+check "kernel allocators (slab, vmalloc, per-cpu) back within 8 MB ($((kernel1 - kernel0)) kB more)" \
+	test $((kernel1 - kernel0)) -lt 8192
 check "slab back within 8 MB ($((slab1 - slab0)) kB more)" test $((slab1 - slab0)) -lt 8192
+check "the modules' own vmalloc areas as before the cycles ($pages1)" test "$pages0" = "$pages1"
 unload_checked "after 1,000 cycles and the unload"
 rm -f "$FWDIR"/*.fw
 
