@@ -40,7 +40,7 @@ VM_RUN := tests/vm/vm-run
 	check-unit check-build check-kernel check-packages check-vm \
 	check-vm-harness check-vm-driver check-vm-bulk check-vm-stress \
 	check-vm-serve check-vm-sources check-vm-deb check-vm-rpm check-debug demo \
-	deb rpm install bench clean
+	deb rpm install bench bench-native clean
 
 all: firmware driver daemon
 
@@ -166,8 +166,13 @@ install: firmware daemon
 	$(MAKE) -C systemd install
 	$(MAKE) -C man install
 
+# The VM benchmark of the reading paths, then coldroomd natively.
 bench: all
 	tests/bench/run.sh
+	$(MAKE) bench-native
+
+bench-native: daemon
+	tests/bench/native/run.sh
 
 clean:
 	rm -rf $(O)

@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
@@ -29,6 +30,7 @@
 
 static void device_close(struct daemon *d)
 {
+	d->dev_paused = false;
 	d->dev_source = sd_event_source_disable_unref(d->dev_source);
 	if (d->dev_fd >= 0)
 		close(d->dev_fd);
@@ -153,19 +155,15 @@ static void handle_record(struct daemon *d, const void *buf, size_t len)
 	unit_publish(u);
 }
 
-static int on_device(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+/* Every record waiting, up to RECORDS_PER_DISPATCH; returns how many. */
+static size_t device_drain(struct daemon *d)
 {
-	struct coldroom_record buf[RECORDS_PER_READ];
-	struct daemon *d = userdata;
+	static struct coldroom_record buf[RECORDS_PER_READ];
 	size_t done = 0;
 
-	(void)s;
-	if (revents & (EPOLLERR | EPOLLHUP)) {
-		device_lost(d, ENODEV);
-		return 0;
-	}
-	while (done < RECORDS_PER_DISPATCH) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+	daemon_refresh_clock(d);
+	while (d->dev_fd >= 0 && done < RECORDS_PER_DISPATCH) {
+		ssize_t n = read(d->dev_fd, buf, sizeof(buf));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -183,7 +181,66 @@ static int on_device(sd_event_source *s, int fd, uint32_t revents, void *userdat
 			handle_record(d, &buf[i], sizeof(buf[i]));
 		done += (size_t)n / sizeof(buf[0]);
 	}
+	return done;
+}
+
+/*
+ * Records wake the daemon only when it is idle. The first ones open a
+ * batch window; the rest are read in one go when it ends
+ * (bulk_window_end(), from the flush), and while records keep coming the
+ * next window follows at once without a wakeup of its own: the kernel
+ * wakes a waiting reader for every record, and thousands of wakeups a
+ * second would cost more than the readings.
+ */
+static int on_device(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	(void)s, (void)fd;
+	if (revents & (EPOLLERR | EPOLLHUP)) {
+		device_lost(d, ENODEV);
+		return 0;
+	}
+	device_drain(d);
+	/* Only while a flush is due that will read again (no bus: no flush). */
+	if (d->dev_source && d->flush_timer && d->config.batch_ms &&
+	    sd_event_source_set_enabled(d->dev_source, SD_EVENT_OFF) >= 0)
+		d->dev_paused = true;
 	daemon_update_status(d);
+	return 0;
+}
+
+/*
+ * Returns true when records came in the window that ends: the device
+ * stays paused and the caller opens the next window. Else the device
+ * wakes the daemon again.
+ */
+bool bulk_window_end(struct daemon *d)
+{
+	if (!d->dev_paused)
+		return false;
+	if (device_drain(d) && d->dev_fd >= 0)
+		return true;
+	d->dev_paused = false;
+	if (d->dev_source && sd_event_source_set_enabled(d->dev_source, SD_EVENT_ON) < 0) {
+		log_error("%s: cannot follow it any more; reading samples from sysfs",
+			  COLDROOM_DEVICE);
+		device_lost(d, EIO);
+	}
+	return false;
+}
+
+/* Records of @fd wake on_device() from now on; closes @fd on failure. */
+static int device_follow(struct daemon *d, int fd, const char *description)
+{
+	int r = sd_event_add_io(d->event, &d->dev_source, fd, EPOLLIN, on_device, d);
+
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	(void)sd_event_source_set_description(d->dev_source, description);
+	d->dev_fd = fd;
 	return 0;
 }
 
@@ -205,12 +262,31 @@ static int device_open(struct daemon *d)
 		r = -EPROTO;
 		goto fail;
 	}
-	r = sd_event_add_io(d->event, &d->dev_source, fd, EPOLLIN, on_device, d);
-	if (r < 0)
+	return device_follow(d, fd, "coldroom-device");
+fail:
+	close(fd);
+	return r;
+}
+
+/*
+ * --records-from: records written to a FIFO in the device's format, for
+ * benchmarks and tests on a test tree. Opened read-write, so that the
+ * writer coming and going is no end of file; no ioctls (a resync reads
+ * sysfs).
+ */
+static int records_fifo_open(struct daemon *d)
+{
+	struct stat st;
+	int fd, r;
+
+	fd = open(d->records_path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+		r = -EINVAL;
 		goto fail;
-	(void)sd_event_source_set_description(d->dev_source, "coldroom-device");
-	d->dev_fd = fd;
-	return 0;
+	}
+	return device_follow(d, fd, "coldroom-records-fifo");
 fail:
 	close(fd);
 	return r;
@@ -383,9 +459,20 @@ void bulk_attach(struct daemon *d)
 {
 	int r;
 
+	if (d->records_path && d->dev_fd < 0) {
+		r = records_fifo_open(d);
+		if (r < 0)
+			log_error("reading source: sysfs (%s: %s)", d->records_path,
+				  r == -EINVAL ? "not a FIFO" : strerror(-r));
+		else
+			log_info("reading source: records from %s", d->records_path);
+	}
 	/* A test tree has neither the device nor the kernel's events. */
-	if (!d->sysfs_is_real)
+	if (!d->sysfs_is_real) {
+		set_sources(d, d->dev_fd >= 0 ? READING_SOURCE_DEVICE : READING_SOURCE_SYSFS,
+			    event_source(d));
 		return;
+	}
 	if (d->nl_fd < 0) {
 		r = netlink_open(d);
 		if (r < 0)

@@ -35,11 +35,21 @@
 #define COLDROOM_VERSION "0.1.0"
 #endif
 
-#define BIT(p) (1U << (p))
-#define READING_PROPS (BIT(PROP_TEMP1) | BIT(PROP_TEMP2) | \
-		       BIT(PROP_TEMP1_STATUS) | BIT(PROP_TEMP2_STATUS) | \
-		       BIT(PROP_TEMP1_ALARM) | BIT(PROP_TEMP2_ALARM) | \
-		       BIT(PROP_SAMPLE_SEQ))
+/* Temp1Alarm, Temp2Alarm in the Readings signal's alarms byte. */
+#define READINGS_ALARM1 0x1
+#define READINGS_ALARM2 0x2
+
+/*
+ * The Readings signal of one batch window: one dense array per field,
+ * filled in one pass over the window's dirty units and appended whole.
+ */
+struct readings_window {
+	size_t n, cap;
+	uint32_t *unit;
+	int32_t *temp1, *temp2;
+	uint8_t *status1, *status2, *alarms;
+	uint64_t *seq, *last_update;
+};
 
 /* Root, or a member of the configured admin group, may change things. */
 static int check_admin(sd_bus_message *m, struct daemon *d, sd_bus_error *error)
@@ -269,17 +279,20 @@ static int prop_get_celsius(sd_bus *bus, const char *path, const char *interface
 #define U(field) offsetof(struct unit, field)
 #define EMITS SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
 #define CONST SD_BUS_VTABLE_PROPERTY_CONST
+/* New with every sample: the Readings signal carries them (DBUS-API.md). */
+#define HIGH_RATE 0
 
 static const sd_bus_vtable unit_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Name", "s", prop_get_string, U(name), CONST),
+	SD_BUS_PROPERTY("Number", "u", NULL, U(number), CONST),
 	SD_BUS_PROPERTY("Serial", "s", prop_get_string, U(serial), CONST),
 	SD_BUS_PROPERTY("Model", "s", prop_get_string, U(model), CONST),
 	SD_BUS_PROPERTY("Label", "s", prop_get_string, U(label), EMITS),
-	SD_BUS_PROPERTY("Temp1", "i", NULL, U(temp[0]), EMITS),
-	SD_BUS_PROPERTY("Temp2", "i", NULL, U(temp[1]), EMITS),
-	SD_BUS_PROPERTY("Temp1Celsius", "d", prop_get_celsius, 0, EMITS),
-	SD_BUS_PROPERTY("Temp2Celsius", "d", prop_get_celsius, 0, EMITS),
+	SD_BUS_PROPERTY("Temp1", "i", NULL, U(temp[0]), HIGH_RATE),
+	SD_BUS_PROPERTY("Temp2", "i", NULL, U(temp[1]), HIGH_RATE),
+	SD_BUS_PROPERTY("Temp1Celsius", "d", prop_get_celsius, 0, HIGH_RATE),
+	SD_BUS_PROPERTY("Temp2Celsius", "d", prop_get_celsius, 0, HIGH_RATE),
 	SD_BUS_PROPERTY("Temp1Status", "u", NULL, U(temp_status[0]), EMITS),
 	SD_BUS_PROPERTY("Temp2Status", "u", NULL, U(temp_status[1]), EMITS),
 	SD_BUS_PROPERTY("Temp1Alarm", "b", NULL, U(alarm[0]), EMITS),
@@ -291,8 +304,8 @@ static const sd_bus_vtable unit_vtable[] = {
 	SD_BUS_PROPERTY("Temp2Max", "i", NULL, U(temp_max[1]), EMITS),
 	SD_BUS_PROPERTY("Temp2Hyst", "i", NULL, U(temp_hyst[1]), EMITS),
 	SD_BUS_PROPERTY("UpdateIntervalMs", "u", NULL, U(interval_ms), EMITS),
-	SD_BUS_PROPERTY("SampleSeq", "t", NULL, U(sample_seq), EMITS),
-	SD_BUS_PROPERTY("LastUpdate", "t", NULL, U(last_update_usec), EMITS),
+	SD_BUS_PROPERTY("SampleSeq", "t", NULL, U(sample_seq), HIGH_RATE),
+	SD_BUS_PROPERTY("LastUpdate", "t", NULL, U(last_update_usec), HIGH_RATE),
 	SD_BUS_PROPERTY("FirmwareName", "s", prop_get_string, U(fw_name), EMITS),
 	SD_BUS_PROPERTY("FirmwareState", "s", prop_get_string, U(fw_state), EMITS),
 	SD_BUS_PROPERTY("FirmwareVersion", "s", prop_get_string, U(fw_version), EMITS),
@@ -417,7 +430,10 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_SIGNAL_WITH_ARGS("Alarm",
 				SD_BUS_ARGS("o", unit, "s", name, "u", channel,
 					    "b", active, "i", temp), 0),
-	SD_BUS_SIGNAL_WITH_ARGS("ReadingsChanged", SD_BUS_ARGS("a" READING_SIG, readings), 0),
+	SD_BUS_SIGNAL_WITH_ARGS("Readings",
+				SD_BUS_ARGS("au", units, "ai", temp1, "ai", temp2,
+					    "ay", temp1_status, "ay", temp2_status,
+					    "ay", alarms, "at", sample_seq, "at", last_update), 0),
 	SD_BUS_VTABLE_END
 };
 
@@ -464,45 +480,147 @@ static int unit_enumerate(sd_bus *bus, const char *prefix, void *userdata,
 	return 0;
 }
 
+static int window_reserve(struct readings_window *w, size_t n)
+{
+	size_t cap = w->cap ? w->cap : 256;
+
+	if (n <= w->cap)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+#define GROW(field) do { \
+		void *p = realloc(w->field, cap * sizeof(*w->field)); \
+		if (!p) \
+			return -ENOMEM; \
+		w->field = p; \
+	} while (0)
+	GROW(unit);
+	GROW(temp1);
+	GROW(temp2);
+	GROW(status1);
+	GROW(status2);
+	GROW(alarms);
+	GROW(seq);
+	GROW(last_update);
+#undef GROW
+	w->cap = cap;
+	return 0;
+}
+
+void bus_free(struct daemon *d)
+{
+	struct readings_window *w = d->window;
+
+	if (!w)
+		return;
+	free(w->unit);
+	free(w->temp1);
+	free(w->temp2);
+	free(w->status1);
+	free(w->status2);
+	free(w->alarms);
+	free(w->seq);
+	free(w->last_update);
+	free(w);
+	d->window = NULL;
+}
+
+static void schedule_flush(struct daemon *d);
+
+/* One Readings signal: every unit of the window with a new reading. */
+static int send_readings(struct daemon *d)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *sig = NULL;
+	struct readings_window *w = d->window;
+	int r;
+
+	if (!w) {
+		w = d->window = calloc(1, sizeof(*w));
+		if (!w)
+			return -ENOMEM;
+	}
+	r = window_reserve(w, d->n_dirty);
+	if (r < 0)
+		return r;
+	w->n = 0;
+	for (size_t i = 0; i < d->n_dirty; i++) {
+		const struct unit *u = d->dirty[i];
+		size_t k = w->n;
+
+		if (!(u->unsignalled & READING_PROPS))
+			continue;
+		w->unit[k] = u->number;
+		w->temp1[k] = u->temp[0];
+		w->temp2[k] = u->temp[1];
+		w->status1[k] = (uint8_t)u->temp_status[0];
+		w->status2[k] = (uint8_t)u->temp_status[1];
+		w->alarms[k] = (u->alarm[0] ? READINGS_ALARM1 : 0) |
+			       (u->alarm[1] ? READINGS_ALARM2 : 0);
+		w->seq[k] = u->sample_seq;
+		w->last_update[k] = u->last_update_usec;
+		w->n++;
+	}
+	if (!w->n)
+		return 0;
+	r = sd_bus_message_new_signal(d->bus, &sig, ROOT_PATH, MANAGER_IFACE, "Readings");
+	if (r >= 0)
+		r = sd_bus_message_append_array(sig, 'u', w->unit, w->n * sizeof(*w->unit));
+	if (r >= 0)
+		r = sd_bus_message_append_array(sig, 'i', w->temp1, w->n * sizeof(*w->temp1));
+	if (r >= 0)
+		r = sd_bus_message_append_array(sig, 'i', w->temp2, w->n * sizeof(*w->temp2));
+	if (r >= 0)
+		r = sd_bus_message_append_array(sig, 'y', w->status1, w->n);
+	if (r >= 0)
+		r = sd_bus_message_append_array(sig, 'y', w->status2, w->n);
+	if (r >= 0)
+		r = sd_bus_message_append_array(sig, 'y', w->alarms, w->n);
+	if (r >= 0)
+		r = sd_bus_message_append_array(sig, 't', w->seq, w->n * sizeof(*w->seq));
+	if (r >= 0)
+		r = sd_bus_message_append_array(sig, 't', w->last_update,
+						w->n * sizeof(*w->last_update));
+	if (r >= 0)
+		r = sd_bus_send(d->bus, sig, NULL);
+	return r;
+}
+
+/*
+ * The end of a batch window: the records that came meanwhile, then one
+ * Readings signal for every unit with a new reading, and PropertiesChanged
+ * for the units whose other properties changed.
+ */
 int bus_flush(struct daemon *d)
 {
-	sd_bus_message *sig = NULL;
-	bool any_reading = false;
+	bool busy;
 	int r = 0;
 
+	/* Before the timer goes: changes read now belong to this window. */
+	busy = bulk_window_end(d);
 	d->flush_timer = sd_event_source_disable_unref(d->flush_timer);
+	if (busy)
+		schedule_flush(d);
 	if (!d->bus || !d->n_dirty)
 		goto out;
-	for (size_t i = 0; i < d->n_dirty; i++) {
-		struct unit *u = d->dirty[i];
-		const char *names[PROP_COUNT + 1];
-		size_t n = 0;
+	if (d->config.unit_signals)
+		for (size_t i = 0; i < d->n_dirty; i++) {
+			struct unit *u = d->dirty[i];
+			uint32_t props = u->unsignalled & ~HIGH_RATE_PROPS;
+			const char *names[PROP_COUNT + 1];
+			size_t n = 0;
 
-		for (unsigned int p = 0; p < PROP_COUNT; p++)
-			if (u->unsignalled & BIT(p))
-				names[n++] = unit_prop_names[p];
-		names[n] = NULL;
-		any_reading |= (u->unsignalled & READING_PROPS) != 0;
-		if (n && d->config.unit_signals)
+			if (!props)
+				continue;
+			for (unsigned int p = 0; p < PROP_COUNT; p++)
+				if (props & PROP_BIT(p))
+					names[n++] = unit_prop_names[p];
+			names[n] = NULL;
 			(void)sd_bus_emit_properties_changed_strv(d->bus, u->object_path,
 								  UNIT_IFACE, (char **)names);
-	}
-	if (any_reading) {
-		r = sd_bus_message_new_signal(d->bus, &sig, ROOT_PATH, MANAGER_IFACE,
-					      "ReadingsChanged");
-		if (r >= 0)
-			r = sd_bus_message_open_container(sig, 'a', READING_SIG);
-		for (size_t i = 0; r >= 0 && i < d->n_dirty; i++)
-			if (d->dirty[i]->unsignalled & READING_PROPS)
-				r = append_reading(sig, d->dirty[i]);
-		if (r >= 0)
-			r = sd_bus_message_close_container(sig);
-		if (r >= 0)
-			r = sd_bus_send(d->bus, sig, NULL);
-		if (r < 0)
-			log_warning("cannot send ReadingsChanged: %s", strerror(-r));
-		sd_bus_message_unref(sig);
-	}
+		}
+	r = send_readings(d);
+	if (r < 0)
+		log_warning("cannot send Readings: %s", strerror(-r));
 	for (size_t i = 0; i < d->n_dirty; i++) {
 		d->dirty[i]->unsignalled = 0;
 		d->dirty[i]->dirty = false;
@@ -527,10 +645,26 @@ static int on_flush_defer(sd_event_source *s, void *userdata)
 	return 0;
 }
 
+/* The end of the current batch window, unless it is already set. */
+static void schedule_flush(struct daemon *d)
+{
+	int r;
+
+	if (d->flush_timer)
+		return;
+	if (d->config.batch_ms)
+		r = sd_event_add_time_relative(d->event, &d->flush_timer, CLOCK_MONOTONIC,
+					       d->config.batch_ms * 1000ULL, 1000,
+					       on_flush, d);
+	else
+		r = sd_event_add_defer(d->event, &d->flush_timer, on_flush_defer, d);
+	if (r < 0)
+		log_error("cannot schedule the signals: %s", strerror(-r));
+}
+
 void bus_unit_changed(struct unit *u, uint32_t props)
 {
 	struct daemon *d = u->daemon;
-	int r;
 
 	if (!d->bus)
 		return;
@@ -550,16 +684,7 @@ void bus_unit_changed(struct unit *u, uint32_t props)
 		d->dirty[d->n_dirty++] = u;
 		u->dirty = true;
 	}
-	if (d->flush_timer)
-		return;
-	if (d->config.batch_ms)
-		r = sd_event_add_time_relative(d->event, &d->flush_timer, CLOCK_MONOTONIC,
-					       d->config.batch_ms * 1000ULL, 1000,
-					       on_flush, d);
-	else
-		r = sd_event_add_defer(d->event, &d->flush_timer, on_flush_defer, d);
-	if (r < 0)
-		log_error("cannot schedule the signals: %s", strerror(-r));
+	schedule_flush(d);
 }
 
 void bus_emit_alarm(struct unit *u, unsigned int channel)

@@ -30,6 +30,9 @@ static void usage(FILE *f)
 		"  -b, --bus BUS          system (default), user, or a D-Bus address\n"
 		"      --sysfs-root DIR   sysfs to work on (default /sys; another\n"
 		"                         directory is read as a plain tree, for tests)\n"
+		"      --records-from FIFO\n"
+		"                         read records in the /dev/coldroom format from FIFO\n"
+		"                         instead of the device (benchmarks and tests)\n"
 		"  -d, --debug            log debug messages\n"
 		"  -h, --help             this text\n"
 		"      --version          the version\n",
@@ -72,18 +75,19 @@ static void raise_fd_limit(void)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_SYSFS_ROOT = 0x100, OPT_VERSION };
+	enum { OPT_SYSFS_ROOT = 0x100, OPT_RECORDS_FROM, OPT_VERSION };
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "bus", required_argument, NULL, 'b' },
 		{ "sysfs-root", required_argument, NULL, OPT_SYSFS_ROOT },
+		{ "records-from", required_argument, NULL, OPT_RECORDS_FROM },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 }
 	};
 	const char *config_path = COLDROOMD_CONFIG_PATH, *bus_spec = "system";
-	const char *sysfs_root = "/sys";
+	const char *sysfs_root = "/sys", *records_from = NULL;
 	struct daemon d;
 	sd_event *event = NULL;
 	sigset_t mask;
@@ -99,6 +103,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_SYSFS_ROOT:
 			sysfs_root = optarg;
+			break;
+		case OPT_RECORDS_FROM:
+			records_from = optarg;
 			break;
 		case 'd':
 			log_set_max_level(LOG_DEBUG);
@@ -134,6 +141,11 @@ int main(int argc, char **argv)
 	}
 	r = daemon_init(&d, event, sysfs_root, config_path);
 	sd_event_unref(event);
+	if (r >= 0 && records_from) {
+		d.records_path = strdup(records_from);
+		if (!d.records_path)
+			r = -ENOMEM;
+	}
 	if (r < 0)
 		goto out;
 	r = sd_event_add_signal(d.event, NULL, SIGTERM, on_terminate, &d);

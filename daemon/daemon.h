@@ -47,10 +47,24 @@ enum unit_prop {
 
 extern const char *const unit_prop_names[PROP_COUNT];
 
+/*
+ * What a reading carries: these changes put the unit into the window's
+ * Readings signal. The first six change with (nearly) every sample and
+ * emit no PropertiesChanged (DBUS-API.md: the Readings signal carries them).
+ */
+#define PROP_BIT(p) (1U << (p))
+#define HIGH_RATE_PROPS (PROP_BIT(PROP_TEMP1) | PROP_BIT(PROP_TEMP2) | \
+			 PROP_BIT(PROP_TEMP1_CELSIUS) | PROP_BIT(PROP_TEMP2_CELSIUS) | \
+			 PROP_BIT(PROP_SAMPLE_SEQ) | PROP_BIT(PROP_LAST_UPDATE))
+#define READING_PROPS (HIGH_RATE_PROPS | \
+		       PROP_BIT(PROP_TEMP1_STATUS) | PROP_BIT(PROP_TEMP2_STATUS) | \
+		       PROP_BIT(PROP_TEMP1_ALARM) | PROP_BIT(PROP_TEMP2_ALARM))
+
 struct daemon;
 
 struct unit {
 	struct daemon *daemon;
+	uint32_t number;		/* the N of sensorN */
 	char name[UNIT_NAME_MAX];	/* sysname, sensorN */
 	char *object_path;
 	int dirfd;			/* the unit's sysfs directory */
@@ -78,6 +92,8 @@ struct unit {
 	char daemon_fw_error[UNIT_ERROR_MAX];
 
 	bool have_sample;		/* alarms before the first read are not news */
+	bool counted_ready;		/* what this unit adds to the daemon's counts */
+	bool counted_alarm;
 	uint32_t changed;		/* PROP_* bits read but not yet published */
 	uint32_t unsignalled;		/* PROP_* bits waiting for the next batch */
 	bool dirty;			/* queued for the next batch */
@@ -120,10 +136,16 @@ struct daemon {
 	sd_event_source *status_source;	/* deferred STATUS= */
 	struct unit **dirty;		/* units with unsignalled changes */
 	size_t n_dirty, cap_dirty;
+	struct readings_window *window;	/* bus.c: the Readings signal's arrays */
+	unsigned int n_ready;		/* units whose firmware is ready */
+	unsigned int n_alarming;	/* units with a channel in alarm */
+	int64_t realtime_offset_usec;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
 
 	enum reading_source reading_source;
+	char *records_path;		/* --records-from: a FIFO instead of the device */
 	int dev_fd;			/* /dev/coldroom, or -1 */
 	sd_event_source *dev_source;
+	bool dev_paused;		/* read at the end of the batch window */
 	int nl_fd;			/* generic netlink, subscribed to "events", or -1 */
 	sd_event_source *nl_source;
 	uint16_t nl_family;
@@ -163,11 +185,14 @@ void unit_set_daemon_fw_result(struct unit *u, const char *error, const char *so
 uint32_t temp_status_from_errno(int err);
 void daemon_update_status(struct daemon *d);
 void daemon_publish_status(struct daemon *d);
+void daemon_refresh_clock(struct daemon *d);
+uint64_t daemon_realtime_usec_of(const struct daemon *d, uint64_t mono_ns);
 
 /* bulk.c: /dev/coldroom and the generic netlink events, when present. */
 void bulk_attach(struct daemon *d);
 void bulk_release(struct daemon *d);
 void bulk_stop(struct daemon *d);
+bool bulk_window_end(struct daemon *d);	/* the window's records; true: more come */
 
 /* fwload.c: the sysfs fallback. */
 int fw_dance(int fallback_dirfd, const void *blob, size_t len);
@@ -183,6 +208,7 @@ void bus_unit_removed(struct unit *u);
 void bus_unit_changed(struct unit *u, uint32_t props);
 void bus_emit_alarm(struct unit *u, unsigned int channel);
 int bus_flush(struct daemon *d);
+void bus_free(struct daemon *d);
 int bus_request_name(struct daemon *d);
 
 #endif

@@ -142,30 +142,61 @@ static int read_ll_at(int dirfd, const char *name, long long *v)
 	return parse_ll(buf, v);
 }
 
+/*
+ * What @u adds to the daemon's counts of ready and alarming units (STATUS=),
+ * kept up to date as it changes: counting every unit after each wakeup
+ * would cost a pass over thousands of units per handful of records.
+ * @present is false when the unit goes.
+ */
+static void unit_count(struct unit *u, bool present)
+{
+	struct daemon *d = u->daemon;
+	bool ready = present && !strcmp(u->fw_state, "ready");
+	bool alarm = present && (u->alarm[0] || u->alarm[1]);
+
+	d->n_ready += (unsigned int)ready - (unsigned int)u->counted_ready;
+	d->n_alarming += (unsigned int)alarm - (unsigned int)u->counted_alarm;
+	u->counted_ready = ready;
+	u->counted_alarm = alarm;
+}
+
 void unit_publish(struct unit *u)
 {
 	uint32_t changed = u->changed;
 
 	u->changed = 0;
+	if (changed & (BIT(PROP_FW_STATE) | BIT(PROP_TEMP1_ALARM) | BIT(PROP_TEMP2_ALARM)))
+		unit_count(u, true);
 	if (changed)
 		bus_unit_changed(u, changed);
 }
 
-static uint64_t clock_usec(clockid_t clock)
+static int64_t clock_usec(clockid_t clock)
 {
 	struct timespec ts;
 
 	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+	return (int64_t)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+/*
+ * The kernel stamps samples with CLOCK_MONOTONIC, D-Bus speaks
+ * CLOCK_REALTIME: the offset between the two, taken once per batch of
+ * records rather than twice per record.
+ */
+void daemon_refresh_clock(struct daemon *d)
+{
+	int64_t mono = clock_usec(CLOCK_MONOTONIC);
+
+	d->realtime_offset_usec = clock_usec(CLOCK_REALTIME) - mono;
 }
 
 /* CLOCK_REALTIME microseconds of a CLOCK_MONOTONIC stamp of the kernel. */
-static uint64_t realtime_usec_of(uint64_t mono_ns)
+uint64_t daemon_realtime_usec_of(const struct daemon *d, uint64_t mono_ns)
 {
-	uint64_t mono = clock_usec(CLOCK_MONOTONIC);
-	uint64_t age = mono > mono_ns / 1000 ? mono - mono_ns / 1000 : 0;
+	int64_t usec = (int64_t)(mono_ns / 1000) + d->realtime_offset_usec;
 
-	return clock_usec(CLOCK_REALTIME) - age;
+	return usec > 0 ? (uint64_t)usec : 0;
 }
 
 static void unit_set_alarm(struct unit *u, unsigned int ch, int alarm)
@@ -215,8 +246,10 @@ void unit_read_sample(struct unit *u)
 		uint64_t usec = 0;
 
 		/* The kernel stamps samples with CLOCK_MONOTONIC. */
-		if (seq > 0 && read_ll_at(u->dirfd, "sample_time_ns", &ns) == 0 && ns > 0)
-			usec = realtime_usec_of((uint64_t)ns);
+		if (seq > 0 && read_ll_at(u->dirfd, "sample_time_ns", &ns) == 0 && ns > 0) {
+			daemon_refresh_clock(u->daemon);
+			usec = daemon_realtime_usec_of(u->daemon, (uint64_t)ns);
+		}
 		set_u64(u, &u->sample_seq, (uint64_t)seq, BIT(PROP_SAMPLE_SEQ));
 		set_u64(u, &u->last_update_usec, usec, BIT(PROP_LAST_UPDATE));
 	}
@@ -259,7 +292,7 @@ void unit_apply_record(struct unit *u, const struct coldroom_record *rec)
 	}
 	set_u64(u, &u->sample_seq, rec->seq, BIT(PROP_SAMPLE_SEQ));
 	set_u64(u, &u->last_update_usec,
-		rec->timestamp_ns ? realtime_usec_of(rec->timestamp_ns) : 0,
+		rec->timestamp_ns ? daemon_realtime_usec_of(u->daemon, rec->timestamp_ns) : 0,
 		BIT(PROP_LAST_UPDATE));
 	u->have_sample = true;
 }
@@ -479,6 +512,7 @@ int unit_add(struct daemon *d, const char *name)
 	struct unit *u;
 	char path[4096];
 	size_t pos;
+	long n;
 	int r;
 
 	u = daemon_find_unit(d, name);
@@ -534,12 +568,15 @@ int unit_add(struct daemon *d, const char *name)
 	r = index_unit(d, u);
 	if (r < 0)
 		goto fail;
+	n = unit_number_of(u->name);
+	u->number = n >= 0 ? (uint32_t)n : COLDROOM_UNIT_NONE;
 	/* Keep the array sorted: a qsort() per unit is quadratic at startup. */
 	pos = unit_insert_pos(d, u->name);
 	memmove(&d->units[pos + 1], &d->units[pos], (d->n_units - pos) * sizeof(*d->units));
 	d->units[pos] = u;
 	d->n_units++;
 	u->changed = 0;
+	unit_count(u, true);
 	/* Thousands of lines at each start say less than the READY summary. */
 	log_fields(d->ready ? LOG_INFO : LOG_DEBUG,
 		   &(struct log_fields){ .unit = u->name, .serial = u->serial },
@@ -564,6 +601,7 @@ void unit_remove(struct daemon *d, struct unit *u)
 	/* InterfacesRemoved needs the object to resolve one last time. */
 	bus_unit_removed(u);
 	unindex_unit(d, u);
+	unit_count(u, false);
 	memmove(&d->units[i], &d->units[i + 1], (d->n_units - i - 1) * sizeof(*d->units));
 	d->n_units--;
 	for (i = 0; i < d->n_dirty; i++)
@@ -843,13 +881,9 @@ int daemon_start_monitor(struct daemon *d)
 
 void daemon_publish_status(struct daemon *d)
 {
-	unsigned int ready = 0, alarms = 0;
+	unsigned int ready = d->n_ready, alarms = d->n_alarming;
 	char status[128];
 
-	for (size_t i = 0; i < d->n_units; i++) {
-		ready += !strcmp(d->units[i]->fw_state, "ready");
-		alarms += d->units[i]->alarm[0] || d->units[i]->alarm[1];
-	}
 	snprintf(status, sizeof(status), "%zu unit%s, %u ready, %u alarm%s",
 		 d->n_units, d->n_units == 1 ? "" : "s", ready, alarms,
 		 alarms == 1 ? "" : "s");
@@ -866,10 +900,7 @@ static int on_status(sd_event_source *s, void *userdata)
 	return 0;
 }
 
-/*
- * Counting is O(units): thousands of units added or changed in one go
- * would make it quadratic. Count once, when the loop is done with them.
- */
+/* Once, when the loop is done with what woke it: STATUS= is a message. */
 void daemon_update_status(struct daemon *d)
 {
 	if (!d->ready)
@@ -897,6 +928,7 @@ int daemon_init(struct daemon *d, sd_event *event, const char *sysfs_root,
 	for (size_t n = strlen(d->sysfs_root); n > 1 && d->sysfs_root[n - 1] == '/'; n--)
 		d->sysfs_root[n - 1] = '\0';
 	d->sysfs_is_real = !strcmp(d->sysfs_root, "/sys");
+	daemon_refresh_clock(d);
 	bulk_release(d);	/* no units yet */
 	r = sd_event_add_defer(d->event, &d->status_source, on_status, d);
 	if (r >= 0)
@@ -923,6 +955,7 @@ void daemon_done(struct daemon *d)
 	free(d->units);
 	free(d->by_number);
 	free(d->dirty);
+	bus_free(d);
 	sd_event_source_disable_unref(d->flush_timer);
 	sd_event_source_disable_unref(d->status_source);
 	sd_device_monitor_unref(d->monitor);
@@ -931,6 +964,7 @@ void daemon_done(struct daemon *d)
 	config_free(&d->config);
 	free(d->sysfs_root);
 	free(d->config_path);
+	free(d->records_path);
 	memset(d, 0, sizeof(*d));
 }
 

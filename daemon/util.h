@@ -7,6 +7,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* Run f(&var) when var goes out of scope, as systemd's code does. */
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
 /*
  * Read a whole file (relative to @dirfd) of at most @max bytes into a
  * malloc()ed, NUL-terminated buffer. -EFBIG when it is larger.

@@ -5,13 +5,13 @@
  *   dbus-latency SECONDS
  *
  * Listens on the system bus for SECONDS to coldroomd's Manager
- * ReadingsChanged signals. Each reading carries LastUpdate, the kernel's
+ * Readings signals. Each reading carries LastUpdate, the kernel's
  * timestamp of the sample (CLOCK_REALTIME microseconds); its latency is the
  * time the signal was handled here minus that. Also counts the per-unit
  * PropertiesChanged signals. Prints one line (percentiles 0 when no reading
  * arrived in the window):
  *
- *   LATENCY <readings> <p50 us> <p99 us> <max us> <ReadingsChanged> <PropertiesChanged>
+ *   LATENCY <readings> <p50 us> <p99 us> <max us> <Readings signals> <PropertiesChanged>
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -53,26 +53,30 @@ static int push(struct samples *s, uint64_t v)
 	return 0;
 }
 
+/* Readings(au, ai, ai, ay, ay, ay, at, at): last_update is the last array. */
 static int on_readings(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
+	static const char skip[][3] = { "au", "ai", "ai", "ay", "ay", "ay", "at" };
 	struct samples *s = userdata;
 	uint64_t now = realtime_usec();
-	const char *name, *serial;
-	int32_t t1, t2;
-	uint32_t st1, st2;
-	int a1, a2, r;
-	uint64_t seq, last;
+	const uint64_t *last;
+	size_t size;
+	int r = 0;
 
 	(void)error;
 	s->readings_signals++;
-	r = sd_bus_message_enter_container(m, 'a', "(ssiiuubbtt)");
-	while (r >= 0 && (r = sd_bus_message_read(m, "(ssiiuubbtt)", &name, &serial, &t1, &t2,
-					      &st1, &st2, &a1, &a2, &seq, &last)) > 0)
+	for (size_t i = 0; r >= 0 && i < sizeof(skip) / sizeof(skip[0]); i++)
+		r = sd_bus_message_skip(m, skip[i]);
+	if (r >= 0)
+		r = sd_bus_message_read_array(m, 't', (const void **)&last, &size);
+	if (r < 0) {
+		fprintf(stderr, "dbus-latency: bad Readings: %s\n", strerror(-r));
+		return 0;
+	}
+	for (size_t i = 0; i < size / sizeof(*last); i++)
 		/* A unit that never sampled has no timestamp to measure from. */
-		if (last && push(s, now > last ? now - last : 0) < 0)
+		if (last[i] && push(s, now > last[i] ? now - last[i] : 0) < 0)
 			return -ENOMEM;
-	if (r < 0)
-		fprintf(stderr, "dbus-latency: bad ReadingsChanged: %s\n", strerror(-r));
 	return 0;
 }
 
@@ -126,7 +130,7 @@ int main(int argc, char **argv)
 		r = sd_bus_attach_event(bus, event, 0);
 	if (r >= 0)
 		r = sd_bus_match_signal(bus, NULL, "org.coldroom.Sensors1", "/org/coldroom/Sensors1",
-					"org.coldroom.Sensors1.Manager", "ReadingsChanged",
+					"org.coldroom.Sensors1.Manager", "Readings",
 					on_readings, &s);
 	if (r >= 0)
 		r = sd_bus_add_match(bus, NULL,

@@ -100,8 +100,8 @@ END {
 awk -v target=1 '
 function label(k) {
 	if (k == "device-unit-signals") return "/dev/coldroom, per-unit PropertiesChanged on (default)"
-	if (k == "device") return "/dev/coldroom, ReadingsChanged only (UnitPropertiesChanged=no)"
-	if (k == "sysfs") return "sysfs fallback (device refused), ReadingsChanged only"
+	if (k == "device") return "/dev/coldroom, Readings signal only (UnitPropertiesChanged=no)"
+	if (k == "sysfs") return "sysfs fallback (device refused), Readings signal only"
 	return k
 }
 $1 == "RESULT" && $3 == "empty_syscall" { syscall_ns[$2] = $4 }
@@ -125,10 +125,10 @@ END {
 	printf "(`/proc/PID/schedstat`); a reading is one sample the kernel produced in\n"
 	printf "the window (debugfs `samples_produced`). Latency: a client on the system\n"
 	printf "bus (`tests/bench/dbus-latency.c`) takes the time it handles each\n"
-	printf "Manager.ReadingsChanged signal minus the kernel'\''s timestamp of each\n"
+	printf "Manager.Readings signal minus the kernel'\''s timestamp of each\n"
 	printf "sample in it (LastUpdate), so it includes the %s window in which\n", "ReadingsBatchMs=100"
 	printf "coldroomd coalesces signals and the trip through dbus-daemon.\n\n"
-	printf "| configuration | reading source | start s | coldroomd CPU %% of a core | CPU us / reading | RSS MiB (peak) | dbus-daemon CPU %% | readings / s | signals / s (ReadingsChanged, PropertiesChanged) | latency p50 / p99 / max ms |\n"
+	printf "| configuration | reading source | start s | coldroomd CPU %% of a core | CPU us / reading | RSS MiB (peak) | dbus-daemon CPU %% | readings / s | signals / s (Readings, PropertiesChanged) | latency p50 / p99 / max ms |\n"
 	printf "|---|---|---:|---:|---:|---:|---:|---:|---|---|\n"
 	for (i = 1; i <= nk; i++) {
 		k = keys[i]; t = secs[k] * 1e9
@@ -151,11 +151,11 @@ END {
 	k = "device-unit-signals"
 	printf "Target: coldroomd under %d%% of a core at %d units and 1 Hz. Measured here,\n", target, units
 	printf "under TCG emulation: %.1f%% with the default configuration (**%s**) and\n", share[k], share[k] < target ? "met" : "missed"
-	printf "%.1f%% with ReadingsChanged only (**%s**). Under TCG every instruction of\n", share["device"], share["device"] < target ? "met" : "missed"
+	printf "%.1f%% with the Readings signal only (**%s**). Under TCG every instruction of\n", share["device"], share["device"] < target ? "met" : "missed"
 	printf "the daemon, of libsystemd and of the kernel is translated in software.\n\n"
 	printf "Ratios from the same run, which depend far less on the emulator than the absolute numbers:\n\n"
 	if (per["device"] > 0 && syscall_ns[units] > 0)
-		printf "- coldroomd spends %.1f empty system calls'\'' worth of CPU per reading (ReadingsChanged only; %.1f with per-unit signals). At the 50-100 ns of an empty system call on current hardware that would be roughly %.0f-%.0f%% of a core for %d readings per second.\n", \
+		printf "- coldroomd spends %.1f empty system calls'\'' worth of CPU per reading (Readings signal only; %.1f with per-unit signals). At the 50-100 ns of an empty system call on current hardware that would be roughly %.0f-%.0f%% of a core for %d readings per second.\n", \
 			per["device"] * 1000 / syscall_ns[units], per[k] * 1000 / syscall_ns[units], \
 			per["device"] * 1000 / syscall_ns[units] * 50e-9 * units * 100, \
 			per["device"] * 1000 / syscall_ns[units] * 100e-9 * units * 100, units
@@ -164,7 +164,7 @@ END {
 			sat["sysfs"] ? "at least " : "", per["sysfs"] / per["device"], per["device"], \
 			sat["sysfs"] ? "more than " : "", per["sysfs"]
 	if (per["device"] > 0 && per[k] > 0)
-		printf "- Per-unit PropertiesChanged signals cost %s%.1fx the CPU of ReadingsChanged alone; large sites turn them off (`UnitPropertiesChanged=no`).\n", \
+		printf "- Per-unit PropertiesChanged signals cost %s%.1fx the CPU of the Readings signal alone; large sites turn them off (`UnitPropertiesChanged=no`).\n", \
 			sat[k] ? "at least " : "", per[k] / per["device"]
 	printf "\n"
 }' "$results"

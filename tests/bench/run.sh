@@ -59,8 +59,14 @@ fi
 
 grep -E '^(RESULT [0-9]|DAEMON |LATENCY )' "$out/bench.log" >"$out/results.txt"
 grep '^BENCHINFO' "$out/bench.log" >"$out/info.txt" || true
-"$here/report.sh" "$out/results.txt" "$out/info.txt" "$cmdline" \
-	"$(qemu-system-x86_64 --version | head -n 1)" >"$output" ||
+# The native benchmark's section (make bench-native) stays as it is.
+native=$(sed -n '/^<!-- bench-native: begin -->$/,/^<!-- bench-native: end -->$/p' \
+	"$output" 2>/dev/null)
+{
+	"$here/report.sh" "$out/results.txt" "$out/info.txt" "$cmdline" \
+		"$(qemu-system-x86_64 --version | head -n 1)" &&
+	if [ -n "$native" ]; then printf '\n%s\n' "$native"; fi
+} >"$output.new" && mv "$output.new" "$output" ||
 	{ echo "bench: writing the report failed" >&2; exit 1; }
 echo "bench: wrote $output"
 cat "$output"

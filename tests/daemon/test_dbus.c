@@ -30,6 +30,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <systemd/sd-bus.h>
+#include <linux/coldroom.h>
 
 #include "coldroom_fw.h"
 #include "faketree.h"
@@ -624,16 +625,46 @@ static int on_props(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	return 0;
 }
 
+/* Readings(au units, ai, ai, ay, ay, ay, at, at): one entry per array index. */
 static int on_readings(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
+	const uint32_t *unit;
+	const int32_t *t1, *t2;
+	const uint8_t *s1, *s2, *alarms;
+	const uint64_t *seq, *when;
+	size_t n_unit, n_t1, n_t2, n_s1, n_s2, n_alarms, n_seq, n_when;
+
 	(void)userdata, (void)e;
 	sig.readings++;
-	sig.last_n = read_readings(m, sig.last, 8);
-	/* The strings live in the message: keep copies. */
-	for (int i = 0; i < sig.last_n; i++) {
-		snprintf(sig.last_names[i], sizeof(sig.last_names[i]), "%s", sig.last[i].name);
-		sig.last[i].name = sig.last_names[i];
-		sig.last[i].serial = NULL;
+	assert_string_equal(sd_bus_message_get_signature(m, 1), "auaiaiayayayatat");
+	assert_true(sd_bus_message_read_array(m, 'u', (const void **)&unit, &n_unit) >= 0);
+	assert_true(sd_bus_message_read_array(m, 'i', (const void **)&t1, &n_t1) >= 0);
+	assert_true(sd_bus_message_read_array(m, 'i', (const void **)&t2, &n_t2) >= 0);
+	assert_true(sd_bus_message_read_array(m, 'y', (const void **)&s1, &n_s1) >= 0);
+	assert_true(sd_bus_message_read_array(m, 'y', (const void **)&s2, &n_s2) >= 0);
+	assert_true(sd_bus_message_read_array(m, 'y', (const void **)&alarms, &n_alarms) >= 0);
+	assert_true(sd_bus_message_read_array(m, 't', (const void **)&seq, &n_seq) >= 0);
+	assert_true(sd_bus_message_read_array(m, 't', (const void **)&when, &n_when) >= 0);
+	n_unit /= sizeof(*unit);
+	/* Every array has one entry per unit. */
+	assert_int_equal(n_t1 / sizeof(*t1), n_unit);
+	assert_int_equal(n_t2 / sizeof(*t2), n_unit);
+	assert_int_equal(n_s1, n_unit);
+	assert_int_equal(n_s2, n_unit);
+	assert_int_equal(n_alarms, n_unit);
+	assert_int_equal(n_seq / sizeof(*seq), n_unit);
+	assert_int_equal(n_when / sizeof(*when), n_unit);
+	sig.last_n = 0;
+	for (size_t i = 0; i < n_unit && i < 8; i++) {
+		struct reading *r = &sig.last[sig.last_n++];
+
+		snprintf(sig.last_names[i], sizeof(sig.last_names[i]), "sensor%u", unit[i]);
+		*r = (struct reading){
+			.name = sig.last_names[i], .t1 = t1[i], .t2 = t2[i],
+			.s1 = s1[i], .s2 = s2[i],
+			.a1 = !!(alarms[i] & 1), .a2 = !!(alarms[i] & 2),
+			.seq = seq[i], .when = when[i],
+		};
 	}
 	return 0;
 }
@@ -674,7 +705,7 @@ static void subscribe(void)
 	assert_true(sd_bus_match_signal(g.bus, NULL, NAME, NULL,
 					"org.freedesktop.DBus.Properties",
 					"PropertiesChanged", on_props, NULL) >= 0);
-	assert_true(sd_bus_match_signal(g.bus, NULL, NAME, ROOT, MGR, "ReadingsChanged",
+	assert_true(sd_bus_match_signal(g.bus, NULL, NAME, ROOT, MGR, "Readings",
 					on_readings, NULL) >= 0);
 	assert_true(sd_bus_match_signal(g.bus, NULL, NAME, ROOT, MGR, "Alarm",
 					on_alarm, NULL) >= 0);
@@ -708,8 +739,7 @@ static void test_new_sample_signals(void **state)
 	assert_int_equal(sig.props[0], 1);
 	assert_int_equal(sig.props[1], 0);
 	assert_int_equal(sig.props[2], 0);
-	for (const char *p = "Temp1,Temp2,Temp1Celsius,Temp2Celsius,Temp1Alarm,SampleSeq,"
-			     "FirmwareState,FirmwareVersion,"; *p;) {
+	for (const char *p = "Temp1Alarm,FirmwareState,FirmwareVersion,"; *p;) {
 		char name[32];
 		size_t n = strcspn(p, ",");
 
@@ -719,14 +749,28 @@ static void test_new_sample_signals(void **state)
 		p += n + 1;
 	}
 	assert_null(strstr(sig.props0, "Label,"));
-	/* One batched ReadingsChanged with only the unit that changed. */
+	/* What changes with every sample comes with the Readings signal only. */
+	for (const char *p = "Temp1,Temp2,Temp1Celsius,Temp2Celsius,SampleSeq,LastUpdate,";
+	     *p;) {
+		char name[32];
+		size_t n = strcspn(p, ",");
+
+		snprintf(name, sizeof(name), ",%.*s,", (int)n, p);
+		if (strstr(sig.props0, name + 1) == sig.props0 || strstr(sig.props0, name))
+			fail_msg("PropertiesChanged has high-rate %s: %s", name + 1, sig.props0);
+		p += n + 1;
+	}
+	/* One batched Readings signal with only the unit that changed. */
 	assert_int_equal(sig.readings, 1);
 	assert_int_equal(sig.last_n, 1);
 	assert_string_equal(sig.last[0].name, "sensor0");
 	assert_int_equal(sig.last[0].t1, -14000);
 	assert_int_equal(sig.last[0].t2, -16000);
+	assert_int_equal(sig.last[0].s1, 1);
 	assert_int_equal(sig.last[0].a1, 1);
+	assert_int_equal(sig.last[0].a2, 0);
 	assert_int_equal(sig.last[0].seq, 2);
+	assert_int_equal(get_num(U0, "Number", 'u'), 0);
 	/* One Alarm. */
 	assert_int_equal(sig.alarms, 1);
 	assert_string_equal(sig.alarm_unit, U0);
@@ -1092,6 +1136,110 @@ static void test_sigterm(void **state)
 	g.daemon = 0;
 }
 
+/* A second coldroomd on the open bus, reading records from @path. */
+static pid_t spawn_records_daemon(const char *path)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		unsetenv("NOTIFY_SOCKET");
+		execl(getenv("COLDROOMD"), "coldroomd", "--bus", g.open_addr, "--sysfs-root",
+		      g.t.sys, "--config", g.t.conf, "--records-from", path, (char *)NULL);
+		_exit(127);
+	}
+	wait_for_name(g.bus);
+	return pid;
+}
+
+static void reading_source_is(const char *want)
+{
+	char *v = NULL;
+
+	assert_int_equal(sd_bus_get_property_string(g.bus, NAME, ROOT, MGR, "ReadingSource",
+						    NULL, &v), 0);
+	assert_string_equal(v, want);
+	free(v);
+}
+
+/*
+ * --records-from: records in the /dev/coldroom format from a FIFO. A burst
+ * of samples of every unit, several per unit, arrives as one Readings
+ * signal per batch window with each unit's latest sample, not one signal
+ * per record; a record of a unit that does not exist is skipped.
+ */
+static void test_records_fifo(void **state)
+{
+	struct coldroom_record rec[31];
+	char fifo[600];
+	pid_t daemon;
+	int fd, n = 0;
+
+	(void)state;
+	snprintf(fifo, sizeof(fifo), "%s/records", g.t.root);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	daemon = spawn_records_daemon(fifo);
+	reading_source_is("device");
+	subscribe();
+	pump(g.bus, 200);
+	memset(&sig, 0, sizeof(sig));
+	/* Ten rounds of the three units, then one record of a unit nobody has. */
+	for (int round = 0; round < 10; round++)
+		for (uint32_t unit = 0; unit < 3; unit++)
+			rec[n++] = (struct coldroom_record){
+				.seq = 100 + (uint64_t)round,
+				.timestamp_ns = 1000000000ULL + (uint64_t)round,
+				.unit = unit,
+				.flags = COLDROOM_F_TEMP1_VALID | COLDROOM_F_TEMP2_VALID,
+				.temp1 = -20000 - round * 10 - (int32_t)unit,
+				.temp2 = -21000 - round * 10 - (int32_t)unit,
+			};
+	rec[n++] = (struct coldroom_record){ .seq = 5, .unit = 7,
+					      .flags = COLDROOM_F_TEMP1_VALID, .temp1 = 1 };
+	fd = open(fifo, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, rec, sizeof(rec)), (ssize_t)sizeof(rec));
+	close(fd);
+	pump(g.bus, 500);
+	assert_int_equal(sig.readings, 1);
+	assert_int_equal(sig.last_n, 3);
+	for (int i = 0; i < 3; i++) {
+		uint32_t unit = (uint32_t)(sig.last[i].name[6] - '0');
+
+		assert_true(unit < 3);
+		assert_int_equal(sig.last[i].seq, 109);
+		assert_int_equal(sig.last[i].t1, -20090 - (int32_t)unit);
+		assert_int_equal(sig.last[i].t2, -21090 - (int32_t)unit);
+		assert_int_equal(sig.last[i].s1, 1);
+		assert_true(sig.last[i].when > 0);
+	}
+	assert_int_equal(get_num(U2, "Temp1", 'i'), -20092);
+	assert_int_equal(get_num(U2, "SampleSeq", 't'), 109);
+	/* Nothing newer: an old record changes nothing and sends nothing. */
+	memset(&sig, 0, sizeof(sig));
+	fd = open(fifo, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, rec, sizeof(rec[0])), (ssize_t)sizeof(rec[0]));
+	close(fd);
+	pump(g.bus, 300);
+	assert_int_equal(sig.readings, 0);
+	assert_int_equal(get_num(U0, "Temp1", 'i'), -20090);
+	assert_int_equal(stop(daemon), 0);
+	unlink(fifo);
+}
+
+/* A path that is not a FIFO: the daemon says so and reads sysfs. */
+static void test_records_not_fifo(void **state)
+{
+	pid_t daemon;
+
+	(void)state;
+	daemon = spawn_records_daemon(g.t.conf);
+	reading_source_is("sysfs");
+	assert_int_equal(stop(daemon), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1111,6 +1259,8 @@ int main(void)
 		cmocka_unit_test(test_units_come_and_go),
 		cmocka_unit_test(test_sighup),
 		cmocka_unit_test(test_sigterm),
+		cmocka_unit_test(test_records_fifo),
+		cmocka_unit_test(test_records_not_fifo),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -1,0 +1,214 @@
+#!/bin/bash
+# Host: coldroomd itself at 1 Hz, natively (make bench-native). For each
+# unit count and configuration: a fake sysfs tree of N units (feeder tree),
+# records in the /dev/coldroom format written to a FIFO at each unit's own
+# phase of the second (feeder feed, read by coldroomd --records-from), a
+# private dbus-daemon with the project's policy and one subscriber
+# (dbus-latency). Measured over a window after a warm-up:
+#   - coldroomd and dbus-daemon CPU (ns on CPU from /proc/PID/schedstat)
+#     per reading fed in the window;
+#   - coldroomd's peak RSS;
+#   - sample-to-signal latency p50/p99 at the subscriber;
+#   - coldroomd's instructions per reading under callgrind (1,000 units
+#     by default: counts that repeat, where CPU time on a shared machine
+#     does not).
+# Writes its section of BENCHMARKS.md (between the bench-native markers).
+#
+#   run.sh [--counts "100 1000 10000"] [--seconds S] [--output FILE]
+#          [--no-callgrind] [--callgrind-units N]
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../../.." && pwd)
+O=${O:-$top/build}
+out=$O/bench-native
+counts="100 1000 10000"
+seconds=10
+warmup=3
+output=$top/BENCHMARKS.md
+callgrind=yes
+callgrind_units=1000
+cmdline="make bench-native${*:+ (tests/bench/native/run.sh $*)}"
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--counts) counts=${2:?}; shift 2 ;;
+	--seconds) seconds=${2:?}; shift 2 ;;
+	--output) output=${2:?}; shift 2 ;;
+	--no-callgrind) callgrind=no; shift ;;
+	--callgrind-units) callgrind_units=${2:?}; shift 2 ;;
+	*) echo "usage: run.sh [--counts \"N...\"] [--seconds S] [--output FILE] [--no-callgrind] [--callgrind-units N]" >&2
+	   exit 2 ;;
+	esac
+done
+
+# The configurations: the default, then each documented alternative.
+configs=("default" "UnitPropertiesChanged=no" "ReadingsBatchMs=1000")
+
+die() { echo "bench-native: $*" >&2; exit 1; }
+rm -rf "$out"
+mkdir -p "$out"
+make -s -C "$top/daemon" O="$O" >/dev/null || die "building coldroomd failed"
+coldroomd=$O/daemon/coldroomd
+${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -I"$top/include/uapi" \
+	-o "$out/feeder" "$here/feeder.c" || die "building the feeder failed"
+${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -o "$out/dbus-latency" \
+	"$top/tests/bench/dbus-latency.c" -lsystemd || die "building dbus-latency failed"
+command -v dbus-daemon >/dev/null || die "dbus-daemon is missing (make deps)"
+
+# The trees (20 files a unit) go to a scratch directory, gone after each run.
+scratch_root=${TMPDIR:-/dev/shm}; [ -w "$scratch_root" ] || scratch_root=/tmp
+scratch=$(mktemp -d "$scratch_root/bench-native.XXXXXX") || die "no scratch directory"
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$scratch"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Nanoseconds PID has run on a CPU, all its threads.
+cpu_ns() {
+	local t sum=0
+	for t in /proc/"$1"/task/*/schedstat; do
+		read -r ns _ <"$t" && sum=$((sum + ns))
+	done
+	echo "$sum"
+}
+peak_rss_kb() { awk '/^VmHWM:/ {print $2}' /proc/"$1"/status; }
+
+# The private bus: Debian's system.conf default policy, then ours.
+bus_config() {
+	cat <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=$1</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
+  </policy>
+  <include>$top/systemd/org.coldroom.Sensors1.conf</include>
+</busconfig>
+CONF
+}
+
+# wait_for_name ADDRESS: coldroomd owns its name (it has scanned the tree).
+wait_for_name() {
+	local i
+	for i in $(seq 600); do
+		busctl --address="$1" status org.coldroom.Sensors1 >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# measure N CONFIG [callgrind]: one run; prints one RESULT line.
+measure() {
+	local n=$1 config=$2 mode=${3:-}
+	local dir=$out/run-$n-${config//[^A-Za-z0-9]/_}${mode:+-$mode}
+	local bus_pid feeder_pid daemon_pid lat_pid addr cpu0 cpu1 bcpu0 bcpu1 readings
+	local sys=$scratch/sys
+	mkdir -p "$dir"
+	rm -rf "$sys"
+	"$out/feeder" tree "$sys" "$n" || die "making the tree failed"
+	{
+		echo "FirmwareOverrideDir=$dir/override"
+		echo "ModelFirmwareDir=$dir/model"
+		echo "CalibrationDir=$dir/calibration"
+		[ "$config" = default ] || echo "$config"
+	} >"$dir/coldroomd.conf"
+	bus_config "$dir/bus" >"$dir/bus.conf"
+	dbus-daemon --config-file="$dir/bus.conf" --nofork --print-address=3 \
+		3>"$dir/address" 2>"$dir/bus.log" &
+	bus_pid=$!
+	pids+=("$bus_pid")
+	for _ in $(seq 100); do [ -s "$dir/address" ] && break; sleep 0.05; done
+	addr=$(head -n 1 "$dir/address")
+	[ -n "$addr" ] || die "dbus-daemon did not start ($dir/bus.log)"
+	mkfifo "$dir/records"
+	# The feeder runs past the window; the daemon reads it all along.
+	"$out/feeder" feed "$dir/records" "$n" $((seconds + warmup + 600)) >"$dir/fed" &
+	feeder_pid=$!
+	pids+=("$feeder_pid")
+	if [ "$mode" = callgrind ]; then
+		valgrind --tool=callgrind --instr-atstart=no \
+			--callgrind-out-file="$dir/callgrind.out" \
+			"$coldroomd" --bus "$addr" --sysfs-root "$sys" \
+			--config "$dir/coldroomd.conf" --records-from "$dir/records" \
+			2>"$dir/daemon.log" &
+	else
+		"$coldroomd" --bus "$addr" --sysfs-root "$sys" --config "$dir/coldroomd.conf" \
+			--records-from "$dir/records" 2>"$dir/daemon.log" &
+	fi
+	daemon_pid=$!
+	pids+=("$daemon_pid")
+	wait_for_name "$addr" || die "coldroomd did not take its name ($dir/daemon.log)"
+	sleep "$warmup"
+	[ "$mode" = callgrind ] && callgrind_control -i on "$daemon_pid" >/dev/null 2>&1
+	cpu0=$(cpu_ns "$daemon_pid") bcpu0=$(cpu_ns "$bus_pid")
+	DBUS_SYSTEM_BUS_ADDRESS=$addr "$out/dbus-latency" "$seconds" >"$dir/latency" &
+	lat_pid=$!
+	wait "$lat_pid"
+	cpu1=$(cpu_ns "$daemon_pid") bcpu1=$(cpu_ns "$bus_pid")
+	local rss
+	rss=$(peak_rss_kb "$daemon_pid")
+	if [ "$mode" = callgrind ]; then
+		callgrind_control -i off "$daemon_pid" >/dev/null 2>&1
+		callgrind_control -d "$daemon_pid" >/dev/null 2>&1
+	fi
+	kill "$feeder_pid" "$daemon_pid" "$bus_pid" 2>/dev/null
+	wait "$feeder_pid" "$daemon_pid" "$bus_pid" 2>/dev/null
+	pids=()
+	readings=$((n * seconds))
+	# LATENCY <readings> <p50 us> <p99 us> <max us> <reading signals> <PropertiesChanged>
+	read -r _ got p50 p99 max rsig psig <"$dir/latency" || die "no latency figures ($dir)"
+	if [ "$mode" = callgrind ]; then
+		local ir
+		ir=$(cat "$dir"/callgrind.out* 2>/dev/null | awk '/^(summary|totals):/ {s += $2} END {print s + 0}')
+		# Per reading signalled: a slowed daemon handles fewer than fed.
+		echo "CALLGRIND $n $config $((ir / (got > 0 ? got : 1))) $got $readings"
+	else
+		echo "RESULT $n $config $(( (cpu1 - cpu0) / readings )) $(( (bcpu1 - bcpu0) / readings )) $rss $p50 $p99 $got $readings $rsig $psig"
+	fi
+}
+
+results=$out/results.txt
+: >"$results"
+for n in $counts; do
+	for c in "${configs[@]}"; do
+		echo "bench-native: $n units, $c" >&2
+		measure "$n" "$c" | tee -a "$results" || exit 1
+	done
+done
+if [ "$callgrind" = yes ]; then
+	for c in "${configs[@]}"; do
+		echo "bench-native: $callgrind_units units, $c, under callgrind" >&2
+		measure "$callgrind_units" "$c" callgrind | tee -a "$results" || exit 1
+	done
+fi
+
+"$here/report.sh" "$results" "$cmdline" >"$out/section.md" || die "writing the report failed"
+# Replace our section of the output file, or append it.
+begin='<!-- bench-native: begin -->' end='<!-- bench-native: end -->'
+touch "$output"
+awk -v b="$begin" -v e="$end" -v sec="$out/section.md" '
+	function emit() { while ((getline l < sec) > 0) print l; done = 1 }
+	$0 == b {skip = 1; emit(); next}
+	$0 == e {skip = 0; next}
+	!skip {print}
+	END {if (!done) {print ""; emit()}}' "$output" >"$output.new" && mv "$output.new" "$output"
+echo "bench-native: wrote its section of $output"
+cat "$out/section.md"
