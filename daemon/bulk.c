@@ -128,30 +128,30 @@ static void resync_readings(struct daemon *d)
 	}
 }
 
-static void handle_record(struct daemon *d, const void *buf, size_t len)
+/* One whole record of a read() buffer. */
+static void handle_record(struct daemon *d, const struct coldroom_record *rec)
 {
-	struct coldroom_record rec;
 	enum record_kind kind;
 	struct unit *u;
 
-	if (record_parse(buf, len, &rec, &kind) < 0) {
+	if (record_check(rec, &kind) < 0) {
 		log_warning("%s: malformed record skipped", COLDROOM_DEVICE);
 		return;
 	}
 	if (kind == RECORD_OVERFLOW) {
 		/* The lost samples are gone; the batch has the latest of each unit. */
 		log_warning("%s: %llu records lost (fell behind); re-reading all units",
-			    COLDROOM_DEVICE, (unsigned long long)rec.seq);
+			    COLDROOM_DEVICE, (unsigned long long)rec->seq);
 		resync_readings(d);
 		return;
 	}
-	u = daemon_find_unit_number(d, rec.unit);
+	u = daemon_find_unit_number(d, rec->unit);
 	if (!u) {
 		/* Not added yet (its uevent comes) or removed: sysfs decides. */
-		log_debug("%s: record of unknown unit %u skipped", COLDROOM_DEVICE, rec.unit);
+		log_debug("%s: record of unknown unit %u skipped", COLDROOM_DEVICE, rec->unit);
 		return;
 	}
-	unit_apply_record(u, &rec);
+	unit_apply_record(u, rec);
 	unit_publish(u);
 }
 
@@ -178,7 +178,7 @@ static size_t device_drain(struct daemon *d)
 			log_warning("%s: read returned %zd bytes, not whole records; "
 				    "the remainder is skipped", COLDROOM_DEVICE, n);
 		for (size_t i = 0; i < (size_t)n / sizeof(buf[0]); i++)
-			handle_record(d, &buf[i], sizeof(buf[i]));
+			handle_record(d, &buf[i]);
 		done += (size_t)n / sizeof(buf[0]);
 	}
 	return done;

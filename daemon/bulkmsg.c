@@ -12,12 +12,8 @@
 
 #include "bulkmsg.h"
 
-int record_parse(const void *buf, size_t len, struct coldroom_record *rec,
-		 enum record_kind *kind)
+int record_check(const struct coldroom_record *rec, enum record_kind *kind)
 {
-	if (len != sizeof(*rec))
-		return -EBADMSG;
-	memcpy(rec, buf, sizeof(*rec));
 	if (rec->flags & ~RECORD_KNOWN_FLAGS)
 		return -EBADMSG;
 	if (rec->flags & COLDROOM_F_OVERFLOW) {
@@ -31,6 +27,15 @@ int record_parse(const void *buf, size_t len, struct coldroom_record *rec,
 		return -EBADMSG;
 	*kind = RECORD_SAMPLE;
 	return 0;
+}
+
+int record_parse(const void *buf, size_t len, struct coldroom_record *rec,
+		 enum record_kind *kind)
+{
+	if (len != sizeof(*rec))
+		return -EBADMSG;
+	memcpy(rec, buf, sizeof(*rec));
+	return record_check(rec, kind);
 }
 
 int reading_to_record(const struct coldroom_reading *r, struct coldroom_record *rec)

@@ -28,6 +28,8 @@ enum record_kind {
  */
 int record_parse(const void *buf, size_t len, struct coldroom_record *rec,
 		 enum record_kind *kind);
+/* The same checks on a whole record already in place (a read() buffer). */
+int record_check(const struct coldroom_record *rec, enum record_kind *kind);
 
 /*
  * A reading of COLDROOM_IOC_READ_BATCH as the record of that sample, so

@@ -527,41 +527,39 @@ void bus_free(struct daemon *d)
 
 static void schedule_flush(struct daemon *d);
 
-/* One Readings signal: every unit of the window with a new reading. */
-static int send_readings(struct daemon *d)
+/* The window's arrays, with room for @n units; NULL when out of memory. */
+static struct readings_window *window_get(struct daemon *d, size_t n)
+{
+	if (!d->window) {
+		d->window = calloc(1, sizeof(*d->window));
+		if (!d->window)
+			return NULL;
+	}
+	if (window_reserve(d->window, n) < 0)
+		return NULL;
+	return d->window;
+}
+
+static void window_add(struct readings_window *w, const struct unit *u)
+{
+	size_t k = w->n++;
+
+	w->unit[k] = u->number;
+	w->temp1[k] = u->temp[0];
+	w->temp2[k] = u->temp[1];
+	w->status1[k] = (uint8_t)u->temp_status[0];
+	w->status2[k] = (uint8_t)u->temp_status[1];
+	w->alarms[k] = (u->alarm[0] ? READINGS_ALARM1 : 0) | (u->alarm[1] ? READINGS_ALARM2 : 0);
+	w->seq[k] = u->sample_seq;
+	w->last_update[k] = u->last_update_usec;
+}
+
+/* One Readings signal with the window's arrays, each appended whole. */
+static int send_readings(struct daemon *d, const struct readings_window *w)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *sig = NULL;
-	struct readings_window *w = d->window;
 	int r;
 
-	if (!w) {
-		w = d->window = calloc(1, sizeof(*w));
-		if (!w)
-			return -ENOMEM;
-	}
-	r = window_reserve(w, d->n_dirty);
-	if (r < 0)
-		return r;
-	w->n = 0;
-	for (size_t i = 0; i < d->n_dirty; i++) {
-		const struct unit *u = d->dirty[i];
-		size_t k = w->n;
-
-		if (!(u->unsignalled & READING_PROPS))
-			continue;
-		w->unit[k] = u->number;
-		w->temp1[k] = u->temp[0];
-		w->temp2[k] = u->temp[1];
-		w->status1[k] = (uint8_t)u->temp_status[0];
-		w->status2[k] = (uint8_t)u->temp_status[1];
-		w->alarms[k] = (u->alarm[0] ? READINGS_ALARM1 : 0) |
-			       (u->alarm[1] ? READINGS_ALARM2 : 0);
-		w->seq[k] = u->sample_seq;
-		w->last_update[k] = u->last_update_usec;
-		w->n++;
-	}
-	if (!w->n)
-		return 0;
 	r = sd_bus_message_new_signal(d->bus, &sig, ROOT_PATH, MANAGER_IFACE, "Readings");
 	if (r >= 0)
 		r = sd_bus_message_append_array(sig, 'u', w->unit, w->n * sizeof(*w->unit));
@@ -585,13 +583,28 @@ static int send_readings(struct daemon *d)
 	return r;
 }
 
+static void emit_unit_changed(struct daemon *d, const struct unit *u, uint32_t props)
+{
+	const char *names[PROP_COUNT + 1];
+	size_t n = 0;
+
+	for (unsigned int p = 0; p < PROP_COUNT; p++)
+		if (props & PROP_BIT(p))
+			names[n++] = unit_prop_names[p];
+	names[n] = NULL;
+	(void)sd_bus_emit_properties_changed_strv(d->bus, u->object_path, UNIT_IFACE,
+						  (char **)names);
+}
+
 /*
- * The end of a batch window: the records that came meanwhile, then one
- * Readings signal for every unit with a new reading, and PropertiesChanged
- * for the units whose other properties changed.
+ * The end of a batch window: the records that came meanwhile, then, in one
+ * pass over the units that changed, the arrays of one Readings signal for
+ * those with a new reading and PropertiesChanged for those whose other
+ * properties changed.
  */
 int bus_flush(struct daemon *d)
 {
+	struct readings_window *w;
 	bool busy;
 	int r = 0;
 
@@ -602,30 +615,24 @@ int bus_flush(struct daemon *d)
 		schedule_flush(d);
 	if (!d->bus || !d->n_dirty)
 		goto out;
-	if (d->config.unit_signals)
-		for (size_t i = 0; i < d->n_dirty; i++) {
-			struct unit *u = d->dirty[i];
-			uint32_t props = u->unsignalled & ~HIGH_RATE_PROPS;
-			const char *names[PROP_COUNT + 1];
-			size_t n = 0;
-
-			if (!props)
-				continue;
-			for (unsigned int p = 0; p < PROP_COUNT; p++)
-				if (props & PROP_BIT(p))
-					names[n++] = unit_prop_names[p];
-			names[n] = NULL;
-			(void)sd_bus_emit_properties_changed_strv(d->bus, u->object_path,
-								  UNIT_IFACE, (char **)names);
-		}
-	r = send_readings(d);
-	if (r < 0)
-		log_warning("cannot send Readings: %s", strerror(-r));
+	w = window_get(d, d->n_dirty);
+	if (w)
+		w->n = 0;
 	for (size_t i = 0; i < d->n_dirty; i++) {
-		d->dirty[i]->unsignalled = 0;
-		d->dirty[i]->dirty = false;
+		struct unit *u = d->dirty[i];
+		uint32_t other = u->unsignalled & ~HIGH_RATE_PROPS;
+
+		if (w && (u->unsignalled & READING_PROPS))
+			window_add(w, u);
+		if (other && d->config.unit_signals)
+			emit_unit_changed(d, u, other);
+		u->unsignalled = 0;
+		u->dirty = false;
 	}
 	d->n_dirty = 0;
+	r = w ? (w->n ? send_readings(d, w) : 0) : -ENOMEM;
+	if (r < 0)
+		log_warning("cannot send Readings: %s", strerror(-r));
 out:
 	daemon_update_status(d);
 	return r;
