@@ -95,7 +95,7 @@ static void device_lost(struct daemon *d, int err)
  * a daemon that fell behind thousands of units catches up instead of
  * falling further behind.
  */
-static void resync_readings(struct daemon *d)
+static void resync_readings(struct daemon *d, bool events_lost)
 {
 	static struct coldroom_reading buf[BATCH_READINGS];
 	struct coldroom_batch b = {
@@ -117,10 +117,16 @@ static void resync_readings(struct daemon *d)
 			if (reading_to_record(&buf[i], &rec) < 0)
 				continue;
 			u = daemon_find_unit_number(d, rec.unit);
-			if (u) {
-				unit_apply_record(u, &rec);
-				unit_publish(u);
+			if (!u)
+				continue;
+			unit_apply_record(u, &rec);
+			if (events_lost) {
+				/* What the lost alarm and firmware events would have said. */
+				unit_apply_alarm_flags(u, rec.flags);
+				if (!(buf[i].flags & COLDROOM_F_READY) != !!strcmp(u->fw_state, "ready"))
+					unit_read_firmware(u);
 			}
+			unit_publish(u);
 		}
 		if (!b.nr_readings || b.next_unit == COLDROOM_UNIT_NONE)
 			return;
@@ -142,7 +148,7 @@ static void handle_record(struct daemon *d, const struct coldroom_record *rec)
 		/* The lost samples are gone; the batch has the latest of each unit. */
 		log_warning("%s: %llu records lost (fell behind); re-reading all units",
 			    COLDROOM_DEVICE, (unsigned long long)rec->seq);
-		resync_readings(d);
+		resync_readings(d, false);
 		return;
 	}
 	u = daemon_find_unit_number(d, rec->unit);
@@ -341,7 +347,10 @@ static int on_netlink(sd_event_source *s, int fd, uint32_t revents, void *userda
 			return 0;
 		if (n < 0 && errno == ENOBUFS) {
 			log_warning("netlink: events were lost; re-reading all units");
-			daemon_resync(d);
+			if (d->dev_fd >= 0 && !d->records_path)
+				resync_readings(d, true);
+			else
+				daemon_resync(d);
 			continue;
 		}
 		if (n < 0) {

@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <grp.h>
+#include <pwd.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,41 +52,64 @@ struct readings_window {
 	uint64_t *seq, *last_update;
 };
 
+/*
+ * Whether @uid is in @group by the user database (getgrouplist() of its
+ * user name), not by the caller's process: what a process claims in /proc
+ * is no ground for authorization (sd_bus_creds_new_from_pid(3)).
+ */
+static bool uid_in_group(uid_t uid, const char *group)
+{
+	_cleanup_(freep) char *buf = NULL;
+	_cleanup_(freep) gid_t *gids = NULL;
+	struct passwd pw, *pwp = NULL;
+	struct group gr, *grp = NULL;
+	long size = sysconf(_SC_GETPW_R_SIZE_MAX);
+	int n = 64;
+
+	if (size < 16384)
+		size = 16384;
+	buf = malloc((size_t)size);
+	if (!buf || getpwuid_r(uid, &pw, buf, (size_t)size / 2, &pwp) != 0 || !pwp ||
+	    getgrnam_r(group, &gr, buf + size / 2, (size_t)size / 2, &grp) != 0 || !grp)
+		return false;
+	if (pw.pw_gid == gr.gr_gid)
+		return true;
+	for (;;) {
+		int want = n;
+		gid_t *g = realloc(gids, (size_t)n * sizeof(*g));
+
+		if (!g)
+			return false;
+		gids = g;
+		if (getgrouplist(pw.pw_name, pw.pw_gid, gids, &want) >= 0) {
+			for (int i = 0; i < want; i++)
+				if (gids[i] == gr.gr_gid)
+					return true;
+			return false;
+		}
+		if (want <= n || want > 65536)
+			return false;
+		n = want;
+	}
+}
+
 /* Root, or a member of the configured admin group, may change things. */
 static int check_admin(sd_bus_message *m, struct daemon *d, sd_bus_error *error)
 {
-	sd_bus_creds *creds = NULL;
-	const gid_t *gids = NULL;
-	struct group grp, *g = NULL;
-	char buf[4096];
+	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
 	uid_t uid;
-	gid_t gid;
-	int r, n;
-	bool ok = false;
+	int r;
 
-	r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_UID | SD_BUS_CREDS_EUID |
-				      SD_BUS_CREDS_EGID | SD_BUS_CREDS_SUPPLEMENTARY_GIDS |
-				      SD_BUS_CREDS_AUGMENT, &creds);
+	/* The bus vouches for the caller's uid; nothing is read from /proc. */
+	r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_UID | SD_BUS_CREDS_EUID, &creds);
+	if (r >= 0 && sd_bus_creds_get_euid(creds, &uid) < 0)
+		r = sd_bus_creds_get_uid(creds, &uid);
 	if (r < 0)
 		return sd_bus_error_set_errnof(error, r, "cannot identify the caller: %s",
 					       strerror(-r));
-	/*
-	 * The bus vouches for the uid; the rest may come from /proc, which a
-	 * sandbox can hide: what cannot be learnt is not granted.
-	 */
-	if ((sd_bus_creds_get_euid(creds, &uid) >= 0 ||
-	     sd_bus_creds_get_uid(creds, &uid) >= 0) && uid == 0)
-		ok = true;
-	if (!ok && d->config.admin_group[0] &&
-	    getgrnam_r(d->config.admin_group, &grp, buf, sizeof(buf), &g) == 0 && g) {
-		if (sd_bus_creds_get_egid(creds, &gid) >= 0 && gid == g->gr_gid)
-			ok = true;
-		n = sd_bus_creds_get_supplementary_gids(creds, &gids);
-		for (int i = 0; !ok && i < n; i++)
-			ok = gids[i] == g->gr_gid;
-	}
-	sd_bus_creds_unref(creds);
-	if (ok)
+	if (uid == 0)
+		return 0;
+	if (d->config.admin_group[0] && uid_in_group(uid, d->config.admin_group))
 		return 0;
 	if (d->config.admin_group[0])
 		return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
@@ -760,8 +784,16 @@ int bus_setup(struct daemon *d, const char *bus_spec)
 		sd_bus_unref(bus);
 		return r;
 	}
-	/* Callers come before readings: D-Bus answers even when samples pile up. */
-	r = sd_bus_attach_event(bus, d->event, SD_EVENT_PRIORITY_IMPORTANT);
+	/*
+	 * Callers and readings take turns: at the same priority sd-event runs
+	 * the source that has waited longest, so a client calling the most
+	 * expensive methods back to back cannot hold the readings up (nor can
+	 * readings hold up callers).
+	 */
+	r = sd_bus_attach_event(bus, d->event, SD_EVENT_PRIORITY_NORMAL);
+	/* A lost bus ends the loop: systemd restarts us (Restart=on-failure). */
+	if (r >= 0)
+		r = sd_bus_set_exit_on_disconnect(bus, 1);
 	if (r >= 0)
 		r = sd_bus_add_object_manager(bus, NULL, ROOT_PATH);
 	if (r >= 0)

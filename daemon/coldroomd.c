@@ -179,8 +179,13 @@ int main(int argc, char **argv)
 	log_info("ready: %s", d.last_status);
 
 	r = sd_event_loop(d.event);
-	if (r < 0)
+	if (r < 0) {
 		log_error("event loop failed: %s", strerror(-r));
+	} else if (r > 0) {
+		/* sd-bus ended the loop: the bus connection is gone. */
+		log_error("lost the connection to the bus; exiting, to be restarted");
+		r = -ECONNRESET;
+	}
 out:
 	daemon_done(&d);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;

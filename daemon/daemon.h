@@ -178,6 +178,7 @@ void unit_follow_sample_seq(struct unit *u);	/* the sysfs reading source */
 struct unit *daemon_find_unit_number(struct daemon *d, uint32_t number);
 struct coldroom_record;
 void unit_apply_record(struct unit *u, const struct coldroom_record *rec);
+void unit_apply_alarm_flags(struct unit *u, uint32_t flags);
 void unit_apply_alarm(struct unit *u, unsigned int channel, int alarm, int32_t temp,
 		      uint64_t seq);
 void daemon_resync(struct daemon *d);	/* re-read every unit from sysfs */

@@ -25,6 +25,7 @@
 #include "util.h"
 
 #define UNIT_OBJECT_PREFIX "/org/coldroom/Sensors1/unit"
+#define UNIT_SYSNAME_PREFIX "sensor"	/* the units of class coldroom */
 
 const char *const unit_prop_names[PROP_COUNT] = {
 	[PROP_LABEL] = "Label",
@@ -297,6 +298,13 @@ void unit_apply_record(struct unit *u, const struct coldroom_record *rec)
 	u->have_sample = true;
 }
 
+/* The alarm bits of a record or batch reading, whoever carries alarms. */
+void unit_apply_alarm_flags(struct unit *u, uint32_t flags)
+{
+	unit_set_alarm(u, 0, !!(flags & COLDROOM_F_TEMP1_ALARM));
+	unit_set_alarm(u, 1, !!(flags & COLDROOM_F_TEMP2_ALARM));
+}
+
 /* An alarm event of the generic netlink family, @channel 1 or 2. */
 void unit_apply_alarm(struct unit *u, unsigned int channel, int alarm, int32_t temp,
 		      uint64_t seq)
@@ -309,7 +317,8 @@ void unit_apply_alarm(struct unit *u, unsigned int channel, int alarm, int32_t t
 		set_i32(u, &u->temp[ch], temp,
 			BIT(PROP_TEMP1 + ch) | BIT(PROP_TEMP1_CELSIUS + ch));
 	}
-	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->serial },
+	/* bus_emit_alarm() logs the alarm itself, once. */
+	log_fields(LOG_DEBUG, &(struct log_fields){ .unit = u->name, .serial = u->serial },
 		   "%s: netlink event: temp%u alarm %s at %d mC (sample %llu)", u->name,
 		   channel, alarm ? "set" : "cleared", temp, (unsigned long long)seq);
 	u->have_sample = true;
@@ -713,6 +722,11 @@ static int list_class(struct daemon *d, const char *subsystem, const char *prefi
 	return 0;
 }
 
+static int name_cmp(const void *a, const void *b)
+{
+	return strverscmp(*(char *const *)a, *(char *const *)b);
+}
+
 static void free_names(char **names, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -742,21 +756,21 @@ int daemon_scan_units(struct daemon *d)
 	size_t n = 0;
 	int r;
 
-	r = list_class(d, "coldroom", "sensor", &names, &n);
+	r = list_class(d, "coldroom", UNIT_SYSNAME_PREFIX, &names, &n);
 	if (r < 0) {
 		log_error("cannot list the coldroom units: %s", strerror(-r));
 		return r;
 	}
 	/* Units gone while nobody was listening (or on a test tree). */
+	qsort(names, n, sizeof(*names), name_cmp);
 	for (size_t i = d->n_units; i-- > 0;) {
 		struct unit *u = d->units[i];
-		bool found = false;
+		const char *key = u->name;
 
-		for (size_t k = 0; k < n && !found; k++)
-			found = !strcmp(names[k], u->name);
-		if (!found)
+		if (!bsearch(&key, names, n, sizeof(*names), name_cmp))
 			unit_remove(d, u);
 	}
+	/* Known units are read again, new ones for the first time: once each. */
 	for (size_t k = 0; k < n; k++) {
 		unit_add(d, names[k]);
 		scan_progress(k + 1, n, &last_progress);
@@ -794,6 +808,12 @@ int daemon_scan(struct daemon *d)
 	return r < 0 ? r : r2;
 }
 
+/* The class's units: the enumeration (list_class()) finds the same. */
+static bool unit_sysname_followed(const char *sysname)
+{
+	return !strncmp(sysname, UNIT_SYSNAME_PREFIX, strlen(UNIT_SYSNAME_PREFIX));
+}
+
 static int on_uevent(sd_device_monitor *m, sd_device *dev, void *userdata)
 {
 	struct daemon *d = userdata;
@@ -804,6 +824,9 @@ static int on_uevent(sd_device_monitor *m, sd_device *dev, void *userdata)
 	(void)m;
 	if (sd_device_get_sysname(dev, &sysname) < 0 ||
 	    sd_device_get_action(dev, &action) < 0)
+		return 0;
+	/* The units the enumeration finds, and no other device of the class. */
+	if (!unit_sysname_followed(sysname))
 		return 0;
 	u = daemon_find_unit(d, sysname);
 	if (action == SD_DEVICE_REMOVE) {
@@ -981,10 +1004,11 @@ int daemon_reload(struct daemon *d)
 		d->config_error[0] = '\0';
 		log_info("reload: configuration read from %s", d->config_path);
 	}
-	/* Catch up with sysfs as well: anything a lost event would have said. */
+	/*
+	 * Catch up with sysfs as well: anything a lost event would have said.
+	 * The scan reads every unit once (unit_add() of a known unit).
+	 */
 	daemon_scan_units(d);
-	for (size_t i = 0; i < d->n_units; i++)
-		unit_read_all(d->units[i]);
 	daemon_scan_requests(d);
 	daemon_update_status(d);
 	return r;

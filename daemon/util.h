@@ -10,6 +10,12 @@
 /* Run f(&var) when var goes out of scope, as systemd's code does. */
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
+#include <stdlib.h>
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+
 /*
  * Read a whole file (relative to @dirfd) of at most @max bytes into a
  * malloc()ed, NUL-terminated buffer. -EFBIG when it is larger.

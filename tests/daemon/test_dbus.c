@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
 #include <math.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -924,8 +925,12 @@ static void test_bad_arguments(void **state)
 	faketree_set(&g.t, "sensor2", "label", "Unit\n");
 }
 
-/* Run @fn as nobody in a child; its exit status is the result. */
-static int as_nobody(int (*fn)(const char *addr), const char *addr)
+/*
+ * Run @fn as nobody in a child, with the supplementary groups @gids set on
+ * its process only; its exit status is the result.
+ */
+static int as_nobody_with_groups(int (*fn)(const char *addr), const char *addr,
+				 const gid_t *gids, size_t n)
 {
 	pid_t pid;
 	int status;
@@ -934,13 +939,18 @@ static int as_nobody(int (*fn)(const char *addr), const char *addr)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0)
+		if (setgroups(n, gids) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0)
 			_exit(100);
 		_exit(fn(addr));
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	return WEXITSTATUS(status);
+}
+
+static int as_nobody(int (*fn)(const char *addr), const char *addr)
+{
+	return as_nobody_with_groups(fn, addr, NULL, 0);
 }
 
 /* 0: reads work, every change is refused with AccessDenied saying @why. */
@@ -1023,6 +1033,65 @@ static void test_daemon_checks_callers(void **state)
 	/* The open bus lets everything through: the daemon must say no. */
 	assert_int_equal(as_nobody(daemon_check, g.open_addr), 0);
 	expect_attr("sensor0", "label", "Cold room B");
+}
+
+/* 0: SetLabel is allowed; 1: refused with AccessDenied; else broken. */
+static int try_set_label(const char *addr)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus *bus = NULL;
+	int r;
+
+	if (sd_bus_new(&bus) < 0 || sd_bus_set_address(bus, addr) < 0 ||
+	    sd_bus_set_bus_client(bus, 1) < 0 || sd_bus_start(bus) < 0)
+		return 10;
+	r = call(bus, U0, UNIT, "SetLabel", &e, NULL, "s", "Group room");
+	sd_bus_flush_close_unref(bus);
+	if (r >= 0)
+		return 0;
+	return !strcmp(e.name, SD_BUS_ERROR_ACCESS_DENIED) ? 1 : 11;
+}
+
+static void set_admin_group(const char *group)
+{
+	char text[1024];
+	char *conf = slurp(g.t.conf, NULL), *line = strstr(conf, "AdminGroup=");
+
+	if (line)
+		*line = '\0';	/* the test's own line is the last one */
+	snprintf(text, sizeof(text), "%sAdminGroup=%s\n", conf, group);
+	write_file(g.t.conf, text, strlen(text));
+	free(conf);
+	reload();
+}
+
+/*
+ * Membership of the admin group comes from the user database, not from
+ * the groups a caller's process carries: nobody is let in when the group
+ * is its own (nogroup, its primary group in passwd), and refused when it
+ * only put the group on its process with setgroups().
+ */
+static void test_admin_group_from_user_database(void **state)
+{
+	struct passwd *pw;
+	struct group *other;
+	gid_t gid;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	pw = getpwuid(NOBODY);
+	other = getgrnam("adm");
+	if (!pw || !getgrgid(pw->pw_gid) || !other)
+		skip();
+	gid = other->gr_gid;
+	set_admin_group(getgrgid(pw->pw_gid)->gr_name);
+	assert_int_equal(as_nobody(try_set_label, g.open_addr), 0);
+	expect_attr("sensor0", "label", "Group room");
+	set_admin_group("adm");
+	assert_int_equal(as_nobody_with_groups(try_set_label, g.open_addr, &gid, 1), 1);
+	set_admin_group("coldroom-admin");
+	assert_true(call(g.bus, U0, UNIT, "SetLabel", NULL, NULL, "s", "Cold room B") >= 0);
 }
 
 static void test_policy_file(void **state)
@@ -1240,6 +1309,45 @@ static void test_records_not_fifo(void **state)
 	assert_int_equal(stop(daemon), 0);
 }
 
+/* The bus goes away under coldroomd: it exits with a failure, to be restarted. */
+static void test_bus_lost(void **state)
+{
+	char path[600], sock[600], addr[400];
+	struct timespec start;
+	pid_t bus_pid, daemon;
+	sd_bus *bus;
+	int status = 0;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/lost-bus.conf", g.t.root);
+	snprintf(sock, sizeof(sock), "%s/lost.sock", g.t.root);
+	write_bus_config(path, sock, NULL);
+	bus_pid = spawn_bus(path, addr, sizeof(addr));
+	daemon = fork();
+	assert_true(daemon >= 0);
+	if (daemon == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		unsetenv("NOTIFY_SOCKET");
+		execl(getenv("COLDROOMD"), "coldroomd", "--bus", addr, "--sysfs-root", g.t.sys,
+		      "--config", g.t.conf, (char *)NULL);
+		_exit(127);
+	}
+	bus = connect_to(addr);
+	wait_for_name(bus);
+	sd_bus_flush_close_unref(bus);
+	assert_int_equal(stop(bus_pid), 0);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (waitpid(daemon, &status, WNOHANG) == 0) {
+		if (ms_since(&start) > 10000) {
+			stop(daemon);
+			fail_msg("coldroomd still runs 10 s after its bus went away");
+		}
+		usleep(10000);
+	}
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), EXIT_FAILURE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1254,6 +1362,7 @@ int main(void)
 		cmocka_unit_test(test_setters),
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_daemon_checks_callers),
+		cmocka_unit_test(test_admin_group_from_user_database),
 		cmocka_unit_test(test_policy_file),
 		cmocka_unit_test(test_reload_config),
 		cmocka_unit_test(test_units_come_and_go),
@@ -1261,6 +1370,7 @@ int main(void)
 		cmocka_unit_test(test_sigterm),
 		cmocka_unit_test(test_records_fifo),
 		cmocka_unit_test(test_records_not_fifo),
+		cmocka_unit_test(test_bus_lost),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

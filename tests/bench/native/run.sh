@@ -9,6 +9,9 @@
 #     per reading fed in the window;
 #   - coldroomd's peak RSS;
 #   - sample-to-signal latency p50/p99 at the subscriber;
+#   - the same, the largest count, while a client keeps GetManagedObjects
+#     and GetReadings calls in flight (dbus-flood): readings must still
+#     be signalled, in time;
 #   - coldroomd's instructions per reading under callgrind (1,000 units
 #     by default: counts that repeat, where CPU time on a shared machine
 #     does not).
@@ -50,8 +53,10 @@ make -s -C "$top/daemon" O="$O" >/dev/null || die "building coldroomd failed"
 coldroomd=$O/daemon/coldroomd
 ${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -I"$top/include/uapi" \
 	-o "$out/feeder" "$here/feeder.c" || die "building the feeder failed"
-${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -o "$out/dbus-latency" \
-	"$top/tests/bench/dbus-latency.c" -lsystemd || die "building dbus-latency failed"
+for prog in "$top/tests/bench/dbus-latency.c" "$here/dbus-flood.c"; do
+	${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -o "$out/$(basename "$prog" .c)" \
+		"$prog" -lsystemd || die "building $(basename "$prog") failed"
+done
 command -v dbus-daemon >/dev/null || die "dbus-daemon is missing (make deps)"
 
 # The trees (20 files a unit) go to a scratch directory, gone after each run.
@@ -161,7 +166,12 @@ measure() {
 	cpu0=$(cpu_ns "$daemon_pid") bcpu0=$(cpu_ns "$bus_pid")
 	DBUS_SYSTEM_BUS_ADDRESS=$addr "$out/dbus-latency" "$seconds" >"$dir/latency" &
 	lat_pid=$!
-	wait "$lat_pid"
+	local flood_pid=
+	if [ "$mode" = flood ]; then
+		DBUS_SYSTEM_BUS_ADDRESS=$addr "$out/dbus-flood" "$seconds" >"$dir/flood" &
+		flood_pid=$!
+	fi
+	wait "$lat_pid" $flood_pid
 	cpu1=$(cpu_ns "$daemon_pid") bcpu1=$(cpu_ns "$bus_pid")
 	local rss
 	rss=$(peak_rss_kb "$daemon_pid")
@@ -181,7 +191,13 @@ measure() {
 		# Per reading signalled: a slowed daemon handles fewer than fed.
 		echo "CALLGRIND $n $config $((ir / (got > 0 ? got : 1))) $got $readings"
 	else
-		echo "RESULT $n $config $(( (cpu1 - cpu0) / readings )) $(( (bcpu1 - bcpu0) / readings )) $rss $p50 $p99 $got $readings $rsig $psig"
+		local label=$config
+		if [ "$mode" = flood ]; then
+			local answered
+			read -r _ answered _ <"$dir/flood" || die "no flood figures ($dir)"
+			label="$config+flood($answered)"
+		fi
+		echo "RESULT $n $label $(( (cpu1 - cpu0) / readings )) $(( (bcpu1 - bcpu0) / readings )) $rss $p50 $p99 $got $readings $rsig $psig"
 	fi
 }
 
@@ -193,6 +209,11 @@ for n in $counts; do
 		measure "$n" "$c" | tee -a "$results" || exit 1
 	done
 done
+# A local user calling the most expensive methods back to back must not
+# hold the readings up: the largest count again, under that flood.
+largest=$(printf '%s\n' $counts | sort -n | tail -n 1)
+echo "bench-native: $largest units, default, under a flood of calls" >&2
+measure "$largest" default flood | tee -a "$results" || exit 1
 if [ "$callgrind" = yes ]; then
 	for c in "${configs[@]}"; do
 		echo "bench-native: $callgrind_units units, $c, under callgrind" >&2

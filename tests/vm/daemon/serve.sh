@@ -111,11 +111,22 @@ check "the reason is gone" test -z "$(prop "$s2" FirmwareError)"
 
 echo "== reload and stop"
 echo "Bogus=1" >>/etc/coldroom/coldroomd.conf
-systemctl reload coldroomd
+systemctl reload coldroomd; rc=$?
+check "systemctl reload fails on a bad config (exit $rc)" test "$rc" != 0
+check "the reason is in the unit's journal" bash -c "journalctl -b -u coldroomd --no-pager | grep -q 'stays in force'"
 check "a bad config is reported" wait_for 10 bash -c "journalctl -b -u coldroomd --no-pager | grep -q 'keeping the old configuration'"
 check "and the daemon keeps running" systemctl -q is-active coldroomd
+config_error() {
+	busctl get-property org.coldroom.Sensors1 /org/coldroom/Sensors1 \
+		org.coldroom.Sensors1.Manager ConfigError
+}
+# No waiting: systemctl reload returns once the reload is done.
+check "ConfigError names the bad key as soon as reload returns" bash -c "$(declare -f config_error); config_error | grep -q Bogus"
 coldroomctl reload; rc=$?
 check "coldroomctl reload says the config is bad (exit 1)" test "$rc" = 1
+sed -i '/^Bogus=1$/d' /etc/coldroom/coldroomd.conf
+check "systemctl reload of a good config succeeds" systemctl reload coldroomd
+check "ConfigError is empty as soon as reload returns" bash -c "$(declare -f config_error); config_error | grep -qx 's \"\"'"
 systemctl stop coldroomd
 check "SIGTERM ends it cleanly" bash -c "[ \"\$(systemctl show -p Result --value coldroomd)\" = success ]"
 
