@@ -40,7 +40,7 @@ VM_RUN := tests/vm/vm-run
 	check-unit check-build check-kernel check-packages check-vm \
 	check-vm-harness check-vm-driver check-vm-bulk check-vm-stress \
 	check-vm-serve check-vm-sources check-vm-deb check-vm-rpm check-debug demo \
-	deb rpm install bench bench-native clean
+	deb rpm install bench bench-native fuzz-long clean
 
 all: firmware driver daemon
 
@@ -165,6 +165,10 @@ install: firmware daemon
 	$(MAKE) -C udev install
 	$(MAKE) -C systemd install
 	$(MAKE) -C man install
+
+# Every fuzz target for 10 million executions (make check fuzzes briefly).
+fuzz-long:
+	$(MAKE) -C tests/fuzz fuzz-long
 
 # The VM benchmark of the reading paths, then coldroomd natively.
 bench: all
