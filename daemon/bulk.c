@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -21,6 +22,7 @@
 #include "bulkmsg.h"
 #include "daemon.h"
 #include "log.h"
+#include "ring_reader.h"
 
 #define RECORDS_PER_READ 256
 /* Records per wakeup before other sources get their turn. */
@@ -28,8 +30,48 @@
 #define NETLINK_RCVBUF (4 * 1024 * 1024)
 #define BATCH_READINGS 1024
 
+static void ring_unmap(struct daemon *d)
+{
+	if (!d->ring)
+		return;
+	ring_reader_close(d->ring);
+	free(d->ring);
+	d->ring = NULL;
+}
+
+/* The ring, read-only, for the frames records name; readings need none. */
+static void ring_map(struct daemon *d, int fd)
+{
+	int r;
+
+	d->ring = calloc(1, sizeof(*d->ring));
+	r = d->ring ? ring_reader_map(d->ring, fd) : -ENOMEM;
+	if (r < 0) {
+		log_warning("%s: cannot map its ring (%s): no thermal frames on D-Bus",
+			    COLDROOM_DEVICE, strerror(-r));
+		free(d->ring);
+		d->ring = NULL;
+	}
+}
+
+int bulk_copy_frame(struct daemon *d, const struct unit *u, struct coldroom_frame *hdr,
+		    int16_t *pixels)
+{
+	int r;
+
+	if (!u->has_frame)
+		return -ENOENT;
+	if (!d->ring)
+		return -ENODEV;
+	r = ring_reader_frame(d->ring, u->frame_pos, hdr, pixels);
+	if (r == 0 && hdr->unit != u->number)
+		r = -ESTALE;
+	return r;
+}
+
 static void device_close(struct daemon *d)
 {
+	ring_unmap(d);
 	d->dev_paused = false;
 	d->dev_source = sd_event_source_disable_unref(d->dev_source);
 	if (d->dev_fd >= 0)
@@ -268,7 +310,10 @@ static int device_open(struct daemon *d)
 		r = -EPROTO;
 		goto fail;
 	}
-	return device_follow(d, fd, "coldroom-device");
+	r = device_follow(d, fd, "coldroom-device");
+	if (r == 0)
+		ring_map(d, fd);
+	return r;
 fail:
 	close(fd);
 	return r;

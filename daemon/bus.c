@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <math.h>
@@ -16,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
+#include <linux/coldroom.h>
 
 #include "coldroom_fw.h"
 #include "daemon.h"
@@ -30,6 +33,7 @@
 #define ERROR_NO_SUCH_UNIT	"org.coldroom.Sensors1.Error.NoSuchUnit"
 #define ERROR_WRITE_FAILED	"org.coldroom.Sensors1.Error.WriteFailed"
 #define ERROR_CONFIG_INVALID	"org.coldroom.Sensors1.Error.ConfigInvalid"
+#define ERROR_NO_FRAME		"org.coldroom.Sensors1.Error.NoFrame"
 #define READING_SIG	"(ssiiuubbtt)"
 
 #ifndef COLDROOM_VERSION
@@ -279,6 +283,49 @@ static int method_reload_firmware(sd_bus_message *m, void *userdata, sd_bus_erro
 	return sd_bus_reply_method_return(m, NULL);
 }
 
+/*
+ * The unit's latest thermal frame: the pixels (int16, 0.01 degree C,
+ * row-major) in a sealed memfd, so that no pixel travels in the message
+ * and the receiver can map it knowing it cannot change under it.
+ */
+static int method_get_frame(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	static int16_t pixels[COLDROOM_FRAME_MAX_PIXELS];
+	struct unit *u = userdata;
+	struct coldroom_frame hdr;
+	_cleanup_(closep) int fd = -1;
+	size_t size;
+	int r;
+
+	r = bulk_copy_frame(u->daemon, u, &hdr, pixels);
+	if (r == -ESTALE)	/* overwritten while copied: the next one is newer */
+		r = bulk_copy_frame(u->daemon, u, &hdr, pixels);
+	if (r == -ENOENT)
+		return sd_bus_error_setf(error, ERROR_NO_FRAME,
+					 "%s (%s) has sent no thermal frame: it has no imager, "
+					 "or no sample with one yet", u->name, u->model);
+	if (r == -ENODEV)
+		return sd_bus_error_setf(error, ERROR_NO_FRAME,
+					 "thermal frames come from %s, which coldroomd is not reading",
+					 COLDROOM_DEVICE);
+	if (r < 0)
+		return sd_bus_error_setf(error, ERROR_NO_FRAME,
+					 "%s: its latest frame is gone from the ring (%s)",
+					 u->name, strerror(-r));
+	size = (size_t)hdr.width * hdr.height * sizeof(*pixels);
+	fd = memfd_create("coldroom-frame", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return sd_bus_error_set_errnof(error, errno, "memfd_create: %m");
+	r = write_all(fd, pixels, size);
+	if (r >= 0 && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
+			    F_SEAL_SEAL) < 0)
+		r = -errno;
+	if (r < 0)
+		return sd_bus_error_set_errnof(error, -r, "the frame's memfd: %s", strerror(-r));
+	return sd_bus_reply_method_return(m, "hqqtt", fd, hdr.width, hdr.height, hdr.seq,
+					  daemon_realtime_usec_of(u->daemon, hdr.timestamp_ns));
+}
+
 static int prop_get_string(sd_bus *bus, const char *path, const char *interface,
 			   const char *property, sd_bus_message *reply,
 			   void *userdata, sd_bus_error *error)
@@ -346,6 +393,10 @@ static const sd_bus_vtable unit_vtable[] = {
 				SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("ReloadFirmware", NULL, NULL, method_reload_firmware,
 		      SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetFrame", SD_BUS_NO_ARGS,
+				SD_BUS_RESULT("h", pixels, "q", width, "q", height,
+					      "t", sample_seq, "t", timestamp),
+				method_get_frame, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_VTABLE_END
 };
 

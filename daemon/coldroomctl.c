@@ -17,8 +17,13 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
+
+#include "frameimage.h"
+#include "util.h"
 
 #ifndef COLDROOM_VERSION
 #define COLDROOM_VERSION "0.1.0"
@@ -473,6 +478,66 @@ static int cmd_show(sd_bus *bus, const char *key)
 	return 0;
 }
 
+/* The unit's latest thermal frame as a false-colour PNG. */
+static int cmd_frame(sd_bus *bus, const char *key, const char *path)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	struct frame_range range;
+	struct unit_info u;
+	struct stat st;
+	uint16_t width, height;
+	uint64_t seq, when;
+	const int16_t *pixels;
+	size_t size;
+	char err[512];
+	int fd, r;
+
+	r = fetch_unit(bus, key, &u);
+	if (r)
+		return r;
+	r = sd_bus_call_method(bus, BUS_NAME, u.path, UNIT_IFACE, "GetFrame", &e, &reply, NULL);
+	free(u.path);
+	if (r < 0)
+		return fail_call("frame", &e, r);
+	r = sd_bus_message_read(reply, "hqqtt", &fd, &width, &height, &seq, &when);
+	if (r < 0) {
+		fprintf(stderr, "coldroomctl: frame: bad reply: %s\n", strerror(-r));
+		return EXIT_FAILURE;
+	}
+	size = (size_t)width * height * sizeof(*pixels);
+	/* The daemon sealed it: its size is what it is and cannot change. */
+	if (fstat(fd, &st) < 0 || (size_t)st.st_size != size || !size) {
+		fprintf(stderr, "coldroomctl: frame: the pixels do not match %u x %u\n",
+			width, height);
+		return EXIT_FAILURE;
+	}
+	pixels = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (pixels == MAP_FAILED) {
+		fprintf(stderr, "coldroomctl: frame: %s\n", strerror(errno));
+		return EXIT_FAILURE;
+	}
+	r = frame_write_png(pixels, width, height, path, &range, err, sizeof(err));
+	munmap((void *)pixels, size);
+	if (r < 0) {
+		fprintf(stderr, "coldroomctl: frame: %s\n", err);
+		return EXIT_FAILURE;
+	}
+	if (arg_json) {
+		fputs("{\"unit\":", stdout);
+		json_string(stdout, u.name);
+		json_member(stdout, "file", path);
+		printf(",\"width\":%u,\"height\":%u,\"sample_seq\":%" PRIu64
+		       ",\"timestamp\":%" PRIu64 ",\"min\":%.2f,\"max\":%.2f}\n",
+		       width, height, seq, when, range.min_cdeg / 100.0, range.max_cdeg / 100.0);
+	} else {
+		printf("%s: frame of sample %" PRIu64 ", %u x %u, %.2f..%.2f \u00b0C, written to %s\n",
+		       u.name, seq, width, height, range.min_cdeg / 100.0,
+		       range.max_cdeg / 100.0, path);
+	}
+	return 0;
+}
+
 static int cmd_firmware(sd_bus *bus, const char *key, const char *action)
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -785,6 +850,7 @@ static void usage(FILE *f)
 		"                            temp1.hyst, temp2.min, temp2.max, temp2.hyst\n"
 		"                            (millidegrees, or degrees with a C suffix)\n"
 		"  firmware UNIT [reload]    firmware state and source; reload it\n"
+		"  frame UNIT -o FILE.png    the latest thermal frame as a false-colour image\n"
 		"  reload                    make coldroomd re-read its configuration\n\n"
 		"UNIT is a unit name (sensor0) or a serial (SIM-000001).\n\n"
 		"Options:\n"
@@ -856,7 +922,13 @@ int main(int argc, char **argv)
 		NEED(1, 2);
 	else if (!strcmp(cmd, "set"))
 		NEED(1, 1000);
-	else {
+	else if (!strcmp(cmd, "frame")) {
+		NEED(3, 3);
+		if (strcmp(argv[optind + 2], "-o") && strcmp(argv[optind + 2], "--output")) {
+			fprintf(stderr, "coldroomctl: frame: usage: frame UNIT -o FILE.png\n");
+			return EXIT_USAGE;
+		}
+	} else {
 		fprintf(stderr, "coldroomctl: unknown command '%s'\n", cmd);
 		usage(stderr);
 		return EXIT_USAGE;
@@ -875,6 +947,8 @@ int main(int argc, char **argv)
 		r = cmd_firmware(bus, argv[optind + 1], nargs > 1 ? argv[optind + 2] : NULL);
 	else if (!strcmp(cmd, "reload"))
 		r = cmd_reload(bus);
+	else if (!strcmp(cmd, "frame"))
+		r = cmd_frame(bus, argv[optind + 1], argv[optind + 3]);
 	else
 		r = cmd_set(bus, argv[optind + 1], &argv[optind + 2], nargs - 1);
 	sd_bus_flush_close_unref(bus);

@@ -91,6 +91,8 @@ struct unit {
 	char kernel_fw_error[UNIT_ERROR_MAX];
 	char daemon_fw_error[UNIT_ERROR_MAX];
 
+	bool has_frame;			/* a record named a thermal frame */
+	uint64_t frame_pos;		/* the latest one's ring position */
 	bool have_sample;		/* alarms before the first read are not news */
 	bool counted_ready;		/* what this unit adds to the daemon's counts */
 	bool counted_alarm;
@@ -146,6 +148,7 @@ struct daemon {
 	int dev_fd;			/* /dev/coldroom, or -1 */
 	sd_event_source *dev_source;
 	bool dev_paused;		/* read at the end of the batch window */
+	struct ring_reader *ring;	/* the device's ring, mapped for frames */
 	int nl_fd;			/* generic netlink, subscribed to "events", or -1 */
 	sd_event_source *nl_source;
 	uint16_t nl_family;
@@ -193,6 +196,9 @@ uint64_t daemon_realtime_usec_of(const struct daemon *d, uint64_t mono_ns);
 void bulk_attach(struct daemon *d);
 void bulk_release(struct daemon *d);
 void bulk_stop(struct daemon *d);
+struct coldroom_frame;
+int bulk_copy_frame(struct daemon *d, const struct unit *u, struct coldroom_frame *hdr,
+		    int16_t *pixels);
 bool bulk_window_end(struct daemon *d);	/* the window's records; true: more come */
 
 /* fwload.c: the sysfs fallback. */

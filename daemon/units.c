@@ -291,6 +291,11 @@ void unit_apply_record(struct unit *u, const struct coldroom_record *rec)
 		if (u->daemon->nl_fd < 0)
 			unit_set_alarm(u, ch, !!(rec->flags & alarm[ch]));
 	}
+	/* Only where the frame is: copied when a client asks (GetFrame). */
+	if (rec->flags & COLDROOM_F_FRAME) {
+		u->frame_pos = rec->frame_pos;
+		u->has_frame = true;
+	}
 	set_u64(u, &u->sample_seq, rec->seq, BIT(PROP_SAMPLE_SEQ));
 	set_u64(u, &u->last_update_usec,
 		rec->timestamp_ns ? daemon_realtime_usec_of(u->daemon, rec->timestamp_ns) : 0,

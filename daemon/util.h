@@ -16,6 +16,13 @@ static inline void freep(void *p)
 	free(*(void **)p);
 }
 
+#include <unistd.h>
+static inline void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+
 /*
  * Read a whole file (relative to @dirfd) of at most @max bytes into a
  * malloc()ed, NUL-terminated buffer. -EFBIG when it is larger.

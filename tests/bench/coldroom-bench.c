@@ -253,7 +253,8 @@ static void mmap_records_frames(void)
 		if (!ring_reader_next(&ring, &r))
 			die("ring ran dry");
 		sink += r.temp1 + r.temp2;
-		if (!ring_reader_frame(&ring, &r, &fh, pixels))
+		if ((r.flags & COLDROOM_F_FRAME) &&
+		    !ring_reader_frame(&ring, r.frame_pos, &fh, pixels))
 			sink += pixels[0];
 	}
 	ring_reader_commit(&ring);

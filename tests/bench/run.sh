@@ -29,7 +29,7 @@ vm_build_modules bench || exit 125
 rm -rf "$out"
 mkdir -p "$out"
 ${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -static \
-	-I"$top/include/uapi" -I"$here" -o "$out/coldroom-bench" \
+	-I"$top/include/uapi" -I"$top/daemon" -o "$out/coldroom-bench" \
 	"$here/coldroom-bench.c" || { echo "bench: building coldroom-bench failed" >&2; exit 125; }
 # Against the guest's libsystemd, the same Debian release as this one.
 ${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -o "$out/dbus-latency" \

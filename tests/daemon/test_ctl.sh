@@ -118,6 +118,14 @@ contains "firmware --json: source" "\"source\":\"$tmp/model/CRS-200.fw\""
 expect 0 "firmware reload" ctl firmware sensor0 reload
 [ "$(cat "$sys/class/coldroom/sensor0/firmware_reload")" = "1" ] && pass "reload written" || fail "reload not written"
 expect 2 "firmware: unknown action" ctl firmware sensor0 flash
+
+# No device on a test tree, so no unit has sent a frame.
+expect 1 "frame of a unit without one" ctl frame sensor0 -o "$tmp/frame.png"
+contains "frame: says why" "has sent no thermal frame"
+if [ -e "$tmp/frame.png" ]; then fail "frame: a file was written"; else pass "frame: nothing written"; fi
+expect 4 "frame: no such unit" ctl frame sensor7 -o "$tmp/frame.png"
+expect 2 "frame without -o" ctl frame sensor0 "$tmp/frame.png"
+expect 2 "frame without a file" ctl frame sensor0
 expect 0 "watch one screen" ctl --count 1 watch
 contains "watch draws the table" "Freezer 1"
 expect 0 "reload" ctl reload

@@ -423,7 +423,8 @@ static int cmd_mmap(int argc, char **argv)
 	deadline = now_s() + 30;
 	while (i < n && now_s() < deadline) {
 		if (ring_reader_next(&rr, &b[i])) {
-			ret = ring_reader_frame(&rr, &b[i], &fh, pixels);
+			ret = (b[i].flags & COLDROOM_F_FRAME) ?
+			      ring_reader_frame(&rr, b[i].frame_pos, &fh, pixels) : -ENOENT;
 			if (b[i].flags & COLDROOM_F_FRAME) {
 				frames++;
 				if (!ret && fh.unit == b[i].unit && fh.seq == b[i].seq &&

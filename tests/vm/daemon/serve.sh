@@ -85,6 +85,26 @@ check "raised and cleared are logged once each ($(alarm_lines raised), $(alarm_l
 	test "$(alarm_lines raised) $(alarm_lines cleared)" = "1 1"
 coldroomctl set "$s0" temp1.min=-30C temp1.max=-10C
 
+echo "== thermal frames (from the device's ring)"
+imager= plain=
+for s in $s0 $s1 $s2; do
+	case "$(attr "$s" model)" in
+	CRS-210T) imager=$s ;;
+	*) plain=$s ;;
+	esac
+done
+need "a unit with an imager ($imager) and one without ($plain)" test -n "$imager" -a -n "$plain"
+check "coldroomctl frame writes an image" wait_for 20 coldroomctl frame "$imager" -o /tmp/frame.png
+check "the image is a PNG" bash -c "head -c 8 /tmp/frame.png | od -An -tx1 | tr -d ' \n' | grep -qx 89504e470d0a1a0a"
+check "--json says its geometry" bash -c "coldroomctl --json frame $imager -o /tmp/frame2.png | grep -q '\"width\":32,\"height\":24'"
+check "GetFrame hands over a file descriptor, no pixels" bash -c "busctl call $BUS /org/coldroom/Sensors1/unit/$imager $UNIT_IFACE GetFrame | grep -q '^hqqtt [0-9]* 32 24 '"
+coldroomctl frame "$plain" -o /tmp/none.png; rc=$?
+check "a unit without an imager is refused (exit $rc)" test "$rc" = 1
+check "with a reason" bash -c "coldroomctl frame $plain -o /tmp/none.png 2>&1 | grep -q 'no thermal frame'"
+check "and nothing is written" test ! -e /tmp/none.png
+check "anyone may take a frame (the policy)" \
+	setpriv --reuid=65534 --regid=65534 --clear-groups coldroomctl frame "$imager" -o /tmp/nobody.png
+
 coldroomctl set "$s0" interval=50; rc=$?
 check "a bad interval is refused (exit 6)" test "$rc" = 6
 setpriv --reuid=65534 --regid=65534 --clear-groups coldroomctl set "$s0" label=Mine; rc=$?
