@@ -411,8 +411,8 @@ static int append_reading(sd_bus_message *m, const struct unit *u)
 
 static int method_get_readings(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	struct daemon *d = userdata;
-	sd_bus_message *reply = NULL;
 	int r;
 
 	(void)error;
@@ -425,7 +425,6 @@ static int method_get_readings(sd_bus_message *m, void *userdata, sd_bus_error *
 		r = sd_bus_message_close_container(reply);
 	if (r >= 0)
 		r = sd_bus_send(NULL, reply, NULL);
-	sd_bus_message_unref(reply);
 	return r;
 }
 
@@ -515,8 +514,8 @@ static const sd_bus_vtable manager_vtable[] = {
 static int unit_find(sd_bus *bus, const char *path, const char *interface,
 		     void *userdata, void **found, sd_bus_error *error)
 {
+	_cleanup_(freep) char *name = NULL;
 	struct daemon *d = userdata;
-	char *name = NULL;
 	struct unit *u;
 	int r;
 
@@ -525,7 +524,6 @@ static int unit_find(sd_bus *bus, const char *path, const char *interface,
 	if (r <= 0)
 		return 0;
 	u = daemon_find_unit(d, name);
-	free(name);
 	if (!u)
 		return 0;
 	*found = u;
@@ -814,7 +812,7 @@ void bus_unit_removed(struct unit *u)
 
 int bus_setup(struct daemon *d, const char *bus_spec)
 {
-	sd_bus *bus = NULL;
+	_cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
 	int r;
 
 	if (!strcmp(bus_spec, "system"))
@@ -832,7 +830,6 @@ int bus_setup(struct daemon *d, const char *bus_spec)
 	}
 	if (r < 0) {
 		log_error("cannot connect to the %s bus: %s", bus_spec, strerror(-r));
-		sd_bus_unref(bus);
 		return r;
 	}
 	/*
@@ -867,10 +864,9 @@ int bus_setup(struct daemon *d, const char *bus_spec)
 	}
 	if (r < 0) {
 		log_error("cannot publish the objects: %s", strerror(-r));
-		sd_bus_unref(bus);
 		return r;
 	}
-	d->bus = bus;
+	d->bus = sd_bus_ref(bus);
 	return 0;
 }
 

@@ -640,17 +640,15 @@ static int list_class(struct daemon *d, const char *subsystem, const char *prefi
 	int r = 0;
 
 	if (d->sysfs_is_real) {
-		sd_device_enumerator *e = NULL;
+		_cleanup_(sd_device_enumerator_unrefp) sd_device_enumerator *e = NULL;
 
 		r = sd_device_enumerator_new(&e);
 		if (r >= 0)
 			r = sd_device_enumerator_allow_uninitialized(e);
 		if (r >= 0)
 			r = sd_device_enumerator_add_match_subsystem(e, subsystem, 1);
-		if (r < 0) {
-			sd_device_enumerator_unref(e);
+		if (r < 0)
 			return r;
-		}
 		for (sd_device *dev = sd_device_enumerator_get_device_first(e); dev;
 		     dev = sd_device_enumerator_get_device_next(e)) {
 			const char *sysname;
@@ -684,7 +682,6 @@ static int list_class(struct daemon *d, const char *subsystem, const char *prefi
 			}
 			names[n++] = name;
 		}
-		sd_device_enumerator_unref(e);
 	} else {
 		char path[4096];
 		struct dirent *de;

@@ -192,6 +192,21 @@ static void pump(sd_bus *bus, long ms)
 	}
 }
 
+/*
+ * Process messages until *@counter reaches @want (up to 20 s: a loaded
+ * machine is slow, never wrong), then @settle_ms more for anything that
+ * should not come.
+ */
+static void pump_until(sd_bus *bus, const int *counter, int want, long settle_ms)
+{
+	struct timespec start;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (*counter < want && ms_since(&start) < 20000)
+		pump(bus, 10);
+	pump(bus, settle_ms);
+}
+
 /* ---- calls ---- */
 
 static int call(sd_bus *bus, const char *path, const char *iface, const char *method,
@@ -325,6 +340,27 @@ static void notify_read(char *buf, size_t size)
 	}
 }
 
+/*
+ * Everything told so far, waiting up to 20 s for @want: the bus name can
+ * be ours before the daemon has sent READY=1 (it asks for the name first).
+ */
+static void notify_wait_for(char *buf, size_t size, const char *want)
+{
+	struct timespec start;
+	size_t len = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	buf[0] = '\0';
+	while (!strstr(buf, want)) {
+		if (ms_since(&start) > 20000)
+			fail_msg("no %s from the daemon; it said: %s", want, buf);
+		notify_read(buf + len, size - len);
+		len = strlen(buf);
+		if (!strstr(buf, want))
+			usleep(10000);
+	}
+}
+
 /* ---- group setup ---- */
 
 static int group_setup(void **state)
@@ -399,8 +435,7 @@ static void test_ready_and_status(void **state)
 	char buf[4096];
 
 	(void)state;
-	notify_read(buf, sizeof(buf));
-	assert_non_null(strstr(buf, "READY=1"));
+	notify_wait_for(buf, sizeof(buf), "READY=1");
 	assert_non_null(strstr(buf, "STATUS=3 units, 0 ready, 0 alarms"));
 }
 
@@ -734,7 +769,7 @@ static void test_new_sample_signals(void **state)
 	faketree_set(&g.t, "sensor0", "firmware_state", "ready\n");
 	faketree_set(&g.t, "sensor0", "firmware_version", "1.4.2\n");
 	reload();
-	pump(g.bus, 400);
+	pump_until(g.bus, &sig.readings, 1, 200);
 
 	/* Coalesced: one PropertiesChanged for the unit, none for the others. */
 	assert_int_equal(sig.props[0], 1);
@@ -779,8 +814,7 @@ static void test_new_sample_signals(void **state)
 	assert_int_equal(sig.alarm_active, 1);
 	assert_int_equal(sig.alarm_temp, -14000);
 	assert_int_equal(get_num(U0, "Temp1Alarm", 'b'), 1);
-	notify_read(buf, sizeof(buf));
-	assert_non_null(strstr(buf, "STATUS=3 units, 1 ready, 1 alarm\n"));
+	notify_wait_for(buf, sizeof(buf), "STATUS=3 units, 1 ready, 1 alarm\n");
 
 	/* Nothing new: nothing sent. */
 	memset(&sig, 0, sizeof(sig));
@@ -794,7 +828,7 @@ static void test_new_sample_signals(void **state)
 	faketree_set(&g.t, "sensor0", "temp1_alarm", "0\n");
 	faketree_set(&g.t, "sensor0", "sample_seq", "3\n");
 	reload();
-	pump(g.bus, 300);
+	pump_until(g.bus, &sig.alarms, 1, 100);
 	assert_int_equal(sig.alarms, 1);
 	assert_int_equal(sig.alarm_active, 0);
 }
@@ -830,7 +864,7 @@ static void test_setters(void **state)
 	assert_true(call(g.bus, U0, UNIT, "SetLabel", &e, NULL, "s", "Cold room B") >= 0);
 	expect_attr("sensor0", "label", "Cold room B");
 	prop_is(U0, "Label", "Cold room B");
-	pump(g.bus, 200);
+	pump_until(g.bus, &sig.props[0], 1, 150);
 	assert_int_equal(sig.props[0], 1);
 	assert_non_null(strstr(sig.props0, "Label,"));
 
@@ -1169,7 +1203,7 @@ static void test_units_come_and_go(void **state)
 	memset(&sig, 0, sizeof(sig));
 	faketree_add_unit(&g.t, "sensor10", "CRS-200", "SIM-000010");
 	reload();
-	pump(g.bus, 200);
+	pump_until(g.bus, &sig.added, 1, 100);
 	assert_int_equal(sig.added, 1);
 	assert_int_equal(sd_bus_get_property_trivial(g.bus, NAME, ROOT, MGR, "UnitCount",
 						     NULL, 'u', &count), 0);
@@ -1178,7 +1212,7 @@ static void test_units_come_and_go(void **state)
 	snprintf(path, sizeof(path), "rm -r '%s/class/coldroom/sensor10'", g.t.sys);
 	assert_int_equal(system(path), 0);
 	reload();
-	pump(g.bus, 200);
+	pump_until(g.bus, &sig.removed, 1, 100);
 	assert_int_equal(sig.removed, 1);
 	assert_int_equal(sd_bus_get_property_trivial(g.bus, NAME, ROOT, MGR, "UnitCount",
 						     NULL, 'u', &count), 0);
@@ -1270,7 +1304,7 @@ static void test_records_fifo(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, rec, sizeof(rec)), (ssize_t)sizeof(rec));
 	close(fd);
-	pump(g.bus, 500);
+	pump_until(g.bus, &sig.readings, 1, 300);
 	assert_int_equal(sig.readings, 1);
 	assert_int_equal(sig.last_n, 3);
 	for (int i = 0; i < 3; i++) {
