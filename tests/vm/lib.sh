@@ -42,11 +42,16 @@ vm_select_kernel() {
 	case $VM_KERNEL_NAME in
 	stock)
 		image=$("$VM_DIR/mkrootfs.sh") || { echo "$who: no guest image" >&2; return 125; }
+		# Its one line of output is the image's directory: anything else is a bug.
+		[ -d "$image" ] && [ -e "$image/kernel-version" ] ||
+			{ echo "$who: mkrootfs.sh printed '$image', not an image directory" >&2; return 125; }
 		VM_KVER=$(cat "$image/kernel-version")
 		VM_KDIR=${VM_KDIR:-$image/kbuild/$(cat "$image/kbuild-dir")}
 		;;
 	debug)
 		entry=$("$VM_DIR/mkdebugkernel.sh") || { echo "$who: no debug kernel" >&2; return 125; }
+		[ -d "$entry" ] && [ -e "$entry/kernel-version" ] ||
+			{ echo "$who: mkdebugkernel.sh printed '$entry', not a kernel directory" >&2; return 125; }
 		VM_KVER=$(cat "$entry/kernel-version")
 		VM_KDIR=${VM_KDIR:-$entry/kbuild}
 		export VM_KERNEL_DIR=$entry

@@ -184,8 +184,10 @@ rm -rf "$initrd"
 # builds, 10,000 firmware links). Sparse: the free space takes no disk.
 log "making the root disk image"
 used_mb=$(du -sm "$root" | cut -f1)
+# Its chatter ("Creating regular file", despite -q) goes to stderr: this
+# script's stdout is the image's path and nothing else.
 mkfs.ext4 -q -F -L coldroom-vm -O ^has_journal -m 0 -E root_owner=0:0 \
-	-d "$root" "$out/root.img" "$((used_mb * 2 + 2048))M" ||
+	-d "$root" "$out/root.img" "$((used_mb * 2 + 2048))M" >&2 ||
 	die "making the root disk image failed"
 du -sh "$out/root.img" "$out/initrd.img" | sed 's/^/[vm] size: /' >&2
 rm -rf "$root"
