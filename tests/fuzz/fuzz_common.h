@@ -11,17 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_assert.h"
+
 #include "coldroom_fw.h"
 #include "coldroom_fw_build.h"
 #include "coldroom_fw_text.h"
-
-#define fuzz_assert(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: property violated: %s\n",	\
-			__FILE__, __LINE__, #cond);			\
-		abort();						\
-	}								\
-} while (0)
 
 static inline int images_equal(const struct coldroom_fw_image *a,
 			       const struct coldroom_fw_image *b)

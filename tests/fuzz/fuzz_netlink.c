@@ -9,15 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bulkmsg.h"
+#include "fuzz_assert.h"
 
-#define fuzz_assert(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: property violated: %s\n",	\
-			__FILE__, __LINE__, #cond);			\
-		abort();						\
-	}								\
-} while (0)
+#include "bulkmsg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
