@@ -34,7 +34,6 @@
 #define ERROR_WRITE_FAILED	"org.coldroom.Sensors1.Error.WriteFailed"
 #define ERROR_CONFIG_INVALID	"org.coldroom.Sensors1.Error.ConfigInvalid"
 #define ERROR_NO_FRAME		"org.coldroom.Sensors1.Error.NoFrame"
-#define READING_SIG	"(ssiiuubbtt)"
 
 #ifndef COLDROOM_VERSION
 #define COLDROOM_VERSION "0.1.0"
@@ -55,6 +54,116 @@ struct readings_window {
 	uint8_t *status1, *status2, *alarms;
 	uint64_t *seq, *last_update;
 };
+
+static void window_free(struct readings_window *w)
+{
+	if (!w)
+		return;
+	free(w->unit);
+	free(w->temp1);
+	free(w->temp2);
+	free(w->status1);
+	free(w->status2);
+	free(w->alarms);
+	free(w->seq);
+	free(w->last_update);
+	free(w);
+}
+
+static int window_reserve(struct readings_window *w, size_t n)
+{
+	size_t cap = w->cap ? w->cap : 256;
+
+	if (n <= w->cap)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+#define GROW(field) do { \
+		void *p = realloc(w->field, cap * sizeof(*w->field)); \
+		if (!p) \
+			return -ENOMEM; \
+		w->field = p; \
+	} while (0)
+	GROW(unit);
+	GROW(temp1);
+	GROW(temp2);
+	GROW(status1);
+	GROW(status2);
+	GROW(alarms);
+	GROW(seq);
+	GROW(last_update);
+#undef GROW
+	w->cap = cap;
+	return 0;
+}
+
+/* The window's arrays, with room for @n units; NULL when out of memory. */
+static struct readings_window *window_get(struct readings_window **wp, size_t n)
+{
+	if (!*wp) {
+		*wp = calloc(1, sizeof(**wp));
+		if (!*wp)
+			return NULL;
+	}
+	if (window_reserve(*wp, n) < 0)
+		return NULL;
+	return *wp;
+}
+
+static void window_add(struct readings_window *w, const struct unit *u)
+{
+	size_t k = w->n++;
+
+	w->unit[k] = u->number;
+	w->temp1[k] = u->temp[0];
+	w->temp2[k] = u->temp[1];
+	w->status1[k] = (uint8_t)u->temp_status[0];
+	w->status2[k] = (uint8_t)u->temp_status[1];
+	w->alarms[k] = (u->alarm[0] ? READINGS_ALARM1 : 0) | (u->alarm[1] ? READINGS_ALARM2 : 0);
+	w->seq[k] = u->sample_seq;
+	w->last_update[k] = u->last_update_usec;
+}
+
+/* The arrays of @w, each appended whole: Readings and GetReadings alike. */
+static int append_readings(sd_bus_message *m, const struct readings_window *w)
+{
+	int r;
+
+	r = sd_bus_message_append_array(m, 'u', w->unit, w->n * sizeof(*w->unit));
+	if (r >= 0)
+		r = sd_bus_message_append_array(m, 'i', w->temp1, w->n * sizeof(*w->temp1));
+	if (r >= 0)
+		r = sd_bus_message_append_array(m, 'i', w->temp2, w->n * sizeof(*w->temp2));
+	if (r >= 0)
+		r = sd_bus_message_append_array(m, 'y', w->status1, w->n);
+	if (r >= 0)
+		r = sd_bus_message_append_array(m, 'y', w->status2, w->n);
+	if (r >= 0)
+		r = sd_bus_message_append_array(m, 'y', w->alarms, w->n);
+	if (r >= 0)
+		r = sd_bus_message_append_array(m, 't', w->seq, w->n * sizeof(*w->seq));
+	if (r >= 0)
+		r = sd_bus_message_append_array(m, 't', w->last_update,
+						w->n * sizeof(*w->last_update));
+	return r;
+}
+
+/* Every unit as of now, taken once until invalidated; NULL when out of memory. */
+static struct readings_window *readings_snapshot(struct daemon *d)
+{
+	struct readings_window *w;
+
+	if (d->snapshot_valid)
+		return d->snapshot;
+	w = window_get(&d->snapshot, d->n_units);
+	if (!w)
+		return NULL;
+	w->n = 0;
+	for (size_t i = 0; i < d->n_units; i++)
+		window_add(w, d->units[i]);
+	d->snapshot_valid = true;
+	return w;
+}
 
 /*
  * Whether @uid is in @group by the user database (getgrouplist() of its
@@ -400,29 +509,26 @@ static const sd_bus_vtable unit_vtable[] = {
 	SD_BUS_VTABLE_END
 };
 
-static int append_reading(sd_bus_message *m, const struct unit *u)
-{
-	return sd_bus_message_append(m, READING_SIG, u->name, u->serial,
-				     u->temp[0], u->temp[1],
-				     u->temp_status[0], u->temp_status[1],
-				     u->alarm[0], u->alarm[1],
-				     u->sample_seq, u->last_update_usec);
-}
-
+/*
+ * Every unit's latest reading, in unit order, in the Readings signal's
+ * shape. The snapshot is taken by the first call after a window ended or
+ * a unit came or went, so all callers of one window share one pass over
+ * the units; each reply copies its arrays whole.
+ */
 static int method_get_readings(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	struct daemon *d = userdata;
+	struct readings_window *snap;
 	int r;
 
 	(void)error;
+	snap = readings_snapshot(d);
+	if (!snap)
+		return -ENOMEM;
 	r = sd_bus_message_new_method_return(m, &reply);
 	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'a', READING_SIG);
-	for (size_t i = 0; r >= 0 && i < d->n_units; i++)
-		r = append_reading(reply, d->units[i]);
-	if (r >= 0)
-		r = sd_bus_message_close_container(reply);
+		r = append_readings(reply, snap);
 	if (r >= 0)
 		r = sd_bus_send(NULL, reply, NULL);
 	return r;
@@ -495,7 +601,9 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_PROPERTY("EventSource", "s", prop_get_string,
 			offsetof(struct daemon, event_source_name), EMITS),
 	SD_BUS_METHOD_WITH_ARGS("GetReadings", SD_BUS_NO_ARGS,
-				SD_BUS_RESULT("a" READING_SIG, readings),
+				SD_BUS_RESULT("au", units, "ai", temp1, "ai", temp2,
+					      "ay", temp1_status, "ay", temp2_status,
+					      "ay", alarms, "at", sample_seq, "at", last_update),
 				method_get_readings, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("GetUnit", SD_BUS_ARGS("s", name_or_serial),
 				SD_BUS_RESULT("o", unit), method_get_unit,
@@ -553,81 +661,17 @@ static int unit_enumerate(sd_bus *bus, const char *prefix, void *userdata,
 	return 0;
 }
 
-static int window_reserve(struct readings_window *w, size_t n)
-{
-	size_t cap = w->cap ? w->cap : 256;
-
-	if (n <= w->cap)
-		return 0;
-	while (cap < n)
-		cap *= 2;
-#define GROW(field) do { \
-		void *p = realloc(w->field, cap * sizeof(*w->field)); \
-		if (!p) \
-			return -ENOMEM; \
-		w->field = p; \
-	} while (0)
-	GROW(unit);
-	GROW(temp1);
-	GROW(temp2);
-	GROW(status1);
-	GROW(status2);
-	GROW(alarms);
-	GROW(seq);
-	GROW(last_update);
-#undef GROW
-	w->cap = cap;
-	return 0;
-}
-
 void bus_free(struct daemon *d)
 {
-	struct readings_window *w = d->window;
-
-	if (!w)
-		return;
-	free(w->unit);
-	free(w->temp1);
-	free(w->temp2);
-	free(w->status1);
-	free(w->status2);
-	free(w->alarms);
-	free(w->seq);
-	free(w->last_update);
-	free(w);
+	window_free(d->window);
 	d->window = NULL;
+	window_free(d->snapshot);
+	d->snapshot = NULL;
 }
 
 static void schedule_flush(struct daemon *d);
 
-/* The window's arrays, with room for @n units; NULL when out of memory. */
-static struct readings_window *window_get(struct daemon *d, size_t n)
-{
-	if (!d->window) {
-		d->window = calloc(1, sizeof(*d->window));
-		if (!d->window)
-			return NULL;
-	}
-	if (window_reserve(d->window, n) < 0)
-		return NULL;
-	return d->window;
-}
-
-static void window_add(struct readings_window *w, const struct unit *u)
-{
-	size_t k = w->n++;
-
-	w->unit[k] = u->number;
-	w->temp1[k] = u->temp[0];
-	w->temp2[k] = u->temp[1];
-	w->status1[k] = (uint8_t)u->temp_status[0];
-	w->status2[k] = (uint8_t)u->temp_status[1];
-	w->alarms[k] = (u->alarm[0] ? READINGS_ALARM1 : 0) | (u->alarm[1] ? READINGS_ALARM2 : 0);
-	w->seq[k] = u->sample_seq;
-	w->last_update[k] = u->last_update_usec;
-}
-
-/* One Readings signal with the window's arrays, each appended whole. */
+/* One Readings signal with the window's arrays. */
 static int send_readings(struct daemon *d, const struct readings_window *w)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *sig = NULL;
@@ -635,22 +679,7 @@ static int send_readings(struct daemon *d, const struct readings_window *w)
 
 	r = sd_bus_message_new_signal(d->bus, &sig, ROOT_PATH, MANAGER_IFACE, "Readings");
 	if (r >= 0)
-		r = sd_bus_message_append_array(sig, 'u', w->unit, w->n * sizeof(*w->unit));
-	if (r >= 0)
-		r = sd_bus_message_append_array(sig, 'i', w->temp1, w->n * sizeof(*w->temp1));
-	if (r >= 0)
-		r = sd_bus_message_append_array(sig, 'i', w->temp2, w->n * sizeof(*w->temp2));
-	if (r >= 0)
-		r = sd_bus_message_append_array(sig, 'y', w->status1, w->n);
-	if (r >= 0)
-		r = sd_bus_message_append_array(sig, 'y', w->status2, w->n);
-	if (r >= 0)
-		r = sd_bus_message_append_array(sig, 'y', w->alarms, w->n);
-	if (r >= 0)
-		r = sd_bus_message_append_array(sig, 't', w->seq, w->n * sizeof(*w->seq));
-	if (r >= 0)
-		r = sd_bus_message_append_array(sig, 't', w->last_update,
-						w->n * sizeof(*w->last_update));
+		r = append_readings(sig, w);
 	if (r >= 0)
 		r = sd_bus_send(d->bus, sig, NULL);
 	return r;
@@ -688,7 +717,7 @@ int bus_flush(struct daemon *d)
 		schedule_flush(d);
 	if (!d->bus || !d->n_dirty)
 		goto out;
-	w = window_get(d, d->n_dirty);
+	w = window_get(&d->window, d->n_dirty);
 	if (w)
 		w->n = 0;
 	for (size_t i = 0; i < d->n_dirty; i++) {
@@ -703,6 +732,8 @@ int bus_flush(struct daemon *d)
 		u->dirty = false;
 	}
 	d->n_dirty = 0;
+	if (!w || w->n)
+		d->snapshot_valid = false;
 	r = w ? (w->n ? send_readings(d, w) : 0) : -ENOMEM;
 	if (r < 0)
 		log_warning("cannot send Readings: %s", strerror(-r));
@@ -790,6 +821,7 @@ void bus_unit_added(struct unit *u)
 {
 	struct daemon *d = u->daemon;
 
+	d->snapshot_valid = false;
 	/* Before the name is ours, clients find units with GetManagedObjects. */
 	if (!d->bus || !d->ready)
 		return;
@@ -802,6 +834,7 @@ void bus_unit_removed(struct unit *u)
 {
 	struct daemon *d = u->daemon;
 
+	d->snapshot_valid = false;
 	/* Before the name is ours, clients find units with GetManagedObjects. */
 	if (!d->bus || !d->ready)
 		return;

@@ -139,6 +139,8 @@ struct daemon {
 	struct unit **dirty;		/* units with unsignalled changes */
 	size_t n_dirty, cap_dirty;
 	struct readings_window *window;	/* bus.c: the Readings signal's arrays */
+	struct readings_window *snapshot; /* bus.c: GetReadings' arrays */
+	bool snapshot_valid;		/* no window ended, no unit came or went since */
 	unsigned int n_ready;		/* units whose firmware is ready */
 	unsigned int n_alarming;	/* units with a channel in alarm */
 	int64_t realtime_offset_usec;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */

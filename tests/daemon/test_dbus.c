@@ -549,24 +549,54 @@ static void test_firmware_served(void **state)
 }
 
 struct reading {
-	const char *name, *serial;
+	char name[32];
 	int32_t t1, t2;
 	uint32_t s1, s2;
 	int a1, a2;
 	uint64_t seq, when;
 };
 
+/*
+ * The arrays of Readings and GetReadings (au, ai, ai, ay, ay, ay, at, at),
+ * one entry per index, into @out (at most @max); returns the entry count.
+ */
 static int read_readings(sd_bus_message *m, struct reading *out, int max)
 {
-	int n = 0, r;
+	const uint32_t *unit;
+	const int32_t *t1, *t2;
+	const uint8_t *s1, *s2, *alarms;
+	const uint64_t *seq, *when;
+	size_t n_unit, n_t1, n_t2, n_s1, n_s2, n_alarms, n_seq, n_when;
+	int n = 0;
 
-	assert_int_equal(sd_bus_message_enter_container(m, 'a', "(ssiiuubbtt)"), 1);
-	while (n < max && (r = sd_bus_message_read(m, "(ssiiuubbtt)", &out[n].name,
-						   &out[n].serial, &out[n].t1, &out[n].t2,
-						   &out[n].s1, &out[n].s2, &out[n].a1,
-						   &out[n].a2, &out[n].seq, &out[n].when)) > 0)
-		n++;
-	assert_true(sd_bus_message_exit_container(m) >= 0);
+	assert_string_equal(sd_bus_message_get_signature(m, 1), "auaiaiayayayatat");
+	assert_true(sd_bus_message_read_array(m, 'u', (const void **)&unit, &n_unit) >= 0);
+	assert_true(sd_bus_message_read_array(m, 'i', (const void **)&t1, &n_t1) >= 0);
+	assert_true(sd_bus_message_read_array(m, 'i', (const void **)&t2, &n_t2) >= 0);
+	assert_true(sd_bus_message_read_array(m, 'y', (const void **)&s1, &n_s1) >= 0);
+	assert_true(sd_bus_message_read_array(m, 'y', (const void **)&s2, &n_s2) >= 0);
+	assert_true(sd_bus_message_read_array(m, 'y', (const void **)&alarms, &n_alarms) >= 0);
+	assert_true(sd_bus_message_read_array(m, 't', (const void **)&seq, &n_seq) >= 0);
+	assert_true(sd_bus_message_read_array(m, 't', (const void **)&when, &n_when) >= 0);
+	n_unit /= sizeof(*unit);
+	/* Every array has one entry per unit. */
+	assert_int_equal(n_t1 / sizeof(*t1), n_unit);
+	assert_int_equal(n_t2 / sizeof(*t2), n_unit);
+	assert_int_equal(n_s1, n_unit);
+	assert_int_equal(n_s2, n_unit);
+	assert_int_equal(n_alarms, n_unit);
+	assert_int_equal(n_seq / sizeof(*seq), n_unit);
+	assert_int_equal(n_when / sizeof(*when), n_unit);
+	for (size_t i = 0; i < n_unit && n < max; i++, n++) {
+		struct reading *r = &out[n];
+
+		*r = (struct reading){
+			.t1 = t1[i], .t2 = t2[i], .s1 = s1[i], .s2 = s2[i],
+			.a1 = !!(alarms[i] & 1), .a2 = !!(alarms[i] & 2),
+			.seq = seq[i], .when = when[i],
+		};
+		snprintf(r->name, sizeof(r->name), "sensor%u", unit[i]);
+	}
 	return n;
 }
 
@@ -577,12 +607,10 @@ static void test_get_readings(void **state)
 
 	(void)state;
 	assert_true(call(g.bus, ROOT, MGR, "GetReadings", NULL, &reply, NULL) >= 0);
-	assert_string_equal(sd_bus_message_get_signature(reply, 1), "a(ssiiuubbtt)");
 	assert_int_equal(read_readings(reply, r, 8), 3);
 	assert_string_equal(r[0].name, "sensor0");
 	assert_string_equal(r[1].name, "sensor1");
 	assert_string_equal(r[2].name, "sensor2");
-	assert_string_equal(r[2].serial, "SIM-000003");
 	assert_int_equal(r[0].t1, -18250);
 	assert_int_equal(r[0].t2, -17500);
 	assert_int_equal(r[0].s1, 1);
@@ -619,7 +647,6 @@ static struct {
 	char props0[1024];	/* the names in sensor0's last one */
 	int readings;
 	struct reading last[8];
-	char last_names[8][32];
 	int last_n;
 	int alarms;
 	char alarm_unit[128];
@@ -661,47 +688,11 @@ static int on_props(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	return 0;
 }
 
-/* Readings(au units, ai, ai, ay, ay, ay, at, at): one entry per array index. */
 static int on_readings(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
-	const uint32_t *unit;
-	const int32_t *t1, *t2;
-	const uint8_t *s1, *s2, *alarms;
-	const uint64_t *seq, *when;
-	size_t n_unit, n_t1, n_t2, n_s1, n_s2, n_alarms, n_seq, n_when;
-
 	(void)userdata, (void)e;
 	sig.readings++;
-	assert_string_equal(sd_bus_message_get_signature(m, 1), "auaiaiayayayatat");
-	assert_true(sd_bus_message_read_array(m, 'u', (const void **)&unit, &n_unit) >= 0);
-	assert_true(sd_bus_message_read_array(m, 'i', (const void **)&t1, &n_t1) >= 0);
-	assert_true(sd_bus_message_read_array(m, 'i', (const void **)&t2, &n_t2) >= 0);
-	assert_true(sd_bus_message_read_array(m, 'y', (const void **)&s1, &n_s1) >= 0);
-	assert_true(sd_bus_message_read_array(m, 'y', (const void **)&s2, &n_s2) >= 0);
-	assert_true(sd_bus_message_read_array(m, 'y', (const void **)&alarms, &n_alarms) >= 0);
-	assert_true(sd_bus_message_read_array(m, 't', (const void **)&seq, &n_seq) >= 0);
-	assert_true(sd_bus_message_read_array(m, 't', (const void **)&when, &n_when) >= 0);
-	n_unit /= sizeof(*unit);
-	/* Every array has one entry per unit. */
-	assert_int_equal(n_t1 / sizeof(*t1), n_unit);
-	assert_int_equal(n_t2 / sizeof(*t2), n_unit);
-	assert_int_equal(n_s1, n_unit);
-	assert_int_equal(n_s2, n_unit);
-	assert_int_equal(n_alarms, n_unit);
-	assert_int_equal(n_seq / sizeof(*seq), n_unit);
-	assert_int_equal(n_when / sizeof(*when), n_unit);
-	sig.last_n = 0;
-	for (size_t i = 0; i < n_unit && i < 8; i++) {
-		struct reading *r = &sig.last[sig.last_n++];
-
-		snprintf(sig.last_names[i], sizeof(sig.last_names[i]), "sensor%u", unit[i]);
-		*r = (struct reading){
-			.name = sig.last_names[i], .t1 = t1[i], .t2 = t2[i],
-			.s1 = s1[i], .s2 = s2[i],
-			.a1 = !!(alarms[i] & 1), .a2 = !!(alarms[i] & 2),
-			.seq = seq[i], .when = when[i],
-		};
-	}
+	sig.last_n = read_readings(m, sig.last, 8);
 	return 0;
 }
 
@@ -753,14 +744,30 @@ static void subscribe(void)
 					"InterfacesRemoved", on_removed, NULL) >= 0);
 }
 
+/* sensor0's entry of GetReadings' reply. */
+static struct reading get_reading0(void)
+{
+	sd_bus_message *reply = NULL;
+	struct reading r[8];
+
+	assert_true(call(g.bus, ROOT, MGR, "GetReadings", NULL, &reply, NULL) >= 0);
+	assert_int_equal(read_readings(reply, r, 8), 3);
+	sd_bus_message_unref(reply);
+	assert_string_equal(r[0].name, "sensor0");
+	return r[0];
+}
+
 static void test_new_sample_signals(void **state)
 {
+	struct reading r0;
 	char buf[4096];
 
 	(void)state;
 	subscribe();
 	pump(g.bus, 150);
 	memset(&sig, 0, sizeof(sig));
+	/* GetReadings' snapshot of this window, before the sample. */
+	assert_int_equal(get_reading0().seq, 1);
 	/* One new sample on sensor0: both readings move, temp1 alarms. */
 	faketree_set(&g.t, "sensor0", "temp1", "-14000\n");
 	faketree_set(&g.t, "sensor0", "temp2", "-16000\n");
@@ -807,6 +814,11 @@ static void test_new_sample_signals(void **state)
 	assert_int_equal(sig.last[0].a2, 0);
 	assert_int_equal(sig.last[0].seq, 2);
 	assert_int_equal(get_num(U0, "Number", 'u'), 0);
+	/* The window's end made GetReadings take a new snapshot. */
+	r0 = get_reading0();
+	assert_int_equal(r0.seq, 2);
+	assert_int_equal(r0.t1, -14000);
+	assert_int_equal(r0.a1, 1);
 	/* One Alarm. */
 	assert_int_equal(sig.alarms, 1);
 	assert_string_equal(sig.alarm_unit, U0);
