@@ -14,9 +14,9 @@
 
 #include "config.h"
 #include "fwsource.h"
+#include "uevent.h"
 
 #define UNIT_CHANNELS 2
-#define UNIT_NAME_MAX 64
 #define UNIT_LABEL_MAX 64
 #define UNIT_STR_MAX 64
 #define UNIT_ERROR_MAX 256

@@ -71,19 +71,6 @@ char *fw_fallback_dir(const char *sysfs_root, const char *fw_name)
 	return path;
 }
 
-/* coldroom/<name>.fw with nothing that could leave that directory. */
-static bool fw_name_is_ours(const char *name)
-{
-	const char *base;
-
-	if (strncmp(name, "coldroom/", 9) != 0 || strlen(name) >= 128)
-		return false;
-	base = name + 9;
-	if (!*base || strchr(base, '/') || !strcmp(base, ".") || !strcmp(base, ".."))
-		return false;
-	return true;
-}
-
 static void fw_request_free(struct fw_request *rq)
 {
 	struct fw_request **pp;
@@ -236,7 +223,7 @@ int fw_request_start(struct daemon *d, const char *fw_name)
 {
 	struct fw_request *rq;
 
-	if (!fw_name_is_ours(fw_name)) {
+	if (!fw_name_valid(fw_name)) {
 		log_warning("ignoring a firmware request for '%s': not a coldroom blob",
 			    fw_name);
 		return -EINVAL;

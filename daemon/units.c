@@ -25,7 +25,6 @@
 #include "util.h"
 
 #define UNIT_OBJECT_PREFIX "/org/coldroom/Sensors1/unit"
-#define UNIT_SYSNAME_PREFIX "sensor"	/* the units of class coldroom */
 
 const char *const unit_prop_names[PROP_COUNT] = {
 	[PROP_LABEL] = "Label",
@@ -447,39 +446,9 @@ static void unit_free(struct unit *u)
 	free(u);
 }
 
-static bool unit_name_valid(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (n == 0 || n >= UNIT_NAME_MAX || name[0] == '.')
-		return false;
-	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") == n;
-}
-
-/*
- * The kernel's unit number of a unit called "sensorN" (exactly that
- * spelling), or -1. Records and events name units by number: the index
- * spares a name lookup for each of thousands of records a second.
- */
-static long unit_number_of(const char *name)
-{
-	char canonical[UNIT_NAME_MAX];
-	unsigned long n;
-	char *end;
-
-	if (strncmp(name, "sensor", 6) || !isdigit((unsigned char)name[6]))
-		return -1;
-	errno = 0;
-	n = strtoul(name + 6, &end, 10);
-	if (errno || *end || n > COLDROOM_UNIT_MAX)
-		return -1;
-	snprintf(canonical, sizeof(canonical), "sensor%lu", n);
-	return strcmp(canonical, name) ? -1 : (long)n;
-}
-
 static int index_unit(struct daemon *d, struct unit *u)
 {
-	long n = unit_number_of(u->name);
+	long n = unit_name_number(u->name);
 
 	if (n < 0)
 		return 0;
@@ -499,7 +468,7 @@ static int index_unit(struct daemon *d, struct unit *u)
 
 static void unindex_unit(struct daemon *d, struct unit *u)
 {
-	long n = unit_number_of(u->name);
+	long n = unit_name_number(u->name);
 
 	if (n >= 0 && (size_t)n < d->n_by_number && d->by_number[n] == u)
 		d->by_number[n] = NULL;
@@ -582,7 +551,7 @@ int unit_add(struct daemon *d, const char *name)
 	r = index_unit(d, u);
 	if (r < 0)
 		goto fail;
-	n = unit_number_of(u->name);
+	n = unit_name_number(u->name);
 	u->number = n >= 0 ? (uint32_t)n : COLDROOM_UNIT_NONE;
 	/* Keep the array sorted: a qsort() per unit is quadratic at startup. */
 	pos = unit_insert_pos(d, u->name);
@@ -810,28 +779,25 @@ int daemon_scan(struct daemon *d)
 	return r < 0 ? r : r2;
 }
 
-/* The class's units: the enumeration (list_class()) finds the same. */
-static bool unit_sysname_followed(const char *sysname)
-{
-	return !strncmp(sysname, UNIT_SYSNAME_PREFIX, strlen(UNIT_SYSNAME_PREFIX));
-}
-
 static int on_uevent(sd_device_monitor *m, sd_device *dev, void *userdata)
 {
 	struct daemon *d = userdata;
 	sd_device_action_t action;
-	const char *sysname, *event = NULL, *value = NULL;
+	const char *sysname, *event = NULL, *firmware = NULL;
+	struct uevent_msg msg;
 	struct unit *u;
 
 	(void)m;
 	if (sd_device_get_sysname(dev, &sysname) < 0 ||
 	    sd_device_get_action(dev, &action) < 0)
 		return 0;
-	/* The units the enumeration finds, and no other device of the class. */
-	if (!unit_sysname_followed(sysname))
+	(void)sd_device_get_property_value(dev, "COLDROOM_EVENT", &event);
+	(void)sd_device_get_property_value(dev, "COLDROOM_FIRMWARE", &firmware);
+	uevent_classify(action, sysname, event, firmware, &msg);
+	if (msg.verdict == UEVENT_IGNORE)
 		return 0;
-	u = daemon_find_unit(d, sysname);
-	if (action == SD_DEVICE_REMOVE) {
+	u = daemon_find_unit(d, msg.unit);
+	if (msg.verdict == UEVENT_REMOVE) {
 		if (u)
 			unit_remove(d, u);
 		/*
@@ -842,31 +808,41 @@ static int on_uevent(sd_device_monitor *m, sd_device *dev, void *userdata)
 		return 0;
 	}
 	if (!u) {
-		unit_add(d, sysname);
-		u = daemon_find_unit(d, sysname);
+		unit_add(d, msg.unit);
+		u = daemon_find_unit(d, msg.unit);
 		if (!u)
 			return 0;
 	}
-	if (action != SD_DEVICE_CHANGE)
-		return 0;
-	(void)sd_device_get_property_value(dev, "COLDROOM_EVENT", &event);
-	if (event && !strcmp(event, "firmware-request")) {
+	switch (msg.verdict) {
+	case UEVENT_FIRMWARE_REQUEST:
 		unit_read_firmware(u);
 		unit_publish(u);
-		if (sd_device_get_property_value(dev, "COLDROOM_FIRMWARE", &value) >= 0)
-			fw_request_start(d, value);
-	} else if (event && d->nl_fd >= 0 &&
-		   (!strcmp(event, "alarm") || !strcmp(event, "firmware-state"))) {
+		if (msg.fw_name)
+			fw_request_start(d, msg.fw_name);
+		else if (msg.fw_name_rejected)
+			log_warning("%s: ignoring a firmware request for '%s': not a coldroom blob",
+				    u->name, firmware);
+		break;
+	case UEVENT_ALARM:
+	case UEVENT_FIRMWARE_STATE:
 		/* The generic netlink event says the same, and says it first. */
-		return 0;
-	} else if (event && !strcmp(event, "alarm")) {
-		unit_read_sample(u);
-		unit_publish(u);
+		if (d->nl_fd >= 0)
+			break;
+		if (msg.verdict == UEVENT_ALARM) {
+			unit_read_sample(u);
+			unit_publish(u);
+		} else {
+			unit_read_all(u);
+		}
 		daemon_update_status(d);
-	} else {
-		/* firmware-state, or a change from "udevadm trigger": read it all. */
+		break;
+	case UEVENT_REREAD:
+		/* A change from "udevadm trigger": read it all. */
 		unit_read_all(u);
 		daemon_update_status(d);
+		break;
+	default:
+		break;
 	}
 	return 0;
 }
