@@ -843,28 +843,10 @@ void bus_unit_removed(struct unit *u)
 					     "UnitCount", NULL);
 }
 
-int bus_setup(struct daemon *d, const char *bus_spec)
+int bus_attach(struct daemon *d, sd_bus *bus)
 {
-	_cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
 	int r;
 
-	if (!strcmp(bus_spec, "system"))
-		r = sd_bus_open_system_with_description(&bus, "coldroomd");
-	else if (!strcmp(bus_spec, "user"))
-		r = sd_bus_open_user_with_description(&bus, "coldroomd");
-	else {
-		r = sd_bus_new(&bus);
-		if (r >= 0)
-			r = sd_bus_set_address(bus, bus_spec);
-		if (r >= 0)
-			r = sd_bus_set_bus_client(bus, 1);
-		if (r >= 0)
-			r = sd_bus_start(bus);
-	}
-	if (r < 0) {
-		log_error("cannot connect to the %s bus: %s", bus_spec, strerror(-r));
-		return r;
-	}
 	/*
 	 * Callers and readings take turns: at the same priority sd-event runs
 	 * the source that has waited longest, so a client calling the most
@@ -885,22 +867,48 @@ int bus_setup(struct daemon *d, const char *bus_spec)
 					       unit_vtable, unit_find, d);
 	if (r >= 0)
 		r = sd_bus_add_node_enumerator(bus, NULL, UNIT_PREFIX, unit_enumerate, d);
-	/*
-	 * Finish authentication and Hello now: the first scan of thousands of
-	 * units runs before the event loop, and the bus drops a connection
-	 * whose authentication takes longer than its auth_timeout.
-	 */
-	if (r >= 0) {
-		const char *unique;
-
-		r = sd_bus_get_unique_name(bus, &unique);
-	}
 	if (r < 0) {
 		log_error("cannot publish the objects: %s", strerror(-r));
 		return r;
 	}
 	d->bus = sd_bus_ref(bus);
 	return 0;
+}
+
+int bus_setup(struct daemon *d, const char *bus_spec)
+{
+	_cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
+	const char *unique;
+	int r;
+
+	if (!strcmp(bus_spec, "system"))
+		r = sd_bus_open_system_with_description(&bus, "coldroomd");
+	else if (!strcmp(bus_spec, "user"))
+		r = sd_bus_open_user_with_description(&bus, "coldroomd");
+	else {
+		r = sd_bus_new(&bus);
+		if (r >= 0)
+			r = sd_bus_set_address(bus, bus_spec);
+		if (r >= 0)
+			r = sd_bus_set_bus_client(bus, 1);
+		if (r >= 0)
+			r = sd_bus_start(bus);
+	}
+	if (r < 0) {
+		log_error("cannot connect to the %s bus: %s", bus_spec, strerror(-r));
+		return r;
+	}
+	/*
+	 * Finish authentication and Hello now: the first scan of thousands of
+	 * units runs before the event loop, and the bus drops a connection
+	 * whose authentication takes longer than its auth_timeout.
+	 */
+	r = sd_bus_get_unique_name(bus, &unique);
+	if (r < 0) {
+		log_error("cannot connect to the %s bus: %s", bus_spec, strerror(-r));
+		return r;
+	}
+	return bus_attach(d, bus);
 }
 
 int bus_request_name(struct daemon *d)

@@ -212,6 +212,8 @@ void fw_requests_free(struct daemon *d);
 
 /* bus.c: the D-Bus face; every function is a no-op without a bus. */
 int bus_setup(struct daemon *d, const char *bus_spec);
+/* The objects on a connection already open (bus_setup(); the D-Bus fuzzer). */
+int bus_attach(struct daemon *d, sd_bus *bus);
 void bus_unit_added(struct unit *u);
 void bus_unit_removed(struct unit *u);
 void bus_unit_changed(struct unit *u, uint32_t props);
