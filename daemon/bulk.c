@@ -165,7 +165,7 @@ static void resync_readings(struct daemon *d, bool events_lost)
 			if (events_lost) {
 				/* What the lost alarm and firmware events would have said. */
 				unit_apply_alarm_flags(u, rec.flags);
-				if (!(buf[i].flags & COLDROOM_F_READY) != !!strcmp(u->fw_state, "ready"))
+				if (!(buf[i].flags & COLDROOM_F_READY) != !!strcmp(u->info->fw_state, "ready"))
 					unit_read_firmware(u);
 			}
 			unit_publish(u);

@@ -277,7 +277,7 @@ static int method_set_label(sd_bus_message *m, void *userdata, sd_bus_error *err
 	r = unit_write(u, "label", label, error);
 	if (r < 0)
 		return r;
-	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->serial },
+	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->info->serial },
 		   "%s: label set to '%s'", u->name, label);
 	unit_after_write(u);
 	return sd_bus_reply_method_return(m, NULL);
@@ -342,7 +342,7 @@ static int method_set_thresholds(sd_bus_message *m, void *userdata, sd_bus_error
 	unit_after_write(u);
 	if (r < 0)
 		return r;
-	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->serial },
+	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->info->serial },
 		   "%s: temp%u thresholds set to %d..%d, hysteresis %d",
 		   u->name, channel, min, max, hyst);
 	return sd_bus_reply_method_return(m, NULL);
@@ -370,7 +370,7 @@ static int method_set_interval(sd_bus_message *m, void *userdata, sd_bus_error *
 	r = unit_write(u, "update_interval_ms", v, error);
 	if (r < 0)
 		return r;
-	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->serial },
+	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->info->serial },
 		   "%s: interval set to %u ms", u->name, ms);
 	unit_after_write(u);
 	return sd_bus_reply_method_return(m, NULL);
@@ -387,7 +387,7 @@ static int method_reload_firmware(sd_bus_message *m, void *userdata, sd_bus_erro
 	r = unit_write(u, "firmware_reload", "1", error);
 	if (r < 0)
 		return r;
-	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->serial },
+	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->info->serial },
 		   "%s: firmware reload requested", u->name);
 	return sd_bus_reply_method_return(m, NULL);
 }
@@ -412,7 +412,7 @@ static int method_get_frame(sd_bus_message *m, void *userdata, sd_bus_error *err
 	if (r == -ENOENT)
 		return sd_bus_error_setf(error, ERROR_NO_FRAME,
 					 "%s (%s) has sent no thermal frame: it has no imager, "
-					 "or no sample with one yet", u->name, u->model);
+					 "or no sample with one yet", u->name, u->info->model);
 	if (r == -ENODEV)
 		return sd_bus_error_setf(error, ERROR_NO_FRAME,
 					 "thermal frames come from %s, which coldroomd is not reading",
@@ -462,13 +462,38 @@ static int prop_get_celsius(sd_bus *bus, const char *path, const char *interface
 /* New with every sample: the Readings signal carries them (DBUS-API.md). */
 #define HIGH_RATE 0
 
+/*
+ * The getters of the unit's strings, which live in its info (the vtable's
+ * offsets reach only into struct unit itself), in the way of systemd's
+ * BUS_DEFINE_PROPERTY_GET().
+ */
+#define DEFINE_INFO_GETTER(field)							\
+	static int prop_get_info_##field(sd_bus *bus, const char *path,			\
+					 const char *interface, const char *property,	\
+					 sd_bus_message *reply, void *userdata,		\
+					 sd_bus_error *error)				\
+	{										\
+		const struct unit *u = userdata;					\
+											\
+		(void)bus, (void)path, (void)interface, (void)property, (void)error;	\
+		return sd_bus_message_append_basic(reply, 's', u->info->field);		\
+	}
+DEFINE_INFO_GETTER(serial)
+DEFINE_INFO_GETTER(model)
+DEFINE_INFO_GETTER(label)
+DEFINE_INFO_GETTER(fw_name)
+DEFINE_INFO_GETTER(fw_state)
+DEFINE_INFO_GETTER(fw_version)
+DEFINE_INFO_GETTER(fw_error)
+DEFINE_INFO_GETTER(fw_source)
+
 static const sd_bus_vtable unit_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Name", "s", prop_get_string, U(name), CONST),
 	SD_BUS_PROPERTY("Number", "u", NULL, U(number), CONST),
-	SD_BUS_PROPERTY("Serial", "s", prop_get_string, U(serial), CONST),
-	SD_BUS_PROPERTY("Model", "s", prop_get_string, U(model), CONST),
-	SD_BUS_PROPERTY("Label", "s", prop_get_string, U(label), EMITS),
+	SD_BUS_PROPERTY("Serial", "s", prop_get_info_serial, 0, CONST),
+	SD_BUS_PROPERTY("Model", "s", prop_get_info_model, 0, CONST),
+	SD_BUS_PROPERTY("Label", "s", prop_get_info_label, 0, EMITS),
 	SD_BUS_PROPERTY("Temp1", "i", NULL, U(temp[0]), HIGH_RATE),
 	SD_BUS_PROPERTY("Temp2", "i", NULL, U(temp[1]), HIGH_RATE),
 	SD_BUS_PROPERTY("Temp1Celsius", "d", prop_get_celsius, 0, HIGH_RATE),
@@ -486,11 +511,11 @@ static const sd_bus_vtable unit_vtable[] = {
 	SD_BUS_PROPERTY("UpdateIntervalMs", "u", NULL, U(interval_ms), EMITS),
 	SD_BUS_PROPERTY("SampleSeq", "t", NULL, U(sample_seq), HIGH_RATE),
 	SD_BUS_PROPERTY("LastUpdate", "t", NULL, U(last_update_usec), HIGH_RATE),
-	SD_BUS_PROPERTY("FirmwareName", "s", prop_get_string, U(fw_name), EMITS),
-	SD_BUS_PROPERTY("FirmwareState", "s", prop_get_string, U(fw_state), EMITS),
-	SD_BUS_PROPERTY("FirmwareVersion", "s", prop_get_string, U(fw_version), EMITS),
-	SD_BUS_PROPERTY("FirmwareError", "s", prop_get_string, U(fw_error), EMITS),
-	SD_BUS_PROPERTY("FirmwareSource", "s", prop_get_string, U(fw_source), EMITS),
+	SD_BUS_PROPERTY("FirmwareName", "s", prop_get_info_fw_name, 0, EMITS),
+	SD_BUS_PROPERTY("FirmwareState", "s", prop_get_info_fw_state, 0, EMITS),
+	SD_BUS_PROPERTY("FirmwareVersion", "s", prop_get_info_fw_version, 0, EMITS),
+	SD_BUS_PROPERTY("FirmwareError", "s", prop_get_info_fw_error, 0, EMITS),
+	SD_BUS_PROPERTY("FirmwareSource", "s", prop_get_info_fw_source, 0, EMITS),
 	SD_BUS_METHOD_WITH_ARGS("SetLabel", SD_BUS_ARGS("s", label), SD_BUS_NO_RESULT,
 				method_set_label, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("SetThresholds",
@@ -546,7 +571,7 @@ static int method_get_unit(sd_bus_message *m, void *userdata, sd_bus_error *erro
 		return r;
 	u = daemon_find_unit(d, key);
 	for (size_t i = 0; !u && i < d->n_units; i++)
-		if (!strcmp(d->units[i]->serial, key))
+		if (!strcmp(d->units[i]->info->serial, key))
 			u = d->units[i];
 	if (!u)
 		return sd_bus_error_setf(error, ERROR_NO_SUCH_UNIT,
@@ -804,9 +829,9 @@ void bus_emit_alarm(struct unit *u, unsigned int channel)
 	int r;
 
 	log_fields(u->alarm[channel - 1] ? LOG_WARNING : LOG_NOTICE,
-		   &(struct log_fields){ .unit = u->name, .serial = u->serial,
+		   &(struct log_fields){ .unit = u->name, .serial = u->info->serial,
 					 .outcome = u->alarm[channel - 1] ? "alarm" : "alarm-cleared" },
-		   "%s (%s): temp%u alarm %s at %d mC", u->name, u->label, channel,
+		   "%s (%s): temp%u alarm %s at %d mC", u->name, u->info->label, channel,
 		   u->alarm[channel - 1] ? "raised" : "cleared", u->temp[channel - 1]);
 	if (!d->bus)
 		return;

@@ -118,13 +118,13 @@ static void fw_serve(struct fw_request *rq, int dirfd, const char *dir)
 		return;
 	}
 	f.unit = u->name;
-	f.serial = u->serial;
+	f.serial = u->info->serial;
 
-	r = fw_compose(&dirs, u->model, u->serial, &blob, reason, sizeof(reason));
+	r = fw_compose(&dirs, u->info->model, u->info->serial, &blob, reason, sizeof(reason));
 	if (r < 0) {
 		f.outcome = "failed";
 		log_fields(LOG_ERR, &f, "%s (%s %s): no valid firmware: %s",
-			   u->name, u->model, u->serial, reason);
+			   u->name, u->info->model, u->info->serial, reason);
 		r = fw_abort(dirfd);
 		if (r < 0)
 			log_fields(LOG_ERR, &f, "%s: cannot abort the request: %s",
@@ -137,12 +137,12 @@ static void fw_serve(struct fw_request *rq, int dirfd, const char *dir)
 		snprintf(reason, sizeof(reason), "uploading %.160s failed: %s",
 			 blob.source, strerror(-r));
 		f.outcome = "failed";
-		log_fields(LOG_ERR, &f, "%s (%s): %s", u->name, u->serial, reason);
+		log_fields(LOG_ERR, &f, "%s (%s): %s", u->name, u->info->serial, reason);
 		unit_set_daemon_fw_result(u, reason, "");
 	} else {
 		f.outcome = "loaded";
 		log_fields(LOG_INFO, &f, "%s (%s %s): uploaded firmware %s from %s (%zu bytes)",
-			   u->name, u->model, u->serial, blob.version, blob.source,
+			   u->name, u->info->model, u->info->serial, blob.version, blob.source,
 			   blob.len);
 		unit_set_daemon_fw_result(u, "", blob.source);
 	}

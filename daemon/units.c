@@ -88,7 +88,7 @@ struct unit *daemon_find_unit(struct daemon *d, const char *name)
 struct unit *daemon_find_unit_by_fw(struct daemon *d, const char *fw_name)
 {
 	for (size_t i = 0; i < d->n_units; i++)
-		if (!strcmp(d->units[i]->fw_name, fw_name))
+		if (!strcmp(d->units[i]->info->fw_name, fw_name))
 			return d->units[i];
 	return NULL;
 }
@@ -151,7 +151,7 @@ static int read_ll_at(int dirfd, const char *name, long long *v)
 static void unit_count(struct unit *u, bool present)
 {
 	struct daemon *d = u->daemon;
-	bool ready = present && !strcmp(u->fw_state, "ready");
+	bool ready = present && !strcmp(u->info->fw_state, "ready");
 	bool alarm = present && (u->alarm[0] || u->alarm[1]);
 
 	d->n_ready += (unsigned int)ready - (unsigned int)u->counted_ready;
@@ -322,7 +322,7 @@ void unit_apply_alarm(struct unit *u, unsigned int channel, int alarm, int32_t t
 			BIT(PROP_TEMP1 + ch) | BIT(PROP_TEMP1_CELSIUS + ch));
 	}
 	/* bus_emit_alarm() logs the alarm itself, once. */
-	log_fields(LOG_DEBUG, &(struct log_fields){ .unit = u->name, .serial = u->serial },
+	log_fields(LOG_DEBUG, &(struct log_fields){ .unit = u->name, .serial = u->info->serial },
 		   "%s: netlink event: temp%u alarm %s at %d mC (sample %llu)", u->name,
 		   channel, alarm ? "set" : "cleared", temp, (unsigned long long)seq);
 	u->have_sample = true;
@@ -339,7 +339,7 @@ void unit_read_settings(struct unit *u)
 	long long v;
 
 	if (read_attr_at(u->dirfd, "label", buf, sizeof(buf)) >= 0)
-		set_str(u, u->label, sizeof(u->label), buf, BIT(PROP_LABEL));
+		set_str(u, u->info->label, sizeof(u->info->label), buf, BIT(PROP_LABEL));
 	for (unsigned int ch = 0; ch < UNIT_CHANNELS; ch++) {
 		int32_t *field[3] = { &u->temp_min[ch], &u->temp_max[ch], &u->temp_hyst[ch] };
 
@@ -356,8 +356,8 @@ void unit_read_settings(struct unit *u)
 static void unit_update_fw_error(struct unit *u)
 {
 	/* The daemon knows why it refused a blob better than the kernel does. */
-	set_str(u, u->fw_error, sizeof(u->fw_error),
-		u->daemon_fw_error[0] ? u->daemon_fw_error : u->kernel_fw_error,
+	set_str(u, u->info->fw_error, sizeof(u->info->fw_error),
+		u->info->daemon_fw_error[0] ? u->info->daemon_fw_error : u->info->kernel_fw_error,
 		BIT(PROP_FW_ERROR));
 }
 
@@ -366,17 +366,17 @@ void unit_read_firmware(struct unit *u)
 	char buf[UNIT_ERROR_MAX];
 
 	if (read_attr_at(u->dirfd, "firmware_name", buf, sizeof(buf)) >= 0)
-		set_str(u, u->fw_name, sizeof(u->fw_name), buf, BIT(PROP_FW_NAME));
+		set_str(u, u->info->fw_name, sizeof(u->info->fw_name), buf, BIT(PROP_FW_NAME));
 	if (read_attr_at(u->dirfd, "firmware_state", buf, sizeof(buf)) >= 0)
-		set_str(u, u->fw_state, sizeof(u->fw_state), buf, BIT(PROP_FW_STATE));
+		set_str(u, u->info->fw_state, sizeof(u->info->fw_state), buf, BIT(PROP_FW_STATE));
 	if (read_attr_at(u->dirfd, "firmware_version", buf, sizeof(buf)) >= 0)
-		set_str(u, u->fw_version, sizeof(u->fw_version), buf, BIT(PROP_FW_VERSION));
+		set_str(u, u->info->fw_version, sizeof(u->info->fw_version), buf, BIT(PROP_FW_VERSION));
 	if (read_attr_at(u->dirfd, "firmware_error", buf, sizeof(buf)) < 0)
 		buf[0] = '\0';
-	snprintf(u->kernel_fw_error, sizeof(u->kernel_fw_error), "%s", buf);
+	snprintf(u->info->kernel_fw_error, sizeof(u->info->kernel_fw_error), "%s", buf);
 	/* A unit that came up, by whatever route, has no daemon-side error. */
-	if (!strcmp(u->fw_state, "ready"))
-		u->daemon_fw_error[0] = '\0';
+	if (!strcmp(u->info->fw_state, "ready"))
+		u->info->daemon_fw_error[0] = '\0';
 	unit_update_fw_error(u);
 }
 
@@ -390,9 +390,9 @@ void unit_read_all(struct unit *u)
 
 void unit_set_daemon_fw_result(struct unit *u, const char *error, const char *source)
 {
-	snprintf(u->daemon_fw_error, sizeof(u->daemon_fw_error), "%s", error);
+	snprintf(u->info->daemon_fw_error, sizeof(u->info->daemon_fw_error), "%s", error);
 	if (source[0])
-		set_str(u, u->fw_source, sizeof(u->fw_source), source, BIT(PROP_FW_SOURCE));
+		set_str(u, u->info->fw_source, sizeof(u->info->fw_source), source, BIT(PROP_FW_SOURCE));
 	unit_read_firmware(u);
 	unit_publish(u);
 	daemon_update_status(u->daemon);
@@ -443,6 +443,7 @@ static void unit_free(struct unit *u)
 	if (u->dirfd >= 0)
 		close(u->dirfd);
 	free(u->object_path);
+	free(u->info);
 	free(u);
 }
 
@@ -511,7 +512,13 @@ int unit_add(struct daemon *d, const char *name)
 	if (!u)
 		return -ENOMEM;
 	u->daemon = d;
+	u->dirfd = -1;
 	u->seq_fd = -1;
+	u->info = calloc(1, sizeof(*u->info));
+	if (!u->info) {
+		r = -ENOMEM;
+		goto fail;
+	}
 	snprintf(u->name, sizeof(u->name), "%s", name);
 	snprintf(path, sizeof(path), "%s/class/coldroom/%s", d->sysfs_root, name);
 	u->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -519,9 +526,9 @@ int unit_add(struct daemon *d, const char *name)
 		r = -errno;
 		goto fail;
 	}
-	r = read_attr_at(u->dirfd, "serial", u->serial, sizeof(u->serial));
+	r = read_attr_at(u->dirfd, "serial", u->info->serial, sizeof(u->info->serial));
 	if (r >= 0)
-		r = read_attr_at(u->dirfd, "model", u->model, sizeof(u->model));
+		r = read_attr_at(u->dirfd, "model", u->info->model, sizeof(u->info->model));
 	if (r < 0) {
 		log_warning("%s: cannot read its model and serial: %s", path, strerror(-r));
 		goto fail;
@@ -562,9 +569,9 @@ int unit_add(struct daemon *d, const char *name)
 	unit_count(u, true);
 	/* Thousands of lines at each start say less than the READY summary. */
 	log_fields(d->ready ? LOG_INFO : LOG_DEBUG,
-		   &(struct log_fields){ .unit = u->name, .serial = u->serial },
-		   "%s: %s %s, firmware %s", u->name, u->model, u->serial,
-		   u->fw_state[0] ? u->fw_state : "unknown");
+		   &(struct log_fields){ .unit = u->name, .serial = u->info->serial },
+		   "%s: %s %s, firmware %s", u->name, u->info->model, u->info->serial,
+		   u->info->fw_state[0] ? u->info->fw_state : "unknown");
 	bus_unit_added(u);
 	daemon_update_status(d);
 	return 0;
@@ -592,7 +599,7 @@ void unit_remove(struct daemon *d, struct unit *u)
 			d->dirty[i] = d->dirty[--d->n_dirty];
 			break;
 		}
-	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->serial },
+	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->info->serial },
 		   "%s: removed", u->name);
 	unit_free(u);
 	if (!d->n_units)

@@ -314,22 +314,22 @@ static void test_scan_serves_pending(void **state)
 	data = fallback_data(e, FW1, &len);
 	assert_int_equal(len, blob_len);
 	assert_memory_equal(data, blob, len);
-	assert_string_equal(u0->fw_source, path);
-	assert_string_equal(u0->fw_error, "");
+	assert_string_equal(u0->info->fw_source, path);
+	assert_string_equal(u0->info->fw_error, "");
 
 	/* The unit without firmware is refused, with a reason to read. */
 	loading = faketree_fallback_path(&e->t, FW2, "loading");
 	free(data);
 	data = slurp(loading, NULL);
 	assert_string_equal(data, "-1");
-	assert_non_null(strstr(u1->fw_error, "no firmware for model CRS-210T"));
-	assert_string_equal(u1->fw_source, "");
+	assert_non_null(strstr(u1->info->fw_error, "no firmware for model CRS-210T"));
+	assert_string_equal(u1->info->fw_source, "");
 	assert_non_null(strstr(w.loading, "-1"));
 
 	/* Once the kernel says ready, the daemon's old complaint goes. */
 	faketree_set(&e->t, "sensor1", "firmware_state", "ready\n");
 	unit_read_firmware(u1);
-	assert_string_equal(u1->fw_error, "");
+	assert_string_equal(u1->info->fw_error, "");
 
 	free(loading);
 	free(data);

@@ -155,7 +155,9 @@ vm_run_tests() {
 			echo "$who: PASS $name ($(grep -c '^PASS' "$out/$name.log") checks)"
 		else
 			echo "$who: FAIL $name (log: $out/$name.log)"
-			grep -E '^(FAIL|RESULT|SLAB: grew)' "$out/$name.log" | sed 's/^/    /'
+			# The failed checks; a hang or a crash has none: the log's end.
+			grep -E '^(FAIL|RESULT|SLAB: grew)' "$out/$name.log" | sed 's/^/    /' ||
+				tail -n 60 "$out/$name.log" | sed 's/^/    | /'
 			failed=$((failed + 1))
 		fi
 		grep -E '^(MEMORY|RATE)' "$out/$name.log" | sed 's/^/    /' || true
