@@ -44,8 +44,11 @@
 #define READINGS_ALARM2 0x2
 
 /*
- * The Readings signal of one batch window: one dense array per field,
- * filled in one pass over the window's dirty units and appended whole.
+ * The Readings signal of one batch window: one dense array per field. A
+ * unit's first reading of the window takes the next entry, its later ones
+ * overwrite that entry, and the arrays are appended whole at the window's
+ * end: no pass over the units at the end of a window. Also GetReadings'
+ * snapshot of every unit.
  */
 struct readings_window {
 	size_t n, cap;
@@ -53,20 +56,19 @@ struct readings_window {
 	int32_t *temp1, *temp2;
 	uint8_t *status1, *status2, *alarms;
 	uint64_t *seq, *last_update;
+	struct unit **owner;		/* whose entry it is */
 };
+
+#define WINDOW_ARRAYS(X) X(unit) X(temp1) X(temp2) X(status1) X(status2) X(alarms) \
+	X(seq) X(last_update) X(owner)
 
 static void window_free(struct readings_window *w)
 {
 	if (!w)
 		return;
-	free(w->unit);
-	free(w->temp1);
-	free(w->temp2);
-	free(w->status1);
-	free(w->status2);
-	free(w->alarms);
-	free(w->seq);
-	free(w->last_update);
+#define FREE_ARRAY(field) free(w->field);
+	WINDOW_ARRAYS(FREE_ARRAY)
+#undef FREE_ARRAY
 	free(w);
 }
 
@@ -78,20 +80,13 @@ static int window_reserve(struct readings_window *w, size_t n)
 		return 0;
 	while (cap < n)
 		cap *= 2;
-#define GROW(field) do { \
+#define GROW(field) { \
 		void *p = realloc(w->field, cap * sizeof(*w->field)); \
 		if (!p) \
 			return -ENOMEM; \
 		w->field = p; \
-	} while (0)
-	GROW(unit);
-	GROW(temp1);
-	GROW(temp2);
-	GROW(status1);
-	GROW(status2);
-	GROW(alarms);
-	GROW(seq);
-	GROW(last_update);
+	}
+	WINDOW_ARRAYS(GROW)
 #undef GROW
 	w->cap = cap;
 	return 0;
@@ -110,10 +105,9 @@ static struct readings_window *window_get(struct readings_window **wp, size_t n)
 	return *wp;
 }
 
-static void window_add(struct readings_window *w, const struct unit *u)
+/* Entry @k of @w: @u's reading as of now. */
+static void window_set(struct readings_window *w, size_t k, struct unit *u)
 {
-	size_t k = w->n++;
-
 	w->unit[k] = u->number;
 	w->temp1[k] = u->temp[0];
 	w->temp2[k] = u->temp[1];
@@ -122,6 +116,45 @@ static void window_add(struct readings_window *w, const struct unit *u)
 	w->alarms[k] = (u->alarm[0] ? READINGS_ALARM1 : 0) | (u->alarm[1] ? READINGS_ALARM2 : 0);
 	w->seq[k] = u->sample_seq;
 	w->last_update[k] = u->last_update_usec;
+	w->owner[k] = u;
+}
+
+/* @u's reading into the current window: its entry, or a new one. */
+static void window_put(struct daemon *d, struct unit *u)
+{
+	struct readings_window *w = d->window;
+
+	d->window_touched = true;
+	if (u->window_gen == d->window_gen) {
+		window_set(w, u->window_slot, u);
+		return;
+	}
+	w = window_get(&d->window, (w ? w->n : 0) + 1);
+	if (!w) {
+		log_error("out of memory: a reading of %s is not signalled", u->name);
+		return;
+	}
+	u->window_gen = d->window_gen;
+	u->window_slot = (uint32_t)w->n;
+	window_set(w, w->n++, u);
+}
+
+/* A unit that goes leaves the window: the last entry takes its place. */
+static void window_drop(struct daemon *d, struct unit *u)
+{
+	struct readings_window *w = d->window;
+	size_t k = u->window_slot, last;
+
+	if (!w || u->window_gen != d->window_gen)
+		return;
+	u->window_gen = 0;
+	last = --w->n;
+	if (k == last)
+		return;
+#define MOVE(field) w->field[k] = w->field[last];
+	WINDOW_ARRAYS(MOVE)
+#undef MOVE
+	w->owner[k]->window_slot = (uint32_t)k;
 }
 
 /* The arrays of @w, each appended whole: Readings and GetReadings alike. */
@@ -158,9 +191,8 @@ static struct readings_window *readings_snapshot(struct daemon *d)
 	w = window_get(&d->snapshot, d->n_units);
 	if (!w)
 		return NULL;
-	w->n = 0;
-	for (size_t i = 0; i < d->n_units; i++)
-		window_add(w, d->units[i]);
+	for (w->n = 0; w->n < d->n_units; w->n++)
+		window_set(w, w->n, d->units[w->n]);
 	d->snapshot_valid = true;
 	return w;
 }
@@ -724,10 +756,9 @@ static void emit_unit_changed(struct daemon *d, const struct unit *u, uint32_t p
 }
 
 /*
- * The end of a batch window: the records that came meanwhile, then, in one
- * pass over the units that changed, the arrays of one Readings signal for
- * those with a new reading and PropertiesChanged for those whose other
- * properties changed.
+ * The end of a batch window: the records that came meanwhile, then
+ * PropertiesChanged for the units whose other properties changed and the
+ * window's Readings signal, whose arrays the readings filled as they came.
  */
 int bus_flush(struct daemon *d)
 {
@@ -740,28 +771,30 @@ int bus_flush(struct daemon *d)
 	d->flush_timer = sd_event_source_disable_unref(d->flush_timer);
 	if (busy)
 		schedule_flush(d);
-	if (!d->bus || !d->n_dirty)
+	if (!d->bus)
 		goto out;
-	w = window_get(&d->window, d->n_dirty);
-	if (w)
-		w->n = 0;
+	/* PropertiesChanged: whatever changed but the high-rate properties. */
 	for (size_t i = 0; i < d->n_dirty; i++) {
 		struct unit *u = d->dirty[i];
-		uint32_t other = u->unsignalled & ~HIGH_RATE_PROPS;
 
-		if (w && (u->unsignalled & READING_PROPS))
-			window_add(w, u);
-		if (other && d->config.unit_signals)
-			emit_unit_changed(d, u, other);
+		if (d->config.unit_signals)
+			emit_unit_changed(d, u, u->unsignalled);
 		u->unsignalled = 0;
 		u->dirty = false;
 	}
 	d->n_dirty = 0;
-	if (!w || w->n)
+	w = d->window;
+	if (d->window_touched)
 		d->snapshot_valid = false;
-	r = w ? (w->n ? send_readings(d, w) : 0) : -ENOMEM;
-	if (r < 0)
-		log_warning("cannot send Readings: %s", strerror(-r));
+	d->window_touched = false;
+	if (w && w->n) {
+		r = send_readings(d, w);
+		if (r < 0)
+			log_warning("cannot send Readings: %s", strerror(-r));
+		w->n = 0;
+	}
+	/* Every unit's entry belongs to the window that ended. */
+	d->window_gen++;
 out:
 	daemon_update_status(d);
 	return r;
@@ -804,21 +837,26 @@ void bus_unit_changed(struct unit *u, uint32_t props)
 
 	if (!d->bus)
 		return;
-	u->unsignalled |= props;
-	if (!u->dirty) {
-		if (d->n_dirty == d->cap_dirty) {
-			size_t cap = d->cap_dirty ? 2 * d->cap_dirty : 16;
-			struct unit **nd = realloc(d->dirty, cap * sizeof(*nd));
+	if (props & READING_PROPS)
+		window_put(d, u);
+	props &= ~HIGH_RATE_PROPS;
+	if (props) {
+		u->unsignalled |= props;
+		if (!u->dirty) {
+			if (d->n_dirty == d->cap_dirty) {
+				size_t cap = d->cap_dirty ? 2 * d->cap_dirty : 16;
+				struct unit **nd = realloc(d->dirty, cap * sizeof(*nd));
 
-			if (!nd) {
-				log_error("out of memory");
-				return;
+				if (!nd) {
+					log_error("out of memory");
+					return;
+				}
+				d->dirty = nd;
+				d->cap_dirty = cap;
 			}
-			d->dirty = nd;
-			d->cap_dirty = cap;
+			d->dirty[d->n_dirty++] = u;
+			u->dirty = true;
 		}
-		d->dirty[d->n_dirty++] = u;
-		u->dirty = true;
 	}
 	schedule_flush(d);
 }
@@ -860,6 +898,7 @@ void bus_unit_removed(struct unit *u)
 	struct daemon *d = u->daemon;
 
 	d->snapshot_valid = false;
+	window_drop(d, u);
 	/* Before the name is ours, clients find units with GetManagedObjects. */
 	if (!d->bus || !d->ready)
 		return;

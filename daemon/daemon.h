@@ -86,13 +86,15 @@ struct unit {
 	struct daemon *daemon;
 	uint32_t number;		/* the N of sensorN */
 	uint32_t changed;		/* PROP_* bits read but not yet published */
-	uint32_t unsignalled;		/* PROP_* bits waiting for the next batch */
+	uint32_t unsignalled;		/* low-rate PROP_* bits waiting for the next batch */
 	int32_t temp[UNIT_CHANNELS];
 	uint32_t temp_status[UNIT_CHANNELS];
 	int alarm[UNIT_CHANNELS];	/* int: sd-bus reads "b" as int */
 	uint64_t sample_seq;
 	uint64_t last_update_usec;	/* CLOCK_REALTIME of the sample */
 	uint64_t frame_pos;		/* the latest frame's ring position */
+	uint64_t window_gen;		/* the batch window its entry is in (bus.c) */
+	uint32_t window_slot;		/* that entry */
 	bool has_frame;			/* a record named a thermal frame */
 	bool have_sample;		/* alarms before the first read are not news */
 	bool dirty;			/* queued for the next batch */
@@ -148,9 +150,11 @@ struct daemon {
 	struct fw_request *requests;
 	sd_event_source *flush_timer;
 	sd_event_source *status_source;	/* deferred STATUS= */
-	struct unit **dirty;		/* units with unsignalled changes */
+	struct unit **dirty;		/* units with low-rate changes to signal */
 	size_t n_dirty, cap_dirty;
 	struct readings_window *window;	/* bus.c: the Readings signal's arrays */
+	uint64_t window_gen;		/* the current batch window, from 1 */
+	bool window_touched;		/* a reading went into it */
 	struct readings_window *snapshot; /* bus.c: GetReadings' arrays */
 	bool snapshot_valid;		/* no window ended, no unit came or went since */
 	unsigned int n_ready;		/* units whose firmware is ready */

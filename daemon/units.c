@@ -926,6 +926,7 @@ int daemon_init(struct daemon *d, sd_event *event, const char *sysfs_root,
 
 	memset(d, 0, sizeof(*d));
 	d->dev_fd = -1;
+	d->window_gen = 1;	/* a new unit (window_gen 0) is in no window */
 	d->nl_fd = -1;
 	d->event = sd_event_ref(event);
 	d->sysfs_root = strdup(sysfs_root);

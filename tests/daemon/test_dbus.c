@@ -1252,7 +1252,8 @@ static void test_sigterm(void **state)
 }
 
 /* A second coldroomd on the open bus, reading records from @path. */
-static pid_t spawn_records_daemon(const char *path)
+/* coldroomd with @conf, reading records from @path, or sysfs if NULL. */
+static pid_t spawn_daemon_conf(const char *path, const char *conf)
 {
 	pid_t pid = fork();
 
@@ -1260,12 +1261,22 @@ static pid_t spawn_records_daemon(const char *path)
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		unsetenv("NOTIFY_SOCKET");
-		execl(getenv("COLDROOMD"), "coldroomd", "--bus", g.open_addr, "--sysfs-root",
-		      g.t.sys, "--config", g.t.conf, "--records-from", path, (char *)NULL);
+		if (path)
+			execl(getenv("COLDROOMD"), "coldroomd", "--bus", g.open_addr,
+			      "--sysfs-root", g.t.sys, "--config", conf,
+			      "--records-from", path, (char *)NULL);
+		else
+			execl(getenv("COLDROOMD"), "coldroomd", "--bus", g.open_addr,
+			      "--sysfs-root", g.t.sys, "--config", conf, (char *)NULL);
 		_exit(127);
 	}
 	wait_for_name(g.bus);
 	return pid;
+}
+
+static pid_t spawn_records_daemon(const char *path)
+{
+	return spawn_daemon_conf(path, g.t.conf);
 }
 
 static void reading_source_is(const char *want)
@@ -1344,6 +1355,66 @@ static void test_records_fifo(void **state)
 	unlink(fifo);
 }
 
+/* A new sample of @unit in the tree, with temperatures made of @base. */
+static void new_sample(const char *unit, int base)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "%d\n", base);
+	faketree_set(&g.t, unit, "temp1", v);
+	snprintf(v, sizeof(v), "%d\n", base - 1000);
+	faketree_set(&g.t, unit, "temp2", v);
+	faketree_set(&g.t, unit, "sample_seq", "300\n");
+}
+
+/*
+ * A unit that goes within a batch window leaves that window's Readings
+ * (sysfs readings, applied as they come): sensor10's reading is the
+ * window's first entry, and the last one takes its place.
+ */
+static void test_unit_gone_in_window(void **state)
+{
+	char conf[600], cmd[2048];
+	pid_t daemon;
+
+	(void)state;
+	/* A window long enough for three reloads to fall inside it. */
+	snprintf(conf, sizeof(conf), "%s/long-window.conf", g.t.root);
+	snprintf(cmd, sizeof(cmd), "sed '/^ReadingsBatchMs=/d' '%s' >'%s' && "
+		 "echo ReadingsBatchMs=6000 >>'%s'", g.t.conf, conf, conf);
+	assert_int_equal(system(cmd), 0);
+	faketree_add_unit(&g.t, "sensor10", "CRS-200", "SIM-000010");
+	daemon = spawn_daemon_conf(NULL, conf);
+	subscribe();
+	/* The readings of the start, in a window of their own. */
+	pump_until(g.bus, &sig.readings, 1, 100);
+	pump(g.bus, 6500);
+	memset(&sig, 0, sizeof(sig));
+	new_sample("sensor10", -19010);
+	reload();
+	new_sample("sensor1", -19001);
+	new_sample("sensor2", -19002);
+	reload();
+	snprintf(cmd, sizeof(cmd), "rm -r '%s/class/coldroom/sensor10'", g.t.sys);
+	assert_int_equal(system(cmd), 0);
+	reload();
+	assert_int_equal(sig.readings, 0);
+	pump_until(g.bus, &sig.readings, 1, 500);
+	assert_int_equal(sig.readings, 1);
+	assert_int_equal(sig.last_n, 2);
+	for (int i = 0; i < 2; i++) {
+		int unit = sig.last[i].name[6] - '0';
+
+		assert_true(unit == 1 || unit == 2);
+		assert_int_equal(strlen(sig.last[i].name), 7);
+		assert_int_equal(sig.last[i].seq, 300);
+		assert_int_equal(sig.last[i].t1, -19000 - unit);
+		assert_int_equal(sig.last[i].t2, -20000 - unit);
+	}
+	assert_string_not_equal(sig.last[0].name, sig.last[1].name);
+	assert_int_equal(stop(daemon), 0);
+}
+
 /* A path that is not a FIFO: the daemon says so and reads sysfs. */
 static void test_records_not_fifo(void **state)
 {
@@ -1415,6 +1486,7 @@ int main(void)
 		cmocka_unit_test(test_sighup),
 		cmocka_unit_test(test_sigterm),
 		cmocka_unit_test(test_records_fifo),
+		cmocka_unit_test(test_unit_gone_in_window),
 		cmocka_unit_test(test_records_not_fifo),
 		cmocka_unit_test(test_bus_lost),
 	};
