@@ -129,10 +129,12 @@ static void window_put(struct daemon *d, struct unit *u)
 		window_set(w, u->window_slot, u);
 		return;
 	}
-	w = window_get(&d->window, (w ? w->n : 0) + 1);
-	if (!w) {
-		log_error("out of memory: a reading of %s is not signalled", u->name);
-		return;
+	if (!w || w->n == w->cap) {
+		w = window_get(&d->window, (w ? w->n : 0) + 1);
+		if (!w) {
+			log_error("out of memory: a reading of %s is not signalled", u->name);
+			return;
+		}
 	}
 	u->window_gen = d->window_gen;
 	u->window_slot = (uint32_t)w->n;
@@ -858,7 +860,8 @@ void bus_unit_changed(struct unit *u, uint32_t props)
 			u->dirty = true;
 		}
 	}
-	schedule_flush(d);
+	if (!d->flush_timer)
+		schedule_flush(d);
 }
 
 void bus_emit_alarm(struct unit *u, unsigned int channel)
