@@ -23,6 +23,8 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "readings_msg.h"
+
 struct samples {
 	uint64_t *v;
 	size_t n, cap;
@@ -53,29 +55,25 @@ static int push(struct samples *s, uint64_t v)
 	return 0;
 }
 
-/* Readings(au, ai, ai, ay, ay, ay, at, at): last_update is the last array. */
+/* Readings (readings_msg.h): the latency of each entry's sample. */
 static int on_readings(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	static const char skip[][3] = { "au", "ai", "ai", "ay", "ay", "ay", "at" };
 	struct samples *s = userdata;
 	uint64_t now = realtime_usec();
-	const uint64_t *last;
-	size_t size;
-	int r = 0;
+	struct readings_msg r;
+	int k;
 
 	(void)error;
 	s->readings_signals++;
-	for (size_t i = 0; r >= 0 && i < sizeof(skip) / sizeof(skip[0]); i++)
-		r = sd_bus_message_skip(m, skip[i]);
-	if (r >= 0)
-		r = sd_bus_message_read_array(m, 't', (const void **)&last, &size);
-	if (r < 0) {
-		fprintf(stderr, "dbus-latency: bad Readings: %s\n", strerror(-r));
+	k = readings_msg_read(m, &r);
+	if (k < 0) {
+		fprintf(stderr, "dbus-latency: bad Readings: %s\n", strerror(-k));
 		return 0;
 	}
-	for (size_t i = 0; i < size / sizeof(*last); i++)
+	for (size_t i = 0; i < r.n; i++)
 		/* A unit that never sampled has no timestamp to measure from. */
-		if (last[i] && push(s, now > last[i] ? now - last[i] : 0) < 0)
+		if (r.last_update[i] &&
+		    push(s, now > r.last_update[i] ? now - r.last_update[i] : 0) < 0)
 			return -ENOMEM;
 	return 0;
 }

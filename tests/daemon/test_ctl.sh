@@ -128,6 +128,38 @@ expect 2 "frame without -o" ctl frame sensor0 "$tmp/frame.png"
 expect 2 "frame without a file" ctl frame sensor0
 expect 0 "watch one screen" ctl --count 1 watch
 contains "watch draws the table" "Freezer 1"
+# watch asks for the objects once, then follows the Readings signal.
+dbus-monitor --address "$addr" "type='method_call',member='GetManagedObjects'" \
+	>"$tmp/monitor" 2>&1 &
+monitor_pid=$!
+# A monitor gives up its name when it starts monitoring.
+for _ in $(seq 100); do grep -q "member=NameLost" "$tmp/monitor" && break; sleep 0.1; done
+ctl --count 4 watch >"$tmp/watch" 2>&1 &
+watch_pid=$!
+for _ in $(seq 50); do grep -q "Freezer 1" "$tmp/watch" && break; sleep 0.1; done
+# New samples until the watch has drawn four screens (redraws of samples
+# close together are one).
+for i in $(seq 1 9); do
+	kill -0 "$watch_pid" 2>/dev/null || break
+	echo $((-17000 - i * 100)) >"$sys/class/coldroom/sensor0/temp1"
+	echo $((10 + i)) >"$sys/class/coldroom/sensor0/sample_seq"
+	ctl reload >/dev/null
+	sleep 0.5
+done
+if timeout 20 tail --pid="$watch_pid" -f /dev/null; then
+	wait "$watch_pid" && pass "watch: a screen for each new reading" || fail "watch: exit status $?"
+else
+	kill "$watch_pid"; fail "watch: did not end after four screens"
+fi
+if grep sensor0 "$tmp/watch" | grep -qE -- "-17\.[1-9]0°C"; then
+	pass "watch shows the readings of the Readings signal"
+else
+	fail "watch shows no new reading:"; sed 's/^/    /' "$tmp/watch"
+fi
+kill "$monitor_pid"; wait "$monitor_pid" 2>/dev/null
+calls=$(grep -c "member=GetManagedObjects" "$tmp/monitor")
+[ "$calls" -eq 1 ] && pass "watch fetched the objects once" ||
+	fail "watch called GetManagedObjects $calls times, not once"
 expect 0 "reload" ctl reload
 expect 2 "unknown command" ctl frobnicate
 expect 2 "no command" ctl

@@ -35,6 +35,7 @@
 
 #include "coldroom_fw.h"
 #include "faketree.h"
+#include "readings_msg.h"
 
 #define NAME	"org.coldroom.Sensors1"
 #define ROOT	"/org/coldroom/Sensors1"
@@ -557,45 +558,24 @@ struct reading {
 };
 
 /*
- * The arrays of Readings and GetReadings (au, ai, ai, ay, ay, ay, at, at),
- * one entry per index, into @out (at most @max); returns the entry count.
+ * The arrays of Readings and GetReadings (readings_msg.h), one entry per
+ * index, into @out (at most @max); returns the entry count.
  */
 static int read_readings(sd_bus_message *m, struct reading *out, int max)
 {
-	const uint32_t *unit;
-	const int32_t *t1, *t2;
-	const uint8_t *s1, *s2, *alarms;
-	const uint64_t *seq, *when;
-	size_t n_unit, n_t1, n_t2, n_s1, n_s2, n_alarms, n_seq, n_when;
+	struct readings_msg r;
 	int n = 0;
 
-	assert_string_equal(sd_bus_message_get_signature(m, 1), "auaiaiayayayatat");
-	assert_true(sd_bus_message_read_array(m, 'u', (const void **)&unit, &n_unit) >= 0);
-	assert_true(sd_bus_message_read_array(m, 'i', (const void **)&t1, &n_t1) >= 0);
-	assert_true(sd_bus_message_read_array(m, 'i', (const void **)&t2, &n_t2) >= 0);
-	assert_true(sd_bus_message_read_array(m, 'y', (const void **)&s1, &n_s1) >= 0);
-	assert_true(sd_bus_message_read_array(m, 'y', (const void **)&s2, &n_s2) >= 0);
-	assert_true(sd_bus_message_read_array(m, 'y', (const void **)&alarms, &n_alarms) >= 0);
-	assert_true(sd_bus_message_read_array(m, 't', (const void **)&seq, &n_seq) >= 0);
-	assert_true(sd_bus_message_read_array(m, 't', (const void **)&when, &n_when) >= 0);
-	n_unit /= sizeof(*unit);
-	/* Every array has one entry per unit. */
-	assert_int_equal(n_t1 / sizeof(*t1), n_unit);
-	assert_int_equal(n_t2 / sizeof(*t2), n_unit);
-	assert_int_equal(n_s1, n_unit);
-	assert_int_equal(n_s2, n_unit);
-	assert_int_equal(n_alarms, n_unit);
-	assert_int_equal(n_seq / sizeof(*seq), n_unit);
-	assert_int_equal(n_when / sizeof(*when), n_unit);
-	for (size_t i = 0; i < n_unit && n < max; i++, n++) {
-		struct reading *r = &out[n];
-
-		*r = (struct reading){
-			.t1 = t1[i], .t2 = t2[i], .s1 = s1[i], .s2 = s2[i],
-			.a1 = !!(alarms[i] & 1), .a2 = !!(alarms[i] & 2),
-			.seq = seq[i], .when = when[i],
+	assert_int_equal(readings_msg_read(m, &r), 0);
+	for (size_t i = 0; i < r.n && n < max; i++, n++) {
+		out[n] = (struct reading){
+			.t1 = r.temp1[i], .t2 = r.temp2[i],
+			.s1 = r.temp1_status[i], .s2 = r.temp2_status[i],
+			.a1 = !!(r.alarms[i] & READINGS_ALARM_TEMP1),
+			.a2 = !!(r.alarms[i] & READINGS_ALARM_TEMP2),
+			.seq = r.sample_seq[i], .when = r.last_update[i],
 		};
-		snprintf(r->name, sizeof(r->name), "sensor%u", unit[i]);
+		snprintf(out[n].name, sizeof(out[n].name), "sensor%u", r.unit[i]);
 	}
 	return n;
 }

@@ -54,7 +54,7 @@ coldroomd=$O/daemon/coldroomd
 ${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -I"$top/include/uapi" \
 	-o "$out/feeder" "$here/feeder.c" || die "building the feeder failed"
 for prog in "$top/tests/bench/dbus-latency.c" "$here/dbus-flood.c"; do
-	${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -o "$out/$(basename "$prog" .c)" \
+	${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -I"$top/daemon" -o "$out/$(basename "$prog" .c)" \
 		"$prog" -lsystemd || die "building $(basename "$prog") failed"
 done
 command -v dbus-daemon >/dev/null || die "dbus-daemon is missing (make deps)"
