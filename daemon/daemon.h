@@ -137,7 +137,7 @@ struct daemon {
 	sd_bus *bus;
 	sd_device_monitor *monitor;
 	char *sysfs_root;
-	bool sysfs_is_real;		/* "/sys": sd-device can enumerate and monitor */
+	bool sysfs_is_real;		/* "/sys": udev's events can be followed */
 	char *config_path;
 	struct config config;
 	char config_error[CONFIG_ERROR_MAX];	/* last rejected reload */
