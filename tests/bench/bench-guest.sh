@@ -30,7 +30,7 @@ samples_produced() { cat /sys/kernel/debug/coldroom/samples_produced; }
 #   DAEMON N NAME SOURCE SECONDS CPU_NS DBUS_CPU_NS RSS_KB HWM_KB SAMPLES START_S
 #   LATENCY N NAME READINGS P50_US P99_US MAX_US READINGSCHANGED PROPERTIESCHANGED
 daemon_run() {
-	local n=$1 name=$2 pid dbus start started cpu0 cpu1 dcpu0 dcpu1 s0 s1 lat
+	local n=$1 name=$2 pid dbus start started cpu0 cpu1 dcpu0 dcpu1 s0 s1 lat source
 	printf '%s\n' "$3" >/etc/coldroom/coldroomd.conf
 	printf '[Service]\n%s\n' "${4:-}" >/run/systemd/system/coldroomd.service.d/bench.conf
 	systemctl daemon-reload
@@ -46,7 +46,9 @@ daemon_run() {
 	sleep "$DAEMON_SECONDS"
 	cpu1=$(cpu_ns "$pid") dcpu1=$(cpu_ns "$dbus") s1=$(samples_produced)
 	wait $! || die "dbus-latency ($name) failed"
-	echo "DAEMON $n $name $(manager_prop ReadingSource) $DAEMON_SECONDS $((cpu1 - cpu0))" \
+	# A saturated daemon may not answer in time: say so, in one word.
+	source=$(manager_prop ReadingSource 2>/dev/null)
+	echo "DAEMON $n $name ${source:-unanswered} $DAEMON_SECONDS $((cpu1 - cpu0))" \
 		"$((dcpu1 - dcpu0)) $(status_kb "$pid" VmRSS) $(status_kb "$pid" VmHWM)" \
 		"$((s1 - s0)) $started"
 	read -r _ lat </tmp/latency
