@@ -31,7 +31,7 @@
  *
  * On suspend the loader aborts every waiting request of this kind
  * (kill_pending_fw_fallback_reqs()); a request that ends empty across a
- * suspend is made again, and the unit does not fail.
+ * suspend is made again after resume, and the unit does not fail.
  */
 
 #include <linux/firmware.h>
@@ -69,6 +69,16 @@ static void *coldroom_fw_buf;
 
 /* Bumped before the loader aborts fallback requests for a suspend. */
 static atomic_t coldroom_suspends = ATOMIC_INIT(0);
+
+/*
+ * Set from the suspend's prepare notifier to its post notifier, under
+ * fw_queue_lock: no fallback request is issued in between. A fallback
+ * request holds the usermode helper lock for as long as it waits, and
+ * the suspend takes that lock for writing before it freezes user space,
+ * so a request issued after the loader's abort would hang the suspend
+ * until someone served it. Units wait in "pending" and go at resume.
+ */
+static bool fw_suspending;
 
 static __printf(2, 3) void coldroom_fw_fail(struct coldroom_sensor *s,
 					   const char *fmt, ...)
@@ -278,7 +288,8 @@ static void coldroom_fw_issue(struct coldroom_sensor *s)
 static void coldroom_fw_kick(void)
 {
 	mutex_lock(&fw_queue_lock);
-	while (fw_inflight < max(max_fw_requests, 1U) && !list_empty(&fw_queue))
+	while (!fw_suspending && fw_inflight < max(max_fw_requests, 1U) &&
+	       !list_empty(&fw_queue))
 		coldroom_fw_issue(list_first_entry(&fw_queue,
 						   struct coldroom_sensor,
 						   fw_node));
@@ -393,7 +404,18 @@ static int coldroom_fw_pm_notify(struct notifier_block *nb,
 	case PM_HIBERNATION_PREPARE:
 	case PM_SUSPEND_PREPARE:
 	case PM_RESTORE_PREPARE:
+		mutex_lock(&fw_queue_lock);
+		fw_suspending = true;
 		atomic_inc(&coldroom_suspends);
+		mutex_unlock(&fw_queue_lock);
+		break;
+	case PM_POST_HIBERNATION:
+	case PM_POST_SUSPEND:
+	case PM_POST_RESTORE:
+		mutex_lock(&fw_queue_lock);
+		fw_suspending = false;
+		mutex_unlock(&fw_queue_lock);
+		coldroom_fw_kick();
 		break;
 	}
 	return NOTIFY_DONE;
