@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <linux/coldroom.h>
 
+#include "busopen.h"
 #include "coldroom_fw.h"
 #include "daemon.h"
 #include "log.h"
@@ -948,19 +949,7 @@ int bus_setup(struct daemon *d, const char *bus_spec)
 	const char *unique;
 	int r;
 
-	if (!strcmp(bus_spec, "system"))
-		r = sd_bus_open_system_with_description(&bus, "coldroomd");
-	else if (!strcmp(bus_spec, "user"))
-		r = sd_bus_open_user_with_description(&bus, "coldroomd");
-	else {
-		r = sd_bus_new(&bus);
-		if (r >= 0)
-			r = sd_bus_set_address(bus, bus_spec);
-		if (r >= 0)
-			r = sd_bus_set_bus_client(bus, 1);
-		if (r >= 0)
-			r = sd_bus_start(bus);
-	}
+	r = bus_open_spec(bus_spec, "coldroomd", &bus);
 	if (r < 0) {
 		log_error("cannot connect to the %s bus: %s", bus_spec, strerror(-r));
 		return r;

@@ -22,18 +22,16 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "busopen.h"
 #include "frameimage.h"
 #include "readings_msg.h"
+#include "record.h"
+#include "unit_client.h"
 #include "util.h"
 
 #ifndef COLDROOM_VERSION
 #define COLDROOM_VERSION "0.1.0"
 #endif
-
-#define BUS_NAME	"org.coldroom.Sensors1"
-#define ROOT_PATH	"/org/coldroom/Sensors1"
-#define MANAGER_IFACE	"org.coldroom.Sensors1.Manager"
-#define UNIT_IFACE	"org.coldroom.Sensors1.Unit"
 
 enum {
 	EXIT_USAGE = 2,
@@ -41,38 +39,13 @@ enum {
 	EXIT_NO_UNIT = 4,
 	EXIT_DENIED = 5,
 	EXIT_REJECTED = 6,
+	EXIT_NOT_INTACT = 7,
 };
 
 static bool arg_json;
 static const char *arg_bus = "system";
 static unsigned int arg_count;	/* watch: stop after this many screens */
-
-#define NO_NUMBER UINT32_MAX
-
-struct unit_info {
-	char *path;
-	uint32_t number;		/* Number, or NO_NUMBER */
-	char name[64], serial[64], model[64], label[64];
-	int32_t temp[2], min[2], max[2], hyst[2];
-	uint32_t status[2], interval_ms;
-	int alarm[2];
-	uint64_t seq, last_update;
-	char fw_name[128], fw_state[16], fw_version[16], fw_error[256], fw_source[1024];
-};
-
-struct unit_list {
-	struct unit_info *v;
-	size_t n;
-};
-
-static void unit_list_free(struct unit_list *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i].path);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
+static const char *arg_database = RECORD_DEFAULT_PATH;
 
 /* Map a failed call to a message and an exit status. */
 static int fail_call(const char *what, const sd_bus_error *e, int r)
@@ -111,19 +84,7 @@ static int connect_bus(sd_bus **bus)
 {
 	int r;
 
-	if (!strcmp(arg_bus, "system"))
-		r = sd_bus_open_system(bus);
-	else if (!strcmp(arg_bus, "user"))
-		r = sd_bus_open_user(bus);
-	else {
-		r = sd_bus_new(bus);
-		if (r >= 0)
-			r = sd_bus_set_address(*bus, arg_bus);
-		if (r >= 0)
-			r = sd_bus_set_bus_client(*bus, 1);
-		if (r >= 0)
-			r = sd_bus_start(*bus);
-	}
+	r = bus_open_spec(arg_bus, "coldroomctl", bus);
 	if (r < 0) {
 		fprintf(stderr, "coldroomctl: cannot connect to the %s bus: %s\n",
 			arg_bus, strerror(-r));
@@ -133,138 +94,18 @@ static int connect_bus(sd_bus **bus)
 	return 0;
 }
 
-static void copy_str(char *dst, size_t size, const char *src)
-{
-	snprintf(dst, size, "%s", src);
-}
-
 /* One a{sv} of the Unit interface into @u. */
-static int read_unit_props(sd_bus_message *m, struct unit_info *u)
-{
-	int r;
 
-	r = sd_bus_message_enter_container(m, 'a', "{sv}");
-	if (r < 0)
-		return r;
-	while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-		const char *key, *contents, *s;
-		char type;
-
-		r = sd_bus_message_read(m, "s", &key);
-		if (r < 0)
-			return r;
-		r = sd_bus_message_peek_type(m, &type, &contents);
-		if (r < 0)
-			return r;
-		r = sd_bus_message_enter_container(m, 'v', contents);
-		if (r < 0)
-			return r;
-#define STR(k, f) else if (!strcmp(key, k) && contents[0] == 's') { \
-			r = sd_bus_message_read(m, "s", &s); copy_str(f, sizeof(f), s); }
-#define NUM(k, sig, f) else if (!strcmp(key, k) && !strcmp(contents, sig)) \
-			r = sd_bus_message_read(m, sig, &(f));
-		if (0)
-			;
-		STR("Name", u->name)
-		STR("Serial", u->serial)
-		STR("Model", u->model)
-		STR("Label", u->label)
-		STR("FirmwareName", u->fw_name)
-		STR("FirmwareState", u->fw_state)
-		STR("FirmwareVersion", u->fw_version)
-		STR("FirmwareError", u->fw_error)
-		STR("FirmwareSource", u->fw_source)
-		NUM("Number", "u", u->number)
-		NUM("Temp1", "i", u->temp[0])
-		NUM("Temp2", "i", u->temp[1])
-		NUM("Temp1Status", "u", u->status[0])
-		NUM("Temp2Status", "u", u->status[1])
-		NUM("Temp1Alarm", "b", u->alarm[0])
-		NUM("Temp2Alarm", "b", u->alarm[1])
-		NUM("Temp1Min", "i", u->min[0])
-		NUM("Temp1Max", "i", u->max[0])
-		NUM("Temp1Hyst", "i", u->hyst[0])
-		NUM("Temp2Min", "i", u->min[1])
-		NUM("Temp2Max", "i", u->max[1])
-		NUM("Temp2Hyst", "i", u->hyst[1])
-		NUM("UpdateIntervalMs", "u", u->interval_ms)
-		NUM("SampleSeq", "t", u->seq)
-		NUM("LastUpdate", "t", u->last_update)
-		else
-			r = sd_bus_message_skip(m, contents);
-#undef STR
-#undef NUM
-		if (r < 0)
-			return r;
-		r = sd_bus_message_exit_container(m);
-		if (r >= 0)
-			r = sd_bus_message_exit_container(m);
-		if (r < 0)
-			return r;
-	}
-	if (r < 0)
-		return r;
-	return sd_bus_message_exit_container(m);
-}
 
 static int fetch_units(sd_bus *bus, struct unit_list *out)
 {
-	sd_bus_error e = SD_BUS_ERROR_NULL;
-	sd_bus_message *reply = NULL;
-	struct unit_list l = { 0 };
-	int r, ret = 0;
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	int r;
 
-	r = sd_bus_call_method(bus, BUS_NAME, ROOT_PATH, "org.freedesktop.DBus.ObjectManager",
-			       "GetManagedObjects", &e, &reply, NULL);
-	if (r < 0) {
-		ret = fail_call("listing units", &e, r);
-		goto out;
-	}
-	r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
-	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) > 0) {
-		struct unit_info *u, *nv;
-		const char *path;
-
-		nv = realloc(l.v, (l.n + 1) * sizeof(*nv));
-		if (!nv) {
-			r = -ENOMEM;
-			break;
-		}
-		l.v = nv;
-		u = memset(&l.v[l.n++], 0, sizeof(*u));
-		u->number = NO_NUMBER;
-		r = sd_bus_message_read(reply, "o", &path);
-		if (r < 0 || !(u->path = strdup(path))) {
-			r = r < 0 ? r : -ENOMEM;
-			break;
-		}
-		r = sd_bus_message_enter_container(reply, 'a', "{sa{sv}}");
-		while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sa{sv}")) > 0) {
-			const char *iface;
-
-			r = sd_bus_message_read(reply, "s", &iface);
-			if (r >= 0)
-				r = strcmp(iface, UNIT_IFACE) ? sd_bus_message_skip(reply, "a{sv}")
-							       : read_unit_props(reply, u);
-			if (r >= 0)
-				r = sd_bus_message_exit_container(reply);
-		}
-		if (r >= 0)
-			r = sd_bus_message_exit_container(reply);
-		if (r >= 0)
-			r = sd_bus_message_exit_container(reply);
-	}
-	if (r < 0) {
-		fprintf(stderr, "coldroomctl: cannot read the daemon's reply: %s\n", strerror(-r));
-		unit_list_free(&l);
-		ret = EXIT_FAILURE;
-		goto out;
-	}
-	*out = l;
-out:
-	sd_bus_error_free(&e);
-	sd_bus_message_unref(reply);
-	return ret;
+	r = units_fetch(bus, out, &e);
+	if (r < 0)
+		return fail_call("listing units", &e, r);
+	return 0;
 }
 
 static int fetch_unit(sd_bus *bus, const char *key, struct unit_info *u)
@@ -293,7 +134,7 @@ static int fetch_unit(sd_bus *bus, const char *key, struct unit_info *u)
 		ret = fail_call(key, &e, r);
 		goto out;
 	}
-	r = read_unit_props(reply, u);
+	r = unit_props_read(reply, u);
 	if (r < 0) {
 		fprintf(stderr, "coldroomctl: cannot read the daemon's reply: %s\n", strerror(-r));
 		ret = EXIT_FAILURE;
@@ -946,6 +787,42 @@ static int cmd_watch(sd_bus *bus)
 	return r ? r : w.status;
 }
 
+/* Walks the record's hash chains; no bus, no coldroomd needed. */
+static int cmd_record_verify(void)
+{
+	_cleanup_(record_closep) struct record *r = NULL;
+	char err[RECORD_MESSAGE_MAX];
+	struct record_verify v;
+	int k;
+
+	k = record_open(arg_database, RECORD_READ, &r, err, sizeof(err));
+	if (k < 0) {
+		/* A file that SQLite or the schema refuses is no intact record either. */
+		if (k == -EBADMSG || k == -EIO) {
+			fprintf(stderr, "coldroomctl: %s: not intact: %s\n", arg_database, err);
+			return EXIT_NOT_INTACT;
+		}
+		fprintf(stderr, "coldroomctl: cannot open the record: %s\n", err);
+		return EXIT_FAILURE;
+	}
+	k = record_verify(r, &v);
+	if (k < 0) {
+		fprintf(stderr, "coldroomctl: cannot verify %s: %s\n", arg_database, record_error(r));
+		return EXIT_FAILURE;
+	}
+	if (arg_json) {
+		printf("{\"intact\":%s,\"record_rows\":%" PRId64 ",\"audit_rows\":%" PRId64 ",",
+		       v.intact ? "true" : "false", v.record_rows, v.audit_rows);
+		json_member(stdout, "message", v.message);
+		printf("}\n");
+	} else if (v.intact) {
+		printf("%s: %s\n", arg_database, v.message);
+	} else {
+		printf("%s: NOT INTACT: %s\n", arg_database, v.message);
+	}
+	return v.intact ? 0 : EXIT_NOT_INTACT;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -960,16 +837,19 @@ static void usage(FILE *f)
 		"                            (millidegrees, or degrees with a C suffix)\n"
 		"  firmware UNIT [reload]    firmware state and source; reload it\n"
 		"  frame UNIT -o FILE.png    the latest thermal frame as a false-colour image\n"
-		"  reload                    make coldroomd re-read its configuration\n\n"
+		"  reload                    make coldroomd re-read its configuration\n"
+		"  record verify             walk the record's hash chains: intact, or the\n"
+		"                            first row changed, deleted, inserted or moved\n\n"
 		"UNIT is a unit name (sensor0) or a serial (SIM-000001).\n\n"
 		"Options:\n"
 		"  -j, --json                machine-readable output\n"
 		"  -b, --bus BUS             system (default), user, or a D-Bus address\n"
 		"  -n, --count N             watch: stop after N screens\n"
+		"  -D, --database FILE       record: the database (default " RECORD_DEFAULT_PATH ")\n"
 		"  -h, --help                this text\n"
 		"      --version             the version\n\n"
 		"Exit status: 0 success, 1 failure, 2 usage, 3 coldroomd not running,\n"
-		"4 no such unit, 5 access denied, 6 value rejected.\n");
+		"4 no such unit, 5 access denied, 6 value rejected, 7 record not intact.\n");
 }
 
 int main(int argc, char **argv)
@@ -979,6 +859,7 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "bus", required_argument, NULL, 'b' },
 		{ "count", required_argument, NULL, 'n' },
+		{ "database", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 }
@@ -988,7 +869,7 @@ int main(int argc, char **argv)
 	char *end;
 	int c, r, nargs;
 
-	while ((c = getopt_long(argc, argv, "+jb:n:h", options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "+jb:n:D:h", options, NULL)) >= 0) {
 		switch (c) {
 		case 'j':
 			arg_json = true;
@@ -1002,6 +883,9 @@ int main(int argc, char **argv)
 				fprintf(stderr, "coldroomctl: --count takes a positive number\n");
 				return EXIT_USAGE;
 			}
+			break;
+		case 'D':
+			arg_database = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -1031,6 +915,14 @@ int main(int argc, char **argv)
 		NEED(1, 2);
 	else if (!strcmp(cmd, "set"))
 		NEED(1, 1000);
+	else if (!strcmp(cmd, "record")) {
+		NEED(1, 1);
+		if (strcmp(argv[optind + 1], "verify")) {
+			fprintf(stderr, "coldroomctl: record: unknown action '%s'\n", argv[optind + 1]);
+			return EXIT_USAGE;
+		}
+		return cmd_record_verify();
+	}
 	else if (!strcmp(cmd, "frame")) {
 		NEED(3, 3);
 		if (strcmp(argv[optind + 2], "-o") && strcmp(argv[optind + 2], "--output")) {

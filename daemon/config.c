@@ -22,6 +22,9 @@ int config_init(struct config *cfg)
 	cfg->batch_ms = CONFIG_DEFAULT_BATCH_MS;
 	cfg->unit_signals = true;
 	cfg->fallback_wait_ms = CONFIG_DEFAULT_FALLBACK_WAIT_MS;
+	cfg->record_interval_s = CONFIG_DEFAULT_RECORD_INTERVAL_S;
+	cfg->raw_hours = CONFIG_DEFAULT_RAW_HOURS;
+	cfg->retention_days = CONFIG_DEFAULT_RETENTION_DAYS;
 	if (!cfg->override_dir || !cfg->model_dir || !cfg->calibration_dir ||
 	    !cfg->admin_group) {
 		config_free(cfg);
@@ -101,7 +104,7 @@ static int parse_bool(const char *v, bool *out, const char **why)
 	return -EINVAL;
 }
 
-static int parse_ms(const char *v, unsigned int min, unsigned int max,
+static int parse_uint(const char *v, unsigned int min, unsigned int max,
 		    unsigned int *out, const char **why)
 {
 	unsigned long long n;
@@ -122,6 +125,9 @@ enum config_key {
 	KEY_BATCH_MS,
 	KEY_UNIT_SIGNALS,
 	KEY_FALLBACK_WAIT_MS,
+	KEY_RECORD_INTERVAL,
+	KEY_RAW_HOURS,
+	KEY_RETENTION_DAYS,
 	KEY_COUNT
 };
 
@@ -133,6 +139,9 @@ static const char *const key_names[KEY_COUNT] = {
 	[KEY_BATCH_MS] = "ReadingsBatchMs",
 	[KEY_UNIT_SIGNALS] = "UnitPropertiesChanged",
 	[KEY_FALLBACK_WAIT_MS] = "FallbackWaitMs",
+	[KEY_RECORD_INTERVAL] = "RecordIntervalSec",
+	[KEY_RAW_HOURS] = "RawSamplesHours",
+	[KEY_RETENTION_DAYS] = "RecordRetentionDays",
 };
 
 static int set_key(struct config *c, enum config_key key, const char *v,
@@ -148,13 +157,21 @@ static int set_key(struct config *c, enum config_key key, const char *v,
 	case KEY_ADMIN_GROUP:
 		return parse_group(v, &c->admin_group, why);
 	case KEY_BATCH_MS:
-		return parse_ms(v, 0, CONFIG_MAX_BATCH_MS, &c->batch_ms, why);
+		return parse_uint(v, 0, CONFIG_MAX_BATCH_MS, &c->batch_ms, why);
 	case KEY_UNIT_SIGNALS:
 		return parse_bool(v, &c->unit_signals, why);
 	case KEY_FALLBACK_WAIT_MS:
-		return parse_ms(v, CONFIG_MIN_FALLBACK_WAIT_MS,
+		return parse_uint(v, CONFIG_MIN_FALLBACK_WAIT_MS,
 				CONFIG_MAX_FALLBACK_WAIT_MS,
 				&c->fallback_wait_ms, why);
+	case KEY_RECORD_INTERVAL:
+		return parse_uint(v, CONFIG_MIN_RECORD_INTERVAL_S, CONFIG_MAX_RECORD_INTERVAL_S,
+				&c->record_interval_s, why);
+	case KEY_RAW_HOURS:
+		return parse_uint(v, 1, CONFIG_MAX_RAW_HOURS, &c->raw_hours, why);
+	case KEY_RETENTION_DAYS:
+		return parse_uint(v, CONFIG_MIN_RETENTION_DAYS, CONFIG_MAX_RETENTION_DAYS,
+				&c->retention_days, why);
 	default:
 		return -EINVAL;
 	}

@@ -20,6 +20,15 @@
 #define CONFIG_MIN_FALLBACK_WAIT_MS	10
 #define CONFIG_MAX_FALLBACK_WAIT_MS	60000
 #define CONFIG_ERROR_MAX		256
+/* The recorder's (coldroom-recorder(8)). */
+#define CONFIG_DEFAULT_RECORD_INTERVAL_S 60
+#define CONFIG_MIN_RECORD_INTERVAL_S	10
+#define CONFIG_MAX_RECORD_INTERVAL_S	900
+#define CONFIG_DEFAULT_RAW_HOURS	48
+#define CONFIG_MAX_RAW_HOURS		8760
+#define CONFIG_DEFAULT_RETENTION_DAYS	730
+#define CONFIG_MIN_RETENTION_DAYS	365
+#define CONFIG_MAX_RETENTION_DAYS	36500
 
 struct config {
 	char *override_dir;	/* FirmwareOverrideDir */
@@ -29,6 +38,9 @@ struct config {
 	unsigned int batch_ms;	/* ReadingsBatchMs */
 	bool unit_signals;	/* UnitPropertiesChanged */
 	unsigned int fallback_wait_ms;	/* FallbackWaitMs */
+	unsigned int record_interval_s;	/* RecordIntervalSec */
+	unsigned int raw_hours;		/* RawSamplesHours */
+	unsigned int retention_days;	/* RecordRetentionDays */
 };
 
 /* Fill @cfg with the defaults. Returns 0 or -ENOMEM. */

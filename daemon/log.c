@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,5 +74,5 @@ void log_fields(int priority, const struct log_fields *f, const char *fmt, ...)
 		if (sd_journal_sendv(iov, n) >= 0)
 			return;
 	}
-	fprintf(stderr, "coldroomd: %s\n", msg);
+	fprintf(stderr, "%s: %s\n", program_invocation_short_name, msg);
 }

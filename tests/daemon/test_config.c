@@ -27,6 +27,9 @@ static void test_defaults(void **state)
 	assert_int_equal(c.batch_ms, 100);
 	assert_true(c.unit_signals);
 	assert_int_equal(c.fallback_wait_ms, 2000);
+	assert_int_equal(c.record_interval_s, 60);
+	assert_int_equal(c.raw_hours, 48);
+	assert_int_equal(c.retention_days, 730);
 	config_free(&c);
 }
 
@@ -42,7 +45,10 @@ static void test_all_keys(void **state)
 		"AdminGroup=\n"
 		"ReadingsBatchMs=0\n"
 		"UnitPropertiesChanged=no\n"
-		"FallbackWaitMs=60000";
+		"FallbackWaitMs=60000\n"
+		"RecordIntervalSec=900\n"
+		"RawSamplesHours=1\n"
+		"RecordRetentionDays=365";
 	struct config c;
 	char err[256] = "";
 
@@ -56,6 +62,9 @@ static void test_all_keys(void **state)
 	assert_int_equal(c.batch_ms, 0);
 	assert_false(c.unit_signals);
 	assert_int_equal(c.fallback_wait_ms, 60000);
+	assert_int_equal(c.record_interval_s, 900);
+	assert_int_equal(c.raw_hours, 1);
+	assert_int_equal(c.retention_days, 365);
 	config_free(&c);
 }
 
@@ -111,6 +120,11 @@ static void test_errors(void **state)
 	expect_error("ReadingsBatchMs=1e3\n", "out of range");
 	expect_error("ReadingsBatchMs= \n", "out of range");
 	expect_error("FallbackWaitMs=9\n", "out of range");
+	expect_error("RecordIntervalSec=9\n", "out of range");
+	expect_error("RecordIntervalSec=901\n", "out of range");
+	expect_error("RawSamplesHours=0\n", "out of range");
+	/* Less than the year EN 12830 asks for is refused. */
+	expect_error("RecordRetentionDays=364\n", "out of range");
 	expect_error("FallbackWaitMs=60001\n", "out of range");
 	expect_error("FallbackWaitMs=99999999999999999999999\n", "out of range");
 	expect_error("AdminGroup=-wheel\n", "not a valid group name");

@@ -5,6 +5,7 @@
 # FW_SAMPLES; the shipped introspection XML is checked against the daemon.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/private-bus.sh"
 xml=$here/../../daemon/org.coldroom.Sensors1.xml
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/coldroomctl-test.XXXXXX")
 bus_pid= daemon_pid=
@@ -57,21 +58,8 @@ FirmwareOverrideDir=$tmp/override
 ModelFirmwareDir=$tmp/model
 CalibrationDir=$tmp/calibration
 CONF
-cat >"$tmp/bus.conf" <<CONF
-<busconfig>
-  <listen>unix:path=$tmp/bus</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/> <allow own="*"/>
-    <allow send_destination="*"/> <allow receive_sender="*"/>
-  </policy>
-</busconfig>
-CONF
 chmod 755 "$tmp"
-dbus-daemon --config-file="$tmp/bus.conf" --fork --print-address=3 --print-pid=4 \
-	3>"$tmp/address" 4>"$tmp/pid" 2>/dev/null || { echo "test_ctl: no dbus-daemon"; exit 1; }
-addr=$(head -n1 "$tmp/address")
-bus_pid=$(head -n1 "$tmp/pid")
+start_private_bus "$tmp" || { echo "test_ctl: no dbus-daemon"; exit 1; }
 "$COLDROOMD" --bus "$addr" --sysfs-root "$sys" --config "$tmp/coldroomd.conf" 2>"$tmp/daemon.log" &
 daemon_pid=$!
 ctl() { "$COLDROOMCTL" --bus "$addr" "$@"; }

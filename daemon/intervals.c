@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/* intervals.c - readings into recording intervals (intervals.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "intervals.h"
+
+/* TempNStatus values (DBUS-API.md). */
+#define STATUS_OK		1
+#define STATUS_NO_DATA		2
+#define STATUS_DISCONNECTED	3
+
+struct acc {			/* one probe in one open interval */
+	int32_t min, max;
+	int64_t sum;
+	uint32_t n;
+	uint8_t worst;		/* worst bad TempNStatus seen, 0 if none */
+	uint32_t raw_len, raw_cap;	/* in samples */
+	uint8_t *raw;
+};
+
+struct slot {			/* per unit: what changes with every sample */
+	struct acc acc[2][2];	/* [parity of the interval][probe - 1] */
+	bool known, present;
+};
+
+struct intervals {
+	uint64_t len;
+	uint64_t oldest;	/* start of the older open interval */
+	uint64_t begin;		/* when recording (re)started */
+	uint32_t raw_max;	/* raw samples kept per probe and interval */
+	struct slot *slots;
+	char **serials;		/* cold, by Number */
+	uint32_t n_slots;
+	size_t n_known;
+	uint64_t refused;
+};
+
+int intervals_new(uint64_t interval_us, struct intervals **ret)
+{
+	struct intervals *iv;
+
+	if (interval_us < 1000000)
+		return -EINVAL;
+	iv = calloc(1, sizeof(*iv));
+	if (!iv)
+		return -ENOMEM;
+	iv->len = interval_us;
+	/* Units sample at most every 0.5 s in practice; more is aggregated only. */
+	iv->raw_max = (uint32_t)(interval_us / 500000) + 4;
+	*ret = iv;
+	return 0;
+}
+
+void intervals_free(struct intervals *iv)
+{
+	if (!iv)
+		return;
+	for (uint32_t i = 0; i < iv->n_slots; i++) {
+		for (int g = 0; g < 2; g++)
+			for (int p = 0; p < 2; p++)
+				free(iv->slots[i].acc[g][p].raw);
+		free(iv->serials[i]);
+	}
+	free(iv->slots);
+	free(iv->serials);
+	free(iv);
+}
+
+uint64_t intervals_length(const struct intervals *iv)
+{
+	return iv->len;
+}
+
+uint64_t intervals_oldest(const struct intervals *iv)
+{
+	return iv->oldest;
+}
+
+size_t intervals_units(const struct intervals *iv)
+{
+	return iv->n_known;
+}
+
+uint64_t intervals_refused(const struct intervals *iv)
+{
+	return iv->refused;
+}
+
+static void acc_clear(struct acc *a)
+{
+	a->min = INT32_MAX;
+	a->max = INT32_MIN;
+	a->sum = 0;
+	a->n = 0;
+	a->worst = 0;
+	a->raw_len = 0;
+}
+
+static int grow(struct intervals *iv, uint32_t number)
+{
+	uint32_t n = iv->n_slots ? iv->n_slots : 64;
+	struct slot *slots;
+	char **serials;
+
+	while (n <= number)
+		n *= 2;
+	if (n > INTERVALS_MAX_UNITS)
+		n = INTERVALS_MAX_UNITS;
+	slots = realloc(iv->slots, n * sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	iv->slots = slots;
+	serials = realloc(iv->serials, n * sizeof(*serials));
+	if (!serials)
+		return -ENOMEM;
+	iv->serials = serials;
+	memset(slots + iv->n_slots, 0, (n - iv->n_slots) * sizeof(*slots));
+	memset(serials + iv->n_slots, 0, (n - iv->n_slots) * sizeof(*serials));
+	for (uint32_t i = iv->n_slots; i < n; i++)
+		for (int g = 0; g < 2; g++)
+			for (int p = 0; p < 2; p++)
+				acc_clear(&slots[i].acc[g][p]);
+	iv->n_slots = n;
+	return 0;
+}
+
+int intervals_unit_add(struct intervals *iv, uint32_t number, const char *serial)
+{
+	struct slot *s;
+	char *copy;
+	int k;
+
+	if (number >= INTERVALS_MAX_UNITS || !serial || !*serial)
+		return -EINVAL;
+	if (number >= iv->n_slots) {
+		k = grow(iv, number);
+		if (k)
+			return k;
+	}
+	s = &iv->slots[number];
+	if (!iv->serials[number] || strcmp(iv->serials[number], serial)) {
+		copy = strdup(serial);
+		if (!copy)
+			return -ENOMEM;
+		free(iv->serials[number]);
+		iv->serials[number] = copy;
+		/* Another unit under this Number: nothing of the old one carries over. */
+		for (int g = 0; g < 2; g++)
+			for (int p = 0; p < 2; p++)
+				acc_clear(&s->acc[g][p]);
+	}
+	if (!s->known)
+		iv->n_known++;
+	s->known = true;
+	s->present = true;
+	return 0;
+}
+
+void intervals_unit_gone(struct intervals *iv, uint32_t number)
+{
+	if (number < iv->n_slots)
+		iv->slots[number].present = false;
+}
+
+static int raw_append(struct intervals *iv, struct acc *a, uint32_t ms, int32_t mdeg)
+{
+	uint8_t *p;
+
+	if (a->raw_len == a->raw_cap) {
+		uint32_t cap = a->raw_cap ? a->raw_cap * 2 : 16;
+
+		if (cap > iv->raw_max)
+			cap = iv->raw_max;
+		if (cap <= a->raw_len)
+			return -ENOSPC;
+		p = realloc(a->raw, (size_t)cap * INTERVALS_SAMPLE_SIZE);
+		if (!p)
+			return -ENOMEM;
+		a->raw = p;
+		a->raw_cap = cap;
+	}
+	p = a->raw + (size_t)a->raw_len * INTERVALS_SAMPLE_SIZE;
+	for (int k = 0; k < 4; k++) {
+		p[k] = (uint8_t)(ms >> (8 * k));
+		p[4 + k] = (uint8_t)((uint32_t)mdeg >> (8 * k));
+	}
+	a->raw_len++;
+	return 0;
+}
+
+bool intervals_sample(struct intervals *iv, uint32_t number, unsigned int probe,
+		      int32_t mdeg, unsigned int status, uint64_t stamp_us)
+{
+	uint64_t start = stamp_us - stamp_us % iv->len;
+	struct slot *s;
+	struct acc *a;
+
+	if (number >= iv->n_slots || !iv->slots[number].known || probe < 1 || probe > 2)
+		return false;
+	if (start != iv->oldest && start != iv->oldest + iv->len) {
+		iv->refused++;
+		return false;
+	}
+	s = &iv->slots[number];
+	a = &s->acc[(start / iv->len) & 1][probe - 1];
+	if (status != STATUS_OK) {
+		if (status > a->worst && status <= STATUS_DISCONNECTED)
+			a->worst = (uint8_t)status;
+		return true;
+	}
+	if (mdeg < a->min)
+		a->min = mdeg;
+	if (mdeg > a->max)
+		a->max = mdeg;
+	a->sum += mdeg;
+	a->n++;
+	/* Past the raw cap the sample still counts in the aggregate. */
+	(void)raw_append(iv, a, (uint32_t)((stamp_us - start) / 1000), mdeg);
+	return true;
+}
+
+static int32_t mean_of(int64_t sum, uint32_t n)
+{
+	/* Rounded to the nearest millidegree, halves away from zero. */
+	return (int32_t)(sum >= 0 ? (sum + n / 2) / n : -((-sum + n / 2) / n));
+}
+
+int intervals_write(struct intervals *iv, uint64_t end_us, bool clock_jumped,
+		    struct record *r)
+{
+	int parity = (int)((iv->oldest / iv->len) & 1);
+	uint64_t start = iv->oldest > iv->begin ? iv->oldest : iv->begin;
+	int k = 0;
+
+	if (end_us > iv->oldest + iv->len)
+		end_us = iv->oldest + iv->len;
+	if (end_us <= start)
+		return 0;
+	for (uint32_t i = 0; i < iv->n_slots && !k; i++) {
+		struct slot *s = &iv->slots[i];
+
+		if (!s->known)
+			continue;
+		for (unsigned int p = 0; p < 2 && !k; p++) {
+			struct acc *a = &s->acc[parity][p];
+			struct record_row row = {
+				.start_us = start, .end_us = end_us,
+				.serial = iv->serials[i], .probe = p + 1, .n = a->n,
+			};
+
+			if (a->n) {
+				row.min = a->min;
+				row.max = a->max;
+				row.mean = mean_of(a->sum, a->n);
+				row.status = a->worst == STATUS_DISCONNECTED ? RECORD_PROBE_FAULT :
+					     a->worst ? RECORD_NO_DATA : RECORD_OK;
+				row.samples = a->raw;
+				row.samples_len = (size_t)a->raw_len * INTERVALS_SAMPLE_SIZE;
+			} else {
+				row.status = !s->present ? RECORD_UNIT_GONE :
+					     a->worst == STATUS_DISCONNECTED ? RECORD_PROBE_FAULT :
+					     clock_jumped ? RECORD_CLOCK_JUMP : RECORD_NO_DATA;
+			}
+			k = record_add_row(r, &row);
+		}
+	}
+	return k;
+}
+
+void intervals_advance(struct intervals *iv)
+{
+	int parity = (int)((iv->oldest / iv->len) & 1);
+
+	for (uint32_t i = 0; i < iv->n_slots; i++)
+		for (int p = 0; p < 2; p++)
+			acc_clear(&iv->slots[i].acc[parity][p]);
+	iv->oldest += iv->len;
+}
+
+void intervals_reset(struct intervals *iv, uint64_t now_us)
+{
+	iv->oldest = now_us - now_us % iv->len;
+	iv->begin = now_us;
+	for (uint32_t i = 0; i < iv->n_slots; i++)
+		for (int g = 0; g < 2; g++)
+			for (int p = 0; p < 2; p++)
+				acc_clear(&iv->slots[i].acc[g][p]);
+}

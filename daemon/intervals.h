@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * intervals.h - the recorder's accumulation of readings into recording
+ * intervals: per unit and probe, min, mean, max, count and the raw samples
+ * of each interval, aligned to the wall clock (12:00:00, 12:01:00, ...).
+ *
+ * A sample belongs to the interval its own time stamp falls in. Two
+ * intervals are open at once, so that samples taken just before a
+ * boundary and delivered just after it still count where they were taken;
+ * an interval is written (intervals_write()) a grace period after its end.
+ * Hot state is one dense array indexed by the unit's Number, two
+ * accumulators per probe, one per open interval.
+ */
+#ifndef COLDROOM_INTERVALS_H
+#define COLDROOM_INTERVALS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record.h"
+
+#define INTERVALS_MAX_UNITS	(1U << 20)	/* Numbers above are not recorded */
+#define INTERVALS_SAMPLE_SIZE	8		/* le32 ms since start, le32 mdeg */
+
+struct intervals;
+
+/* @interval_us: the recording interval. */
+int intervals_new(uint64_t interval_us, struct intervals **ret);
+void intervals_free(struct intervals *iv);
+
+uint64_t intervals_length(const struct intervals *iv);
+
+/*
+ * A unit is recorded from the first interval it is known in. @serial is
+ * copied. Known again after intervals_unit_gone(): present again.
+ */
+int intervals_unit_add(struct intervals *iv, uint32_t number, const char *serial);
+void intervals_unit_gone(struct intervals *iv, uint32_t number);
+
+/*
+ * One reading. @status is TempNStatus (1 ok, 2 no data, 3 probe
+ * disconnected). Returns false when the sample was not taken in an open
+ * interval (too late or too early) and so is not recorded.
+ */
+bool intervals_sample(struct intervals *iv, uint32_t number, unsigned int probe,
+		      int32_t mdeg, unsigned int status, uint64_t stamp_us);
+
+/*
+ * Write the oldest open interval, [intervals_oldest(), + length), or its
+ * part up to @end_us (a stop), with record_add_row() into the open group
+ * of @r: two rows per known unit, the aggregate or a gap row saying why
+ * samples are missing. An interval with a clock jump in it says so on its
+ * gap rows. Nothing is forgotten until intervals_advance(): a write that
+ * is not committed can be made again.
+ */
+int intervals_write(struct intervals *iv, uint64_t end_us, bool clock_jumped,
+		    struct record *r);
+/* Forget the oldest open interval; the one after the newest opens. */
+void intervals_advance(struct intervals *iv);
+
+/* The oldest open interval's start: the next to close. */
+uint64_t intervals_oldest(const struct intervals *iv);
+
+/*
+ * (Re)start at @now_us: the open intervals become the one @now_us is in
+ * and the next; the first row of each unit starts at @now_us.
+ */
+void intervals_reset(struct intervals *iv, uint64_t now_us);
+
+/* Units known, and samples refused as outside the open intervals. */
+size_t intervals_units(const struct intervals *iv);
+uint64_t intervals_refused(const struct intervals *iv);
+
+#endif

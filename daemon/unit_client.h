@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * unit_client.h - the client side of org.coldroom.Sensors1's units
+ * (DBUS-API.md): their properties as one struct, read from
+ * GetManagedObjects, GetAll or PropertiesChanged. One reader for
+ * coldroomctl and coldroom-recorder.
+ */
+#ifndef COLDROOM_UNIT_CLIENT_H
+#define COLDROOM_UNIT_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+#define BUS_NAME	"org.coldroom.Sensors1"
+#define ROOT_PATH	"/org/coldroom/Sensors1"
+#define MANAGER_IFACE	"org.coldroom.Sensors1.Manager"
+#define UNIT_IFACE	"org.coldroom.Sensors1.Unit"
+
+#define NO_NUMBER UINT32_MAX
+
+struct unit_info {
+	char *path;
+	uint32_t number;		/* Number, or NO_NUMBER */
+	char name[64], serial[64], model[64], label[64];
+	int32_t temp[2], min[2], max[2], hyst[2];
+	uint32_t status[2], interval_ms;
+	int alarm[2];
+	uint64_t seq, last_update;
+	char fw_name[128], fw_state[16], fw_version[16], fw_error[256], fw_source[1024];
+};
+
+struct unit_list {
+	struct unit_info *v;
+	size_t n;
+};
+
+void unit_list_free(struct unit_list *l);
+
+/*
+ * Read an a{sv} of Unit properties from @m onto @u: the properties in it
+ * are set, the others left as they were (so PropertiesChanged updates).
+ */
+int unit_props_read(sd_bus_message *m, struct unit_info *u);
+
+/* Every unit, from GetManagedObjects. Negative errno; @e says why. */
+int units_fetch(sd_bus *bus, struct unit_list *out, sd_bus_error *e);
+
+#endif

@@ -1,0 +1,188 @@
+#!/bin/bash
+# coldroom-recorder against coldroomd on a fake sysfs tree and a private
+# bus: rows per unit, probe and interval with the right aggregates, gap
+# rows (a unit without samples, a unit removed, the recorder stopped),
+# the audit trail, and `coldroomctl record verify` catching each kind of
+# edit made with the sqlite3 CLI behind the product's back.
+# Environment (set by the Makefile): COLDROOMD, COLDROOMCTL, RECORDER.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/private-bus.sh"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/coldroom-recorder-test.XXXXXX")
+bus_pid= daemon_pid= recorder_pid=
+cleanup() {
+	local p
+	for p in $recorder_pid $daemon_pid $bus_pid; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+failures=0
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
+wait_for() { # wait_for SECONDS COMMAND...
+	local deadline=$((SECONDS + $1)); shift
+	until "$@"; do [ "$SECONDS" -lt "$deadline" ] || return 1; sleep 0.2; done
+}
+
+sys=$tmp/sys
+unit() { # unit NAME SERIAL
+	local d=$sys/class/coldroom/$1 c
+	mkdir -p "$d"
+	echo "$2" >"$d/serial"; echo CRS-200 >"$d/model"; echo "Room $1" >"$d/label"
+	echo -18000 >"$d/temp1"; echo 4000 >"$d/temp2"
+	echo 0 >"$d/temp1_alarm"; echo 0 >"$d/temp2_alarm"
+	echo 0 >"$d/sample_seq"; echo 0 >"$d/sample_time_ns"; echo 1000 >"$d/update_interval_ms"
+	for c in 1 2; do echo -25000 >"$d/temp${c}_min"; echo 8000 >"$d/temp${c}_max"; echo 500 >"$d/temp${c}_hyst"; done
+	echo "coldroom/CRS-200-$2.fw" >"$d/firmware_name"; echo ready >"$d/firmware_state"
+	: >"$d/firmware_error"; echo 1.0.0 >"$d/firmware_version"; : >"$d/firmware_reload"
+}
+mkdir -p "$sys/class/coldroom" "$tmp/model"
+unit sensor0 SIM-000001
+unit sensor1 SIM-000002
+cat >"$tmp/coldroom.conf" <<CONF
+ModelFirmwareDir=$tmp/model
+ReadingsBatchMs=50
+RecordIntervalSec=10
+CONF
+start_private_bus "$tmp" || { echo "test_recorder: no dbus-daemon"; exit 1; }
+db=$tmp/record.db
+ctl() { "$COLDROOMCTL" --bus "$addr" "$@"; }
+q() { sqlite3 -batch -noheader "${2:-$db}" "$1"; }
+
+start_daemon() {
+	"$COLDROOMD" --bus "$addr" --sysfs-root "$sys" --config "$tmp/coldroom.conf" 2>>"$tmp/daemon.log" &
+	daemon_pid=$!
+	wait_for 20 ctl list >/dev/null 2>&1
+}
+start_recorder() {
+	"$RECORDER" --bus "$addr" --config "$tmp/coldroom.conf" --database "$db" 2>>"$tmp/recorder.log" &
+	recorder_pid=$!
+}
+stop_recorder() {
+	kill "$recorder_pid"; wait "$recorder_pid"; local rc=$?
+	recorder_pid=
+	return $rc
+}
+# sample UNIT TEMP1 TEMP2: a new sample, as the kernel would publish it.
+seq_no=0
+sample() {
+	local d=$sys/class/coldroom/$1
+	seq_no=$((seq_no + 1))
+	echo "$2" >"$d/temp1"; echo "$3" >"$d/temp2"
+	# The kernel's stamp is CLOCK_MONOTONIC (here: boot time, 10 ms steps).
+	awk '{ printf "%.0f\n", $1 * 1e9 }' /proc/uptime >"$d/sample_time_ns"
+	echo "$seq_no" >"$d/sample_seq"
+}
+# The fake tree cannot notify: a reload makes coldroomd read it again.
+publish() { ctl reload >/dev/null; sleep 0.3; }
+# Wait for the start of an interval, so that the samples below share one.
+interval_start() { while [ $(( $(date +%s) % 10 )) -ne 0 ]; do sleep 0.1; done; }
+rows() { q "SELECT count(*) FROM record $1"; }
+# q_is SQL VALUE, q_ge SQL N: for wait_for, which runs them until true.
+q_is() { [ "$(q "$1")" = "$2" ]; }
+q_ge() { [ "$(q "$1")" -ge "$2" ] 2>/dev/null; }
+
+start_daemon || { fail "coldroomd did not start"; cat "$tmp/daemon.log"; exit 1; }
+start_recorder
+check "the recorder makes its database" wait_for 10 test -s "$db"
+check "in WAL mode" test "$(q 'PRAGMA journal_mode')" = wal
+check "started is in the audit trail" wait_for 10 \
+	q_is "SELECT count(*) FROM audit WHERE event = 'recorder-started'" 1
+
+# One full interval: three samples of sensor0, none of sensor1.
+interval_start
+sleep 0.5	# clear of the boundary: stamps are converted between clocks
+for t in -18000 -17000 -19500; do
+	sample sensor0 "$t" "$((t + 22000))"
+	publish
+done
+t0=$(( $(date +%s) / 10 * 10 ))
+wait_for 25 q_ge "SELECT count(*) FROM record WHERE start_us = ${t0}000000" 4
+check "four rows for the interval (2 units x 2 probes)" test "$(rows "WHERE start_us = ${t0}000000")" = 4
+row=$(q "SELECT n, min, mean, max, status, length(samples) FROM record
+	WHERE start_us = ${t0}000000 AND serial = 'SIM-000001' AND probe = 1")
+check "sensor0 probe 1: n, min, mean, max, ok, 3 raw samples ($row)" \
+	test "$row" = "3|-19500|-18167|-17000|0|24"
+row=$(q "SELECT n, min, max FROM record WHERE start_us = ${t0}000000 AND serial = 'SIM-000001' AND probe = 2")
+check "sensor0 probe 2 ($row)" test "$row" = "3|2500|5000"
+row=$(q "SELECT n, min, status FROM record WHERE start_us = ${t0}000000 AND serial = 'SIM-000002' AND probe = 1")
+check "sensor1 had no sample: a gap row saying no-data ($row)" test "$row" = "0||1"
+check "end - start is the interval" \
+	test "$(q "SELECT DISTINCT end_us - start_us FROM record WHERE start_us = ${t0}000000")" = 10000000
+
+# Alarm and settings into the audit trail.
+echo 1 >"$sys/class/coldroom/sensor0/temp1_alarm"
+sample sensor0 -9000 4000
+echo "Freezer 2" >"$sys/class/coldroom/sensor1/label"
+publish
+check "a threshold alarm is in the trail, with its reading" wait_for 10 \
+	q_is "SELECT reading FROM audit WHERE event = 'threshold-exceeded' AND serial = 'SIM-000001' AND probe = 1" -9000
+check "a label change is in the trail, old and new" wait_for 10 \
+	q_is "SELECT old_value || '>' || new_value FROM audit WHERE event = 'setting-changed' AND what = 'label'" "Room sensor1>Freezer 2"
+
+# A unit removed: its intervals say so.
+rm -rf "$sys/class/coldroom/sensor1"
+publish
+check "unit removal is in the trail" wait_for 10 \
+	q_is "SELECT count(*) FROM audit WHERE event = 'unit-removed' AND serial = 'SIM-000002'" 1
+check "and the next interval of it is a unit-gone gap" wait_for 25 \
+	q_ge "SELECT count(*) FROM record WHERE serial = 'SIM-000002' AND status = 3" 1
+
+# Stopped for a while: a host gap row when it is back.
+check "the recorder stops cleanly" stop_recorder
+check "the stop is in the trail" test "$(q "SELECT count(*) FROM audit WHERE event = 'recorder-stopped'")" = 1
+stopped_at=$(q "SELECT max(end_us) FROM record")
+sleep 3
+start_recorder
+check "after a restart: a not-running gap from the stop to the start" wait_for 10 \
+	q_is "SELECT count(*) FROM record WHERE serial = '' AND status = 4 AND start_us = $stopped_at AND end_us - start_us >= 2500000" 1
+check "the restart is in the trail" wait_for 10 \
+	q_is "SELECT count(*) FROM audit WHERE event = 'recorder-started'" 2
+check "a second recorder on the same record is refused" \
+	bash -c "! '$RECORDER' --bus '$addr' --config '$tmp/coldroom.conf' --database '$db' 2>'$tmp/second.log'"
+check "and says why" grep -q "another recorder is writing it" "$tmp/second.log"
+check "the recorder stops cleanly again" stop_recorder
+
+# verify: intact, then each kind of tampering on a copy.
+out=$(ctl --database "$db" record verify); rc=$?
+check "record verify: intact ($out)" test "$rc" = 0 -a -n "$(grep -F intact <<<"$out")"
+check "record verify --json" bash -c "'$COLDROOMCTL' --json --database '$db' record verify | grep -q '\"intact\":true'"
+tampered() { # tampered NAME SQL|--truncate: verify of a tampered copy
+	cp "$db" "$tmp/$1.db"
+	if [ "$2" = --truncate ]; then truncate -s "$3" "$tmp/$1.db"; else q "$2" "$tmp/$1.db"; fi
+	out=$(ctl --database "$tmp/$1.db" record verify 2>&1); rc=$?
+}
+first=$(q "SELECT min(seq) FROM record WHERE n > 0")
+tampered changed "UPDATE record SET max = max + 1 WHERE seq = $first"
+check "one temperature changed: caught, row $first named ($out)" \
+	test "$rc" = 7 -a -n "$(grep -F "record row $first " <<<"$out")"
+tampered deleted "DELETE FROM record WHERE seq = 3"
+check "one row deleted: caught ($out)" test "$rc" = 7 -a -n "$(grep -F "rows 3..3" <<<"$out")"
+tampered swapped "UPDATE record SET seq = -1 WHERE seq = 1; UPDATE record SET seq = 1 WHERE seq = 2; UPDATE record SET seq = 2 WHERE seq = -1"
+check "two rows swapped: caught at row 1 ($out)" test "$rc" = 7 -a -n "$(grep -F "record row 1 " <<<"$out")"
+tampered audit "UPDATE audit SET new_value = 'Freezer 3' WHERE event = 'setting-changed'"
+check "an audit entry changed: caught ($out)" test "$rc" = 7 -a -n "$(grep -F "audit row" <<<"$out")"
+size=$(stat -c %s "$db")
+tampered truncated --truncate $((size / 2))
+check "the file truncated: caught ($out)" test "$rc" = 7
+tampered emptied --truncate 0
+check "the file emptied: caught ($out)" test "$rc" = 7
+expect_missing=$(ctl --database "$tmp/none.db" record verify 2>&1); rc=$?
+check "a missing record: an error, not a verdict ($expect_missing)" test "$rc" = 1
+
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	chmod 600 "$db"
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$COLDROOMCTL" --database "$db" record verify 2>&1); rc=$?
+	check "a user who may not read the record gets an error ($out)" test "$rc" = 1
+fi
+
+kill "$daemon_pid"; wait "$daemon_pid"; daemon_pid=
+if [ "$failures" -ne 0 ]; then
+	echo "--- recorder log"; cat "$tmp/recorder.log"
+	echo "--- record"; q "SELECT seq, start_us, end_us, serial, probe, n, status FROM record"
+	echo "--- audit"; q "SELECT seq, time_us, event, serial, probe, what, detail FROM audit"
+fi
+echo "test_recorder: $failures failure(s)"
+[ "$failures" = 0 ]
