@@ -177,6 +177,7 @@ bench: all
 
 bench-native: daemon
 	tests/bench/native/run.sh
+	tests/bench/native/recorder.sh
 
 clean:
 	rm -rf $(O)

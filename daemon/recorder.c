@@ -573,12 +573,17 @@ static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *err
 
 /* --- intervals, clock and retention ------------------------------------ */
 
+#define RETRY_US (5 * USEC_PER_SEC)
+
+/* The next write: the oldest interval's, or a retry after a failed one. */
 static int schedule_close(struct recorder *rc)
 {
 	uint64_t at = intervals_oldest(rc->iv) + intervals_length(rc->iv) + GRACE_US;
+	int k;
 
-	int k = sd_event_source_set_time(rc->close_timer, at);
-
+	if (rc->write_failing && at < now_us(CLOCK_REALTIME) + RETRY_US)
+		at = now_us(CLOCK_REALTIME) + RETRY_US;
+	k = sd_event_source_set_time(rc->close_timer, at);
 	return k < 0 ? k : sd_event_source_set_enabled(rc->close_timer, SD_EVENT_ONESHOT);
 }
 

@@ -21,17 +21,23 @@ setting() {
 	sed -n '/^\[Service\]/,/^\[/{s/^'"$1"'=//p}' "$unit" | tail -n 1
 }
 
-report=$(systemd-analyze security --offline=yes --no-pager "$PWD/$unit" 2>&1) ||
-	{ echo "$report" >&2; fail "systemd-analyze security failed"; }
-exposure=$(sed -n 's/^.*Overall exposure level for [^:]*: \([0-9.]*\).*$/\1/p' <<<"$report")
-if [ -z "$exposure" ]; then
-	fail "no exposure level in the report"
-elif awk -v e="$exposure" -v m="$max" 'BEGIN { exit !(e <= m) }'; then
-	echo "systemd: exposure $exposure (budget $max)"
-else
-	grep '✗' <<<"$report" >&2 || true
-	fail "exposure $exposure is above the budget $max"
-fi
+# check_exposure MAX: $unit's exposure as systemd-analyze reports it is within MAX.
+check_exposure() {
+	local report exposure
+	report=$(systemd-analyze security --offline=yes --no-pager "$PWD/$unit" 2>&1) ||
+		{ echo "$report" >&2; fail "systemd-analyze security $unit failed"; }
+	exposure=$(sed -n 's/^.*Overall exposure level for [^:]*: \([0-9.]*\).*$/\1/p' <<<"$report")
+	if [ -z "$exposure" ]; then
+		fail "$unit: no exposure level in the report"
+	elif awk -v e="$exposure" -v m="$1" 'BEGIN { exit !(e <= m) }'; then
+		echo "systemd: $unit exposure $exposure (budget $1)"
+	else
+		grep '✗' <<<"$report" >&2 || true
+		fail "$unit: exposure $exposure is above the budget $1"
+	fi
+}
+
+check_exposure "$max"
 
 [ "$(setting Type)" = notify ] || fail "Type= must be notify"
 [ -n "$(setting WatchdogSec)" ] || fail "WatchdogSec= is missing"
@@ -61,5 +67,18 @@ grep -q '<policy group="coldroom-admin">' org.coldroom.Sensors1.conf ||
 grep -q '^g coldroom-admin ' coldroom.sysusers ||
 	fail "sysusers does not create the admin group the D-Bus policy names"
 
+# The recorder: a plain bus client, as unprivileged as a service gets.
+unit=coldroom-recorder.service
+check_exposure 1.0
+[ "$(setting Type)" = notify ] || fail "$unit: Type= must be notify"
+[ -n "$(setting WatchdogSec)" ] || fail "$unit: WatchdogSec= is missing"
+[ "$(setting User)" = coldroom-recorder ] || fail "$unit: must run as coldroom-recorder"
+[ -z "$(setting CapabilityBoundingSet)" ] || fail "$unit: needs no capability"
+[ "$(setting StateDirectoryMode)" = 0700 ] || fail "$unit: the record's directory must be 0700"
+grep -q '^u coldroom-recorder ' coldroom.sysusers ||
+	fail "sysusers does not create the user coldroom-recorder"
+grep -qx 'Wants=coldroom-recorder.service' coldroomd.service ||
+	fail "coldroomd.service does not start the recorder"
+
 [ "$failures" -eq 0 ] || exit 1
-echo "systemd: $unit and the D-Bus policy pass"
+echo "systemd: coldroomd.service, coldroom-recorder.service and the D-Bus policy pass"

@@ -46,12 +46,13 @@ rm -rf "$work"
 mkdir -p "$work"
 
 user_files=(
-	'/usr/sbin/coldroomd$' '/usr/bin/coldroomctl$' '/usr/bin/coldroom-fwtool$'
+	'/usr/sbin/coldroomd$' '/usr/sbin/coldroom-recorder$' '/usr/bin/coldroomctl$' '/usr/bin/coldroom-fwtool$'
 	'/usr/lib/firmware/coldroom/CRS-200\.fw$' '/usr/lib/firmware/coldroom/CRS-210T\.fw$'
-	'/systemd/system/coldroomd\.service$' '/udev/rules\.d/60-coldroom\.rules$'
+	'/systemd/system/coldroomd\.service$' '/systemd/system/coldroom-recorder\.service$' '/udev/rules\.d/60-coldroom\.rules$'
 	'/usr/lib/sysusers\.d/coldroom\.conf$' '/usr/share/dbus-1/system\.d/org\.coldroom\.Sensors1\.conf$'
 	'/usr/share/dbus-1/interfaces/org\.coldroom\.Sensors1.*\.xml$'
 	'/man1/coldroomctl\.1' '/man1/coldroom-fwtool\.1' '/man4/coldroom\.4' '/man8/coldroomd\.8'
+	'/man8/coldroom-recorder\.8'
 )
 dkms_files=(
 	"/usr/src/coldroom-$version/dkms\.conf$" "/usr/src/coldroom-$version/driver/Kbuild$"
@@ -73,7 +74,7 @@ check "coldroom-sensor.deb depends on a system bus and sysusers" \
 check "postinst creates the groups, reloads the bus policy and udev rules" \
 	has "$(cat "$ctl/postinst")" 'systemd-sysusers .*coldroom\.conf' 'ReloadConfig' \
 	'udevadm control --reload-rules' 'udevadm trigger --action=add --subsystem-match=coldroom' \
-	"try-restart 'coldroomd\.service'"
+	"try-restart .*'coldroomd\.service'" "try-restart .*'coldroom-recorder\.service'"
 check "postinst creates the groups before it reloads the bus" \
 	bash -c "[ \$(grep -n systemd-sysusers '$ctl/postinst' | cut -d: -f1 | head -1) -lt \$(grep -n ReloadConfig '$ctl/postinst' | cut -d: -f1 | head -1) ]"
 check "prerm stops coldroomd on removal" has "$(cat "$ctl/prerm")" 'deb-systemd-invoke stop coldroomd\.service'

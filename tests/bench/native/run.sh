@@ -47,6 +47,7 @@ done
 configs=("default" "UnitPropertiesChanged=no" "ReadingsBatchMs=1000")
 
 die() { echo "bench-native: $*" >&2; exit 1; }
+. "$here/lib.sh"
 rm -rf "$out"
 mkdir -p "$out"
 make -s -C "$top/daemon" O="$O" >/dev/null || die "building coldroomd failed"
@@ -60,65 +61,7 @@ done
 command -v dbus-daemon >/dev/null || die "dbus-daemon is missing (make deps)"
 
 # The trees (20 files a unit) go to a scratch directory, gone after each run.
-scratch_root=${TMPDIR:-/dev/shm}; [ -w "$scratch_root" ] || scratch_root=/tmp
-scratch=$(mktemp -d "$scratch_root/bench-native.XXXXXX") || die "no scratch directory"
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$scratch"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Nanoseconds PID has run on a CPU, all its threads.
-cpu_ns() {
-	local t sum=0
-	for t in /proc/"$1"/task/*/schedstat; do
-		read -r ns _ <"$t" && sum=$((sum + ns))
-	done
-	echo "$sum"
-}
-peak_rss_kb() { awk '/^VmHWM:/ {print $2}' /proc/"$1"/status; }
-
-# The private bus: Debian's system.conf default policy, then ours.
-bus_config() {
-	cat <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=$1</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
-  </policy>
-  <include>$top/systemd/org.coldroom.Sensors1.conf</include>
-</busconfig>
-CONF
-}
-
-# wait_for_name ADDRESS: coldroomd owns its name (it has scanned the tree).
-wait_for_name() {
-	local i
-	for i in $(seq 600); do
-		busctl --address="$1" status org.coldroom.Sensors1 >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
+make_scratch bench-native
 
 # measure N CONFIG [callgrind]: one run; prints one RESULT line.
 measure() {
@@ -223,13 +166,6 @@ fi
 
 "$here/report.sh" "$results" "$cmdline" >"$out/section.md" || die "writing the report failed"
 # Replace our section of the output file, or append it.
-begin='<!-- bench-native: begin -->' end='<!-- bench-native: end -->'
-touch "$output"
-awk -v b="$begin" -v e="$end" -v sec="$out/section.md" '
-	function emit() { while ((getline l < sec) > 0) print l; done = 1 }
-	$0 == b {skip = 1; emit(); next}
-	$0 == e {skip = 0; next}
-	!skip {print}
-	END {if (!done) {print ""; emit()}}' "$output" >"$output.new" && mv "$output.new" "$output"
+replace_section bench-native "$out/section.md" "$output"
 echo "bench-native: wrote its section of $output"
 cat "$out/section.md"

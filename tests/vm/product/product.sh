@@ -69,6 +69,8 @@ check "coldroom-fwtool builds a site blob" \
 	coldroom-fwtool build /tmp/site.fwsrc -o /lib/firmware/coldroom/CRS-200-SIM-000002.fw
 check "coldroom-fwtool verifies it for its unit" coldroom-fwtool verify \
 	/lib/firmware/coldroom/CRS-200-SIM-000002.fw --model CRS-200 --serial SIM-000002
+# A short recording interval, as a site may choose, so that rows come soon.
+echo RecordIntervalSec=10 >>/etc/coldroom/coldroomd.conf
 modprobe coldroom_sim units=3 door_interval_s=0 || die "modprobe coldroom_sim units=3 failed"
 check "udev started coldroomd" wait_for 60 systemctl is-active --quiet coldroomd
 check "all three units have firmware" wait_for 90 all_ready 3
@@ -82,6 +84,8 @@ for serial in SIM-000000 SIM-000001; do
 	check "$serial runs packaged firmware ($(cat "$CLASS/$s/firmware_version" 2>/dev/null))" \
 		test -n "$(cat "$CLASS/$s/firmware_version" 2>/dev/null)"
 done
+# A unit has no reading (ENODATA) until its first sample after it is ready.
+wait_for 10 cat "$CLASS/sensor0/temp1" >/dev/null 2>&1
 temp1=$(cat "$CLASS/sensor0/temp1" 2>/dev/null || echo none)
 check "sensor0/temp1 is a cold-room value: $temp1" \
 	bash -c "[[ '$temp1' =~ ^-?[0-9]+$ ]] && [ '$temp1' -ge -40000 ] && [ '$temp1' -le 15000 ]"
@@ -107,6 +111,25 @@ check "sensors lists three coldroom chips" \
 	bash -c "grep -c '^coldroom-' /tmp/sensors.out | grep -qx 3"
 check "udevd did not complain about 60-coldroom.rules" \
 	bash -c "! journalctl -b -u systemd-udevd --no-pager -o cat | grep -q 60-coldroom.rules"
+
+echo "== the record"
+check "coldroomd started the recorder" wait_for 30 systemctl is-active --quiet coldroom-recorder
+check "the recorder runs as coldroom-recorder with no capability" bash -c \
+	"[ \"\$(systemctl show -p User --value coldroom-recorder)\" = coldroom-recorder ] &&
+	 [ -z \"\$(systemctl show -p CapabilityBoundingSet --value coldroom-recorder)\" ]"
+check "the record's directory is 0700, the recorder's ($(stat -c '%a %U' /var/lib/coldroom))" \
+	test "$(stat -c '%a %U' /var/lib/coldroom)" = "700 coldroom-recorder"
+check "another user cannot read the record" \
+	bash -c "! runuser -u nobody -- cat /var/lib/coldroom/record.db >/dev/null 2>&1"
+record_rows() { coldroomctl record verify | sed -n 's/.*intact: \([0-9]*\) record rows.*/\1/p'; }
+rows_at_least() { [ "$(record_rows)" -ge "$1" ] 2>/dev/null; }
+# Three units, two probes: six rows per interval.
+check "an interval later the record has the units' rows" wait_for 60 rows_at_least 6
+out=$(coldroomctl record verify); rc=$?
+check "coldroomctl record verify: $out" test "$rc" -eq 0
+recorder_status=$(systemctl show -p StatusText --value coldroom-recorder)
+check "the recorder's STATUS line: '$recorder_status'" \
+	bash -c "[[ '$recorder_status' == 'recording 3 units every 10 s'* ]]"
 
 echo "== a non-root user reads but cannot set"
 useradd -M -s /bin/sh viewer || fail "useradd viewer"
@@ -152,8 +175,10 @@ userdel plantadmin
 DEBIAN_FRONTEND=noninteractive apt-get purge -y coldroom-sensor coldroom-sensor-dkms \
 	>/tmp/apt-purge.log 2>&1 || { cat /tmp/apt-purge.log; fail "apt-get purge failed"; }
 check "no package left" bash -c "! dpkg -l 'coldroom-sensor*' 2>/dev/null | grep -q '^[ri]'"
+check "purge deleted the record, as coldroom-recorder(8) warns" test ! -e /var/lib/coldroom
 check_all_removed
 # Debian removes no system group on purge: files may still carry its id.
 getent group coldroom coldroom-admin | sed 's/^/kept (by policy): group /'
+getent passwd coldroom-recorder | sed 's/^/kept (by policy): user /'
 
 finish

@@ -126,6 +126,11 @@ rpm_log "rpm -e coldroom-sensor-dkms coldroom-sensor" /tmp/rpm-erase.log \
 check "%preun stopped coldroomd" bash -c '! systemctl is-active --quiet coldroomd'
 check "rpm -q knows neither package" \
 	bash -c '! rpm -q coldroom-sensor && ! rpm -q coldroom-sensor-dkms'
+# rpm has no purge: the record, a legal one, stays until an administrator
+# deletes it.
+check "%preun stopped the recorder" bash -c '! systemctl is-active --quiet coldroom-recorder'
+check "the record is kept after rpm -e" test -s /var/lib/coldroom/record.db
+rm -rf /var/lib/coldroom
 check_all_removed
 # rpm removes no group either: files may still carry their ids.
 getent group coldroom coldroom-admin | sed 's/^/kept (by policy): group /'

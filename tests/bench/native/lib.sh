@@ -1,0 +1,82 @@
+# shellcheck shell=bash
+# Sourced by the native benchmarks (run.sh, recorder.sh): CPU and memory
+# of a process, the private bus with the project's policy, coldroomd's name.
+# Needs $top (the source tree).
+
+# Nanoseconds PID has run on a CPU, all its threads.
+cpu_ns() {
+	local t sum=0
+	for t in /proc/"$1"/task/*/schedstat; do
+		read -r ns _ <"$t" && sum=$((sum + ns))
+	done
+	echo "$sum"
+}
+peak_rss_kb() { awk '/^VmHWM:/ {print $2}' /proc/"$1"/status; }
+
+# The private bus: Debian's system.conf default policy, then ours.
+bus_config() {
+	cat <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=$1</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
+  </policy>
+  <include>$top/systemd/org.coldroom.Sensors1.conf</include>
+</busconfig>
+CONF
+}
+
+# wait_for_name ADDRESS: coldroomd owns its name (it has scanned the tree).
+wait_for_name() {
+	local i
+	for i in $(seq 600); do
+		busctl --address="$1" status org.coldroom.Sensors1 >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# make_scratch NAME: $scratch, a directory on tmpfs if there is one, and a
+# trap that kills the processes in $pids and removes it on exit.
+make_scratch() {
+	local root=${TMPDIR:-/dev/shm}
+	[ -w "$root" ] || root=/tmp
+	scratch=$(mktemp -d "$root/$1.XXXXXX") || die "no scratch directory"
+	pids=()
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$scratch"
+}
+
+# replace_section NAME SECTION OUTPUT: put the file SECTION between the
+# "<!-- NAME: begin -->" and "<!-- NAME: end -->" lines of OUTPUT, or at its end.
+replace_section() {
+	local begin="<!-- $1: begin -->" end="<!-- $1: end -->"
+	touch "$3"
+	awk -v b="$begin" -v e="$end" -v sec="$2" '
+		function emit() { while ((getline l < sec) > 0) print l; done = 1 }
+		$0 == b {skip = 1; emit(); next}
+		$0 == e {skip = 0; next}
+		!skip {print}
+		END {if (!done) {print ""; emit()}}' "$3" >"$3.new" && mv "$3.new" "$3"
+}
