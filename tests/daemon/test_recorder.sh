@@ -93,12 +93,12 @@ check "started is in the audit trail" wait_for 10 \
 
 # One full interval: three samples of sensor0, none of sensor1.
 interval_start
+t0=$(( $(date +%s) / 10 * 10 ))
 sleep 0.5	# clear of the boundary: stamps are converted between clocks
 for t in -18000 -17000 -19500; do
 	sample sensor0 "$t" "$((t + 22000))"
 	publish
 done
-t0=$(( $(date +%s) / 10 * 10 ))
 wait_for 25 q_ge "SELECT count(*) FROM record WHERE start_us = ${t0}000000" 4
 check "four rows for the interval (2 units x 2 probes)" test "$(rows "WHERE start_us = ${t0}000000")" = 4
 row=$(q "SELECT n, min, mean, max, status, length(samples) FROM record
