@@ -241,8 +241,12 @@ static bool uid_in_group(uid_t uid, const char *group)
 	}
 }
 
-/* Root, or a member of the configured admin group, may change things. */
-static int check_admin(sd_bus_message *m, struct daemon *d, sd_bus_error *error)
+/*
+ * Root, or a member of the configured admin group, may change things.
+ * @caller (may be NULL) gets the caller's uid, for the audit trail.
+ */
+static int check_admin(sd_bus_message *m, struct daemon *d, sd_bus_error *error,
+		       uid_t *caller)
 {
 	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
 	uid_t uid;
@@ -255,6 +259,8 @@ static int check_admin(sd_bus_message *m, struct daemon *d, sd_bus_error *error)
 	if (r < 0)
 		return sd_bus_error_set_errnof(error, r, "cannot identify the caller: %s",
 					       strerror(-r));
+	if (caller)
+		*caller = uid;
 	if (uid == 0)
 		return 0;
 	if (d->config.admin_group[0] && uid_in_group(uid, d->config.admin_group))
@@ -265,6 +271,37 @@ static int check_admin(sd_bus_message *m, struct daemon *d, sd_bus_error *error)
 					 d->config.admin_group);
 	return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
 				"only root may change units");
+}
+
+/*
+ * Manager.SettingChanged: who changed what on a unit, with the old and new
+ * value, for the audit trail (coldroom-recorder). Sent only for a change
+ * that took effect.
+ */
+static void emit_setting_changed(struct unit *u, uid_t uid, const char *setting,
+				 const char *old_value, const char *new_value)
+{
+	char buf[1024], user[64] = "";
+	struct passwd pw, *pwp = NULL;
+
+	if (old_value && new_value && !strcmp(old_value, new_value))
+		return;
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pwp) == 0 && pwp)
+		snprintf(user, sizeof(user), "%s", pw.pw_name);
+	(void)sd_bus_emit_signal(u->daemon->bus, ROOT_PATH, MANAGER_IFACE, "SettingChanged",
+				 "osssssus", u->object_path, u->name, u->info->serial, setting,
+				 old_value ? old_value : "", new_value ? new_value : "", (uint32_t)uid,
+				 user);
+}
+
+static void emit_setting_changed_int(struct unit *u, uid_t uid, const char *setting,
+				     long long old_value, long long new_value)
+{
+	char o[24], n[24];
+
+	snprintf(o, sizeof(o), "%lld", old_value);
+	snprintf(n, sizeof(n), "%lld", new_value);
+	emit_setting_changed(u, uid, setting, o, n);
 }
 
 static int unit_write(struct unit *u, const char *attr, const char *value,
@@ -296,25 +333,29 @@ static void unit_after_write(struct unit *u)
 static int method_set_label(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct unit *u = userdata;
+	char old[UNIT_LABEL_MAX];
 	const char *label;
+	uid_t uid = 0;
 	int r;
 
 	r = sd_bus_message_read(m, "s", &label);
 	if (r < 0)
 		return r;
-	r = check_admin(m, u->daemon, error);
+	r = check_admin(m, u->daemon, error, &uid);
 	if (r < 0)
 		return r;
 	if (coldroom_fw_check_label(label) != COLDROOM_FW_OK)
 		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
 					 "a label is 1 to %d printable ASCII characters, not starting or ending with a space",
 					 COLDROOM_FW_LABEL_MAX);
+	snprintf(old, sizeof(old), "%s", u->info->label);
 	r = unit_write(u, "label", label, error);
 	if (r < 0)
 		return r;
 	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->info->serial },
 		   "%s: label set to '%s'", u->name, label);
 	unit_after_write(u);
+	emit_setting_changed(u, uid, "label", old, u->info->label);
 	return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -327,15 +368,17 @@ static int method_set_thresholds(sd_bus_message *m, void *userdata, sd_bus_error
 		{ "temp2_min", "temp2_max", "temp2_hyst" },
 	};
 	char vmin[16], vmax[16], vhyst[16];
+	int32_t old_min, old_max, old_hyst;
 	uint32_t channel;
 	int32_t min, max, hyst;
 	unsigned int ch;
+	uid_t uid = 0;
 	int r;
 
 	r = sd_bus_message_read(m, "uiii", &channel, &min, &max, &hyst);
 	if (r < 0)
 		return r;
-	r = check_admin(m, u->daemon, error);
+	r = check_admin(m, u->daemon, error, &uid);
 	if (r < 0)
 		return r;
 	if (channel < 1 || channel > UNIT_CHANNELS)
@@ -363,6 +406,9 @@ static int method_set_thresholds(sd_bus_message *m, void *userdata, sd_bus_error
 	 * band is), then narrow the band to the new one.
 	 */
 	unit_read_settings(u);
+	old_min = u->temp_min[ch];
+	old_max = u->temp_max[ch];
+	old_hyst = u->temp_hyst[ch];
 	r = 0;
 	if (min < u->temp_min[ch])
 		r = unit_write(u, attrs[ch][0], vmin, error);
@@ -375,6 +421,10 @@ static int method_set_thresholds(sd_bus_message *m, void *userdata, sd_bus_error
 	if (r >= 0 && max < u->temp_max[ch])
 		r = unit_write(u, attrs[ch][1], vmax, error);
 	unit_after_write(u);
+	/* What took effect, even of a change that failed half-way. */
+	emit_setting_changed_int(u, uid, attrs[ch][0], old_min, u->temp_min[ch]);
+	emit_setting_changed_int(u, uid, attrs[ch][1], old_max, u->temp_max[ch]);
+	emit_setting_changed_int(u, uid, attrs[ch][2], old_hyst, u->temp_hyst[ch]);
 	if (r < 0)
 		return r;
 	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->info->serial },
@@ -386,14 +436,15 @@ static int method_set_thresholds(sd_bus_message *m, void *userdata, sd_bus_error
 static int method_set_interval(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct unit *u = userdata;
-	uint32_t ms;
+	uint32_t ms, old;
+	uid_t uid = 0;
 	char v[16];
 	int r;
 
 	r = sd_bus_message_read(m, "u", &ms);
 	if (r < 0)
 		return r;
-	r = check_admin(m, u->daemon, error);
+	r = check_admin(m, u->daemon, error, &uid);
 	if (r < 0)
 		return r;
 	if (coldroom_fw_check_interval(ms) != COLDROOM_FW_OK)
@@ -402,26 +453,30 @@ static int method_set_interval(sd_bus_message *m, void *userdata, sd_bus_error *
 					 COLDROOM_FW_INTERVAL_MIN_MS,
 					 COLDROOM_FW_INTERVAL_MAX_MS, ms);
 	snprintf(v, sizeof(v), "%u", ms);
+	old = u->interval_ms;
 	r = unit_write(u, "update_interval_ms", v, error);
 	if (r < 0)
 		return r;
 	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->info->serial },
 		   "%s: interval set to %u ms", u->name, ms);
 	unit_after_write(u);
+	emit_setting_changed_int(u, uid, "update_interval_ms", old, u->interval_ms);
 	return sd_bus_reply_method_return(m, NULL);
 }
 
 static int method_reload_firmware(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct unit *u = userdata;
+	uid_t uid = 0;
 	int r;
 
-	r = check_admin(m, u->daemon, error);
+	r = check_admin(m, u->daemon, error, &uid);
 	if (r < 0)
 		return r;
 	r = unit_write(u, "firmware_reload", "1", error);
 	if (r < 0)
 		return r;
+	emit_setting_changed(u, uid, "firmware_reload", NULL, "requested");
 	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->info->serial },
 		   "%s: firmware reload requested", u->name);
 	return sd_bus_reply_method_return(m, NULL);
@@ -619,7 +674,7 @@ static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	struct daemon *d = userdata;
 	int r;
 
-	r = check_admin(m, d, error);
+	r = check_admin(m, d, error, NULL);
 	if (r < 0)
 		return r;
 	r = daemon_reload(d);
@@ -672,6 +727,9 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_SIGNAL_WITH_ARGS("Alarm",
 				SD_BUS_ARGS("o", unit, "s", name, "u", channel,
 					    "b", active, "i", temp), 0),
+	SD_BUS_SIGNAL_WITH_ARGS("SettingChanged",
+				SD_BUS_ARGS("o", unit, "s", name, "s", serial, "s", setting,
+					    "s", old_value, "s", new_value, "u", uid, "s", user), 0),
 	SD_BUS_SIGNAL_WITH_ARGS("Readings",
 				SD_BUS_ARGS("au", units, "ai", temp1, "ai", temp2,
 					    "ay", temp1_status, "ay", temp2_status,

@@ -135,11 +135,12 @@ static int arm_commit(struct recorder *rc)
  * Past PENDING_MAX (the disk has been failing for long) events are
  * counted, not kept, and the count goes into the trail when it works again.
  */
-static void audit(struct recorder *rc, const char *event, const char *serial,
-		  unsigned int probe, const char *what, const char *old_value,
-		  const char *new_value, const int64_t *reading, const char *detail)
+static void audit_by(struct recorder *rc, const char *event, const char *serial,
+		     unsigned int probe, const char *what, const char *old_value,
+		     const char *new_value, const int64_t *reading, const char *detail,
+		     const uid_t *uid, const char *user)
 {
-	const char *src[7] = { event, serial, what, old_value, new_value, detail, NULL };
+	const char *src[7] = { event, serial, what, old_value, new_value, detail, user };
 	struct pending *p;
 
 	if (rc->n_pending == PENDING_MAX) {
@@ -159,7 +160,7 @@ static void audit(struct recorder *rc, const char *event, const char *serial,
 	}
 	p = &rc->pending[rc->n_pending];
 	memset(p, 0, sizeof(*p));
-	for (size_t k = 0; k < 6; k++)
+	for (size_t k = 0; k < 7; k++)
 		if (src[k] && !(p->strings[k] = strdup(src[k]))) {
 			pending_free(p);
 			rc->dropped_events++;
@@ -173,12 +174,25 @@ static void audit(struct recorder *rc, const char *event, const char *serial,
 	p->ev.old_value = p->strings[3];
 	p->ev.new_value = p->strings[4];
 	p->ev.detail = p->strings[5];
+	p->ev.user = p->strings[6];
+	if (uid) {
+		p->ev.has_uid = true;
+		p->ev.uid = *uid;
+	}
 	if (reading) {
 		p->ev.has_reading = true;
 		p->ev.reading = *reading;
 	}
 	rc->n_pending++;
 	(void)arm_commit(rc);
+}
+
+static void audit(struct recorder *rc, const char *event, const char *serial,
+		  unsigned int probe, const char *what, const char *old_value,
+		  const char *new_value, const int64_t *reading, const char *detail)
+{
+	audit_by(rc, event, serial, probe, what, old_value, new_value, reading, detail,
+		 NULL, NULL);
 }
 
 /* Add the queued events to the open group. */
@@ -437,7 +451,7 @@ static void audit_setting(struct recorder *rc, const struct unit_info *u, const 
 	snprintf(o, sizeof(o), "%lld", old_value);
 	snprintf(n, sizeof(n), "%lld", new_value);
 	audit(rc, "setting-changed", u->serial, 0, what, o, n, NULL,
-	      "seen on the bus; who changed it is in coldroomd's journal");
+	      "not through coldroomd's methods: who is not known");
 }
 
 /* What changed in a unit's properties, into the trail. */
@@ -451,7 +465,7 @@ static void audit_changes(struct recorder *rc, const struct unit_info *was,
 
 	if (strcmp(was->label, now->label))
 		audit(rc, "setting-changed", now->serial, 0, "label", was->label, now->label,
-		      NULL, "seen on the bus; who changed it is in coldroomd's journal");
+		      NULL, "not through coldroomd's methods: who is not known");
 	for (int c = 0; c < 2; c++) {
 		audit_setting(rc, now, names[c][0], was->min[c], now->min[c]);
 		audit_setting(rc, now, names[c][1], was->max[c], now->max[c]);
@@ -495,6 +509,62 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
 		return 0;
 	}
 	audit_changes(rc, &was, &st->info);
+	return 0;
+}
+
+/*
+ * A change made through coldroomd, with who made it. The unit's known
+ * value moves with it, so that the PropertiesChanged that follows is no
+ * second entry.
+ */
+static int on_setting_changed(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	static const char *const thr[2][3] = {
+		{ "temp1_min", "temp1_max", "temp1_hyst" },
+		{ "temp2_min", "temp2_max", "temp2_hyst" },
+	};
+	struct recorder *rc = userdata;
+	const char *path, *name, *serial, *setting, *old_value, *new_value, *user;
+	struct unit_state *st;
+	unsigned long long v;
+	uint32_t number, uid;
+	uid_t who;
+
+	(void)error;
+	if (sd_bus_message_read(m, "osssssus", &path, &name, &serial, &setting, &old_value,
+				&new_value, &uid, &user) < 0) {
+		log_warning("ignoring a malformed SettingChanged");
+		return 0;
+	}
+	who = (uid_t)uid;
+	st = unit_by_path(rc, path, &number);
+	if (!strcmp(setting, "firmware_reload")) {
+		audit_by(rc, "firmware-reload-requested", serial, 0, NULL, NULL, NULL, NULL, NULL,
+			 &who, user);
+		return 0;
+	}
+	audit_by(rc, "setting-changed", serial, 0, setting, old_value, new_value, NULL, NULL,
+		 &who, user);
+	if (!st)
+		return 0;
+	if (!strcmp(setting, "label")) {
+		snprintf(st->info.label, sizeof(st->info.label), "%s", new_value);
+		return 0;
+	}
+	if (parse_ull(new_value[0] == '-' ? new_value + 1 : new_value, &v) < 0 || v > INT32_MAX)
+		return 0;
+	for (int c = 0; c < 2; c++) {
+		int32_t val = new_value[0] == '-' ? -(int32_t)v : (int32_t)v;
+
+		if (!strcmp(setting, thr[c][0]))
+			st->info.min[c] = val;
+		else if (!strcmp(setting, thr[c][1]))
+			st->info.max[c] = val;
+		else if (!strcmp(setting, thr[c][2]))
+			st->info.hyst[c] = val;
+	}
+	if (!strcmp(setting, "update_interval_ms"))
+		st->info.interval_ms = (uint32_t)v;
 	return 0;
 }
 
@@ -809,6 +879,9 @@ static int bus_connect(struct recorder *rc, const char *spec)
 	if (k >= 0)
 		k = sd_bus_match_signal(rc->bus, NULL, BUS_NAME, ROOT_PATH, MANAGER_IFACE,
 					"Readings", on_readings, rc);
+	if (k >= 0)
+		k = sd_bus_match_signal(rc->bus, NULL, BUS_NAME, ROOT_PATH, MANAGER_IFACE,
+					"SettingChanged", on_setting_changed, rc);
 	if (k >= 0)
 		k = sd_bus_match_signal(rc->bus, NULL, BUS_NAME, ROOT_PATH,
 					"org.freedesktop.DBus.ObjectManager", "InterfacesAdded",

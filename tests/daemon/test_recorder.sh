@@ -122,6 +122,23 @@ check "a threshold alarm is in the trail, with its reading" wait_for 10 \
 check "a label change is in the trail, old and new" wait_for 10 \
 	q_is "SELECT old_value || '>' || new_value FROM audit WHERE event = 'setting-changed' AND what = 'label'" "Room sensor1>Freezer 2"
 
+check "a change made behind coldroomd's back says who is not known" \
+	q_is "SELECT uid IS NULL AND detail LIKE '%who is not known%' FROM audit WHERE what = 'label'" 1
+# Through coldroomd: who, old and new, once (not again from PropertiesChanged).
+ctl set sensor0 "label=Freezer 1" temp1.max=-10C >/dev/null || fail "coldroomctl set"
+check "a label set through coldroomd is in the trail with who did it" wait_for 10 \
+	q_is "SELECT uid || ':' || user || ':' || old_value || '>' || new_value FROM audit
+		WHERE what = 'label' AND serial = 'SIM-000001'" "$(id -u):$(id -un):Room sensor0>Freezer 1"
+check "so is the threshold, once" wait_for 10 \
+	q_is "SELECT count(*) || ':' || max(old_value) || '>' || max(new_value) FROM audit
+		WHERE what = 'temp1_max' AND serial = 'SIM-000001'" "1:8000>-10000"
+sleep 1	# the PropertiesChanged of these changes has come by now
+check "and neither twice" \
+	q_is "SELECT count(*) FROM audit WHERE serial = 'SIM-000001' AND event = 'setting-changed'" 2
+ctl firmware sensor0 reload >/dev/null || fail "coldroomctl firmware reload"
+check "a firmware reload request is in the trail with who" wait_for 10 \
+	q_is "SELECT uid FROM audit WHERE event = 'firmware-reload-requested' AND serial = 'SIM-000001'" "$(id -u)"
+
 # A unit removed: its intervals say so.
 rm -rf "$sys/class/coldroom/sensor1"
 publish
