@@ -78,7 +78,11 @@ sample() {
 # The fake tree cannot notify: a reload makes coldroomd read it again.
 publish() { ctl reload >/dev/null; sleep 0.3; }
 # Wait for the start of an interval, so that the samples below share one.
-interval_start() { while [ $(( $(date +%s) % 10 )) -ne 0 ]; do sleep 0.1; done; }
+# (A crossing: the recorder must have started before the interval did.)
+interval_start() {
+	while [ $(( $(date +%s) % 10 )) -eq 0 ]; do sleep 0.1; done
+	while [ $(( $(date +%s) % 10 )) -ne 0 ]; do sleep 0.1; done
+}
 rows() { q "SELECT count(*) FROM record $1"; }
 # q_is SQL VALUE, q_ge SQL N: for wait_for, which runs them until true.
 q_is() { [ "$(q "$1")" = "$2" ]; }
