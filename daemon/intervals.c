@@ -227,16 +227,16 @@ static int32_t mean_of(int64_t sum, uint32_t n)
 	return (int32_t)(sum >= 0 ? (sum + n / 2) / n : -((-sum + n / 2) / n));
 }
 
-int intervals_write(struct intervals *iv, uint64_t end_us, bool clock_jumped,
-		    struct record *r)
+/* Rows of the open interval that starts at @start, up to @end_us. */
+static int write_one(struct intervals *iv, uint64_t start, uint64_t end_us,
+		     bool clock_jumped, struct record *r)
 {
-	int parity = (int)((iv->oldest / iv->len) & 1);
-	uint64_t start = iv->oldest > iv->begin ? iv->oldest : iv->begin;
+	int parity = (int)((start / iv->len) & 1);
+	uint64_t from = start > iv->begin ? start : iv->begin;
+	uint64_t to = end_us < start + iv->len ? end_us : start + iv->len;
 	int k = 0;
 
-	if (end_us > iv->oldest + iv->len)
-		end_us = iv->oldest + iv->len;
-	if (end_us <= start)
+	if (to <= from)
 		return 0;
 	for (uint32_t i = 0; i < iv->n_slots && !k; i++) {
 		struct slot *s = &iv->slots[i];
@@ -246,7 +246,7 @@ int intervals_write(struct intervals *iv, uint64_t end_us, bool clock_jumped,
 		for (unsigned int p = 0; p < 2 && !k; p++) {
 			struct acc *a = &s->acc[parity][p];
 			struct record_row row = {
-				.start_us = start, .end_us = end_us,
+				.start_us = from, .end_us = to,
 				.serial = iv->serials[i], .probe = p + 1, .n = a->n,
 			};
 
@@ -269,14 +269,30 @@ int intervals_write(struct intervals *iv, uint64_t end_us, bool clock_jumped,
 	return k;
 }
 
-void intervals_advance(struct intervals *iv)
+int intervals_write(struct intervals *iv, uint64_t end_us, bool clock_jumped,
+		    struct record *r)
 {
-	int parity = (int)((iv->oldest / iv->len) & 1);
+	int k = 0;
 
-	for (uint32_t i = 0; i < iv->n_slots; i++)
-		for (int p = 0; p < 2; p++)
-			acc_clear(&iv->slots[i].acc[parity][p]);
-	iv->oldest += iv->len;
+	for (int g = 0; g < 2 && !k; g++) {
+		uint64_t start = iv->oldest + (uint64_t)g * iv->len;
+
+		if (start < end_us)
+			k = write_one(iv, start, end_us, clock_jumped, r);
+	}
+	return k;
+}
+
+void intervals_advance(struct intervals *iv, uint64_t end_us)
+{
+	for (int g = 0; g < 2 && iv->oldest + iv->len <= end_us; g++) {
+		int parity = (int)((iv->oldest / iv->len) & 1);
+
+		for (uint32_t i = 0; i < iv->n_slots; i++)
+			for (int p = 0; p < 2; p++)
+				acc_clear(&iv->slots[i].acc[parity][p]);
+		iv->oldest += iv->len;
+	}
 }
 
 void intervals_reset(struct intervals *iv, uint64_t now_us)

@@ -47,19 +47,19 @@ bool intervals_sample(struct intervals *iv, uint32_t number, unsigned int probe,
 		      int32_t mdeg, unsigned int status, uint64_t stamp_us);
 
 /*
- * Write the oldest open interval, [intervals_oldest(), + length), or its
- * part up to @end_us (a stop), with record_add_row() into the open group
- * of @r: two rows per known unit, the aggregate or a gap row saying why
- * samples are missing. An interval with a clock jump in it says so on its
- * gap rows. Nothing is forgotten until intervals_advance(): a write that
- * is not committed can be made again.
+ * Write the open intervals that start before @end_us, each up to its end
+ * or @end_us, with record_add_row() into the open group of @r: two rows
+ * per known unit, the aggregate or a gap row saying why samples are
+ * missing. An interval with a clock jump in it says so on its gap rows.
+ * Nothing is forgotten until intervals_advance(): a write that is not
+ * committed can be made again.
  */
 int intervals_write(struct intervals *iv, uint64_t end_us, bool clock_jumped,
 		    struct record *r);
-/* Forget the oldest open interval; the one after the newest opens. */
-void intervals_advance(struct intervals *iv);
+/* Forget the open intervals that end by @end_us; the next ones open. */
+void intervals_advance(struct intervals *iv, uint64_t end_us);
 
-/* The oldest open interval's start: the next to close. */
+/* The oldest open interval's start: the next to write. */
 uint64_t intervals_oldest(const struct intervals *iv);
 
 /*

@@ -29,6 +29,7 @@ static const char *const status_names[RECORD_STATUS_COUNT] = {
 	[RECORD_UNIT_GONE] = "unit-gone",
 	[RECORD_NOT_RUNNING] = "not-running",
 	[RECORD_CLOCK_JUMP] = "clock-jump",
+	[RECORD_NOT_WRITTEN] = "not-written",
 };
 
 const char *record_status_name(unsigned int status)

@@ -31,6 +31,7 @@ enum record_status {
 	RECORD_UNIT_GONE = 3,		/* the unit was removed */
 	RECORD_NOT_RUNNING = 4,		/* the recorder (or coldroomd) was not running */
 	RECORD_CLOCK_JUMP = 5,		/* the wall clock was set during the interval */
+	RECORD_NOT_WRITTEN = 6,		/* the record could not be written (disk full) */
 	RECORD_STATUS_COUNT
 };
 

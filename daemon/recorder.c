@@ -84,7 +84,6 @@ struct recorder {
 	uint64_t check_real, check_boot;	/* clock-jump detection */
 	bool clock_jumped;
 	bool write_failing;
-	uint64_t rows_written, intervals_written;
 	char status[256];
 };
 
@@ -679,67 +678,60 @@ static int64_t clock_jump(struct recorder *rc, uint64_t real, uint64_t boot)
 	return jump > (int64_t)CLOCK_JUMP_US || jump < -(int64_t)CLOCK_JUMP_US ? jump : 0;
 }
 
-/* Write every interval that is over; commit with the queued events. */
+/*
+ * Write every interval that is over (on a stop: what the open ones hold, up
+ * to now) and commit it with the queued events. On failure nothing moves:
+ * the next try writes the same intervals.
+ */
 static int close_intervals(struct recorder *rc, uint64_t real, bool stopping)
 {
 	uint64_t len = intervals_length(rc->iv);
 	uint64_t oldest = intervals_oldest(rc->iv);
-	unsigned int written = 0;
+	uint64_t end = 0, gap_from = 0;
+	unsigned int gap_status = RECORD_NOT_RUNNING;
 	bool reset = false;
 	int k;
 
-	k = record_begin(rc->rec);
-	if (k)
-		goto fail;
-	if (real < oldest || real > oldest + 2 * len + GRACE_US) {
+	if (stopping) {
+		end = real;
+	} else if (real < oldest || real > oldest + 2 * len + GRACE_US) {
 		/*
-		 * The clock left the open intervals behind (set back, or set
-		 * forward, or the machine slept): write what they hold, a host
-		 * gap for the time in between, and start again at now.
+		 * The open intervals are behind the clock: it was set back or
+		 * forward, the record could not be written for a while, or the
+		 * recorder did not run (a suspend, a stop signal). Write them,
+		 * a host gap row up to now saying which, and start again.
 		 */
-		uint64_t end = real < oldest ? oldest + len : oldest + 2 * len;
-
-		k = intervals_write(rc->iv, oldest + len, rc->clock_jumped, rc->rec);
-		if (!k && end > oldest + len) {
-			intervals_advance(rc->iv);
-			written++;
-			k = intervals_write(rc->iv, end, rc->clock_jumped, rc->rec);
-		}
-		if (!k && real > end)
-			k = write_host_gap(rc, end, real, RECORD_CLOCK_JUMP);
+		end = oldest + 2 * len;
+		gap_from = real > end ? end : 0;
+		gap_status = rc->clock_jumped ? RECORD_CLOCK_JUMP :
+			     rc->write_failing ? RECORD_NOT_WRITTEN : RECORD_NOT_RUNNING;
 		reset = true;
-	} else {
-		while (!k && real >= intervals_oldest(rc->iv) + len + GRACE_US) {
-			k = intervals_write(rc->iv, intervals_oldest(rc->iv) + len,
-					    rc->clock_jumped, rc->rec);
-			if (!k) {
-				intervals_advance(rc->iv);
-				rc->clock_jumped = false;
-				written++;
-			}
-		}
-		/* A stop writes what it has, up to now. */
-		if (!k && stopping) {
-			k = intervals_write(rc->iv, real, false, rc->rec);
-			if (!k) {
-				intervals_advance(rc->iv);
-				k = intervals_write(rc->iv, real, false, rc->rec);
-			}
-		}
+	} else if (real >= oldest + 2 * len + GRACE_US) {
+		end = oldest + 2 * len;
+	} else if (real >= oldest + len + GRACE_US) {
+		end = oldest + len;
 	}
+	k = record_begin(rc->rec);
+	if (!k && end)
+		k = intervals_write(rc->iv, end, rc->clock_jumped, rc->rec);
+	if (!k && gap_from)
+		k = write_host_gap(rc, gap_from, real, gap_status);
 	if (!k)
 		k = write_pending(rc);
 	if (!k)
 		k = record_commit(rc->rec);
-	if (k)
-		goto fail;
+	if (k) {
+		record_rollback(rc->rec);
+		write_failed(rc, k);
+		return k;
+	}
 	pending_done(rc);
 	write_recovered(rc);
-	if (reset) {
+	rc->clock_jumped = false;
+	if (reset)
 		intervals_reset(rc->iv, real);
-		rc->clock_jumped = false;
-	}
-	rc->intervals_written += written;
+	else if (end && !stopping)
+		intervals_advance(rc->iv, end);
 	if (!stopping) {
 		char t[32];
 
@@ -748,16 +740,6 @@ static int close_intervals(struct recorder *rc, uint64_t real, bool stopping)
 			       intervals_units(rc->iv), rc->cfg.record_interval_s, t);
 	}
 	return 0;
-fail:
-	record_rollback(rc->rec);
-	/*
-	 * The intervals stay open (nothing was forgotten); the next try is at
-	 * the next timer. Samples of a third interval are refused meanwhile.
-	 */
-	if (reset)
-		intervals_reset(rc->iv, real);
-	write_failed(rc, k);
-	return k;
 }
 
 static int on_close_timer(sd_event_source *s, uint64_t usec, void *userdata)

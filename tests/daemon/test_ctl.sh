@@ -5,7 +5,7 @@
 # FW_SAMPLES; the shipped introspection XML is checked against the daemon.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/private-bus.sh"
+. "$here/lib.sh"
 xml=$here/../../daemon/org.coldroom.Sensors1.xml
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/coldroomctl-test.XXXXXX")
 bus_pid= daemon_pid=
@@ -16,9 +16,6 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-failures=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 # expect STATUS DESCRIPTION COMMAND...: the command exits with STATUS.
 out=

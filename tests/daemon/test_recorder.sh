@@ -7,7 +7,7 @@
 # Environment (set by the Makefile): COLDROOMD, COLDROOMCTL, RECORDER.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/private-bus.sh"
+. "$here/lib.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/coldroom-recorder-test.XXXXXX")
 bus_pid= daemon_pid= recorder_pid=
 cleanup() {
@@ -17,30 +17,11 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-failures=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
-wait_for() { # wait_for SECONDS COMMAND...
-	local deadline=$((SECONDS + $1)); shift
-	until "$@"; do [ "$SECONDS" -lt "$deadline" ] || return 1; sleep 0.2; done
-}
 
 sys=$tmp/sys
-unit() { # unit NAME SERIAL
-	local d=$sys/class/coldroom/$1 c
-	mkdir -p "$d"
-	echo "$2" >"$d/serial"; echo CRS-200 >"$d/model"; echo "Room $1" >"$d/label"
-	echo -18000 >"$d/temp1"; echo 4000 >"$d/temp2"
-	echo 0 >"$d/temp1_alarm"; echo 0 >"$d/temp2_alarm"
-	echo 0 >"$d/sample_seq"; echo 0 >"$d/sample_time_ns"; echo 1000 >"$d/update_interval_ms"
-	for c in 1 2; do echo -25000 >"$d/temp${c}_min"; echo 8000 >"$d/temp${c}_max"; echo 500 >"$d/temp${c}_hyst"; done
-	echo "coldroom/CRS-200-$2.fw" >"$d/firmware_name"; echo ready >"$d/firmware_state"
-	: >"$d/firmware_error"; echo 1.0.0 >"$d/firmware_version"; : >"$d/firmware_reload"
-}
 mkdir -p "$sys/class/coldroom" "$tmp/model"
-unit sensor0 SIM-000001
-unit sensor1 SIM-000002
+fake_unit "$sys" sensor0 SIM-000001
+fake_unit "$sys" sensor1 SIM-000002
 cat >"$tmp/coldroom.conf" <<CONF
 ModelFirmwareDir=$tmp/model
 ReadingsBatchMs=50

@@ -9,7 +9,7 @@
 # Environment (set by the Makefile): COLDROOMD, COLDROOMCTL, RECORDER.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/private-bus.sh"
+. "$here/lib.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/coldroom-recorder-kill.XXXXXX")
 bus_pid= daemon_pid= recorder_pid=
 cleanup() {
@@ -19,23 +19,12 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-failures=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
 
 units=50
 sys=$tmp/sys
 mkdir -p "$sys/class/coldroom" "$tmp/model"
 for i in $(seq 0 $((units - 1))); do
-	d=$sys/class/coldroom/sensor$i
-	mkdir -p "$d"
-	printf 'SIM-%06d\n' "$i" >"$d/serial"; echo CRS-200 >"$d/model"; echo "Room $i" >"$d/label"
-	echo -18000 >"$d/temp1"; echo 4000 >"$d/temp2"; echo 0 >"$d/temp1_alarm"; echo 0 >"$d/temp2_alarm"
-	echo 0 >"$d/sample_seq"; echo 0 >"$d/sample_time_ns"; echo 1000 >"$d/update_interval_ms"
-	for c in 1 2; do echo -25000 >"$d/temp${c}_min"; echo 8000 >"$d/temp${c}_max"; echo 500 >"$d/temp${c}_hyst"; done
-	printf 'coldroom/CRS-200-SIM-%06d.fw\n' "$i" >"$d/firmware_name"; echo ready >"$d/firmware_state"
-	: >"$d/firmware_error"; echo 1.0.0 >"$d/firmware_version"; : >"$d/firmware_reload"
+	fake_unit "$sys" "sensor$i" "$(printf 'SIM-%06d' "$i")"
 done
 printf 'ModelFirmwareDir=%s\nRecordIntervalSec=10\n' "$tmp/model" >"$tmp/coldroom.conf"
 start_private_bus "$tmp" || { echo "test_recorder_kill: no dbus-daemon"; exit 1; }

@@ -1,0 +1,46 @@
+# shellcheck shell=bash
+# Sourced by the daemon's shell tests.
+
+failures=0
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
+# wait_for SECONDS COMMAND...: until COMMAND succeeds, every 0.2 s.
+wait_for() {
+	local deadline=$((SECONDS + $1)); shift
+	until "$@"; do [ "$SECONDS" -lt "$deadline" ] || return 1; sleep 0.2; done
+}
+
+# fake_unit SYS NAME SERIAL: a ready CRS-200 unit in a fake sysfs tree,
+# no sample yet, alarm band -25..8 degrees.
+fake_unit() {
+	local d=$1/class/coldroom/$2 c
+	mkdir -p "$d"
+	echo "$3" >"$d/serial"; echo CRS-200 >"$d/model"; echo "Room $2" >"$d/label"
+	echo -18000 >"$d/temp1"; echo 4000 >"$d/temp2"
+	echo 0 >"$d/temp1_alarm"; echo 0 >"$d/temp2_alarm"
+	echo 0 >"$d/sample_seq"; echo 0 >"$d/sample_time_ns"; echo 1000 >"$d/update_interval_ms"
+	for c in 1 2; do echo -25000 >"$d/temp${c}_min"; echo 8000 >"$d/temp${c}_max"; echo 500 >"$d/temp${c}_hyst"; done
+	echo "coldroom/CRS-200-$3.fw" >"$d/firmware_name"; echo ready >"$d/firmware_state"
+	: >"$d/firmware_error"; echo 1.0.0 >"$d/firmware_version"; : >"$d/firmware_reload"
+}
+
+# start_private_bus DIR starts a dbus-daemon that lets everyone do
+# everything on unix:path=DIR/bus and sets $addr and $bus_pid (the caller
+# kills it).
+start_private_bus() {
+	cat >"$1/bus.conf" <<CONF
+<busconfig>
+  <listen>unix:path=$1/bus</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/> <allow own="*"/>
+    <allow send_destination="*"/> <allow receive_sender="*"/>
+  </policy>
+</busconfig>
+CONF
+	dbus-daemon --config-file="$1/bus.conf" --fork --print-address=3 --print-pid=4 \
+		3>"$1/address" 4>"$1/pid" 2>/dev/null || return 1
+	addr=$(head -n1 "$1/address")
+	bus_pid=$(head -n1 "$1/pid")
+}
