@@ -70,6 +70,18 @@ q_is() { [ "$(q "$1")" = "$2" ]; }
 q_ge() { [ "$(q "$1")" -ge "$2" ] 2>/dev/null; }
 
 start_daemon || { fail "coldroomd did not start"; cat "$tmp/daemon.log"; exit 1; }
+
+# Bad settings: refused with the reason, and no record made.
+echo RecordIntervalSec=5 >"$tmp/bad.conf"
+out=$("$RECORDER" --bus "$addr" --config "$tmp/bad.conf" --database "$db" 2>&1); rc=$?
+check "an interval out of range is refused ($out)" \
+	test "$rc" -eq 1 -a -n "$(grep -F "RecordIntervalSec=5 is out of range" <<<"$out")"
+check "and nothing was made" test ! -e "$db"
+out=$(ctl --database "$db" record frobnicate 2>&1); rc=$?
+check "record: an unknown action is a usage error ($out)" test "$rc" -eq 2
+out=$(ctl --database "$db" record 2>&1); rc=$?
+check "record: no action is a usage error" test "$rc" -eq 2
+
 start_recorder
 check "the recorder makes its database" wait_for 10 test -s "$db"
 check "in WAL mode" test "$(q 'PRAGMA journal_mode')" = wal

@@ -21,7 +21,7 @@ out=$O/bench-recorder
 units=10000
 intervals=2
 output=$top/BENCHMARKS.md
-cmdline="make bench-native${*:+ (tests/bench/native/recorder.sh $*)}"
+cmdline="tests/bench/native/recorder.sh${*:+ $*} (part of make bench-native)"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--units) units=${2:?}; shift 2 ;;
