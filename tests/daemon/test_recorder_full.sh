@@ -57,10 +57,13 @@ check "rows are written" wait_for 25 has_rows
 
 # Fill the disk; the next interval cannot be written.
 dd if=/dev/zero of="$disk/filler" bs=4k 2>/dev/null
-before=$(rows)
 said_full() { grep -q "disk full" "$tmp/recorder.log"; }
 check "the recorder says the disk is full" wait_for 25 said_full
-check "and so does its STATUS= line" grep -q "STATUS=cannot write the record: disk full; retrying" "$tmp/notified"
+# Counted once a write has failed: a commit under way while dd ran is in.
+before=$(rows)
+# The datagram and the log line come apart: wait for the listener's copy.
+check "and so does its STATUS= line" wait_for 10 \
+	grep -q "STATUS=cannot write the record: disk full; retrying" "$tmp/notified"
 check "it is still running" kill -0 "$recorder_pid"
 sleep 12	# another interval due while the disk is full
 check "nothing was written meanwhile" test "$(rows)" = "$before"
