@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <linux/coldroom.h>
 
+#include "alarms.h"
 #include "busopen.h"
 #include "coldroom_fw.h"
 #include "daemon.h"
@@ -35,6 +36,7 @@
 #define ERROR_WRITE_FAILED	"org.coldroom.Sensors1.Error.WriteFailed"
 #define ERROR_CONFIG_INVALID	"org.coldroom.Sensors1.Error.ConfigInvalid"
 #define ERROR_NO_FRAME		"org.coldroom.Sensors1.Error.NoFrame"
+#define ERROR_NO_SUCH_ALARM	"org.coldroom.Sensors1.Error.NoSuchAlarm"
 
 #ifndef COLDROOM_VERSION
 #define COLDROOM_VERSION "0.1.0"
@@ -245,20 +247,30 @@ static bool uid_in_group(uid_t uid, const char *group)
  * Root, or a member of the configured admin group, may change things.
  * @caller (may be NULL) gets the caller's uid, for the audit trail.
  */
-static int check_admin(sd_bus_message *m, struct daemon *d, sd_bus_error *error,
-		       uid_t *caller)
+/* The caller's uid as the bus vouches for it; nothing is read from /proc. */
+static int caller_uid(sd_bus_message *m, uid_t *uid, sd_bus_error *error)
 {
 	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-	uid_t uid;
 	int r;
 
-	/* The bus vouches for the caller's uid; nothing is read from /proc. */
 	r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_UID | SD_BUS_CREDS_EUID, &creds);
-	if (r >= 0 && sd_bus_creds_get_euid(creds, &uid) < 0)
-		r = sd_bus_creds_get_uid(creds, &uid);
+	if (r >= 0 && sd_bus_creds_get_euid(creds, uid) < 0)
+		r = sd_bus_creds_get_uid(creds, uid);
 	if (r < 0)
 		return sd_bus_error_set_errnof(error, r, "cannot identify the caller: %s",
 					       strerror(-r));
+	return 0;
+}
+
+static int check_admin(sd_bus_message *m, struct daemon *d, sd_bus_error *error,
+		       uid_t *caller)
+{
+	uid_t uid;
+	int r;
+
+	r = caller_uid(m, &uid, error);
+	if (r < 0)
+		return r;
 	if (caller)
 		*caller = uid;
 	if (uid == 0)
@@ -271,6 +283,38 @@ static int check_admin(sd_bus_message *m, struct daemon *d, sd_bus_error *error,
 					 d->config.admin_group);
 	return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
 				"only root may change units");
+}
+
+/*
+ * Root, a member of the admin group, or of the operator group may
+ * acknowledge alarms. @caller gets the caller's uid, @user its name.
+ */
+static int check_operator(sd_bus_message *m, struct daemon *d, sd_bus_error *error,
+			  uid_t *caller, char *user, size_t user_size)
+{
+	char buf[1024];
+	struct passwd pw, *pwp = NULL;
+	uid_t uid;
+	int r;
+
+	r = caller_uid(m, &uid, error);
+	if (r < 0)
+		return r;
+	*caller = uid;
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pwp) == 0 && pwp)
+		snprintf(user, user_size, "%s", pw.pw_name);
+	else
+		snprintf(user, user_size, "uid %u", (unsigned int)uid);
+	if (uid == 0 ||
+	    (d->config.admin_group[0] && uid_in_group(uid, d->config.admin_group)) ||
+	    (d->config.operator_group[0] && uid_in_group(uid, d->config.operator_group)))
+		return 0;
+	return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+				 "only root or members of group %s%s%s may acknowledge alarms",
+				 d->config.operator_group[0] ? d->config.operator_group :
+				 d->config.admin_group,
+				 d->config.operator_group[0] && d->config.admin_group[0] ? " or " : "",
+				 d->config.operator_group[0] ? d->config.admin_group : "");
 }
 
 /*
@@ -464,6 +508,41 @@ static int method_set_interval(sd_bus_message *m, void *userdata, sd_bus_error *
 	return sd_bus_reply_method_return(m, NULL);
 }
 
+static int method_set_alarm_delay(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	static const char *const names[UNIT_CHANNELS] = { "temp1_alarm_delay", "temp2_alarm_delay" };
+	struct unit *u = userdata;
+	uint32_t probe, seconds;
+	unsigned int old;
+	uid_t uid = 0;
+	int r;
+
+	r = sd_bus_message_read(m, "uu", &probe, &seconds);
+	if (r < 0)
+		return r;
+	r = check_admin(m, u->daemon, error, &uid);
+	if (r < 0)
+		return r;
+	if (probe < 1 || probe > UNIT_CHANNELS)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "probe must be 1 or 2, not %u", probe);
+	if (seconds > CONFIG_MAX_ALARM_DELAY_S)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "an alarm delay is 0..%d s, not %u",
+					 CONFIG_MAX_ALARM_DELAY_S, seconds);
+	if (!alarm_serial_ok(u->info->serial))
+		return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED,
+					 "%s has no serial number to keep its delay by", u->name);
+	old = alarms_delay(u, probe - 1);
+	r = alarms_set_delay(u, probe - 1, seconds);
+	if (r < 0)
+		return sd_bus_error_set_errnof(error, -r, "cannot set the delay: %s", strerror(-r));
+	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->info->serial },
+		   "%s: probe %u alarm delay set to %u s", u->name, probe, seconds);
+	emit_setting_changed_int(u, uid, names[probe - 1], old, seconds);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
 static int method_reload_firmware(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct unit *u = userdata;
@@ -577,6 +656,17 @@ DEFINE_INFO_GETTER(fw_version)
 DEFINE_INFO_GETTER(fw_error)
 DEFINE_INFO_GETTER(fw_source)
 
+static int prop_get_alarm_delay(sd_bus *bus, const char *path, const char *interface,
+				const char *property, sd_bus_message *reply,
+				void *userdata, sd_bus_error *error)
+{
+	const struct unit *u = userdata;
+
+	(void)bus, (void)path, (void)interface, (void)error;
+	return sd_bus_message_append(reply, "u",
+				     (uint32_t)alarms_delay(u, !strcmp(property, "Temp2AlarmDelay")));
+}
+
 static const sd_bus_vtable unit_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Name", "s", prop_get_string, U(name), CONST),
@@ -606,6 +696,9 @@ static const sd_bus_vtable unit_vtable[] = {
 	SD_BUS_PROPERTY("FirmwareVersion", "s", prop_get_info_fw_version, 0, EMITS),
 	SD_BUS_PROPERTY("FirmwareError", "s", prop_get_info_fw_error, 0, EMITS),
 	SD_BUS_PROPERTY("FirmwareSource", "s", prop_get_info_fw_source, 0, EMITS),
+	/* Not signalled: a reload's AlarmDelaySec would change thousands at once. */
+	SD_BUS_PROPERTY("Temp1AlarmDelay", "u", prop_get_alarm_delay, 0, 0),
+	SD_BUS_PROPERTY("Temp2AlarmDelay", "u", prop_get_alarm_delay, 0, 0),
 	SD_BUS_METHOD_WITH_ARGS("SetLabel", SD_BUS_ARGS("s", label), SD_BUS_NO_RESULT,
 				method_set_label, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("SetThresholds",
@@ -614,6 +707,9 @@ static const sd_bus_vtable unit_vtable[] = {
 				SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("SetInterval", SD_BUS_ARGS("u", interval_ms),
 				SD_BUS_NO_RESULT, method_set_interval,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("SetAlarmDelay", SD_BUS_ARGS("u", probe, "u", seconds),
+				SD_BUS_NO_RESULT, method_set_alarm_delay,
 				SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("ReloadFirmware", NULL, NULL, method_reload_firmware,
 		      SD_BUS_VTABLE_UNPRIVILEGED),
@@ -705,6 +801,107 @@ static int prop_get_unit_count(sd_bus *bus, const char *path, const char *interf
 	return sd_bus_message_append(reply, "u", (uint32_t)d->n_units);
 }
 
+#define ALARM_ENTRY "(tssuuuitttuss)"
+
+/* The open alarms: raised, acknowledged, or cleared but not acknowledged. */
+static int method_list_alarms(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	struct daemon *d = userdata;
+	int r;
+
+	(void)error;
+	r = sd_bus_message_new_method_return(m, &reply);
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', ALARM_ENTRY);
+	for (size_t i = 0; r >= 0 && i < alarms_slots(d); i++) {
+		const char *name;
+		const struct alarm_record *a = alarms_slot(d, i, &name);
+
+		if (!a)
+			continue;
+		r = sd_bus_message_append(reply, ALARM_ENTRY, a->id, a->serial, name,
+					  (uint32_t)a->probe, (uint32_t)a->state,
+					  (uint32_t)a->level, a->temp, a->raised_usec,
+					  a->cleared_usec, a->acked_usec, a->acked_uid,
+					  a->acked_user, a->comment);
+	}
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	if (r < 0)
+		return r;
+	return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_acknowledge(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+	const char *key, *comment;
+	char user[64] = "";
+	uint32_t probe;
+	uid_t uid = 0;
+	int r;
+
+	r = sd_bus_message_read(m, "sus", &key, &probe, &comment);
+	if (r < 0)
+		return r;
+	r = check_operator(m, d, error, &uid, user, sizeof(user));
+	if (r < 0)
+		return r;
+	if (probe < 1 || probe > UNIT_CHANNELS)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "probe must be 1 or 2, not %u", probe);
+	if (strlen(comment) >= ALARM_COMMENT_MAX)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "a comment is at most %d characters", ALARM_COMMENT_MAX - 1);
+	for (const char *p = comment; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+						"a comment is one line of text without control characters");
+	r = alarms_acknowledge(d, key, probe, uid, user, comment);
+	if (r == -ENOENT)
+		return sd_bus_error_setf(error, ERROR_NO_SUCH_ALARM,
+					 "%s probe %u has no open alarm", key, probe);
+	if (r == -EALREADY)
+		return sd_bus_error_setf(error, ERROR_NO_SUCH_ALARM,
+					 "the alarm of %s probe %u is already acknowledged", key, probe);
+	if (r < 0)
+		return r;
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int prop_get_unacked(sd_bus *bus, const char *path, const char *interface,
+			    const char *property, sd_bus_message *reply,
+			    void *userdata, sd_bus_error *error)
+{
+	(void)bus, (void)path, (void)interface, (void)property, (void)error;
+	return sd_bus_message_append(reply, "u", (uint32_t)alarms_unacknowledged(userdata));
+}
+
+void bus_alarms_count_changed(struct daemon *d)
+{
+	if (d->bus && d->ready)
+		(void)sd_bus_emit_properties_changed(d->bus, ROOT_PATH, MANAGER_IFACE,
+						     "UnacknowledgedAlarms", NULL);
+	daemon_update_status(d);
+}
+
+void bus_emit_alarm_changed(struct daemon *d, const struct alarm_record *a, const char *event,
+			    const char *unit_name, uint32_t uid, const char *user,
+			    const char *comment, uint64_t when_usec, int32_t temp)
+{
+	int r;
+
+	if (!d->bus)
+		return;
+	r = sd_bus_emit_signal(d->bus, ROOT_PATH, MANAGER_IFACE, "AlarmChanged",
+			       "tsssuuuituss", a->id, event, a->serial, unit_name,
+			       (uint32_t)a->probe, (uint32_t)a->state, (uint32_t)a->level, temp,
+			       when_usec, uid, user, comment);
+	if (r < 0)
+		log_warning("cannot send AlarmChanged: %s", strerror(-r));
+}
+
 static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Version", "s", prop_get_const_version, 0, CONST),
@@ -724,6 +921,17 @@ static const sd_bus_vtable manager_vtable[] = {
 				SD_BUS_RESULT("o", unit), method_get_unit,
 				SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("Reload", NULL, NULL, method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_PROPERTY("UnacknowledgedAlarms", "u", prop_get_unacked, 0, EMITS),
+	SD_BUS_METHOD_WITH_ARGS("ListAlarms", SD_BUS_NO_ARGS,
+				SD_BUS_RESULT("a" ALARM_ENTRY, alarms), method_list_alarms,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("Acknowledge",
+				SD_BUS_ARGS("s", unit, "u", probe, "s", comment),
+				SD_BUS_NO_RESULT, method_acknowledge, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_SIGNAL_WITH_ARGS("AlarmChanged",
+				SD_BUS_ARGS("t", id, "s", event, "s", serial, "s", unit,
+					    "u", probe, "u", state, "u", level, "i", temp,
+					    "t", time, "u", uid, "s", user, "s", comment), 0),
 	SD_BUS_SIGNAL_WITH_ARGS("Alarm",
 				SD_BUS_ARGS("o", unit, "s", name, "u", channel,
 					    "b", active, "i", temp), 0),

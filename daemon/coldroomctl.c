@@ -63,6 +63,10 @@ static int fail_call(const char *what, const sd_bus_error *e, int r)
 		fprintf(stderr, "coldroomctl: %s\n", e->message ? e->message : "no such unit");
 		return EXIT_NO_UNIT;
 	}
+	if (!strcmp(name, "org.coldroom.Sensors1.Error.NoSuchAlarm")) {
+		fprintf(stderr, "coldroomctl: %s: %s\n", what, e->message ? e->message : "no such alarm");
+		return EXIT_NO_UNIT;
+	}
 	if (!strcmp(name, SD_BUS_ERROR_ACCESS_DENIED) ||
 	    !strcmp(name, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED)) {
 		fprintf(stderr, "coldroomctl: %s: access denied: %s\n", what,
@@ -465,7 +469,8 @@ static int cmd_set(sd_bus *bus, const char *key, char **assignments, int n)
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	const char *label = NULL;
-	bool thr_set[2] = { false, false }, interval_set = false;
+	bool thr_set[2] = { false, false }, interval_set = false, delay_set[2] = { false, false };
+	uint32_t delay[2] = { 0, 0 };
 	int32_t min[2], max[2], hyst[2];
 	uint32_t interval = 0;
 	struct unit_info u;
@@ -526,8 +531,18 @@ static int cmd_set(sd_bus *bus, const char *key, char **assignments, int n)
 				goto out;
 			}
 			thr_set[ch] = true;
+		} else if (ch >= 0 && !strcmp(k + 6, "alarm_delay")) {
+			unsigned long long sec;
+
+			if (parse_ull(v, &sec) < 0 || sec > UINT32_MAX) {
+				fprintf(stderr, "coldroomctl: set: %s must be seconds, not '%s'\n", k, v);
+				ret = EXIT_USAGE;
+				goto out;
+			}
+			delay[ch] = (uint32_t)sec;
+			delay_set[ch] = true;
 		} else {
-			fprintf(stderr, "coldroomctl: set: unknown key '%s' (label, interval, temp1.min, temp1.max, temp1.hyst, temp2.min, temp2.max, temp2.hyst)\n",
+			fprintf(stderr, "coldroomctl: set: unknown key '%s' (label, interval, temp1.min, temp1.max, temp1.hyst, temp1.alarm_delay, temp2.min, temp2.max, temp2.hyst, temp2.alarm_delay)\n",
 				k);
 			ret = EXIT_USAGE;
 			goto out;
@@ -556,6 +571,16 @@ static int cmd_set(sd_bus *bus, const char *key, char **assignments, int n)
 				       NULL, "uiii", (uint32_t)ch + 1, min[ch], max[ch], hyst[ch]);
 		if (r < 0) {
 			ret = fail_call(ch ? "temp2 thresholds" : "temp1 thresholds", &e, r);
+			goto out;
+		}
+	}
+	for (int ch = 0; ch < 2; ch++) {
+		if (!delay_set[ch])
+			continue;
+		r = sd_bus_call_method(bus, BUS_NAME, u.path, UNIT_IFACE, "SetAlarmDelay", &e,
+				       NULL, "uu", (uint32_t)ch + 1, delay[ch]);
+		if (r < 0) {
+			ret = fail_call(ch ? "temp2 alarm delay" : "temp1 alarm delay", &e, r);
 			goto out;
 		}
 	}
@@ -823,6 +848,113 @@ static int cmd_record_verify(void)
 	return v.intact ? 0 : EXIT_NOT_INTACT;
 }
 
+static const char *const alarm_state_names[] = {
+	"unknown", "raised", "acknowledged", "cleared", "closed",
+};
+
+/* The open alarms: raised, acknowledged, or cleared but not acknowledged. */
+static int cmd_alarms(sd_bus *bus)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	unsigned int n = 0;
+	int r;
+
+	r = sd_bus_call_method(bus, BUS_NAME, ROOT_PATH, MANAGER_IFACE, "ListAlarms", &e, &reply,
+			       NULL);
+	if (r < 0) {
+		r = fail_call("alarms", &e, r);
+		sd_bus_error_free(&e);
+		return r;
+	}
+	r = sd_bus_message_enter_container(reply, 'a', "(tssuuuitttuss)");
+	if (arg_json)
+		printf("[");
+	else if (r >= 0)
+		printf("%-6s %-16s %-10s %-5s %-13s %-19s %9s %-19s %s\n", "ID", "SERIAL", "UNIT",
+		       "PROBE", "STATE", "RAISED", "AT (C)", "ACKNOWLEDGED", "BY / COMMENT");
+	while (r >= 0) {
+		const char *serial, *unit, *user, *comment;
+		uint64_t id, raised, cleared, acked;
+		uint32_t probe, state, level, uid;
+		char traised[32], tacked[32];
+		int32_t temp;
+
+		r = sd_bus_message_read(reply, "(tssuuuitttuss)", &id, &serial, &unit, &probe,
+					&state, &level, &temp, &raised, &cleared, &acked, &uid,
+					&user, &comment);
+		if (r <= 0)
+			break;
+		if (state >= sizeof(alarm_state_names) / sizeof(alarm_state_names[0]))
+			state = 0;
+		if (arg_json) {
+			printf("%s{\"id\":%" PRIu64 ",", n ? "," : "", id);
+			json_member(stdout, "serial", serial);
+			printf(",");
+			json_member(stdout, "unit", unit);
+			printf(",\"probe\":%u,", probe);
+			json_member(stdout, "state", alarm_state_names[state]);
+			printf(",\"level\":%u,\"temp_mdeg\":%" PRId32 ",\"raised_usec\":%" PRIu64
+			       ",\"cleared_usec\":%" PRIu64 ",\"acknowledged_usec\":%" PRIu64
+			       ",\"acknowledged_uid\":%u,", level, temp, raised, cleared, acked, uid);
+			json_member(stdout, "acknowledged_by", user);
+			printf(",");
+			json_member(stdout, "comment", comment);
+			printf("}");
+		} else {
+			format_time(traised, sizeof(traised), raised);
+			format_time(tacked, sizeof(tacked), acked);
+			printf("%-6" PRIu64 " %-16s %-10s %-5u %-13s %-19s %9.3f %-19s %s%s%s\n", id,
+			       serial, unit[0] ? unit : "(gone)", probe, alarm_state_names[state],
+			       traised, temp / 1000.0, tacked, user, comment[0] ? ": " : "",
+			       comment);
+		}
+		n++;
+	}
+	if (arg_json)
+		printf("]\n");
+	else if (r >= 0 && !n)
+		printf("no open alarms\n");
+	if (r < 0) {
+		fprintf(stderr, "coldroomctl: alarms: malformed reply: %s\n", strerror(-r));
+		return EXIT_FAILURE;
+	}
+	return 0;
+}
+
+/* ack UNIT PROBE [--comment TEXT] */
+static int cmd_ack(sd_bus *bus, char **args, int n)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	const char *comment = "";
+	unsigned long long probe;
+	int r;
+
+	if (parse_ull(args[1], &probe) < 0 || probe < 1 || probe > 2) {
+		fprintf(stderr, "coldroomctl: ack: PROBE is 1 or 2, not '%s'\n", args[1]);
+		return EXIT_USAGE;
+	}
+	for (int i = 2; i < n; i++) {
+		if ((!strcmp(args[i], "--comment") || !strcmp(args[i], "-m")) && i + 1 < n) {
+			comment = args[++i];
+		} else if (!strncmp(args[i], "--comment=", 10)) {
+			comment = args[i] + 10;
+		} else {
+			fprintf(stderr, "coldroomctl: ack: usage: ack UNIT PROBE [--comment TEXT]\n");
+			return EXIT_USAGE;
+		}
+	}
+	r = sd_bus_call_method(bus, BUS_NAME, ROOT_PATH, MANAGER_IFACE, "Acknowledge", &e, NULL,
+			       "sus", args[0], (uint32_t)probe, comment);
+	if (r < 0) {
+		r = fail_call("ack", &e, r);
+		sd_bus_error_free(&e);
+		return r;
+	}
+	printf("acknowledged: %s probe %llu\n", args[0], probe);
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -835,6 +967,11 @@ static void usage(FILE *f)
 		"  set UNIT KEY=VALUE...     label, interval (ms), temp1.min, temp1.max,\n"
 		"                            temp1.hyst, temp2.min, temp2.max, temp2.hyst\n"
 		"                            (millidegrees, or degrees with a C suffix)\n"
+		"                            temp1.alarm_delay, temp2.alarm_delay (seconds)\n"
+		"  alarms                    the open alarms: raised, acknowledged, cleared\n"
+		"                            but not acknowledged\n"
+		"  ack UNIT PROBE [--comment TEXT]\n"
+		"                            acknowledge the alarm of a probe (1 or 2)\n"
 		"  firmware UNIT [reload]    firmware state and source; reload it\n"
 		"  frame UNIT -o FILE.png    the latest thermal frame as a false-colour image\n"
 		"  reload                    make coldroomd re-read its configuration\n"
@@ -907,8 +1044,11 @@ int main(int argc, char **argv)
 #define NEED(lo, hi) do { if (nargs < (lo) || nargs > (hi)) { \
 		fprintf(stderr, "coldroomctl: %s: wrong number of arguments\n", cmd); \
 		usage(stderr); return EXIT_USAGE; } } while (0)
-	if (!strcmp(cmd, "list") || !strcmp(cmd, "watch") || !strcmp(cmd, "reload"))
+	if (!strcmp(cmd, "list") || !strcmp(cmd, "watch") || !strcmp(cmd, "reload") ||
+	    !strcmp(cmd, "alarms"))
 		NEED(0, 0);
+	else if (!strcmp(cmd, "ack"))
+		NEED(2, 4);
 	else if (!strcmp(cmd, "show"))
 		NEED(1, 1);
 	else if (!strcmp(cmd, "firmware"))
@@ -950,6 +1090,10 @@ int main(int argc, char **argv)
 		r = cmd_reload(bus);
 	else if (!strcmp(cmd, "frame"))
 		r = cmd_frame(bus, argv[optind + 1], argv[optind + 3]);
+	else if (!strcmp(cmd, "alarms"))
+		r = cmd_alarms(bus);
+	else if (!strcmp(cmd, "ack"))
+		r = cmd_ack(bus, &argv[optind + 1], nargs);
 	else
 		r = cmd_set(bus, argv[optind + 1], &argv[optind + 2], nargs - 1);
 	sd_bus_flush_close_unref(bus);

@@ -19,6 +19,9 @@ int config_init(struct config *cfg)
 	cfg->model_dir = strdup(CONFIG_DEFAULT_MODEL_DIR);
 	cfg->calibration_dir = strdup(CONFIG_DEFAULT_CALIBRATION_DIR);
 	cfg->admin_group = strdup(CONFIG_DEFAULT_ADMIN_GROUP);
+	cfg->operator_group = strdup(CONFIG_DEFAULT_OPERATOR_GROUP);
+	cfg->escalate_after_s = CONFIG_DEFAULT_ESCALATE_S;
+	cfg->alarm_units = true;
 	cfg->batch_ms = CONFIG_DEFAULT_BATCH_MS;
 	cfg->unit_signals = true;
 	cfg->fallback_wait_ms = CONFIG_DEFAULT_FALLBACK_WAIT_MS;
@@ -26,7 +29,7 @@ int config_init(struct config *cfg)
 	cfg->raw_hours = CONFIG_DEFAULT_RAW_HOURS;
 	cfg->retention_days = CONFIG_DEFAULT_RETENTION_DAYS;
 	if (!cfg->override_dir || !cfg->model_dir || !cfg->calibration_dir ||
-	    !cfg->admin_group) {
+	    !cfg->admin_group || !cfg->operator_group) {
 		config_free(cfg);
 		return -ENOMEM;
 	}
@@ -39,6 +42,7 @@ void config_free(struct config *cfg)
 	free(cfg->model_dir);
 	free(cfg->calibration_dir);
 	free(cfg->admin_group);
+	free(cfg->operator_group);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -128,6 +132,10 @@ enum config_key {
 	KEY_RECORD_INTERVAL,
 	KEY_RAW_HOURS,
 	KEY_RETENTION_DAYS,
+	KEY_OPERATOR_GROUP,
+	KEY_ALARM_DELAY,
+	KEY_ESCALATE_AFTER,
+	KEY_ALARM_UNITS,
 	KEY_COUNT
 };
 
@@ -142,6 +150,10 @@ static const char *const key_names[KEY_COUNT] = {
 	[KEY_RECORD_INTERVAL] = "RecordIntervalSec",
 	[KEY_RAW_HOURS] = "RawSamplesHours",
 	[KEY_RETENTION_DAYS] = "RecordRetentionDays",
+	[KEY_OPERATOR_GROUP] = "OperatorGroup",
+	[KEY_ALARM_DELAY] = "AlarmDelaySec",
+	[KEY_ESCALATE_AFTER] = "EscalateAfterSec",
+	[KEY_ALARM_UNITS] = "AlarmUnits",
 };
 
 static int set_key(struct config *c, enum config_key key, const char *v,
@@ -172,6 +184,14 @@ static int set_key(struct config *c, enum config_key key, const char *v,
 	case KEY_RETENTION_DAYS:
 		return parse_uint(v, CONFIG_MIN_RETENTION_DAYS, CONFIG_MAX_RETENTION_DAYS,
 				&c->retention_days, why);
+	case KEY_OPERATOR_GROUP:
+		return parse_group(v, &c->operator_group, why);
+	case KEY_ALARM_DELAY:
+		return parse_uint(v, 0, CONFIG_MAX_ALARM_DELAY_S, &c->alarm_delay_s, why);
+	case KEY_ESCALATE_AFTER:
+		return parse_uint(v, 0, CONFIG_MAX_ESCALATE_S, &c->escalate_after_s, why);
+	case KEY_ALARM_UNITS:
+		return parse_bool(v, &c->alarm_units, why);
 	default:
 		return -EINVAL;
 	}

@@ -14,6 +14,10 @@
 #define CONFIG_DEFAULT_MODEL_DIR	"/usr/lib/firmware/coldroom"
 #define CONFIG_DEFAULT_CALIBRATION_DIR	"/etc/coldroom/calibration"
 #define CONFIG_DEFAULT_ADMIN_GROUP	"coldroom-admin"
+#define CONFIG_DEFAULT_OPERATOR_GROUP	"coldroom-operator"
+#define CONFIG_MAX_ALARM_DELAY_S	86400
+#define CONFIG_DEFAULT_ESCALATE_S	1800
+#define CONFIG_MAX_ESCALATE_S		604800
 #define CONFIG_DEFAULT_BATCH_MS		100
 #define CONFIG_MAX_BATCH_MS		10000
 #define CONFIG_DEFAULT_FALLBACK_WAIT_MS	2000
@@ -41,6 +45,10 @@ struct config {
 	unsigned int record_interval_s;	/* RecordIntervalSec */
 	unsigned int raw_hours;		/* RawSamplesHours */
 	unsigned int retention_days;	/* RecordRetentionDays */
+	char *operator_group;	/* OperatorGroup: may acknowledge alarms */
+	unsigned int alarm_delay_s;	/* AlarmDelaySec: default of every probe */
+	unsigned int escalate_after_s;	/* EscalateAfterSec; 0: no second level */
+	bool alarm_units;	/* AlarmUnits: start coldroom-alarm@/-escalate@ units */
 };
 
 /* Fill @cfg with the defaults. Returns 0 or -ENOMEM. */

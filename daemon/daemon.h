@@ -61,6 +61,8 @@ extern const char *const unit_prop_names[PROP_COUNT];
 		       PROP_BIT(PROP_TEMP1_ALARM) | PROP_BIT(PROP_TEMP2_ALARM))
 
 struct daemon;
+struct alarm_track;
+struct alarm_record;
 
 /* What a unit says of itself in words: read rarely, kept out of the hot path. */
 struct unit_info {
@@ -108,6 +110,7 @@ struct unit {
 	int32_t temp_hyst[UNIT_CHANNELS];
 	uint32_t interval_ms;
 
+	struct alarm_track *track[UNIT_CHANNELS];	/* alarms.c, or NULL */
 	int dirfd;			/* the unit's sysfs directory */
 	int seq_fd;			/* sample_seq, kept open for poll() */
 	sd_event_source *seq_source;
@@ -173,6 +176,8 @@ struct daemon {
 	char reading_source_name[16];	/* ReadingSource on D-Bus */
 	char event_source_name[16];	/* EventSource on D-Bus */
 
+	struct alarms *alarms;		/* alarms.c: the alarm lifecycle */
+
 	bool ready;			/* READY=1 sent */
 	char last_status[128];
 };
@@ -234,6 +239,10 @@ void bus_unit_added(struct unit *u);
 void bus_unit_removed(struct unit *u);
 void bus_unit_changed(struct unit *u, uint32_t props);
 void bus_emit_alarm(struct unit *u, unsigned int channel);
+void bus_emit_alarm_changed(struct daemon *d, const struct alarm_record *a, const char *event,
+			    const char *unit_name, uint32_t uid, const char *user,
+			    const char *comment, uint64_t when_usec, int32_t temp);
+void bus_alarms_count_changed(struct daemon *d);
 int bus_flush(struct daemon *d);
 void bus_free(struct daemon *d);
 int bus_request_name(struct daemon *d);

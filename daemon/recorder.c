@@ -567,6 +567,40 @@ static int on_setting_changed(sd_bus_message *m, void *userdata, sd_bus_error *e
 	return 0;
 }
 
+/*
+ * Manager.AlarmChanged: an alarm's lifecycle (coldroomd's delays,
+ * acknowledgements and escalation), with the reading and, for an
+ * acknowledgement, who gave it and their comment.
+ */
+static int on_alarm_changed(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct recorder *rc = userdata;
+	const char *event, *serial, *unit, *user, *comment;
+	uint32_t probe, st, level, uid;
+	uint64_t id, when;
+	char name[64], detail[512];
+	int32_t temp;
+	int64_t reading;
+	uid_t who;
+
+	(void)error;
+	if (sd_bus_message_read(m, "tsssuuuituss", &id, &event, &serial, &unit, &probe, &st,
+				&level, &temp, &when, &uid, &user, &comment) < 0 ||
+	    strlen(event) > 20 || probe < 1 || probe > 2) {
+		log_warning("ignoring a malformed AlarmChanged");
+		return 0;
+	}
+	snprintf(name, sizeof(name), "alarm-%s", event);
+	snprintf(detail, sizeof(detail), "alarm %llu, level %u%s%s", (unsigned long long)id,
+		 level, comment[0] ? ": " : "", comment);
+	reading = temp;
+	who = (uid_t)uid;
+	audit_by(rc, name, serial, probe, NULL, NULL, NULL, &reading, detail,
+		 !strcmp(event, "acknowledged") ? &who : NULL,
+		 !strcmp(event, "acknowledged") ? user : NULL);
+	return 0;
+}
+
 static int on_interfaces_added(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct recorder *rc = userdata;
@@ -864,6 +898,9 @@ static int bus_connect(struct recorder *rc, const char *spec)
 	if (k >= 0)
 		k = sd_bus_match_signal(rc->bus, NULL, BUS_NAME, ROOT_PATH, MANAGER_IFACE,
 					"SettingChanged", on_setting_changed, rc);
+	if (k >= 0)
+		k = sd_bus_match_signal(rc->bus, NULL, BUS_NAME, ROOT_PATH, MANAGER_IFACE,
+					"AlarmChanged", on_alarm_changed, rc);
 	if (k >= 0)
 		k = sd_bus_match_signal(rc->bus, NULL, BUS_NAME, ROOT_PATH,
 					"org.freedesktop.DBus.ObjectManager", "InterfacesAdded",

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
 
+#include "alarms.h"
 #include "bulkmsg.h"
 #include "daemon.h"
 #include "log.h"
@@ -206,8 +207,10 @@ static void unit_set_alarm(struct unit *u, unsigned int ch, int alarm)
 	u->alarm[ch] = alarm;
 	u->changed |= BIT(PROP_TEMP1_ALARM + ch);
 	/* Alarms before the first reading are the unit's state, not news. */
-	if (u->have_sample)
+	if (u->have_sample) {
 		bus_emit_alarm(u, ch + 1);
+		alarms_condition_changed(u, ch);
+	}
 }
 
 void unit_read_sample(struct unit *u)
@@ -573,6 +576,7 @@ int unit_add(struct daemon *d, const char *name)
 		   "%s: %s %s, firmware %s", u->name, u->info->model, u->info->serial,
 		   u->info->fw_state[0] ? u->info->fw_state : "unknown");
 	bus_unit_added(u);
+	alarms_unit_added(u);
 	daemon_update_status(d);
 	return 0;
 fail:
@@ -590,6 +594,7 @@ void unit_remove(struct daemon *d, struct unit *u)
 		return;
 	/* InterfacesRemoved needs the object to resolve one last time. */
 	bus_unit_removed(u);
+	alarms_unit_removed(u);
 	unindex_unit(d, u);
 	unit_count(u, false);
 	memmove(&d->units[i], &d->units[i + 1], (d->n_units - i - 1) * sizeof(*d->units));
@@ -922,6 +927,7 @@ void daemon_done(struct daemon *d)
 	free(d->by_number);
 	free(d->dirty);
 	bus_free(d);
+	alarms_done(d);
 	sd_event_source_disable_unref(d->flush_timer);
 	sd_event_source_disable_unref(d->status_source);
 	sd_device_monitor_unref(d->monitor);

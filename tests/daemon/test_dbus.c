@@ -52,7 +52,7 @@
 static struct {
 	struct faketree t;
 	char open_addr[400], policy_addr[400];
-	pid_t open_bus, policy_bus, daemon, policy_daemon;
+	pid_t open_bus, policy_bus, daemon, policy_daemon, alarm_daemon;
 	int notify_fd;
 	char notify_path[400];
 	sd_bus *bus;
@@ -421,6 +421,7 @@ static int group_teardown(void **state)
 	(void)state;
 	sd_bus_flush_close_unref(g.bus);
 	stop(g.policy_daemon);
+	stop(g.alarm_daemon);
 	stop(g.daemon);
 	stop(g.open_bus);
 	stop(g.policy_bus);
@@ -1231,6 +1232,258 @@ static void test_sigterm(void **state)
 	g.daemon = 0;
 }
 
+/* ---- the alarm lifecycle ---- */
+
+/* What the fake systemd and the AlarmChanged signals saw. */
+static struct {
+	char started[8][256];
+	char env[8][2048];		/* the unit's environment file when started */
+	int n_started;
+	char events[16][32];
+	uint32_t states[16];
+	int n_events;
+	char run_dir[600];
+} al;
+
+static int fake_start_unit(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	const char *name, *mode;
+	char path[1200], instance[256];
+	char *at, *dot, *env;
+
+	(void)userdata, (void)error;
+	assert_int_equal(sd_bus_message_read(m, "ss", &name, &mode), 1);
+	assert_string_equal(mode, "replace");
+	assert_true(al.n_started < 8);
+	snprintf(al.started[al.n_started], sizeof(al.started[0]), "%s", name);
+	at = strchr(name, '@');
+	dot = strrchr(name, '.');
+	assert_non_null(at);
+	assert_non_null(dot);
+	snprintf(instance, sizeof(instance), "%.*s", (int)(dot - at - 1), at + 1);
+	snprintf(path, sizeof(path), "%s/alarms/%s.env", al.run_dir, instance);
+	env = slurp(path, NULL);
+	snprintf(al.env[al.n_started], sizeof(al.env[0]), "%s", env ? env : "");
+	free(env);
+	al.n_started++;
+	return sd_bus_reply_method_return(m, "o", "/org/freedesktop/systemd1/job/1");
+}
+
+static const sd_bus_vtable fake_systemd_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_METHOD("StartUnit", "ss", "o", fake_start_unit, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_VTABLE_END
+};
+
+static int on_alarm_changed(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	const char *event;
+	uint64_t id;
+	const char *serial, *unit;
+	uint32_t probe, st;
+
+	(void)userdata, (void)error;
+	assert_true(sd_bus_message_read(m, "tsssuu", &id, &event, &serial, &unit, &probe,
+					&st) > 0);
+	assert_true(al.n_events < 16);
+	snprintf(al.events[al.n_events], sizeof(al.events[0]), "%s", event);
+	al.states[al.n_events++] = st;
+	return 0;
+}
+
+/* The open alarms as "SERIAL/PROBE/STATE/USER/COMMENT;..." */
+static void list_alarms(sd_bus *bus, char *out, size_t size)
+{
+	sd_bus_message *reply = NULL;
+	size_t len = 0;
+
+	out[0] = '\0';
+	assert_true(call(bus, ROOT, MGR, "ListAlarms", NULL, &reply, NULL) >= 0);
+	assert_int_equal(sd_bus_message_enter_container(reply, 'a', "(tssuuuitttuss)"), 1);
+	for (;;) {
+		const char *serial, *unit, *user, *comment;
+		uint64_t id, raised, cleared, acked;
+		uint32_t probe, st, level, uid;
+		int32_t temp;
+		int r = sd_bus_message_read(reply, "(tssuuuitttuss)", &id, &serial, &unit, &probe,
+					    &st, &level, &temp, &raised, &cleared, &acked, &uid,
+					    &user, &comment);
+
+		assert_true(r >= 0);
+		if (!r)
+			break;
+		len += (size_t)snprintf(out + len, size - len, "%s/%u/%u/%s/%s;", serial, probe, st,
+					user, comment);
+	}
+	sd_bus_message_unref(reply);
+}
+
+static int ack_as(const char *addr)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus *bus = connect_to(addr);
+	int r = call(bus, ROOT, MGR, "Acknowledge", &e, NULL, "sus", "sensor1", 1, "not mine");
+
+	sd_bus_flush_close_unref(bus);
+	if (r >= 0)
+		return 0;
+	return !strcmp(e.name, SD_BUS_ERROR_ACCESS_DENIED) ? 1 : 11;
+}
+
+static pid_t spawn_alarm_daemon(const char *conf, const char *state_dir)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		unsetenv("NOTIFY_SOCKET");
+		execl(getenv("COLDROOMD"), "coldroomd", "--bus", g.open_addr, "--sysfs-root",
+		      g.t.sys, "--config", conf, "--state-dir", state_dir, "--runtime-dir",
+		      al.run_dir, (char *)NULL);
+		_exit(127);
+	}
+	wait_for_name(g.bus);
+	return pid;
+}
+
+static void set_tree_condition(const char *alarm, const char *temp, const char *seq)
+{
+	faketree_set(&g.t, "sensor1", "temp1", temp);
+	faketree_set(&g.t, "sensor1", "temp1_alarm", alarm);
+	faketree_set(&g.t, "sensor1", "sample_seq", seq);
+}
+
+static void set_condition(const char *alarm, const char *temp, const char *seq)
+{
+	set_tree_condition(alarm, temp, seq);
+	reload();
+}
+
+/*
+ * An alarm is raised only once its condition held for the delay, starts
+ * coldroom-alarm@ with its facts and, unanswered, coldroom-escalate@; a
+ * plain user cannot acknowledge it, root can, with a comment; one that
+ * cleared unanswered stays listed until acknowledged; a blip shorter than
+ * the delay raises nothing; open alarms survive a restart.
+ */
+static void test_alarm_lifecycle(void **state)
+{
+	char conf[600], state_dir[600], list[2048], *base, text[4096];
+	sd_bus *sys;
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	struct timespec start;
+	pid_t daemon;
+	uint32_t unacked = 0;
+	int r;
+
+	(void)state;
+	memset(&al, 0, sizeof(al));
+	snprintf(al.run_dir, sizeof(al.run_dir), "%s/run", g.t.root);
+	snprintf(state_dir, sizeof(state_dir), "%s/state", g.t.root);
+	assert_int_equal(mkdir(al.run_dir, 0755), 0);
+	assert_int_equal(mkdir(state_dir, 0700), 0);
+	snprintf(conf, sizeof(conf), "%s/alarms.conf", g.t.root);
+	base = slurp(g.t.conf, NULL);
+	snprintf(text, sizeof(text), "%sAlarmDelaySec=1\nEscalateAfterSec=2\n", base);
+	free(base);
+	write_file(conf, text, strlen(text));
+	set_tree_condition("0\n", "-20000\n", "10\n");
+
+	/* systemd, as far as coldroomd needs it. */
+	sys = connect_to(g.open_addr);
+	assert_true(sd_bus_request_name(sys, "org.freedesktop.systemd1", 0) >= 0);
+	assert_true(sd_bus_add_object_vtable(sys, NULL, "/org/freedesktop/systemd1",
+					     "org.freedesktop.systemd1.Manager",
+					     fake_systemd_vtable, NULL) >= 0);
+	assert_true(sd_bus_match_signal(g.bus, NULL, NAME, ROOT, MGR, "AlarmChanged",
+					on_alarm_changed, NULL) >= 0);
+	g.alarm_daemon = daemon = spawn_alarm_daemon(conf, state_dir);
+
+	/* Out of band: nothing yet, then raised after the delay. */
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	set_condition("1\n", "3000\n", "11\n");
+	list_alarms(g.bus, list, sizeof(list));
+	assert_string_equal(list, "");
+	while ((al.n_started < 1 || al.n_events < 1) && ms_since(&start) < 20000) {
+		pump(g.bus, 10);
+		pump(sys, 10);
+	}
+	assert_true(ms_since(&start) >= 900);
+	assert_int_equal(al.n_events, 1);
+	assert_string_equal(al.events[0], "raised");
+	assert_string_equal(al.started[0], "coldroom-alarm@SIM\\x2d000002-1.service");
+	assert_non_null(strstr(al.env[0], "COLDROOM_SERIAL=\"SIM-000002\""));
+	assert_non_null(strstr(al.env[0], "COLDROOM_TEMP_MDEG=3000\n"));
+	assert_non_null(strstr(al.env[0], "COLDROOM_ALARM_LEVEL=1\n"));
+	list_alarms(g.bus, list, sizeof(list));
+	assert_string_equal(list, "SIM-000002/1/1//;");
+	assert_int_equal(sd_bus_get_property_trivial(g.bus, NAME, ROOT, MGR,
+						     "UnacknowledgedAlarms", NULL, 'u',
+						     &unacked), 0);
+	assert_int_equal(unacked, 1);
+
+	/* Unanswered: the second level. */
+	while ((al.n_started < 2 || al.n_events < 2) && ms_since(&start) < 20000) {
+		pump(g.bus, 10);
+		pump(sys, 10);
+	}
+	assert_string_equal(al.events[1], "escalated");
+	assert_string_equal(al.started[1], "coldroom-escalate@SIM\\x2d000002-1.service");
+	assert_non_null(strstr(al.env[1], "COLDROOM_ALARM_LEVEL=2\n"));
+
+	/* nobody may not acknowledge; root may. */
+	if (geteuid() == 0)
+		assert_int_equal(as_nobody(ack_as, g.open_addr), 1);
+	r = call(g.bus, ROOT, MGR, "Acknowledge", &e, NULL, "sus", "sensor1", 2, "");
+	expect_error(&e, r, "org.coldroom.Sensors1.Error.NoSuchAlarm", "no open alarm");
+	r = call(g.bus, ROOT, MGR, "Acknowledge", &e, NULL, "sus", "SIM-000002", 1, "bad\ncomment");
+	expect_error(&e, r, SD_BUS_ERROR_INVALID_ARGS, "one line");
+	assert_true(call(g.bus, ROOT, MGR, "Acknowledge", NULL, NULL, "sus", "SIM-000002", 1,
+			 "door closed") >= 0);
+	list_alarms(g.bus, list, sizeof(list));
+	if (geteuid() == 0)
+		assert_string_equal(list, "SIM-000002/1/2/root/door closed;");
+	r = call(g.bus, ROOT, MGR, "Acknowledge", &e, NULL, "sus", "sensor1", 1, "again");
+	expect_error(&e, r, "org.coldroom.Sensors1.Error.NoSuchAlarm", "already acknowledged");
+
+	/* Back in band for the delay: closed. */
+	set_condition("0\n", "-20000\n", "12\n");
+	pump_until(g.bus, &al.n_events, 4, 0);
+	assert_string_equal(al.events[3], "cleared");
+	assert_int_equal(al.states[3], 4);
+	list_alarms(g.bus, list, sizeof(list));
+	assert_string_equal(list, "");
+
+	/* A blip shorter than the delay raises nothing. */
+	set_condition("1\n", "1000\n", "13\n");
+	set_condition("0\n", "-20000\n", "14\n");
+	pump(g.bus, 1500);
+	assert_int_equal(al.n_events, 4);
+
+	/* Raised and cleared unanswered: listed as cleared until acknowledged. */
+	set_condition("1\n", "2000\n", "15\n");
+	pump_until(g.bus, &al.n_events, 5, 0);
+	set_condition("0\n", "-20000\n", "16\n");
+	pump_until(g.bus, &al.n_events, 6, 0);
+	assert_string_equal(al.events[5], "cleared");
+	list_alarms(g.bus, list, sizeof(list));
+	assert_string_equal(list, "SIM-000002/1/3//;");
+
+	/* Kept across a restart, and its ack still closes it then. */
+	assert_int_equal(stop(daemon), 0);
+	g.alarm_daemon = daemon = spawn_alarm_daemon(conf, state_dir);
+	list_alarms(g.bus, list, sizeof(list));
+	assert_string_equal(list, "SIM-000002/1/3//;");
+	assert_true(call(g.bus, ROOT, MGR, "Acknowledge", NULL, NULL, "sus", "sensor1", 1,
+			 "checked the log") >= 0);
+	list_alarms(g.bus, list, sizeof(list));
+	assert_string_equal(list, "");
+	assert_int_equal(stop(daemon), 0);
+	g.alarm_daemon = 0;
+	sd_bus_flush_close_unref(sys);
+}
+
 /* A second coldroomd on the open bus, reading records from @path. */
 /* coldroomd with @conf, reading records from @path, or sysfs if NULL. */
 static pid_t spawn_daemon_conf(const char *path, const char *conf)
@@ -1465,6 +1718,7 @@ int main(void)
 		cmocka_unit_test(test_units_come_and_go),
 		cmocka_unit_test(test_sighup),
 		cmocka_unit_test(test_sigterm),
+		cmocka_unit_test(test_alarm_lifecycle),
 		cmocka_unit_test(test_records_fifo),
 		cmocka_unit_test(test_unit_gone_in_window),
 		cmocka_unit_test(test_records_not_fifo),

@@ -116,6 +116,12 @@ echo "Freezer 2" >"$sys/class/coldroom/sensor1/label"
 publish
 check "a threshold alarm is in the trail, with its reading" wait_for 10 \
 	q_is "SELECT reading FROM audit WHERE event = 'threshold-exceeded' AND serial = 'SIM-000001' AND probe = 1" -9000
+check "coldroomd's alarm (no delay configured) is in the trail, with its reading" wait_for 10 \
+	q_is "SELECT reading FROM audit WHERE event = 'alarm-raised' AND serial = 'SIM-000001' AND probe = 1" -9000
+ctl ack sensor0 1 --comment "moved the stock to freezer 2" >/dev/null || fail "coldroomctl ack"
+check "its acknowledgement is in the trail: who, and the comment" wait_for 10 \
+	q_is "SELECT uid || ':' || user || ':' || (detail LIKE '%moved the stock to freezer 2') FROM audit
+		WHERE event = 'alarm-acknowledged' AND serial = 'SIM-000001' AND probe = 1" "$(id -u):$(id -un):1"
 check "a label change is in the trail, old and new" wait_for 10 \
 	q_is "SELECT old_value || '>' || new_value FROM audit WHERE event = 'setting-changed' AND what = 'label'" "Room sensor1>Freezer 2"
 

@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * alarmrules.c - the alarm lifecycle's rules and its state file, without
+ * timers or the bus: what alarms.c and the tests share.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alarms.h"
+#include "config.h"
+#include "util.h"
+
+enum alarm_state alarm_rule_raise(enum alarm_state s)
+{
+	switch (s) {
+	case ALARM_STATE_NONE:
+	case ALARM_STATE_CLOSED:
+	case ALARM_STATE_CLEARED:	/* back before anyone answered: the same alarm */
+		return ALARM_STATE_RAISED;
+	default:
+		return s;
+	}
+}
+
+enum alarm_state alarm_rule_clear(enum alarm_state s)
+{
+	switch (s) {
+	case ALARM_STATE_RAISED:
+		return ALARM_STATE_CLEARED;	/* stays listed until acknowledged */
+	case ALARM_STATE_ACKNOWLEDGED:
+		return ALARM_STATE_CLOSED;
+	default:
+		return s;
+	}
+}
+
+int alarm_rule_ack(enum alarm_state s, enum alarm_state *out)
+{
+	switch (s) {
+	case ALARM_STATE_RAISED:
+		*out = ALARM_STATE_ACKNOWLEDGED;
+		return 0;
+	case ALARM_STATE_CLEARED:
+		*out = ALARM_STATE_CLOSED;
+		return 0;
+	default:
+		*out = s;
+		return -EALREADY;
+	}
+}
+
+const char *alarm_state_name(enum alarm_state s)
+{
+	switch (s) {
+	case ALARM_STATE_RAISED:
+		return "raised";
+	case ALARM_STATE_ACKNOWLEDGED:
+		return "acknowledged";
+	case ALARM_STATE_CLEARED:
+		return "cleared";
+	case ALARM_STATE_CLOSED:
+		return "closed";
+	default:
+		return "unknown";
+	}
+}
+
+bool alarm_serial_ok(const char *serial)
+{
+	size_t n = strlen(serial);
+
+	if (n == 0 || n >= ALARM_SERIAL_MAX)
+		return false;
+	for (const char *p = serial; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+			return false;
+	return true;
+}
+
+int alarm_instance_name(const char *serial, unsigned int probe, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	/* systemd-escape: '-' is the escape of '/', so a literal one is \x2d. */
+	for (const char *p = serial; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		int k;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '_' || (c == '.' && p != serial))
+			k = snprintf(buf + n, size - n, "%c", c);
+		else
+			k = snprintf(buf + n, size - n, "\\x%02x", c);
+		if (k < 0 || (size_t)k >= size - n)
+			return -ENOSPC;
+		n += (size_t)k;
+	}
+	if ((size_t)snprintf(buf + n, size - n, "-%u", probe) >= size - n)
+		return -ENOSPC;
+	return 0;
+}
+
+/* Free text in the state file: hex, "-" when empty. */
+static int hex_put(const char *s, char *buf, size_t size)
+{
+	size_t n = strlen(s);
+
+	if (!n)
+		return snprintf(buf, size, "-");
+	if (2 * n + 1 > size)
+		return -ENOSPC;
+	for (size_t i = 0; i < n; i++)
+		snprintf(buf + 2 * i, 3, "%02x", (unsigned char)s[i]);
+	return (int)(2 * n);
+}
+
+static int hex_get(const char *hex, char *out, size_t size)
+{
+	size_t n = strlen(hex);
+
+	if (!strcmp(hex, "-")) {
+		out[0] = '\0';
+		return 0;
+	}
+	if (n % 2 || n / 2 >= size)
+		return -EINVAL;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned int v;
+		char pair[3] = { hex[2 * i], hex[2 * i + 1], '\0' };
+		char *end;
+
+		v = (unsigned int)strtoul(pair, &end, 16);
+		if (*end || !((pair[0] >= '0' && pair[0] <= '9') || (pair[0] >= 'a' && pair[0] <= 'f')) ||
+		    !((pair[1] >= '0' && pair[1] <= '9') || (pair[1] >= 'a' && pair[1] <= 'f')) ||
+		    v < 0x20 || v == 0x7f)
+			return -EINVAL;	/* printable text only, as the bus gave it */
+		out[i] = (char)v;
+	}
+	out[n / 2] = '\0';
+	return 0;
+}
+
+int alarm_state_format(const struct alarm_record *a, char *buf, size_t size)
+{
+	char user[2 * ALARM_USER_MAX + 1], comment[2 * ALARM_COMMENT_MAX + 1];
+	int n;
+
+	if (hex_put(a->acked_user, user, sizeof(user)) < 0 ||
+	    hex_put(a->comment, comment, sizeof(comment)) < 0)
+		return -ENOSPC;
+	n = snprintf(buf, size, "alarm %" PRIu64 " %s %u %u %u %" PRId32 " %" PRIu64 " %" PRIu64
+		     " %" PRIu64 " %" PRIu32 " %s %s\n", a->id, a->serial, a->probe,
+		     (unsigned int)a->state, a->level, a->temp, a->raised_usec, a->cleared_usec,
+		     a->acked_usec, a->acked_uid, user, comment);
+	if (n < 0 || (size_t)n >= size)
+		return -ENOSPC;
+	return n;
+}
+
+static int word_u64(const char *w, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+
+	if (parse_ull(w, &v) < 0 || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_alarm(char **w, size_t n, struct alarm_record *a)
+{
+	uint64_t v[10];
+	long long temp;
+
+	memset(a, 0, sizeof(*a));
+	if (n != 13 || !alarm_serial_ok(w[2]))
+		return -EINVAL;
+	snprintf(a->serial, sizeof(a->serial), "%s", w[2]);
+	if (word_u64(w[1], UINT64_MAX, &v[0]) < 0 || v[0] == 0 ||
+	    word_u64(w[3], 2, &v[1]) < 0 || v[1] < 1 ||
+	    word_u64(w[4], ALARM_STATE_CLEARED, &v[2]) < 0 || v[2] < ALARM_STATE_RAISED ||
+	    word_u64(w[5], ALARM_LEVEL_ESCALATED, &v[3]) < 0 ||
+	    parse_ll(w[6], &temp) < 0 || temp < INT32_MIN || temp > INT32_MAX ||
+	    word_u64(w[7], UINT64_MAX, &v[4]) < 0 ||
+	    word_u64(w[8], UINT64_MAX, &v[5]) < 0 ||
+	    word_u64(w[9], UINT64_MAX, &v[6]) < 0 ||
+	    word_u64(w[10], UINT32_MAX, &v[7]) < 0 ||
+	    hex_get(w[11], a->acked_user, sizeof(a->acked_user)) < 0 ||
+	    hex_get(w[12], a->comment, sizeof(a->comment)) < 0)
+		return -EINVAL;
+	a->id = v[0];
+	a->probe = (unsigned int)v[1];
+	a->state = (enum alarm_state)v[2];
+	a->level = (unsigned int)v[3];
+	a->temp = (int32_t)temp;
+	a->raised_usec = v[4];
+	a->cleared_usec = v[5];
+	a->acked_usec = v[6];
+	a->acked_uid = (uint32_t)v[7];
+	/* What the states mean must hold: an acknowledged alarm has a time. */
+	if ((a->state == ALARM_STATE_ACKNOWLEDGED) != (a->acked_usec != 0) ||
+	    (a->state == ALARM_STATE_CLEARED) != (a->cleared_usec != 0))
+		return -EINVAL;
+	return 0;
+}
+
+#define STATE_WORDS_MAX 16
+
+int alarm_state_parse(const char *text, size_t len, struct alarm_state_parser *p,
+		      unsigned int *line)
+{
+	_cleanup_(freep) char *buf = NULL;
+	char *l, *next;
+	int r = 0;
+
+	*line = 0;
+	p->next_id = 1;
+	if (memchr(text, '\0', len))
+		return -EINVAL;
+	buf = strndup(text, len);
+	if (!buf)
+		return -ENOMEM;
+	for (l = buf; l && *l; l = next) {
+		char *w[STATE_WORDS_MAX], *save = NULL;
+		size_t n = 0;
+
+		(*line)++;
+		next = strchr(l, '\n');
+		if (next)
+			*next++ = '\0';
+		if (*l == '#' || !*l)
+			continue;
+		for (char *t = strtok_r(l, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+			if (n == STATE_WORDS_MAX)
+				return -EINVAL;
+			w[n++] = t;
+		}
+		if (!n)
+			return -EINVAL;
+		if (!strcmp(w[0], "next-id")) {
+			uint64_t id;
+
+			if (n != 2 || word_u64(w[1], UINT64_MAX, &id) < 0 || !id)
+				return -EINVAL;
+			p->next_id = id;
+		} else if (!strcmp(w[0], "delay")) {
+			uint64_t probe, sec;
+
+			if (n != 4 || !alarm_serial_ok(w[1]) || word_u64(w[2], 2, &probe) < 0 ||
+			    probe < 1 || word_u64(w[3], CONFIG_MAX_ALARM_DELAY_S, &sec) < 0)
+				return -EINVAL;
+			r = p->on_delay(p->userdata, w[1], (unsigned int)probe, (unsigned int)sec);
+		} else if (!strcmp(w[0], "alarm")) {
+			struct alarm_record a;
+
+			if (parse_alarm(w, n, &a) < 0)
+				return -EINVAL;
+			if (a.id >= p->next_id)
+				p->next_id = a.id + 1;
+			r = p->on_alarm(p->userdata, &a);
+		} else {
+			return -EINVAL;
+		}
+		if (r < 0)
+			return r;
+	}
+	*line = 0;
+	return 0;
+}

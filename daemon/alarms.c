@@ -1,0 +1,700 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * alarms.c - coldroomd's alarm lifecycle (alarms.h says what it is): the
+ * delays as timers, the open alarms kept in the state directory so that a
+ * restart forgets none, the AlarmChanged signal, and the site's
+ * notification units started through systemd.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alarms.h"
+#include "daemon.h"
+#include "log.h"
+#include "util.h"
+
+#define STATE_FILE "alarms"
+#define STATE_FILE_MAX (4 * 1024 * 1024)
+#define ALARM_ENV_DIR "alarms"
+
+/* One unit serial and probe: its condition, its delay, its open alarm. */
+struct alarm_track {
+	struct daemon *daemon;
+	struct alarm_record rec;	/* rec.id 0: no open alarm */
+	struct unit *unit;		/* NULL while the unit is gone */
+	bool condition;			/* the kernel's, as last seen */
+	bool own_delay;			/* set for this probe; else AlarmDelaySec */
+	unsigned int delay_s;
+	sd_event_source *delay_timer;	/* a raise or a clear waiting out the delay */
+	sd_event_source *escalate_timer;
+};
+
+struct alarms {
+	struct alarm_track **tracks;
+	size_t n_tracks, cap_tracks;
+	uint64_t next_id;
+	unsigned int n_unacked;
+	char *state_path;		/* NULL: not kept across restarts */
+	char *env_dir;			/* the notification units' environment files */
+};
+
+static uint64_t now_realtime_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static bool unacked(enum alarm_state s)
+{
+	return s == ALARM_STATE_RAISED || s == ALARM_STATE_CLEARED;
+}
+
+static struct alarm_track *track_find(struct alarms *a, const char *serial, unsigned int probe)
+{
+	for (size_t i = 0; i < a->n_tracks; i++) {
+		struct alarm_track *t = a->tracks[i];
+
+		if (t->rec.probe == probe && !strcmp(t->rec.serial, serial))
+			return t;
+	}
+	return NULL;
+}
+
+static struct alarm_track *track_new(struct daemon *d, const char *serial, unsigned int probe)
+{
+	struct alarms *a = d->alarms;
+	struct alarm_track *t;
+
+	if (!alarm_serial_ok(serial))
+		return NULL;
+	if (a->n_tracks == a->cap_tracks) {
+		size_t cap = a->cap_tracks ? 2 * a->cap_tracks : 16;
+		struct alarm_track **n = realloc(a->tracks, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		a->tracks = n;
+		a->cap_tracks = cap;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->daemon = d;
+	snprintf(t->rec.serial, sizeof(t->rec.serial), "%s", serial);
+	t->rec.probe = probe;
+	a->tracks[a->n_tracks++] = t;
+	return t;
+}
+
+static void track_free(struct alarm_track *t)
+{
+	sd_event_source_disable_unref(t->delay_timer);
+	sd_event_source_disable_unref(t->escalate_timer);
+	free(t);
+}
+
+/* Drops @t when nothing is left to keep: no unit, no alarm, no own delay. */
+static void track_maybe_drop(struct alarm_track *t)
+{
+	struct alarms *a = t->daemon->alarms;
+
+	if (t->unit || t->rec.id || t->own_delay)
+		return;
+	for (size_t i = 0; i < a->n_tracks; i++)
+		if (a->tracks[i] == t) {
+			a->tracks[i] = a->tracks[--a->n_tracks];
+			break;
+		}
+	track_free(t);
+}
+
+/* @u's track of channel @ch, made when @create. */
+static struct alarm_track *unit_track(struct unit *u, unsigned int ch, bool create)
+{
+	struct alarm_track *t = u->track[ch];
+
+	if (t || !create || !u->daemon->alarms)
+		return t;
+	t = track_new(u->daemon, u->info->serial, ch + 1);
+	if (t) {
+		t->unit = u;
+		u->track[ch] = t;
+	} else {
+		log_error("%s: cannot follow the alarms of probe %u (serial '%s')", u->name,
+			  ch + 1, u->info->serial);
+	}
+	return t;
+}
+
+/* The whole state, written to a new file and renamed over the old one. */
+static void state_save(struct daemon *d)
+{
+	struct alarms *a = d->alarms;
+	_cleanup_(freep) char *tmp = NULL;
+	char line[1024];
+	FILE *f;
+	int r = 0;
+
+	if (!a->state_path)
+		return;
+	if (asprintf(&tmp, "%s.new", a->state_path) < 0) {
+		tmp = NULL;
+		log_error("cannot save the alarms: out of memory");
+		return;
+	}
+	f = fopen(tmp, "we");
+	if (!f) {
+		log_error("cannot save the alarms to %s: %m", tmp);
+		return;
+	}
+	fprintf(f, "# coldroomd: open alarms and probe delays (coldroomd(8)); do not edit\n");
+	fprintf(f, "next-id %" PRIu64 "\n", a->next_id);
+	for (size_t i = 0; i < a->n_tracks && r >= 0; i++) {
+		const struct alarm_track *t = a->tracks[i];
+
+		if (t->own_delay)
+			fprintf(f, "delay %s %u %u\n", t->rec.serial, t->rec.probe, t->delay_s);
+		if (t->rec.id) {
+			r = alarm_state_format(&t->rec, line, sizeof(line));
+			if (r >= 0)
+				fputs(line, f);
+		}
+	}
+	if (r >= 0 && (fflush(f) != 0 || fsync(fileno(f)) < 0))
+		r = -errno;
+	if (fclose(f) != 0 && r >= 0)
+		r = -errno;
+	if (r >= 0 && rename(tmp, a->state_path) < 0)
+		r = -errno;
+	if (r < 0) {
+		log_error("cannot save the alarms to %s: %s", a->state_path, strerror(-r));
+		unlink(tmp);
+	}
+}
+
+static void count_unacked(struct daemon *d)
+{
+	struct alarms *a = d->alarms;
+	unsigned int n = 0;
+
+	for (size_t i = 0; i < a->n_tracks; i++)
+		n += a->tracks[i]->rec.id && unacked(a->tracks[i]->rec.state);
+	if (n != a->n_unacked) {
+		a->n_unacked = n;
+		bus_alarms_count_changed(d);
+	}
+}
+
+/* KEY="VALUE" for an EnvironmentFile=; labels are printable ASCII. */
+static void env_put(FILE *f, const char *key, const char *value)
+{
+	fprintf(f, "%s=\"", key);
+	for (const char *p = value; *p; p++) {
+		if (*p == '"' || *p == '\\' || *p == '$' || *p == '`')
+			fputc('\\', f);
+		fputc(*p, f);
+	}
+	fputs("\"\n", f);
+}
+
+static void env_put_num(FILE *f, const char *key, long long v)
+{
+	fprintf(f, "%s=%lld\n", key, v);
+}
+
+/* The facts of @t for its notification unit, in ENV_DIR/INSTANCE.env. */
+static int write_env(struct alarm_track *t, const char *instance, unsigned int level)
+{
+	struct alarms *a = t->daemon->alarms;
+	const struct unit *u = t->unit;
+	unsigned int ch = t->rec.probe - 1;
+	_cleanup_(freep) char *path = NULL, *tmp = NULL;
+	char when[64];
+	time_t secs = (time_t)(t->rec.raised_usec / 1000000);
+	struct tm tm;
+	FILE *f;
+	int r = 0;
+
+	if (!a->env_dir)
+		return 0;
+	if (asprintf(&path, "%s/%s.env", a->env_dir, instance) < 0) {
+		path = NULL;
+		return -ENOMEM;
+	}
+	if (asprintf(&tmp, "%s.new", path) < 0) {
+		tmp = NULL;
+		return -ENOMEM;
+	}
+	if (mkdir(a->env_dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	gmtime_r(&secs, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	env_put_num(f, "COLDROOM_ALARM_ID", (long long)t->rec.id);
+	env_put_num(f, "COLDROOM_ALARM_LEVEL", level);
+	env_put(f, "COLDROOM_ALARM_STATE", alarm_state_name(t->rec.state));
+	env_put(f, "COLDROOM_SERIAL", t->rec.serial);
+	env_put_num(f, "COLDROOM_PROBE", t->rec.probe);
+	env_put(f, "COLDROOM_UNIT", u ? u->name : "");
+	env_put(f, "COLDROOM_LABEL", u ? u->info->label : "");
+	env_put(f, "COLDROOM_MODEL", u ? u->info->model : "");
+	env_put_num(f, "COLDROOM_TEMP_MDEG", t->rec.temp);
+	if (u) {
+		env_put_num(f, "COLDROOM_TEMP_MIN_MDEG", u->temp_min[ch]);
+		env_put_num(f, "COLDROOM_TEMP_MAX_MDEG", u->temp_max[ch]);
+		env_put_num(f, "COLDROOM_TEMP_HYST_MDEG", u->temp_hyst[ch]);
+	}
+	env_put(f, "COLDROOM_RAISED", when);
+	env_put_num(f, "COLDROOM_RAISED_USEC", (long long)t->rec.raised_usec);
+	env_put_num(f, "COLDROOM_ESCALATE_AFTER_SEC", t->daemon->config.escalate_after_s);
+	if (fflush(f) != 0)
+		r = -errno;
+	if (fclose(f) != 0 && r >= 0)
+		r = -errno;
+	if (r >= 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
+struct start_call {
+	char unit[ALARM_SERIAL_MAX * 4 + 64];
+};
+
+static int on_unit_started(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+	const struct start_call *c = userdata;
+	const sd_bus_error *e = sd_bus_message_get_error(m);
+
+	(void)ret_error;
+	if (!e) {
+		log_info("alarm: started %s", c->unit);
+		return 0;
+	}
+	if (sd_bus_error_has_name(e, "org.freedesktop.systemd1.NoSuchUnit") ||
+	    sd_bus_error_has_name(e, "org.freedesktop.systemd1.LoadFailed"))
+		log_notice("alarm: no %s installed (%s); nobody is notified by it", c->unit,
+			   e->message ? e->message : e->name);
+	else
+		log_warning("alarm: cannot start %s: %s", c->unit, e->message ? e->message : e->name);
+	return 0;
+}
+
+/* coldroom-alarm@ (level 1) or coldroom-escalate@ (level 2) of @t, not waited for. */
+static void start_notification(struct alarm_track *t, unsigned int level)
+{
+	struct daemon *d = t->daemon;
+	char instance[ALARM_SERIAL_MAX * 4 + 16];
+	_cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+	struct start_call *c;
+	int r;
+
+	if (!d->config.alarm_units || !d->bus)
+		return;
+	if (alarm_instance_name(t->rec.serial, t->rec.probe, instance, sizeof(instance)) < 0)
+		return;
+	r = write_env(t, instance, level);
+	if (r < 0)
+		log_warning("alarm: cannot write the environment of %s: %s", instance, strerror(-r));
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return;
+	snprintf(c->unit, sizeof(c->unit), "%s@%s.service",
+		 level == ALARM_LEVEL_ESCALATED ? "coldroom-escalate" : "coldroom-alarm", instance);
+	r = sd_bus_call_method_async(d->bus, &slot, "org.freedesktop.systemd1",
+				     "/org/freedesktop/systemd1",
+				     "org.freedesktop.systemd1.Manager", "StartUnit",
+				     on_unit_started, c, "ss", c->unit, "replace");
+	if (r >= 0)
+		r = sd_bus_slot_set_destroy_callback(slot, free);
+	if (r < 0) {
+		log_warning("alarm: cannot start %s: %s", c->unit, strerror(-r));
+		if (!slot)
+			free(c);
+		return;
+	}
+	/* The slot lives until the reply comes, and frees @c then. */
+	(void)sd_bus_slot_set_floating(slot, 1);
+}
+
+static void changed(struct alarm_track *t, const char *event, uint32_t uid, const char *user,
+		    const char *comment, uint64_t when)
+{
+	struct daemon *d = t->daemon;
+	const char *name = t->unit ? t->unit->name : "";
+
+	log_fields(t->rec.state == ALARM_STATE_RAISED ? LOG_WARNING : LOG_NOTICE,
+		   &(struct log_fields){ .unit = name, .serial = t->rec.serial,
+					 .outcome = event },
+		   "alarm %" PRIu64 " of %s (%s) probe %u %s at %d mC%s%s%s%s", t->rec.id,
+		   t->rec.serial, name[0] ? name : "gone", t->rec.probe, event,
+		   t->unit ? t->unit->temp[t->rec.probe - 1] : t->rec.temp,
+		   user && user[0] ? " by " : "", user ? user : "",
+		   comment && comment[0] ? ": " : "", comment ? comment : "");
+	bus_emit_alarm_changed(d, &t->rec, event, name, uid, user ? user : "",
+			       comment ? comment : "", when,
+			       t->unit ? t->unit->temp[t->rec.probe - 1] : t->rec.temp);
+	state_save(d);
+	count_unacked(d);
+}
+
+static int on_escalate(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct alarm_track *t = userdata;
+
+	(void)s, (void)usec;
+	t->escalate_timer = sd_event_source_disable_unref(t->escalate_timer);
+	if (!t->rec.id || !unacked(t->rec.state) || t->rec.level >= ALARM_LEVEL_ESCALATED)
+		return 0;
+	t->rec.level = ALARM_LEVEL_ESCALATED;
+	start_notification(t, ALARM_LEVEL_ESCALATED);
+	changed(t, "escalated", 0, NULL, NULL, now_realtime_usec());
+	return 0;
+}
+
+/* The second level, EscalateAfterSec after the alarm was raised. */
+static void arm_escalation(struct alarm_track *t)
+{
+	struct daemon *d = t->daemon;
+	uint64_t now = now_realtime_usec(), at, after = d->config.escalate_after_s * 1000000ULL;
+	int r;
+
+	t->escalate_timer = sd_event_source_disable_unref(t->escalate_timer);
+	if (!after || !d->config.alarm_units || t->rec.level >= ALARM_LEVEL_ESCALATED ||
+	    !unacked(t->rec.state))
+		return;
+	at = t->rec.raised_usec + after;
+	r = sd_event_add_time_relative(d->event, &t->escalate_timer, CLOCK_MONOTONIC,
+				       at > now ? at - now : 0, 1000000, on_escalate, t);
+	if (r < 0)
+		log_error("alarm %" PRIu64 ": cannot time its escalation: %s", t->rec.id,
+			  strerror(-r));
+}
+
+static void do_raise(struct alarm_track *t)
+{
+	struct alarms *a = t->daemon->alarms;
+	enum alarm_state was = t->rec.state;
+	uint64_t now = now_realtime_usec();
+
+	t->rec.state = alarm_rule_raise(was);
+	if (t->rec.state == was)
+		return;
+	if (was == ALARM_STATE_CLEARED) {
+		/* Out of band again before anyone answered: the same alarm. */
+		t->rec.cleared_usec = 0;
+		changed(t, "returned", 0, NULL, NULL, now);
+		return;
+	}
+	t->rec.id = a->next_id++;
+	t->rec.level = 0;
+	t->rec.temp = t->unit ? t->unit->temp[t->rec.probe - 1] : 0;
+	t->rec.raised_usec = now;
+	t->rec.cleared_usec = 0;
+	t->rec.acked_usec = 0;
+	t->rec.acked_uid = 0;
+	t->rec.acked_user[0] = '\0';
+	t->rec.comment[0] = '\0';
+	if (t->daemon->config.alarm_units && t->daemon->bus) {
+		t->rec.level = ALARM_LEVEL_NOTIFIED;
+		start_notification(t, ALARM_LEVEL_NOTIFIED);
+	}
+	changed(t, "raised", 0, NULL, NULL, now);
+	arm_escalation(t);
+}
+
+static void do_clear(struct alarm_track *t)
+{
+	enum alarm_state was = t->rec.state;
+	uint64_t now = now_realtime_usec();
+
+	t->rec.state = alarm_rule_clear(was);
+	if (t->rec.state == was)
+		return;
+	t->rec.cleared_usec = now;
+	changed(t, "cleared", 0, NULL, NULL, now);
+	if (t->rec.state == ALARM_STATE_CLOSED) {
+		t->escalate_timer = sd_event_source_disable_unref(t->escalate_timer);
+		t->rec.id = 0;
+		state_save(t->daemon);
+	}
+}
+
+static int on_delay(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct alarm_track *t = userdata;
+
+	(void)s, (void)usec;
+	t->delay_timer = sd_event_source_disable_unref(t->delay_timer);
+	if (t->condition)
+		do_raise(t);
+	else
+		do_clear(t);
+	return 0;
+}
+
+unsigned int alarms_delay(const struct unit *u, unsigned int ch)
+{
+	const struct alarm_track *t = u->track[ch];
+
+	return t && t->own_delay ? t->delay_s : u->daemon->config.alarm_delay_s;
+}
+
+/* The condition is @cond now: raise or clear after the delay, or at once. */
+static void follow_condition(struct alarm_track *t, bool cond)
+{
+	enum alarm_state next;
+	unsigned int delay;
+	int r;
+
+	t->condition = cond;
+	t->delay_timer = sd_event_source_disable_unref(t->delay_timer);
+	next = cond ? alarm_rule_raise(t->rec.state) : alarm_rule_clear(t->rec.state);
+	if (next == t->rec.state)
+		return;
+	delay = alarms_delay(t->unit, t->rec.probe - 1);
+	if (!delay) {
+		on_delay(NULL, 0, t);
+		return;
+	}
+	r = sd_event_add_time_relative(t->daemon->event, &t->delay_timer, CLOCK_MONOTONIC,
+				       delay * 1000000ULL, 100000, on_delay, t);
+	if (r < 0) {
+		log_error("%s: cannot time the alarm delay of probe %u (%s); acting at once",
+			  t->unit->name, t->rec.probe, strerror(-r));
+		on_delay(NULL, 0, t);
+	}
+}
+
+void alarms_condition_changed(struct unit *u, unsigned int ch)
+{
+	bool cond = u->alarm[ch] != 0;
+	struct alarm_track *t = unit_track(u, ch, cond);
+
+	if (!t || t->condition == cond)
+		return;
+	follow_condition(t, cond);
+}
+
+void alarms_unit_added(struct unit *u)
+{
+	struct alarms *a = u->daemon->alarms;
+
+	if (!a || !alarm_serial_ok(u->info->serial))
+		return;
+	for (unsigned int ch = 0; ch < UNIT_CHANNELS; ch++) {
+		struct alarm_track *t = track_find(a, u->info->serial, ch + 1);
+
+		if (t && !t->unit) {
+			t->unit = u;
+			u->track[ch] = t;
+			/* An open alarm was out of band when last seen. */
+			t->condition = t->rec.id && (t->rec.state == ALARM_STATE_RAISED ||
+						     t->rec.state == ALARM_STATE_ACKNOWLEDGED);
+		}
+		alarms_condition_changed(u, ch);
+	}
+}
+
+void alarms_unit_removed(struct unit *u)
+{
+	for (unsigned int ch = 0; ch < UNIT_CHANNELS; ch++) {
+		struct alarm_track *t = u->track[ch];
+
+		if (!t)
+			continue;
+		u->track[ch] = NULL;
+		t->unit = NULL;
+		/* A raise or clear waiting for its delay needs the unit's readings. */
+		t->delay_timer = sd_event_source_disable_unref(t->delay_timer);
+		track_maybe_drop(t);
+	}
+}
+
+int alarms_set_delay(struct unit *u, unsigned int ch, unsigned int seconds)
+{
+	struct alarm_track *t;
+
+	if (seconds > CONFIG_MAX_ALARM_DELAY_S)
+		return -ERANGE;
+	if (!u->daemon->alarms)
+		return -EOPNOTSUPP;
+	t = unit_track(u, ch, true);
+	if (!t)
+		return -ENOMEM;
+	t->own_delay = true;
+	t->delay_s = seconds;
+	state_save(u->daemon);
+	/* A raise or clear waiting: it waits for the new delay from now. */
+	if (t->delay_timer)
+		follow_condition(t, t->condition);
+	return 0;
+}
+
+unsigned int alarms_unacknowledged(const struct daemon *d)
+{
+	return d->alarms ? d->alarms->n_unacked : 0;
+}
+
+int alarms_acknowledge(struct daemon *d, const char *key, unsigned int probe, uid_t uid,
+		       const char *user, const char *comment)
+{
+	struct alarms *a = d->alarms;
+	struct alarm_track *t = NULL;
+	enum alarm_state next;
+	struct unit *u;
+
+	if (!a)
+		return -ENOENT;
+	u = daemon_find_unit(d, key);
+	if (u && probe >= 1 && probe <= UNIT_CHANNELS)
+		t = u->track[probe - 1];
+	if (!t)
+		t = track_find(a, key, probe);
+	if (!t || !t->rec.id)
+		return -ENOENT;
+	if (alarm_rule_ack(t->rec.state, &next) < 0)
+		return -EALREADY;
+	t->rec.state = next;
+	t->rec.acked_usec = now_realtime_usec();
+	t->rec.acked_uid = (uint32_t)uid;
+	snprintf(t->rec.acked_user, sizeof(t->rec.acked_user), "%s", user);
+	snprintf(t->rec.comment, sizeof(t->rec.comment), "%s", comment);
+	t->escalate_timer = sd_event_source_disable_unref(t->escalate_timer);
+	changed(t, "acknowledged", (uint32_t)uid, user, comment, t->rec.acked_usec);
+	if (t->rec.state == ALARM_STATE_CLOSED) {
+		t->rec.id = 0;
+		state_save(d);
+		track_maybe_drop(t);
+	}
+	return 0;
+}
+
+size_t alarms_slots(const struct daemon *d)
+{
+	return d->alarms ? d->alarms->n_tracks : 0;
+}
+
+const struct alarm_record *alarms_slot(const struct daemon *d, size_t i, const char **unit_name)
+{
+	const struct alarm_track *t = d->alarms->tracks[i];
+
+	if (!t->rec.id)
+		return NULL;
+	*unit_name = t->unit ? t->unit->name : "";
+	return &t->rec;
+}
+
+static int load_alarm(void *userdata, const struct alarm_record *rec)
+{
+	struct daemon *d = userdata;
+	struct alarm_track *t = track_find(d->alarms, rec->serial, rec->probe);
+
+	if (!t)
+		t = track_new(d, rec->serial, rec->probe);
+	if (!t)
+		return -ENOMEM;
+	t->rec = *rec;
+	return 0;
+}
+
+static int load_delay(void *userdata, const char *serial, unsigned int probe,
+		      unsigned int seconds)
+{
+	struct daemon *d = userdata;
+	struct alarm_track *t = track_find(d->alarms, serial, probe);
+
+	if (!t)
+		t = track_new(d, serial, probe);
+	if (!t)
+		return -ENOMEM;
+	t->own_delay = true;
+	t->delay_s = seconds;
+	return 0;
+}
+
+static int state_load(struct daemon *d)
+{
+	struct alarms *a = d->alarms;
+	struct alarm_state_parser p = { .userdata = d, .on_alarm = load_alarm,
+					.on_delay = load_delay };
+	_cleanup_(freep) char *text = NULL;
+	unsigned int line;
+	size_t len;
+	int r;
+
+	r = read_file_at(AT_FDCWD, a->state_path, STATE_FILE_MAX, &text, &len);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		log_error("cannot read the alarms from %s: %s", a->state_path, strerror(-r));
+		return r;
+	}
+	r = alarm_state_parse(text, len, &p, &line);
+	if (r < 0) {
+		/* Never silently lose an alarm: refuse to start over a damaged file. */
+		log_error("%s: line %u is damaged; move the file away to start without the "
+			  "alarms it holds", a->state_path, line);
+		return r;
+	}
+	a->next_id = p.next_id;
+	for (size_t i = 0; i < a->n_tracks; i++) {
+		struct alarm_track *t = a->tracks[i];
+
+		if (t->rec.id)
+			arm_escalation(t);
+	}
+	count_unacked(d);
+	if (a->n_unacked)
+		log_warning("%u alarm(s) not acknowledged (coldroomctl alarms)", a->n_unacked);
+	return 0;
+}
+
+int alarms_init(struct daemon *d, const char *state_dir, const char *runtime_dir)
+{
+	struct alarms *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	d->alarms = a;
+	a->next_id = 1;
+	if (state_dir && asprintf(&a->state_path, "%s/%s", state_dir, STATE_FILE) < 0) {
+		a->state_path = NULL;
+		return -ENOMEM;
+	}
+	if (runtime_dir && asprintf(&a->env_dir, "%s/%s", runtime_dir, ALARM_ENV_DIR) < 0) {
+		a->env_dir = NULL;
+		return -ENOMEM;
+	}
+	if (!a->state_path)
+		log_info("no state directory: open alarms are not kept across restarts");
+	return a->state_path ? state_load(d) : 0;
+}
+
+void alarms_done(struct daemon *d)
+{
+	struct alarms *a = d->alarms;
+
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->n_tracks; i++)
+		track_free(a->tracks[i]);
+	free(a->tracks);
+	free(a->state_path);
+	free(a->env_dir);
+	free(a);
+	d->alarms = NULL;
+}
