@@ -150,6 +150,58 @@ check "plantadmin (coldroom-admin): coldroomctl set works" \
 check "plantadmin: the label reached sysfs" \
 	wait_for 10 bash -c "[ \"\$(cat $CLASS/sensor0/label)\" = Freezer-B ]"
 
+echo "== alarms: the delay, the notification units, an operator's acknowledgement"
+# The site's own templates (they take precedence over the packaged ones):
+# each writes what it received where the test can read it.
+for level in alarm escalate; do
+	cat >/etc/systemd/system/coldroom-$level@.service <<UNIT
+[Service]
+Type=oneshot
+EnvironmentFile=/run/coldroom/alarms/%i.env
+ExecStart=/bin/sh -c 'env | grep ^COLDROOM_ | sort >/run/coldroom-test-$level.env.new && mv /run/coldroom-test-$level.env.new /run/coldroom-test-$level.env'
+UNIT
+done
+systemctl daemon-reload
+printf 'AlarmDelaySec=3\nEscalateAfterSec=6\n' >>/etc/coldroom/coldroomd.conf
+check "systemctl reload coldroomd takes the alarm settings" systemctl reload coldroomd
+useradd -M -s /bin/sh -G coldroom-operator operator1 || fail "useradd operator1"
+s1=$(sensor_of SIM-000001)
+old_band="temp1.min=$(cat "$CLASS/$s1/temp1_min") temp1.max=$(cat "$CLASS/$s1/temp1_max") temp1.hyst=$(cat "$CLASS/$s1/temp1_hyst")"
+# The simulated room is near -18 C: a band of -10 C .. 0 C puts probe 1 out.
+out_at=$(date +%s.%N)
+check "plantadmin moves SIM-000001's band away from its room" \
+	runuser -u plantadmin -- coldroomctl set SIM-000001 temp1.min=-10C temp1.max=0C temp1.hyst=0.5C
+check "the kernel sees the probe out of band" wait_for 20 grep -qx 1 "$CLASS/$s1/temp1_alarm"
+check "no alarm before the delay has passed" bash -c "coldroomctl alarms | grep -q 'no open alarms'"
+check "coldroom-alarm@ ran with the alarm's facts" wait_for 30 test -s /run/coldroom-test-alarm.env
+raised_after=$(awk -v a="$out_at" -v b="$(stat -c %Y /run/coldroom-test-alarm.env)" 'BEGIN { printf "%d", b - a }')
+check "it was raised after the 3 s delay, not at once (${raised_after} s)" test "$raised_after" -ge 2
+cat /run/coldroom-test-alarm.env
+check "its environment names the unit, the probe and level 1" bash -c \
+	"grep -qx COLDROOM_SERIAL=SIM-000001 /run/coldroom-test-alarm.env &&
+	 grep -qx COLDROOM_PROBE=1 /run/coldroom-test-alarm.env &&
+	 grep -qx COLDROOM_ALARM_LEVEL=1 /run/coldroom-test-alarm.env &&
+	 grep -q '^COLDROOM_TEMP_MDEG=-' /run/coldroom-test-alarm.env"
+coldroomctl alarms
+check "coldroomctl alarms lists it as raised" bash -c "coldroomctl alarms | grep SIM-000001 | grep -q raised"
+check "unanswered, coldroom-escalate@ ran at level 2" wait_for 30 \
+	bash -c "grep -qx COLDROOM_ALARM_LEVEL=2 /run/coldroom-test-escalate.env 2>/dev/null"
+runuser -u viewer -- coldroomctl ack SIM-000001 1 --comment "not mine"
+rc=$?
+check "viewer: coldroomctl ack is refused as access denied (exit status $rc, want 5)" test "$rc" -eq 5
+check "operator1 (coldroom-operator): coldroomctl ack works" \
+	runuser -u operator1 -- coldroomctl ack SIM-000001 1 --comment "door closed, stock checked"
+coldroomctl alarms
+check "the alarm is acknowledged by operator1 with the comment" bash -c \
+	"coldroomctl alarms | grep SIM-000001 | grep acknowledged | grep -q 'operator1: door closed, stock checked'"
+check "back in its band" runuser -u plantadmin -- coldroomctl set SIM-000001 $old_band
+check "after the delay the alarm is closed" wait_for 30 \
+	bash -c "coldroomctl alarms | grep -q 'no open alarms'"
+check "the acknowledgement is in coldroomd's journal with who" bash -c \
+	"journalctl -b -u coldroomd --no-pager -o cat | grep -q 'acknowledged .* by operator1: door closed'"
+rm -f /etc/systemd/system/coldroom-alarm@.service /etc/systemd/system/coldroom-escalate@.service
+systemctl daemon-reload
+
 echo "== restart loses no unit"
 seq_before=$(cat "$CLASS/sensor0/sample_seq")
 systemctl restart coldroomd || fail "systemctl restart coldroomd"
@@ -172,10 +224,12 @@ modprobe -r coldroom_sim coldroom || fail "modprobe -r"
 rm -f /lib/firmware/coldroom/CRS-200-SIM-000002.fw
 userdel viewer
 userdel plantadmin
+userdel operator1
 DEBIAN_FRONTEND=noninteractive apt-get purge -y coldroom-sensor coldroom-sensor-dkms \
 	>/tmp/apt-purge.log 2>&1 || { cat /tmp/apt-purge.log; fail "apt-get purge failed"; }
 check "no package left" bash -c "! dpkg -l 'coldroom-sensor*' 2>/dev/null | grep -q '^[ri]'"
 check "purge deleted the record, as coldroom-recorder(8) warns" test ! -e /var/lib/coldroom
+check "and coldroomd's alarm state" test ! -e /var/lib/coldroomd
 check_all_removed
 # Debian removes no system group on purge: files may still carry its id.
 getent group coldroom coldroom-admin | sed 's/^/kept (by policy): group /'

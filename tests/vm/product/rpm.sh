@@ -130,7 +130,8 @@ check "rpm -q knows neither package" \
 # deletes it.
 check "%preun stopped the recorder" bash -c '! systemctl is-active --quiet coldroom-recorder'
 check "the record is kept after rpm -e" test -s /var/lib/coldroom/record.db
-rm -rf /var/lib/coldroom
+check "so is coldroomd's state directory (open alarms)" test -d /var/lib/coldroomd
+rm -rf /var/lib/coldroom /var/lib/coldroomd
 check_all_removed
 # rpm removes no group either: files may still carry their ids.
 getent group coldroom coldroom-admin | sed 's/^/kept (by policy): group /'
