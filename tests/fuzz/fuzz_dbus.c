@@ -30,6 +30,7 @@
 
 #include "fuzz_assert.h"
 
+#include "alarms.h"
 #include "daemon.h"
 #include "faketree.h"
 #include "log.h"
@@ -58,6 +59,9 @@ static const struct call {
 	{ false, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", "" },
 	{ true, "org.freedesktop.DBus.Introspectable", "Introspect", "" },
 	{ true, UNIT, "NoSuchMethod", "s" },
+	{ false, MANAGER, "ListAlarms", "" },
+	{ false, MANAGER, "Acknowledge", "sus" },
+	{ true, UNIT, "SetAlarmDelay", "uu" },
 };
 
 static const char *const unit_paths[] = {
@@ -226,6 +230,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	faketree_add_unit(&tree, "sensor1", "CRS-210T", "SIM-000002");
 	fuzz_assert(sd_event_new(&event) >= 0);
 	fuzz_assert(daemon_init(&daemon_, event, tree.sys, tree.conf) >= 0);
+	/* Alarms kept in memory only: a call must write no file. */
+	fuzz_assert(alarms_init(&daemon_, NULL, NULL) >= 0);
 	sd_event_unref(event);
 	fuzz_assert(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) == 0);
 	fuzz_assert(sd_id128_randomize(&id) >= 0);
