@@ -24,6 +24,8 @@
 
 #include "busopen.h"
 #include "frameimage.h"
+#include "history_client.h"
+#include "recorderbus.h"
 #include "readings_msg.h"
 #include "record.h"
 #include "unit_client.h"
@@ -888,17 +890,15 @@ static int cmd_alarms(sd_bus *bus)
 		if (state >= sizeof(alarm_state_names) / sizeof(alarm_state_names[0]))
 			state = 0;
 		if (arg_json) {
-			printf("%s{\"id\":%" PRIu64 ",", n ? "," : "", id);
+			printf("%s{\"id\":%" PRIu64, n ? "," : "", id);
 			json_member(stdout, "serial", serial);
-			printf(",");
 			json_member(stdout, "unit", unit);
-			printf(",\"probe\":%u,", probe);
+			printf(",\"probe\":%u", probe);
 			json_member(stdout, "state", alarm_state_names[state]);
 			printf(",\"level\":%u,\"temp_mdeg\":%" PRId32 ",\"raised_usec\":%" PRIu64
 			       ",\"cleared_usec\":%" PRIu64 ",\"acknowledged_usec\":%" PRIu64
-			       ",\"acknowledged_uid\":%u,", level, temp, raised, cleared, acked, uid);
+			       ",\"acknowledged_uid\":%u", level, temp, raised, cleared, acked, uid);
 			json_member(stdout, "acknowledged_by", user);
-			printf(",");
 			json_member(stdout, "comment", comment);
 			printf("}");
 		} else {
@@ -955,6 +955,240 @@ static int cmd_ack(sd_bus *bus, char **args, int n)
 	return 0;
 }
 
+/*
+ * A time for --since/--until/--day: "now", "-30m", "-2h", "-7d", "@EPOCH",
+ * "YYYY-MM-DD" or "YYYY-MM-DD HH:MM[:SS]" (also with a T), local time.
+ * Returns CLOCK_REALTIME microseconds, or 0 when it cannot be read.
+ */
+static uint64_t parse_when(const char *s)
+{
+	static const char *const formats[] = {
+		"%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M",
+		"%Y-%m-%d",
+	};
+	uint64_t now = (uint64_t)time(NULL) * 1000000ULL;
+	unsigned long long v;
+
+	if (!strcmp(s, "now"))
+		return now;
+	if (s[0] == '@')
+		return parse_ull(s + 1, &v) == 0 && v < 1ULL << 40 ? v * 1000000ULL : 0;
+	if (s[0] == '-' && s[1]) {
+		size_t len = strlen(s);
+		char num[32];
+		unsigned long long unit;
+
+		switch (s[len - 1]) {
+		case 's': unit = 1; break;
+		case 'm': unit = 60; break;
+		case 'h': unit = 3600; break;
+		case 'd': unit = 86400; break;
+		default: return 0;
+		}
+		if (len - 2 >= sizeof(num))
+			return 0;
+		memcpy(num, s + 1, len - 2);
+		num[len - 2] = '\0';
+		if (parse_ull(num, &v) < 0 || v > (1ULL << 40) / unit || v * unit * 1000000ULL > now)
+			return 0;
+		return now - v * unit * 1000000ULL;
+	}
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		struct tm tm = { .tm_isdst = -1 };
+		const char *end = strptime(s, formats[i], &tm);
+		time_t t;
+
+		if (!end || *end)
+			continue;
+		t = mktime(&tm);
+		return t > 0 ? (uint64_t)t * 1000000ULL : 0;
+	}
+	return 0;
+}
+
+/*
+ * The serial of @key (a unit name or serial) from coldroomd, with the
+ * unit's settings in @u when it knows the unit; else @key itself, since
+ * the record outlives units and coldroomd.
+ */
+static void resolve_unit(sd_bus *bus, const char *key, struct unit_info *u)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	const char *path;
+
+	memset(u, 0, sizeof(*u));
+	if (sd_bus_call_method(bus, BUS_NAME, ROOT_PATH, MANAGER_IFACE, "GetUnit", &e, &reply,
+			       "s", key) >= 0 &&
+	    sd_bus_message_read(reply, "o", &path) > 0 && (u->path = strdup(path))) {
+		reply = sd_bus_message_unref(reply);
+		if (sd_bus_call_method(bus, BUS_NAME, u->path, "org.freedesktop.DBus.Properties",
+				       "GetAll", &e, &reply, "s", UNIT_IFACE) >= 0 &&
+		    unit_props_read(reply, u) >= 0 && u->serial[0])
+			return;
+	}
+	free(u->path);
+	memset(u, 0, sizeof(*u));
+	snprintf(u->serial, sizeof(u->serial), "%s", key);
+}
+
+static int fail_record(const char *what, const sd_bus_error *e, int r)
+{
+	const char *name = e && e->name ? e->name : "";
+
+	if (!strcmp(name, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
+	    !strcmp(name, SD_BUS_ERROR_NAME_HAS_NO_OWNER)) {
+		fprintf(stderr, "coldroomctl: %s: coldroom-recorder is not running (no %s on the %s bus)\n",
+			what, RECORDER_BUS_NAME, arg_bus);
+		return EXIT_NOT_RUNNING;
+	}
+	return fail_call(what, e, r);
+}
+
+/* A host row (the recorder not running, a clock jump, not written) is every probe's. */
+static bool host_status(uint8_t s)
+{
+	return s == RECORD_NOT_RUNNING || s == RECORD_CLOCK_JUMP || s == RECORD_NOT_WRITTEN;
+}
+
+static void format_local(uint64_t usec, char *buf, size_t size)
+{
+	time_t t = (time_t)(usec / 1000000);
+	struct tm tm;
+
+	if (!localtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm))
+		snprintf(buf, size, "@%" PRIu64, usec / 1000000);
+}
+
+enum history_format { HISTORY_TABLE, HISTORY_CSV, HISTORY_JSON };
+
+static void print_history_row(enum history_format f, bool *first, const char *serial,
+			      unsigned int probe, const struct history_series *s, size_t i)
+{
+	char a[32], b[32];
+
+	format_local(s->start[i], a, sizeof(a));
+	format_local(s->end[i], b, sizeof(b));
+	switch (f) {
+	case HISTORY_CSV:
+		printf("%s,%" PRIu64 ",%" PRIu64 ",%s,%u,%u,", a, s->start[i], s->end[i], serial,
+		       probe, s->count[i]);
+		if (s->count[i])
+			printf("%.3f,%.3f,%.3f,", s->min[i] / 1000.0, s->mean[i] / 1000.0,
+			       s->max[i] / 1000.0);
+		else
+			printf(",,,");
+		printf("%s\n", record_status_name(s->status[i]));
+		break;
+	case HISTORY_JSON:
+		printf("%s{\"start_usec\":%" PRIu64 ",\"end_usec\":%" PRIu64, *first ? "" : ",",
+		       s->start[i], s->end[i]);
+		json_member(stdout, "serial", serial);
+		printf(",\"probe\":%u,\"samples\":%u,", probe, s->count[i]);
+		if (s->count[i])
+			printf("\"min_mdeg\":%d,\"mean_mdeg\":%d,\"max_mdeg\":%d", s->min[i],
+			       s->mean[i], s->max[i]);
+		else
+			printf("\"min_mdeg\":null,\"mean_mdeg\":null,\"max_mdeg\":null");
+		json_member(stdout, "status", record_status_name(s->status[i]));
+		printf("}");
+		break;
+	default:
+		if (probe)
+			printf("%-19s %-19s %5u %7u ", a, b, probe, s->count[i]);
+		else
+			printf("%-19s %-19s %5s %7u ", a, b, "-", s->count[i]);
+		if (s->count[i])
+			printf("%9.3f %9.3f %9.3f ", s->min[i] / 1000.0, s->mean[i] / 1000.0,
+			       s->max[i] / 1000.0);
+		else
+			printf("%9s %9s %9s ", "-", "-", "-");
+		printf("%s\n", record_status_name(s->status[i]));
+	}
+	*first = false;
+}
+
+/* history UNIT [--since WHEN] [--until WHEN] [--csv|--json] */
+static int cmd_history(sd_bus *bus, char **args, int n)
+{
+	enum history_format f = arg_json ? HISTORY_JSON : HISTORY_TABLE;
+	struct history_series s[2] = { { 0 }, { 0 } };
+	uint64_t until = (uint64_t)time(NULL) * 1000000ULL, since = until - 86400ULL * 1000000ULL;
+	struct unit_info u;
+	size_t k[2] = { 0, 0 };
+	bool first = true;
+	int ret = 0;
+
+	for (int i = 1; i < n; i++) {
+		uint64_t *when = NULL;
+
+		if (!strcmp(args[i], "--csv"))
+			f = HISTORY_CSV;
+		else if (!strcmp(args[i], "--json"))
+			f = HISTORY_JSON;
+		else if (!strcmp(args[i], "--since") && i + 1 < n)
+			when = &since;
+		else if (!strcmp(args[i], "--until") && i + 1 < n)
+			when = &until;
+		else {
+			fprintf(stderr, "coldroomctl: history: usage: history UNIT [--since WHEN] [--until WHEN] [--csv|--json]\n");
+			return EXIT_USAGE;
+		}
+		if (when) {
+			*when = parse_when(args[++i]);
+			if (!*when) {
+				fprintf(stderr, "coldroomctl: history: '%s' is not a time (YYYY-MM-DD [HH:MM[:SS]], -2h, -7d, @EPOCH or now)\n",
+					args[i]);
+				return EXIT_USAGE;
+			}
+		}
+	}
+	if (since >= until) {
+		fprintf(stderr, "coldroomctl: history: --since must be before --until\n");
+		return EXIT_USAGE;
+	}
+	resolve_unit(bus, args[0], &u);
+	for (unsigned int p = 0; p < 2; p++) {
+		_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+		int r = history_fetch(bus, u.serial, p + 1, since, until, &s[p], &e);
+
+		if (r < 0) {
+			ret = fail_record("history", &e, r);
+			goto out;
+		}
+	}
+	if (f == HISTORY_CSV)
+		printf("start,start_usec,end_usec,serial,probe,samples,min_c,mean_c,max_c,status\n");
+	else if (f == HISTORY_JSON)
+		printf("[");
+	else
+		printf("%-19s %-19s %5s %7s %9s %9s %9s %s\n", "START", "END", "PROBE", "SAMPLES",
+		       "MIN (C)", "MEAN (C)", "MAX (C)", "STATUS");
+	/* Both probes merged by time; a host row once, as probe 0. */
+	while (k[0] < s[0].n || k[1] < s[1].n) {
+		unsigned int p = k[1] < s[1].n &&
+				 (k[0] >= s[0].n || s[1].start[k[1]] < s[0].start[k[0]]);
+
+		if (host_status(s[p].status[k[p]]) && s[p].count[k[p]] == 0 && p == 1) {
+			k[p]++;
+			continue;
+		}
+		print_history_row(f, &first, u.serial,
+				  host_status(s[p].status[k[p]]) && !s[p].count[k[p]] ? 0 : p + 1,
+				  &s[p], k[p]);
+		k[p]++;
+	}
+	if (f == HISTORY_JSON)
+		printf("]\n");
+	else if (f == HISTORY_TABLE && first)
+		printf("no rows for %s in that time\n", u.serial);
+out:
+	history_series_free(&s[0]);
+	history_series_free(&s[1]);
+	free(u.path);
+	return ret;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -970,6 +1204,10 @@ static void usage(FILE *f)
 		"                            temp1.alarm_delay, temp2.alarm_delay (seconds)\n"
 		"  alarms                    the open alarms: raised, acknowledged, cleared\n"
 		"                            but not acknowledged\n"
+		"  history UNIT [--since WHEN] [--until WHEN] [--csv|--json]\n"
+		"                            the record: min, mean, max per interval and\n"
+		"                            probe (default: the last 24 hours); WHEN is\n"
+		"                            YYYY-MM-DD [HH:MM[:SS]], -30m, -2h, -7d, @EPOCH\n"
 		"  ack UNIT PROBE [--comment TEXT]\n"
 		"                            acknowledge the alarm of a probe (1 or 2)\n"
 		"  firmware UNIT [reload]    firmware state and source; reload it\n"
@@ -1049,6 +1287,8 @@ int main(int argc, char **argv)
 		NEED(0, 0);
 	else if (!strcmp(cmd, "ack"))
 		NEED(2, 4);
+	else if (!strcmp(cmd, "history"))
+		NEED(1, 6);
 	else if (!strcmp(cmd, "show"))
 		NEED(1, 1);
 	else if (!strcmp(cmd, "firmware"))
@@ -1094,6 +1334,8 @@ int main(int argc, char **argv)
 		r = cmd_alarms(bus);
 	else if (!strcmp(cmd, "ack"))
 		r = cmd_ack(bus, &argv[optind + 1], nargs);
+	else if (!strcmp(cmd, "history"))
+		r = cmd_history(bus, &argv[optind + 1], nargs);
 	else
 		r = cmd_set(bus, argv[optind + 1], &argv[optind + 2], nargs - 1);
 	sd_bus_flush_close_unref(bus);

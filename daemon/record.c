@@ -508,6 +508,125 @@ int record_last_end(struct record *r, uint64_t *end_us)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(r, "reading the last interval");
 }
 
+/* --- reading back -------------------------------------------------------- */
+
+void record_history_free(struct record_history *h)
+{
+	free(h->start_us);
+	free(h->end_us);
+	free(h->count);
+	free(h->min);
+	free(h->mean);
+	free(h->max);
+	free(h->status);
+	memset(h, 0, sizeof(*h));
+}
+
+static int history_grow(struct record_history *h)
+{
+	size_t cap = h->cap ? 2 * h->cap : 256;
+#define GROW(field) { \
+		void *p = realloc(h->field, cap * sizeof(*h->field)); \
+		if (!p) \
+			return -ENOMEM; \
+		h->field = p; \
+	}
+	GROW(start_us) GROW(end_us) GROW(count) GROW(min) GROW(mean) GROW(max) GROW(status)
+#undef GROW
+	h->cap = cap;
+	return 0;
+}
+
+int record_history(struct record *r, const char *serial, unsigned int probe, uint64_t since_us,
+		   uint64_t until_us, size_t max_rows, struct record_history *h)
+{
+	sqlite3_stmt *st;
+	int rc, k = 0;
+
+	memset(h, 0, sizeof(*h));
+	/* The host's rows (serial '') are gaps of every unit. */
+	if (sqlite3_prepare_v2(r->db,
+			       "SELECT start_us, end_us, n, min, mean, max, status FROM record "
+			       "WHERE ((serial = ?1 AND probe = ?2) OR serial = '') "
+			       "AND start_us < ?4 AND end_us > ?3 "
+			       "ORDER BY start_us, seq LIMIT ?5", -1, &st, NULL))
+		return db_error(r, "reading the history");
+	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, probe);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)since_us);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)(until_us > INT64_MAX ? INT64_MAX : until_us));
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)max_rows);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		size_t i = h->n;
+
+		if (h->n == h->cap && (k = history_grow(h)) < 0)
+			break;
+		h->start_us[i] = (uint64_t)sqlite3_column_int64(st, 0);
+		h->end_us[i] = (uint64_t)sqlite3_column_int64(st, 1);
+		h->count[i] = (uint32_t)sqlite3_column_int64(st, 2);
+		h->min[i] = (int32_t)sqlite3_column_int64(st, 3);
+		h->mean[i] = (int32_t)sqlite3_column_int64(st, 4);
+		h->max[i] = (int32_t)sqlite3_column_int64(st, 5);
+		h->status[i] = (uint8_t)sqlite3_column_int64(st, 6);
+		h->n++;
+	}
+	sqlite3_finalize(st);
+	if (k < 0 || (rc != SQLITE_DONE && rc != SQLITE_ROW)) {
+		record_history_free(h);
+		return k < 0 ? k : db_error(r, "reading the history");
+	}
+	return 0;
+}
+
+static const char *column_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? (const char *)t : NULL;
+}
+
+int record_events(struct record *r, const char *serial, uint64_t since_us, uint64_t until_us,
+		  size_t max_events, int (*fn)(void *userdata, const struct record_event *ev),
+		  void *userdata)
+{
+	sqlite3_stmt *st;
+	int rc, k = 0;
+
+	if (sqlite3_prepare_v2(r->db,
+			       "SELECT time_us, event, probe, uid, user, what, old_value, new_value, "
+			       "reading, detail FROM audit WHERE serial = ?1 "
+			       "AND time_us >= ?2 AND time_us < ?3 ORDER BY seq LIMIT ?4",
+			       -1, &st, NULL))
+		return db_error(r, "reading the audit trail");
+	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)since_us);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)(until_us > INT64_MAX ? INT64_MAX : until_us));
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)max_events);
+	while (k >= 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct record_event ev = {
+			.time_us = (uint64_t)sqlite3_column_int64(st, 0),
+			.event = column_text(st, 1),
+			.serial = serial,
+			.probe = (unsigned int)sqlite3_column_int64(st, 2),
+			.has_uid = sqlite3_column_type(st, 3) != SQLITE_NULL,
+			.uid = (uid_t)sqlite3_column_int64(st, 3),
+			.user = column_text(st, 4),
+			.what = column_text(st, 5),
+			.old_value = column_text(st, 6),
+			.new_value = column_text(st, 7),
+			.has_reading = sqlite3_column_type(st, 8) != SQLITE_NULL,
+			.reading = sqlite3_column_int64(st, 8),
+			.detail = column_text(st, 9),
+		};
+
+		k = fn(userdata, &ev);
+	}
+	sqlite3_finalize(st);
+	if (k < 0)
+		return k;
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_error(r, "reading the audit trail");
+}
+
 /* --- writing ------------------------------------------------------------ */
 
 int record_begin(struct record *r)

@@ -114,6 +114,31 @@ int record_last_end(struct record *r, uint64_t *end_us);
 int record_prune(struct record *r, uint64_t raw_before_us,
 		 uint64_t rows_before_us, unsigned int batch, bool *more);
 
+/*
+ * The rows of one unit's probe, and the host's gap rows (not-running,
+ * clock-jump, not-written: every unit's), that overlap [@since_us,
+ * @until_us), in time order, at most @max_rows. Arrays owned by @h.
+ */
+struct record_history {
+	size_t n, cap;
+	uint64_t *start_us, *end_us;
+	uint32_t *count;
+	int32_t *min, *mean, *max;	/* meaningless where count is 0 */
+	uint8_t *status;		/* enum record_status */
+};
+int record_history(struct record *r, const char *serial, unsigned int probe, uint64_t since_us,
+		   uint64_t until_us, size_t max_rows, struct record_history *h);
+void record_history_free(struct record_history *h);
+
+/*
+ * The audit entries about @serial in [@since_us, @until_us), oldest
+ * first, at most @max_events; @fn is called with each (its strings live
+ * until it returns) and may stop the walk with a negative errno.
+ */
+int record_events(struct record *r, const char *serial, uint64_t since_us, uint64_t until_us,
+		  size_t max_events, int (*fn)(void *userdata, const struct record_event *ev),
+		  void *userdata);
+
 struct record_verify {
 	bool intact;
 	int64_t record_rows, audit_rows;

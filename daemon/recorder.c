@@ -37,6 +37,7 @@
 #include "log.h"
 #include "readings_msg.h"
 #include "record.h"
+#include "recorderbus.h"
 #include "uevent.h"
 #include "unit_client.h"
 #include "util.h"
@@ -85,6 +86,7 @@ struct recorder {
 	bool clock_jumped;
 	bool write_failing;
 	char status[256];
+	struct recorder_face face;	/* org.coldroom.Recorder1 */
 };
 
 static uint64_t now_us(clockid_t clock)
@@ -114,6 +116,8 @@ static void publish_status(struct recorder *rc, const char *fmt, ...)
 	vsnprintf(rc->status, sizeof(rc->status), fmt, ap);
 	va_end(ap);
 	sd_notifyf(0, "STATUS=%s", rc->status);
+	rc->face.write_failing = rc->write_failing;
+	recorder_bus_changed(rc->bus);
 }
 
 /* --- the audit trail ------------------------------------------------- */
@@ -238,9 +242,12 @@ static void write_failed(struct recorder *rc, int k)
 
 static void write_recovered(struct recorder *rc)
 {
-	if (rc->write_failing)
-		log_notice("the record is written again");
+	if (!rc->write_failing)
+		return;
+	log_notice("the record is written again");
 	rc->write_failing = false;
+	rc->face.write_failing = false;
+	recorder_bus_changed(rc->bus);
 }
 
 static int on_commit(sd_event_source *s, void *userdata)
@@ -1065,7 +1072,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	intervals_reset(rc.iv, real);
+	rc.face = (struct recorder_face){ .rec = rc.rec, .status = rc.status,
+					  .interval_s = rc.cfg.record_interval_s };
 	k = bus_connect(&rc, bus_spec);
+	if (k >= 0)
+		k = recorder_bus_publish(rc.bus, &rc.face);
 	if (k >= 0)
 		k = fetch_all(&rc, false);
 	if (k >= 0)

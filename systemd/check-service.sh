@@ -60,8 +60,11 @@ if [ "$(setting ProtectKernelTunables)" = yes ]; then
 		fail "ProtectKernelTunables=yes needs ReadWritePaths=/sys/devices"
 fi
 
-xmllint --noout --nonet org.coldroom.Sensors1.conf 2>/dev/null ||
-	fail "org.coldroom.Sensors1.conf is not well-formed XML"
+for policy in org.coldroom.Sensors1.conf org.coldroom.Recorder1.conf; do
+	xmllint --noout --nonet "$policy" 2>/dev/null || fail "$policy is not well-formed XML"
+done
+grep -q '<policy user="coldroom-recorder">' org.coldroom.Recorder1.conf ||
+	fail "only coldroom-recorder may own org.coldroom.Recorder1"
 grep -q '<policy group="coldroom-admin">' org.coldroom.Sensors1.conf ||
 	fail "the D-Bus policy does not name the admin group"
 grep -q '^g coldroom-admin ' coldroom.sysusers ||

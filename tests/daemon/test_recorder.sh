@@ -109,6 +109,23 @@ check "sensor1 had no sample: a gap row saying no-data ($row)" test "$row" = "0|
 check "end - start is the interval" \
 	test "$(q "SELECT DISTINCT end_us - start_us FROM record WHERE start_us = ${t0}000000")" = 10000000
 
+# The record read back over the bus, as any user would.
+out=$(ctl history sensor0 --since "@$t0" --until "@$((t0 + 10))" --csv); rc=$?
+check "history --csv: the interval of both probes, by unit name ($out)" bash -c \
+	"[ $rc -eq 0 ] && grep -q ',${t0}000000,$((t0 + 10))000000,SIM-000001,1,3,-19.500,-18.167,-17.000,ok\$' <<<'$out' &&
+	 grep -q ',SIM-000001,2,3,2.500,3.833,5.000,ok\$' <<<'$out'"
+out=$(ctl history SIM-000002 --since "@$t0" --until "@$((t0 + 10))" --json); rc=$?
+check "history --json by serial: the gap, no values ($out)" bash -c \
+	"[ $rc -eq 0 ] && python3 -c 'import json, sys; json.loads(sys.argv[1])' '$out' &&
+	 grep -q '\"probe\":1,\"samples\":0,\"min_mdeg\":null' <<<'$out' &&
+	 grep -q '\"status\":\"no-data\"' <<<'$out'"
+out=$(ctl history sensor0 --since tomorrow 2>&1); rc=$?
+check "history: a time it cannot read is a usage error ($out)" test "$rc" -eq 2
+out=$(ctl history sensor0 --since now --until -1h 2>&1); rc=$?
+check "history: since after until is a usage error" test "$rc" -eq 2
+check "Verify over the bus: intact" bash -c \
+	"busctl --address='$addr' call org.coldroom.Recorder1 /org/coldroom/Recorder1 org.coldroom.Recorder1 Verify | grep -q '^bxxs true'"
+
 # Alarm and settings into the audit trail.
 echo 1 >"$sys/class/coldroom/sensor0/temp1_alarm"
 sample sensor0 -9000 4000

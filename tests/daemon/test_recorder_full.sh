@@ -64,6 +64,9 @@ before=$(rows)
 # The datagram and the log line come apart: wait for the listener's copy.
 check "and so does its STATUS= line" wait_for 10 \
 	grep -q "STATUS=cannot write the record: disk full; retrying" "$tmp/notified"
+failing() { busctl --address="$addr" get-property org.coldroom.Recorder1 /org/coldroom/Recorder1 \
+	org.coldroom.Recorder1 WriteFailing 2>/dev/null | grep -qx "b $1"; }
+check "and so does its WriteFailing property on the bus" failing true
 check "it is still running" kill -0 "$recorder_pid"
 sleep 12	# another interval due while the disk is full
 check "nothing was written meanwhile" test "$(rows)" = "$before"
@@ -73,6 +76,7 @@ said_back() { grep -q "the record is written again" "$tmp/recorder.log"; }
 check "space back: it says it writes again" wait_for 20 said_back
 more() { [ "$(rows)" -gt "$before" ]; }
 check "and the held intervals are written" wait_for 10 more
+check "WriteFailing is false again" wait_for 10 failing false
 kill "$recorder_pid"; wait "$recorder_pid"; rc=$?; recorder_pid=
 check "it stops cleanly" test "$rc" -eq 0
 check "PRAGMA integrity_check: ok" test "$(q 'PRAGMA integrity_check')" = ok

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * recorderbus.c - org.coldroom.Recorder1 (DBUS-API.md, "The record"). The
+ * record's rows come back as fixed-width arrays, like coldroomd's
+ * Readings; every method is a read of the recorder's own connection to
+ * the database, bounded in rows so that a caller cannot hold the readings
+ * up for long.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "log.h"
+#include "recorderbus.h"
+#include "util.h"
+
+#define ERROR_RECORD	"org.coldroom.Recorder1.Error.RecordUnreadable"
+
+static int check_range(const char *serial, uint64_t since, uint64_t until, sd_bus_error *error)
+{
+	size_t n = strlen(serial);
+
+	if (n == 0 || n > 63)
+		return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+					"a serial is 1 to 63 characters");
+	if (since >= until)
+		return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+					"since must be before until");
+	return 0;
+}
+
+static int method_get_history(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	struct recorder_face *face = userdata;
+	struct record_history h;
+	const char *serial;
+	uint64_t since, until;
+	uint32_t probe;
+	int r;
+
+	r = sd_bus_message_read(m, "sutt", &serial, &probe, &since, &until);
+	if (r < 0)
+		return r;
+	r = check_range(serial, since, until, error);
+	if (r < 0)
+		return r;
+	if (probe < 1 || probe > 2)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "probe must be 1 or 2, not %u", probe);
+	r = record_history(face->rec, serial, probe, since, until, RECORDER_MAX_ROWS, &h);
+	if (r < 0)
+		return sd_bus_error_setf(error, ERROR_RECORD, "reading the record: %s",
+					 record_error(face->rec));
+	r = sd_bus_message_new_method_return(m, &reply);
+	if (r >= 0)
+		r = sd_bus_message_append_array(reply, 't', h.start_us, h.n * sizeof(uint64_t));
+	if (r >= 0)
+		r = sd_bus_message_append_array(reply, 't', h.end_us, h.n * sizeof(uint64_t));
+	if (r >= 0)
+		r = sd_bus_message_append_array(reply, 'u', h.count, h.n * sizeof(uint32_t));
+	if (r >= 0)
+		r = sd_bus_message_append_array(reply, 'i', h.min, h.n * sizeof(int32_t));
+	if (r >= 0)
+		r = sd_bus_message_append_array(reply, 'i', h.mean, h.n * sizeof(int32_t));
+	if (r >= 0)
+		r = sd_bus_message_append_array(reply, 'i', h.max, h.n * sizeof(int32_t));
+	if (r >= 0)
+		r = sd_bus_message_append_array(reply, 'y', h.status, h.n);
+	record_history_free(&h);
+	if (r < 0)
+		return r;
+	return sd_bus_send(NULL, reply, NULL);
+}
+
+static int append_event(void *userdata, const struct record_event *ev)
+{
+	sd_bus_message *reply = userdata;
+
+	return sd_bus_message_append(reply, "(tsubxsssss)", ev->time_us, ev->event ? ev->event : "",
+				     (uint32_t)ev->probe, (int)ev->has_reading, ev->reading,
+				     ev->user ? ev->user : "", ev->what ? ev->what : "",
+				     ev->old_value ? ev->old_value : "",
+				     ev->new_value ? ev->new_value : "",
+				     ev->detail ? ev->detail : "");
+}
+
+static int method_get_events(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	struct recorder_face *face = userdata;
+	const char *serial;
+	uint64_t since, until;
+	int r;
+
+	r = sd_bus_message_read(m, "stt", &serial, &since, &until);
+	if (r < 0)
+		return r;
+	r = check_range(serial, since, until, error);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_new_method_return(m, &reply);
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', "(tsubxsssss)");
+	if (r >= 0) {
+		r = record_events(face->rec, serial, since, until, RECORDER_MAX_EVENTS, append_event,
+				  reply);
+		if (r < 0 && r != -ENOMEM && r != -ENOBUFS && r != -E2BIG)
+			return sd_bus_error_setf(error, ERROR_RECORD, "reading the audit trail: %s",
+						 record_error(face->rec));
+	}
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	if (r < 0)
+		return r;
+	return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_verify(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct recorder_face *face = userdata;
+	struct record_verify v;
+	int r;
+
+	r = record_verify(face->rec, &v);
+	if (r < 0)
+		return sd_bus_error_setf(error, ERROR_RECORD, "verifying the record: %s",
+					 record_error(face->rec));
+	return sd_bus_reply_method_return(m, "bxxs", (int)v.intact, v.record_rows, v.audit_rows,
+					  v.message);
+}
+
+static const sd_bus_vtable recorder_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Status", "s", NULL, offsetof(struct recorder_face, status),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("WriteFailing", "b", NULL, offsetof(struct recorder_face, write_failing),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("RecordIntervalSec", "u", NULL,
+			offsetof(struct recorder_face, interval_s), SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_METHOD_WITH_ARGS("GetHistory",
+				SD_BUS_ARGS("s", serial, "u", probe, "t", since, "t", until),
+				SD_BUS_RESULT("at", start, "at", end, "au", samples, "ai", min,
+					      "ai", mean, "ai", max, "ay", status),
+				method_get_history, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetEvents", SD_BUS_ARGS("s", serial, "t", since, "t", until),
+				SD_BUS_RESULT("a(tsubxsssss)", events), method_get_events,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("Verify", SD_BUS_NO_ARGS,
+				SD_BUS_RESULT("b", intact, "x", record_rows, "x", audit_rows,
+					      "s", message),
+				method_verify, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_VTABLE_END
+};
+
+int recorder_bus_publish(sd_bus *bus, struct recorder_face *face)
+{
+	int r;
+
+	r = sd_bus_add_object_vtable(bus, NULL, RECORDER_PATH, RECORDER_IFACE, recorder_vtable,
+				     face);
+	if (r >= 0)
+		r = sd_bus_request_name(bus, RECORDER_BUS_NAME, 0);
+	if (r < 0)
+		log_error("cannot publish %s: %s", RECORDER_BUS_NAME, strerror(-r));
+	return r;
+}
+
+void recorder_bus_changed(sd_bus *bus)
+{
+	if (bus)
+		(void)sd_bus_emit_properties_changed(bus, RECORDER_PATH, RECORDER_IFACE, "Status",
+						     "WriteFailing", NULL);
+}
