@@ -5,7 +5,7 @@
 set -eu
 
 debian_packages="build-essential pkg-config git libsystemd-dev libcmocka-dev libcairo2-dev
-	libsqlite3-dev sqlite3 nettle-dev
+	libsqlite3-dev sqlite3 nettle-dev poppler-utils
 	clang libclang-rt-14-dev sparse linux-headers-amd64 dkms kmod
 	qemu-system-x86 debootstrap cpio e2fsprogs dbus systemd
 	debhelper dh-dkms devscripts fakeroot dpkg-dev lintian rpm rpmlint
@@ -13,7 +13,7 @@ debian_packages="build-essential pkg-config git libsystemd-dev libcmocka-dev lib
 	linux-source-6.1 xz-utils bc flex bison libelf-dev"
 
 fedora_packages="gcc make pkgconf-pkg-config git systemd-devel libcmocka-devel cairo-devel
-	sqlite-devel sqlite nettle-devel
+	sqlite-devel sqlite nettle-devel poppler-utils
 	clang compiler-rt sparse kernel-devel dkms kmod qemu-system-x86
 	debootstrap cpio dbus-daemon rpm-build rpmlint dpkg-dev debhelper"
 

@@ -44,3 +44,18 @@ CONF
 	addr=$(head -n1 "$1/address")
 	bus_pid=$(head -n1 "$1/pid")
 }
+
+# scratch_dir NAME: $tmp, a new directory, and a trap that stops the
+# recorder, the daemon and the bus ($recorder_pid, $daemon_pid, $bus_pid)
+# and removes it on exit.
+scratch_dir() {
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+	bus_pid= daemon_pid= recorder_pid=
+	trap scratch_cleanup EXIT
+}
+scratch_cleanup() {
+	local p
+	for p in $recorder_pid $daemon_pid $bus_pid; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$tmp"
+}

@@ -8,15 +8,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/coldroom-recorder-test.XXXXXX")
-bus_pid= daemon_pid= recorder_pid=
-cleanup() {
-	local p
-	for p in $recorder_pid $daemon_pid $bus_pid; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+scratch_dir coldroom-recorder-test
 
 sys=$tmp/sys
 mkdir -p "$sys/class/coldroom" "$tmp/model"

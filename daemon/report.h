@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * report.h - a day of the temperature record drawn with cairo, one page
+ * (PDF) or one panel (PNG, SVG) per unit: both probes over the day with
+ * their alarm bands, gaps, alarms and acknowledgements, the day's figures
+ * and the record's verification.
+ */
+#ifndef COLDROOM_REPORT_H
+#define COLDROOM_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "history_client.h"
+
+struct report_probe {
+	struct history_series rows;
+	bool has_band;			/* the unit's thresholds are known */
+	int32_t band_min, band_max;	/* mC */
+};
+
+struct report_unit {
+	char name[64], serial[64], label[64], model[64];
+	struct report_probe probe[2];
+	struct history_event *events;
+	size_t n_events;
+};
+
+struct report {
+	uint64_t start_us, end_us;	/* the day, CLOCK_REALTIME [start, end) */
+	char day[16];			/* YYYY-MM-DD */
+	struct report_unit *units;
+	size_t n_units;
+	bool verified, intact;
+	char verify_message[512];
+	char generated[160];		/* when, where, by what */
+};
+
+/* The day's figures of one probe, as the report prints them. */
+struct report_figures {
+	uint32_t samples;
+	int32_t min, max;
+	double mean;			/* weighted by samples */
+	uint64_t out_of_band_us;	/* intervals with a sample outside the band */
+	uint64_t gap_us;		/* intervals with no good sample */
+};
+
+void report_figures(const struct report_probe *p, uint64_t start_us, uint64_t end_us,
+		    struct report_figures *f);
+
+/* Write @r to @path: .pdf, .png or .svg. Negative errno, @err says why. */
+int report_render(const struct report *r, const char *path, char *err, size_t err_len);
+
+#endif
