@@ -75,34 +75,25 @@ bool alarm_serial_ok(const char *serial)
 
 	if (n == 0 || n >= ALARM_SERIAL_MAX)
 		return false;
-	for (const char *p = serial; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+	for (const char *p = serial; *p; p++) {
+		bool alnum = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			     (*p >= '0' && *p <= '9');
+
+		/* A name systemd takes as it is: no escapes, no leading '-' or '.'. */
+		if (!alnum && (p == serial || (*p != '-' && *p != '_' && *p != '.')))
 			return false;
+	}
 	return true;
 }
 
 int alarm_instance_name(const char *serial, unsigned int probe, char *buf, size_t size)
 {
-	size_t n = 0;
+	int n;
 
-	/* systemd-escape: '-' is the escape of '/', so a literal one is \x2d. */
-	for (const char *p = serial; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-		int k;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '_' || (c == '.' && p != serial))
-			k = snprintf(buf + n, size - n, "%c", c);
-		else
-			k = snprintf(buf + n, size - n, "\\x%02x", c);
-		if (k < 0 || (size_t)k >= size - n)
-			return -ENOSPC;
-		n += (size_t)k;
-	}
-	if ((size_t)snprintf(buf + n, size - n, "-%u", probe) >= size - n)
-		return -ENOSPC;
-	return 0;
+	if (!alarm_serial_ok(serial))
+		return -EINVAL;
+	n = snprintf(buf, size, "%s-%u", serial, probe);
+	return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
 }
 
 /* Free text in the state file: hex, "-" when empty. */

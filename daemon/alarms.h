@@ -85,7 +85,11 @@ int alarm_state_parse(const char *text, size_t len, struct alarm_state_parser *p
 /* One "alarm" line (with its newline) into @buf; returns its length or -ENOSPC. */
 int alarm_state_format(const struct alarm_record *a, char *buf, size_t size);
 
-/* The unit instance of @serial and @probe ("SERIAL-PROBE"), escaped as systemd does. */
+/*
+ * The unit instance of @serial and @probe, "SERIAL-PROBE": a serial
+ * alarm_serial_ok() accepts needs no escaping, and an escaped one (\x2d)
+ * would not survive as a file name in EnvironmentFile=.
+ */
 int alarm_instance_name(const char *serial, unsigned int probe, char *buf, size_t size);
 
 struct daemon;
