@@ -201,6 +201,23 @@ check "after the delay the alarm is closed" wait_for 30 \
 	bash -c "coldroomctl alarms | grep -q 'no open alarms'"
 check "the acknowledgement is in coldroomd's journal with who" bash -c \
 	"journalctl -b -u coldroomd --no-pager -o cat | grep -q 'acknowledged .* by operator1: door closed'"
+audit_has_ack() {
+	local now
+	now=$(date +%s)
+	busctl --system call org.coldroom.Recorder1 /org/coldroom/Recorder1 org.coldroom.Recorder1 \
+		GetEvents stt SIM-000001 $(((now - 3600) * 1000000)) $(((now + 60) * 1000000)) |
+		grep -q '"alarm-acknowledged" 1 true -[0-9]* "operator1" .*door closed, stock checked'
+}
+check "the record's audit trail has the acknowledgement: who, the reading, the comment" \
+	wait_for 20 audit_has_ack
+check "viewer: coldroomctl history reads the record" \
+	bash -c "runuser -u viewer -- coldroomctl history SIM-000001 --since -1h | grep -q ' ok\$'"
+check "viewer: coldroomctl report writes the day as a PDF" bash -c \
+	"runuser -u viewer -- coldroomctl report --unit SIM-000001 -o /tmp/day.pdf &&
+	 [ \"\$(head -c 5 /tmp/day.pdf)\" = %PDF- ]"
+check "and as a PNG" bash -c \
+	"runuser -u viewer -- coldroomctl report --unit SIM-000001 -o /tmp/day.png &&
+	 [ \"\$(head -c 4 /tmp/day.png | tail -c 3)\" = PNG ]"
 rm -f /etc/systemd/system/coldroom-alarm@.service /etc/systemd/system/coldroom-escalate@.service
 systemctl daemon-reload
 
