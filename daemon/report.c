@@ -388,8 +388,8 @@ static void draw_figures(cairo_t *cr, const struct report *r, const struct repor
 		text(cr, PANEL_X + 16, y, 10, true, buf);
 		y += 15;
 		if (pr->has_band)
-			snprintf(buf, sizeof(buf), "band %.1f .. %.1f \xc2\xb0" "C", pr->band_min / 1000.0,
-				 pr->band_max / 1000.0);
+			snprintf(buf, sizeof(buf), "band now %.1f .. %.1f \xc2\xb0" "C",
+				 pr->band_min / 1000.0, pr->band_max / 1000.0);
 		else
 			snprintf(buf, sizeof(buf), "band not known (unit not present)");
 		text(cr, PANEL_X, y, 8.5, false, buf);

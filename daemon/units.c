@@ -852,11 +852,15 @@ int daemon_start_monitor(struct daemon *d)
 void daemon_publish_status(struct daemon *d)
 {
 	unsigned int ready = d->n_ready, alarms = d->n_alarming;
-	char status[128];
+	unsigned int unacked = alarms_unacknowledged(d);
+	char status[128], tail[48] = "";
 
-	snprintf(status, sizeof(status), "%zu unit%s, %u ready, %u alarm%s",
+	/* What an operator must answer, on the line "systemctl status" shows. */
+	if (unacked)
+		snprintf(tail, sizeof(tail), ", %u not acknowledged", unacked);
+	snprintf(status, sizeof(status), "%zu unit%s, %u ready, %u alarm%s%s",
 		 d->n_units, d->n_units == 1 ? "" : "s", ready, alarms,
-		 alarms == 1 ? "" : "s");
+		 alarms == 1 ? "" : "s", tail);
 	if (!d->ready || !strcmp(status, d->last_status))
 		return;
 	snprintf(d->last_status, sizeof(d->last_status), "%s", status);

@@ -57,7 +57,7 @@ check "its escalation" has "10:08:20 alarm escalated"
 check "who acknowledged it, and the comment" has "acknowledged, probe 1 at -5.0 °C by operator1"
 check "and its clearing" has "alarm cleared"
 check "probe 1's band and the time out of it" \
-	bash -c "grep -qF 'band -22.0 .. -12.0' '$tmp/day.txt' && grep -qF 'out of band: 0 h 35 min' '$tmp/day.txt'"
+	bash -c "grep -qF 'band now -22.0 .. -12.0' '$tmp/day.txt' && grep -qF 'out of band: 0 h 35 min' '$tmp/day.txt'"
 check "the hour without data (14:00-15:00) and the probe fault" has "no data: 1 h 20 min"
 check "the record's verdict" has "Record verified: intact"
 check "the other unit's page says it had no alarms" has "No alarms, acknowledgements or changes this day"

@@ -209,6 +209,8 @@ check "the kernel sees the probe out of band" wait_for 20 grep -qx 1 "$CLASS/$s1
 check "no alarm before the delay has passed" bash -c "coldroomctl alarms | grep -q 'no open alarms'"
 check "coldroomctl alarms lists it as raised" wait_for 30 \
 	bash -c "coldroomctl alarms | grep SIM-000001 | grep -q raised"
+check "systemctl status says an alarm awaits acknowledgement" wait_for 10 \
+	bash -c "systemctl show -p StatusText --value coldroomd | grep -q ', 1 not acknowledged'"
 raised_after=$(awk -v a="$out_at" -v b="$(date +%s.%N)" 'BEGIN { printf "%d", b - a }')
 check "it was raised after the 3 s delay, not at once (${raised_after} s)" test "$raised_after" -ge 2
 coldroomctl alarms
