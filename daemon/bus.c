@@ -309,6 +309,9 @@ static int check_operator(sd_bus_message *m, struct daemon *d, sd_bus_error *err
 	    (d->config.admin_group[0] && uid_in_group(uid, d->config.admin_group)) ||
 	    (d->config.operator_group[0] && uid_in_group(uid, d->config.operator_group)))
 		return 0;
+	if (!d->config.operator_group[0] && !d->config.admin_group[0])
+		return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
+					"only root may acknowledge alarms");
 	return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
 				 "only root or members of group %s%s%s may acknowledge alarms",
 				 d->config.operator_group[0] ? d->config.operator_group :

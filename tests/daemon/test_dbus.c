@@ -1331,6 +1331,18 @@ static int ack_as(const char *addr)
 	return !strcmp(e.name, SD_BUS_ERROR_ACCESS_DENIED) ? 1 : 11;
 }
 
+static int set_delay_as(const char *addr)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus *bus = connect_to(addr);
+	int r = call(bus, U1, UNIT, "SetAlarmDelay", &e, NULL, "uu", 2, 5);
+
+	sd_bus_flush_close_unref(bus);
+	if (r >= 0)
+		return 0;
+	return !strcmp(e.name, SD_BUS_ERROR_ACCESS_DENIED) ? 1 : 11;
+}
+
 static pid_t spawn_alarm_daemon(const char *conf, const char *state_dir)
 {
 	pid_t pid = fork();
@@ -1456,11 +1468,33 @@ static void test_alarm_lifecycle(void **state)
 	list_alarms(g.bus, list, sizeof(list));
 	assert_string_equal(list, "");
 
-	/* A blip shorter than the delay raises nothing. */
-	set_condition("1\n", "1000\n", "13\n");
-	set_condition("0\n", "-20000\n", "14\n");
-	pump(g.bus, 4000);
-	assert_int_equal(al.n_events, 4);
+	/*
+	 * A blip shorter than the delay raises nothing. Only judged when the
+	 * two reloads came well within the delay: a machine too loaded for
+	 * that makes the blip a real excursion.
+	 */
+	{
+		struct timespec blip;
+
+		clock_gettime(CLOCK_MONOTONIC, &blip);
+		set_condition("1\n", "1000\n", "13\n");
+		set_condition("0\n", "-20000\n", "14\n");
+		pump(g.bus, 4000);
+		if (ms_since(&blip) - 4000 < 2000) {
+			assert_int_equal(al.n_events, 4);
+		} else {
+			fprintf(stderr, "test_alarm_lifecycle: blip not judged (the reloads took %ld ms)\n",
+				ms_since(&blip) - 4000);
+			/* What it raised (and cleared) is closed, so that what follows starts clean. */
+			if (al.n_events > 4) {
+				pump_until(g.bus, &al.n_events, 6, 0);
+				assert_true(call(g.bus, ROOT, MGR, "Acknowledge", NULL, NULL, "sus",
+						 "sensor1", 1, "blip") >= 0);
+				pump_until(g.bus, &al.n_events, 7, 100);
+			}
+			al.n_events = 4;
+		}
+	}
 
 	/* Raised and cleared unanswered: listed as cleared until acknowledged. */
 	set_condition("1\n", "2000\n", "15\n");
@@ -1471,11 +1505,24 @@ static void test_alarm_lifecycle(void **state)
 	list_alarms(g.bus, list, sizeof(list));
 	assert_string_equal(list, "SIM-000002/1/3//;");
 
+	/* A probe's own delay: bad values and callers change nothing; a good one is kept. */
+	r = call(g.bus, U1, UNIT, "SetAlarmDelay", &e, NULL, "uu", 3, 10);
+	expect_error(&e, r, SD_BUS_ERROR_INVALID_ARGS, "probe must be 1 or 2");
+	r = call(g.bus, U1, UNIT, "SetAlarmDelay", &e, NULL, "uu", 2, 86401);
+	expect_error(&e, r, SD_BUS_ERROR_INVALID_ARGS, "0..86400");
+	if (geteuid() == 0)
+		assert_int_equal(as_nobody(set_delay_as, g.open_addr), 1);
+	assert_int_equal(get_num(U1, "Temp2AlarmDelay", 'u'), 3);
+	assert_true(call(g.bus, U1, UNIT, "SetAlarmDelay", NULL, NULL, "uu", 2, 600) >= 0);
+	assert_int_equal(get_num(U1, "Temp2AlarmDelay", 'u'), 600);
+	assert_int_equal(get_num(U1, "Temp1AlarmDelay", 'u'), 3);
+
 	/* Kept across a restart, and its ack still closes it then. */
 	assert_int_equal(stop(daemon), 0);
 	g.alarm_daemon = daemon = spawn_alarm_daemon(conf, state_dir);
 	list_alarms(g.bus, list, sizeof(list));
 	assert_string_equal(list, "SIM-000002/1/3//;");
+	assert_int_equal(get_num(U1, "Temp2AlarmDelay", 'u'), 600);
 	assert_true(call(g.bus, ROOT, MGR, "Acknowledge", NULL, NULL, "sus", "sensor1", 1,
 			 "checked the log") >= 0);
 	list_alarms(g.bus, list, sizeof(list));

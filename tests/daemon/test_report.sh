@@ -40,6 +40,25 @@ wait_for 20 ctl list >/dev/null 2>&1
 recorder_pid=$!
 wait_for 20 busctl --address="$addr" status org.coldroom.Recorder1 >/dev/null 2>&1
 
+# Bad requests: a D-Bus error each (the methods only read).
+rec_call() { busctl --address="$addr" call org.coldroom.Recorder1 /org/coldroom/Recorder1 \
+	org.coldroom.Recorder1 "$@" 2>&1; }
+out=$(rec_call GetHistory sutt SIM-000001 3 0 1000); rc=$?
+check "GetHistory of probe 3: invalid arguments ($out)" bash -c "[ $rc -ne 0 ] && grep -q 'probe must be 1 or 2' <<<'$out'"
+out=$(rec_call GetHistory sutt SIM-000001 1 2000 1000); rc=$?
+check "GetHistory with since after until: invalid arguments ($out)" bash -c "[ $rc -ne 0 ] && grep -q 'since must be before until' <<<'$out'"
+out=$(rec_call GetEvents stt '' 0 1000); rc=$?
+check "GetEvents of no serial: invalid arguments ($out)" bash -c "[ $rc -ne 0 ] && grep -q 'a serial is 1 to 63' <<<'$out'"
+
+# The shipped introspection XML is exactly what the recorder publishes.
+ours() { sed -n '/<interface name="org.coldroom.Recorder1"/,/<\/interface>/p' | sed 's/^ *//'; }
+if diff -u <(ours <"$here/../../daemon/org.coldroom.Recorder1.xml") \
+	<(busctl --address="$addr" introspect --xml-interface org.coldroom.Recorder1 /org/coldroom/Recorder1 | ours); then
+	pass "org.coldroom.Recorder1.xml matches the recorder"
+else
+	fail "org.coldroom.Recorder1.xml differs from the recorder's introspection"
+fi
+
 out=$(ctl history sensor0 --since "$day 10:00" --until "$day 10:02"); rc=$?
 check "history of a past day: the rows of both probes ($out)" \
 	bash -c "[ $rc -eq 0 ] && [ \$(grep -c ' ok\$' <<<'$out') -eq 4 ]"
