@@ -43,6 +43,7 @@ struct alarms {
 	uint64_t next_id;
 	unsigned int n_unacked;
 	char *state_path;		/* NULL: not kept across restarts */
+	sd_event_source *save_defer;	/* one write per loop iteration, however many changed */
 	char *env_dir;			/* the notification units' environment files */
 };
 
@@ -137,7 +138,7 @@ static struct alarm_track *unit_track(struct unit *u, unsigned int ch, bool crea
 }
 
 /* The whole state, written to a new file and renamed over the old one. */
-static void state_save(struct daemon *d)
+static void state_write(struct daemon *d)
 {
 	struct alarms *a = d->alarms;
 	_cleanup_(freep) char *tmp = NULL;
@@ -179,6 +180,33 @@ static void state_save(struct daemon *d)
 	if (r < 0) {
 		log_error("cannot save the alarms to %s: %s", a->state_path, strerror(-r));
 		unlink(tmp);
+	}
+}
+
+static int on_save(sd_event_source *s, void *userdata)
+{
+	(void)s;
+	state_write(userdata);
+	return 0;
+}
+
+/*
+ * After the changes of this loop iteration: thousands of probes that go
+ * out of band together are one write, not one write of the whole file each.
+ */
+static void state_save(struct daemon *d)
+{
+	struct alarms *a = d->alarms;
+	int r;
+
+	if (!a->state_path)
+		return;
+	r = a->save_defer ? 0 : sd_event_add_defer(d->event, &a->save_defer, on_save, d);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(a->save_defer, SD_EVENT_ONESHOT);
+	if (r < 0) {
+		log_warning("cannot defer saving the alarms (%s); saving now", strerror(-r));
+		state_write(d);
 	}
 }
 
@@ -690,6 +718,10 @@ void alarms_done(struct daemon *d)
 
 	if (!a)
 		return;
+	/* What changed in the last iteration is not lost at exit. */
+	if (a->save_defer && sd_event_source_get_enabled(a->save_defer, NULL) > 0)
+		state_write(d);
+	sd_event_source_disable_unref(a->save_defer);
 	for (size_t i = 0; i < a->n_tracks; i++)
 		track_free(a->tracks[i]);
 	free(a->tracks);
