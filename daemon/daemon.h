@@ -146,6 +146,9 @@ struct daemon {
 	char config_error[CONFIG_ERROR_MAX];	/* last rejected reload */
 
 	struct unit **units;		/* sorted by name, version order */
+	struct unit_pool *unit_pools;	/* where units live (units.c) */
+	struct unit **spare_units;	/* free slots of the pools */
+	size_t n_spare_units, n_pooled_units;
 	struct unit **by_number;	/* sensorN at [N]: records name units by number */
 	size_t n_by_number;
 	size_t n_units, cap_units;

@@ -440,14 +440,79 @@ static void unit_unfollow_sample_seq(struct unit *u)
 	u->seq_fd = -1;
 }
 
+/*
+ * Units come from pools of UNIT_POOL_SIZE, in the order they are added
+ * (unit number order at start), so that the fields every record touches
+ * lie side by side: allocated one by one, each beside its 2 KB of strings,
+ * 10,000 units put their hot fields on 10,000 pages, and every record
+ * cost a TLB and a cache miss. A unit that goes leaves its slot to the
+ * next one added; the pools are freed at exit. Under ASan a free slot is
+ * poisoned, so a use after free is still caught.
+ */
+#define UNIT_POOL_SIZE 256
+
+struct unit_pool {
+	struct unit_pool *next;
+	struct unit units[UNIT_POOL_SIZE];
+};
+
+static struct unit *unit_alloc(struct daemon *d)
+{
+	struct unit *u;
+
+	if (!d->n_spare_units) {
+		struct unit_pool *p = malloc(sizeof(*p));
+		struct unit **spare = realloc(d->spare_units,
+			(d->n_pooled_units + UNIT_POOL_SIZE) * sizeof(*spare));
+
+		if (spare)
+			d->spare_units = spare;
+		if (!p || !spare) {
+			free(p);
+			return NULL;
+		}
+		p->next = d->unit_pools;
+		d->unit_pools = p;
+		d->n_pooled_units += UNIT_POOL_SIZE;
+		/* Taken from the end: the first unit added gets the first slot. */
+		for (size_t i = 0; i < UNIT_POOL_SIZE; i++) {
+			d->spare_units[i] = &p->units[UNIT_POOL_SIZE - 1 - i];
+			ASAN_POISON_MEMORY_REGION(d->spare_units[i], sizeof(struct unit));
+		}
+		d->n_spare_units = UNIT_POOL_SIZE;
+	}
+	u = d->spare_units[--d->n_spare_units];
+	ASAN_UNPOISON_MEMORY_REGION(u, sizeof(*u));
+	memset(u, 0, sizeof(*u));
+	return u;
+}
+
 static void unit_free(struct unit *u)
 {
+	struct daemon *d = u->daemon;
+
 	unit_unfollow_sample_seq(u);
 	if (u->dirfd >= 0)
 		close(u->dirfd);
 	free(u->object_path);
 	free(u->info);
-	free(u);
+	/* A slot for each pooled unit: never full when a unit goes. */
+	d->spare_units[d->n_spare_units++] = u;
+	ASAN_POISON_MEMORY_REGION(u, sizeof(*u));
+}
+
+static void unit_pools_free(struct daemon *d)
+{
+	while (d->unit_pools) {
+		struct unit_pool *p = d->unit_pools;
+
+		d->unit_pools = p->next;
+		ASAN_UNPOISON_MEMORY_REGION(p, sizeof(*p));
+		free(p);
+	}
+	free(d->spare_units);
+	d->spare_units = NULL;
+	d->n_spare_units = d->n_pooled_units = 0;
 }
 
 static int index_unit(struct daemon *d, struct unit *u)
@@ -511,7 +576,7 @@ int unit_add(struct daemon *d, const char *name)
 		return -EINVAL;
 	if (!d->n_units)
 		bulk_attach(d);
-	u = calloc(1, sizeof(*u));
+	u = unit_alloc(d);
 	if (!u)
 		return -ENOMEM;
 	u->daemon = d;
@@ -927,6 +992,7 @@ void daemon_done(struct daemon *d)
 	bulk_stop(d);
 	while (d->n_units)
 		unit_free(d->units[--d->n_units]);
+	unit_pools_free(d);
 	free(d->units);
 	free(d->by_number);
 	free(d->dirty);

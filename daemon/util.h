@@ -16,6 +16,21 @@ static inline void freep(void *p)
 	free(*(void **)p);
 }
 
+/* Memory a pool hands out again, fenced off while it is free. */
+#if defined(__SANITIZE_ADDRESS__)
+#define COLDROOM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define COLDROOM_ASAN 1
+#endif
+#endif
+#ifdef COLDROOM_ASAN
+#include <sanitizer/asan_interface.h>
+#else
+#define ASAN_POISON_MEMORY_REGION(addr, size) ((void)(addr), (void)(size))
+#define ASAN_UNPOISON_MEMORY_REGION(addr, size) ((void)(addr), (void)(size))
+#endif
+
 #include <unistd.h>
 static inline void closep(int *fd)
 {

@@ -18,7 +18,9 @@
 # Writes its section of BENCHMARKS.md (between the bench-native markers).
 #
 #   run.sh [--counts "100 1000 10000"] [--seconds S] [--output FILE]
-#          [--no-callgrind] [--callgrind-units N]
+#          [--no-callgrind] [--callgrind-units N] [--configs "C..."] [--perf]
+# --perf also records where coldroomd and dbus-daemon spend their time
+# (perf record -g, perf.data in each run's directory under build/).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
@@ -30,6 +32,9 @@ warmup=3
 output=$top/BENCHMARKS.md
 callgrind=yes
 callgrind_units=1000
+perf=no
+# The configurations: the default, then each documented alternative.
+configs=("default" "UnitPropertiesChanged=no" "ReadingsBatchMs=1000")
 cmdline="make bench-native${*:+ (tests/bench/native/run.sh $*)}"
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -38,13 +43,12 @@ while [ $# -gt 0 ]; do
 	--output) output=${2:?}; shift 2 ;;
 	--no-callgrind) callgrind=no; shift ;;
 	--callgrind-units) callgrind_units=${2:?}; shift 2 ;;
-	*) echo "usage: run.sh [--counts \"N...\"] [--seconds S] [--output FILE] [--no-callgrind] [--callgrind-units N]" >&2
+	--configs) read -r -a configs <<<"${2:?}"; shift 2 ;;
+	--perf) perf=yes; shift ;;
+	*) echo "usage: run.sh [--counts \"N...\"] [--seconds S] [--output FILE] [--no-callgrind] [--callgrind-units N] [--configs \"C...\"] [--perf]" >&2
 	   exit 2 ;;
 	esac
 done
-
-# The configurations: the default, then each documented alternative.
-configs=("default" "UnitPropertiesChanged=no" "ReadingsBatchMs=1000")
 
 die() { echo "bench-native: $*" >&2; exit 1; }
 . "$here/lib.sh"
@@ -86,20 +90,24 @@ measure() {
 	for _ in $(seq 100); do [ -s "$dir/address" ] && break; sleep 0.05; done
 	addr=$(head -n 1 "$dir/address")
 	[ -n "$addr" ] || die "dbus-daemon did not start ($dir/bus.log)"
-	mkfifo "$dir/records"
+	# On the scratch tmpfs, as /dev/coldroom is on devtmpfs: a FIFO on a
+	# disk file system has every read() update its atime through the journal.
+	local records=$scratch/records
+	rm -f "$records"
+	mkfifo "$records"
 	# The feeder runs past the window; the daemon reads it all along.
-	"$out/feeder" feed "$dir/records" "$n" $((seconds + warmup + 600)) >"$dir/fed" &
+	"$out/feeder" feed "$records" "$n" $((seconds + warmup + 600)) >"$dir/fed" &
 	feeder_pid=$!
 	pids+=("$feeder_pid")
 	if [ "$mode" = callgrind ]; then
 		valgrind --tool=callgrind --instr-atstart=no \
 			--callgrind-out-file="$dir/callgrind.out" \
 			"$coldroomd" --bus "$addr" --sysfs-root "$sys" \
-			--config "$dir/coldroomd.conf" --records-from "$dir/records" \
+			--config "$dir/coldroomd.conf" --records-from "$records" \
 			2>"$dir/daemon.log" &
 	else
 		"$coldroomd" --bus "$addr" --sysfs-root "$sys" --config "$dir/coldroomd.conf" \
-			--records-from "$dir/records" 2>"$dir/daemon.log" &
+			--records-from "$records" 2>"$dir/daemon.log" &
 	fi
 	daemon_pid=$!
 	pids+=("$daemon_pid")
@@ -109,12 +117,17 @@ measure() {
 	cpu0=$(cpu_ns "$daemon_pid") bcpu0=$(cpu_ns "$bus_pid")
 	DBUS_SYSTEM_BUS_ADDRESS=$addr "$out/dbus-latency" "$seconds" >"$dir/latency" &
 	lat_pid=$!
-	local flood_pid=
+	local flood_pid= perf_pid=
+	if [ "$perf" = yes ] && [ -z "$mode" ]; then
+		perf record -q -F 4999 -g -o "$dir/perf.data" -p "$daemon_pid,$bus_pid" \
+			-- sleep "$seconds" >/dev/null 2>&1 &
+		perf_pid=$!
+	fi
 	if [ "$mode" = flood ]; then
 		DBUS_SYSTEM_BUS_ADDRESS=$addr "$out/dbus-flood" "$seconds" >"$dir/flood" &
 		flood_pid=$!
 	fi
-	wait "$lat_pid" $flood_pid
+	wait "$lat_pid" $flood_pid $perf_pid
 	cpu1=$(cpu_ns "$daemon_pid") bcpu1=$(cpu_ns "$bus_pid")
 	local rss
 	rss=$(peak_rss_kb "$daemon_pid")
