@@ -211,7 +211,8 @@ static int series(struct mbuf *b, const char *name, const char *labels, size_t l
 		*p++ = '{';
 		memcpy(p, labels, labels_len);
 		p += labels_len;
-		memcpy(p, extra, extra_len);
+		if (extra_len)
+			memcpy(p, extra, extra_len);
 		p += extra_len;
 		*p++ = '}';
 	}
