@@ -98,8 +98,13 @@ struct metricsd {
 	struct metrics_service counters;
 };
 
-/* The marker of a request already refused: its body, if any, is dropped. */
-static int refused_request;
+/*
+ * Markers of a request's state before it waits for a scrape: its headers
+ * were accepted (it is answered on the next call, once complete, so that
+ * the connection may be kept alive), or it was refused (its body, if any,
+ * is dropped; libmicrohttpd then closes the connection).
+ */
+static int request_accepted, request_refused;
 
 static uint64_t now_usec(void)
 {
@@ -634,11 +639,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 	(void)version;
 	(void)upload_data;
-	if (rq == (void *)&refused_request) {
+	if (!rq) {
+		/* The headers: refuse now what cannot be served. */
+		if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
+			*con_cls = &request_refused;
+			return respond_text(m, c, MHD_HTTP_METHOD_NOT_ALLOWED,
+					    "only GET and HEAD are served here\n", true);
+		}
+		if (request_has_body(c)) {
+			*con_cls = &request_refused;
+			return respond_text(m, c, MHD_HTTP_CONTENT_TOO_LARGE,
+					    "a request to this service has no body\n", false);
+		}
+		*con_cls = &request_accepted;
+		return MHD_YES;
+	}
+	if (rq == (void *)&request_refused) {
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	if (rq) {
+	if (rq != (void *)&request_accepted) {
 		/* Resumed: the scrape is done. */
 		if (!rq->response)
 			return MHD_NO;
@@ -648,16 +668,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return ret;
 	}
 
-	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
-		*con_cls = &refused_request;
-		return respond_text(m, c, MHD_HTTP_METHOD_NOT_ALLOWED,
-				    "only GET and HEAD are served here\n", true);
-	}
-	if (request_has_body(c)) {
-		*con_cls = &refused_request;
-		return respond_text(m, c, MHD_HTTP_CONTENT_TOO_LARGE,
-				    "a request to this service has no body\n", false);
-	}
+	/* The request is complete. */
 	if (!strcmp(url, "/"))
 		return respond_text(m, c, MHD_HTTP_OK,
 				    "coldroom-metrics: the cold-room units' metrics are at /metrics\n",
@@ -701,7 +712,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)cls;
 	(void)c;
 	(void)toe;
-	if (!rq || rq == (void *)&refused_request)
+	if (!rq || rq == (void *)&request_refused || rq == (void *)&request_accepted)
 		return;
 	if (rq->response)
 		MHD_destroy_response(rq->response);

@@ -97,6 +97,9 @@ if [ -s /proc/net/if_inet6 ]; then
 	check "IPv6 localhost too (a second socket)" \
 		test "$(curl -sS --max-time 20 -o /dev/null -w '%{http_code}' "http://[::1]:$port/metrics")" = 200
 fi
+check "two scrapes over one kept-alive connection" bash -c \
+	"curl -sv --max-time 20 -o /dev/null -o /dev/null '$url/metrics' '$url/metrics' 2>&1 |
+	 grep -q 'Re-using existing connection'"
 check "HEAD: headers, no body" test "$(curl -sS --max-time 20 -I -o /dev/null -w '%{http_code}:%{size_download}' "$url/metrics")" = 200:0
 check "/ points to /metrics" bash -c "curl -sS --max-time 20 '$url/' | grep -qF /metrics"
 
