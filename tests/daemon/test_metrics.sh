@@ -74,14 +74,28 @@ publish
 
 # Socket activation: the program runs only once a client connects.
 listen=(-l "127.0.0.1:$port")
-[ -s /proc/net/if_inet6 ] && listen+=(-l "[::1]:$port")
-systemd-socket-activate "${listen[@]}" "$METRICS" --bus "$addr" 2>"$tmp/metrics.log" &
+grep -qs . /proc/net/if_inet6 && listen+=(-l "[::1]:$port")
+# As root, run it as the service does: a user of its own with no
+# capabilities, in a network namespace of its own (PrivateNetwork=).
+sandbox=()
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && command -v unshare >/dev/null; then
+	chmod 755 "$tmp"
+	sandbox=(unshare --net setpriv --reuid=65534 --regid=65534 --clear-groups
+		 --inh-caps=-all --bounding-set=-all --no-new-privs)
+fi
+systemd-socket-activate "${listen[@]}" "${sandbox[@]}" "$METRICS" --bus "$addr" 2>"$tmp/metrics.log" &
 metrics_pid=$!
 wait_for 10 grep -q "Listening on" "$tmp/metrics.log"
 check "nothing runs before the first connection" \
 	test "$(cat "/proc/$metrics_pid/comm")" = systemd-socket-
 check "the first scrape starts it and is answered" status_is 200
 check "by coldroom-metrics, on the passed socket" test "$(cat "/proc/$metrics_pid/comm")" = coldroom-metric
+if [ ${#sandbox[@]} -gt 0 ]; then
+	check "as nobody, without capabilities, in its own network namespace" bash -c \
+		"grep -q '^Uid:.*65534' /proc/$metrics_pid/status &&
+		 grep -q '^CapEff:.*0000000000000000' /proc/$metrics_pid/status &&
+		 [ \"\$(readlink /proc/$metrics_pid/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]"
+fi
 check "as the text format 0.0.4" grep -qi '^Content-Type: text/plain; version=0.0.4; charset=utf-8' "$tmp/headers"
 out=$(promtool check metrics <"$tmp/page" 2>&1); rc=$?
 check "promtool check metrics accepts the page ($out)" test "$rc" -eq 0
@@ -93,7 +107,7 @@ check "a label escaped" grep -qF 'label="Freezer \"B\" \\1"' "$tmp/page"
 check "an alarm" test "$(value 'coldroom_alarm{serial="SIM-000001",unit="sensor0",label="Room sensor0",probe="2"}')" = 1
 check "coldroomd's own figures" test "$(value coldroom_units)" = 2
 check "and up" test "$(value coldroom_coldroomd_up)" = 1
-if [ -s /proc/net/if_inet6 ]; then
+if grep -qs . /proc/net/if_inet6; then
 	check "IPv6 localhost too (a second socket)" \
 		test "$(curl -sS --max-time 20 -o /dev/null -w '%{http_code}' "http://[::1]:$port/metrics")" = 200
 fi
