@@ -147,6 +147,15 @@ check "HTTP/1.1 without Host: 400" test "$(raw 'GET /metrics HTTP/1.1\r\n\r\n')"
 check "a header line without a colon: 400" test "$(raw 'GET /metrics HTTP/1.1\r\nHost: x\r\nnonsense\r\n\r\n')" = "HTTP/1.1 400 Bad Request"
 check "a closed connection mid-request is harmless" bash -c \
 	"exec 3<>/dev/tcp/127.0.0.1/$port; printf 'GET /metr' >&3; exec 3<&-"
+# A request that never ends (slowloris) is closed after the 10 s timeout.
+idle_closed() {
+	exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
+	printf 'GET /metrics HTTP/1.1\r\nHost: x\r\n' >&3
+	timeout 40 cat <&3 >/dev/null; local rc=$?
+	exec 3<&-
+	[ "$rc" -eq 0 ]
+}
+check "a request that never ends is closed by the server" idle_closed
 ctl --json list >"$tmp/after.json"
 check "coldroomd's units are as they were" cmp -s "$tmp/before.json" "$tmp/after.json"
 check "and the next scrape is still right" same_as_ctl sensor0 sensor1 || cat "$tmp/compare.out"
