@@ -145,8 +145,9 @@ out=$(raw 'GET /metrics HTTP/9.9\r\n')
 check "an unknown HTTP version: 505 ($out)" test "$out" = "HTTP/1.1 505 HTTP Version Not Supported"
 check "HTTP/1.1 without Host: 400" test "$(raw 'GET /metrics HTTP/1.1\r\n\r\n')" = "HTTP/1.1 400 Bad Request"
 check "a header line without a colon: 400" test "$(raw 'GET /metrics HTTP/1.1\r\nHost: x\r\nnonsense\r\n\r\n')" = "HTTP/1.1 400 Bad Request"
-check "a closed connection mid-request is harmless" bash -c \
-	"exec 3<>/dev/tcp/127.0.0.1/$port; printf 'GET /metr' >&3; exec 3<&-"
+# A connection closed mid-request: checked below (same process, right page).
+exec 3<>"/dev/tcp/127.0.0.1/$port" && printf 'GET /metr' >&3
+exec 3<&-
 # A request that never ends (slowloris) is closed after the 10 s timeout.
 idle_closed() {
 	exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
