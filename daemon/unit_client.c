@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /* unit_client.c - reading org.coldroom.Sensors1's units (unit_client.h). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,53 @@ int unit_props_read(sd_bus_message *m, struct unit_info *u)
 	if (r < 0)
 		return r;
 	return sd_bus_message_exit_container(m);
+}
+
+int unit_interfaces_added_read(sd_bus_message *m, const char **path, struct unit_info *u)
+{
+	const char *iface;
+	bool is_unit = false;
+	int r;
+
+	r = sd_bus_message_read(m, "o", path);
+	if (r >= 0)
+		r = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
+	while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sa{sv}")) > 0) {
+		r = sd_bus_message_read(m, "s", &iface);
+		if (r >= 0 && !strcmp(iface, UNIT_IFACE)) {
+			is_unit = true;
+			r = unit_props_read(m, u);
+		} else if (r >= 0) {
+			r = sd_bus_message_skip(m, "a{sv}");
+		}
+		if (r >= 0)
+			r = sd_bus_message_exit_container(m);
+	}
+	return r < 0 ? r : is_unit;
+}
+
+int units_follow(sd_bus *bus, const struct units_follow *f, void *userdata)
+{
+	int r;
+
+	r = sd_bus_match_signal(bus, NULL, BUS_NAME, ROOT_PATH, "org.freedesktop.DBus.ObjectManager",
+				"InterfacesAdded", f->interfaces_added, userdata);
+	if (r >= 0)
+		r = sd_bus_match_signal(bus, NULL, BUS_NAME, ROOT_PATH,
+					"org.freedesktop.DBus.ObjectManager", "InterfacesRemoved",
+					f->interfaces_removed, userdata);
+	if (r >= 0)
+		r = sd_bus_add_match(bus, NULL,
+				     "type='signal',sender='" BUS_NAME "',"
+				     "interface='org.freedesktop.DBus.Properties',"
+				     "member='PropertiesChanged',path_namespace='" ROOT_PATH "/unit'",
+				     f->properties_changed, userdata);
+	if (r >= 0)
+		r = sd_bus_add_match(bus, NULL,
+				     "type='signal',sender='org.freedesktop.DBus',"
+				     "member='NameOwnerChanged',arg0='" BUS_NAME "'",
+				     f->owner_changed, userdata);
+	return r;
 }
 
 int units_fetch(sd_bus *bus, struct unit_list *out, sd_bus_error *e)

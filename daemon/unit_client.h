@@ -43,6 +43,23 @@ void unit_list_free(struct unit_list *l);
  */
 int unit_props_read(sd_bus_message *m, struct unit_info *u);
 
+/*
+ * Read an ObjectManager InterfacesAdded signal: the object's @path and,
+ * when the Unit interface is among those added, its properties onto @u.
+ * 1 for a unit, 0 for other objects, negative errno when malformed.
+ */
+int unit_interfaces_added_read(sd_bus_message *m, const char **path, struct unit_info *u);
+
+/* What a client that follows the units is called for (DBUS-API.md). */
+struct units_follow {
+	sd_bus_message_handler_t interfaces_added, interfaces_removed;
+	sd_bus_message_handler_t properties_changed;	/* of the units */
+	sd_bus_message_handler_t owner_changed;		/* coldroomd came or went */
+};
+
+/* Subscribe @f's handlers, with @userdata, for the lifetime of @bus. */
+int units_follow(sd_bus *bus, const struct units_follow *f, void *userdata);
+
 /* Every unit, from GetManagedObjects. Negative errno; @e says why. */
 int units_fetch(sd_bus *bus, struct unit_list *out, sd_bus_error *e);
 

@@ -59,3 +59,13 @@ scratch_cleanup() {
 	wait 2>/dev/null
 	rm -rf "$tmp"
 }
+
+# fake_sample SYS UNIT TEMP1 TEMP2: a new sample of UNIT in a fake tree,
+# as the kernel would publish it (stamped CLOCK_MONOTONIC, here: boot time).
+fake_sample() {
+	local d=$1/class/coldroom/$2 seq
+	read -r seq <"$d/sample_seq"
+	echo "$3" >"$d/temp1"; echo "$4" >"$d/temp2"
+	awk '{ printf "%.0f\n", $1 * 1e9 }' /proc/uptime >"$d/sample_time_ns"
+	echo $((seq + 1)) >"$d/sample_seq"
+}

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# Sourced by the native benchmarks (run.sh, recorder.sh): CPU and memory
-# of a process, the private bus with the project's policy, coldroomd's name.
+# Sourced by the native benchmarks (run.sh, recorder.sh, metrics.sh): CPU
+# and memory of a process, the private bus with the project's policy,
+# coldroomd's name, coldroomd fed by the feeder.
 # Needs $top (the source tree).
 
 # Nanoseconds PID has run on a CPU, all its threads.
@@ -79,4 +80,33 @@ replace_section() {
 		$0 == e {skip = 0; next}
 		!skip {print}
 		END {if (!done) {print ""; emit()}}' "$3" >"$3.new" && mv "$3.new" "$3"
+}
+
+# start_fed_coldroomd DIR SYS UNITS SECONDS: a tree of UNITS units in SYS
+# (DIR/feeder tree), a private bus at DIR/bus, the feeder writing records
+# for SECONDS into DIR/records and coldroomd reading them with the settings
+# DIR/coldroom.conf; sets $addr and $daemon_pid and adds to $pids. Needs
+# $O (the build), DIR/feeder and die().
+start_fed_coldroomd() {
+	local dir=$1 sys=$2 n=$3 secs=$4
+	"$dir/feeder" tree "$sys" "$n" || die "making the tree failed"
+	cat >"$dir/coldroom.conf" <<CONF
+FirmwareOverrideDir=$dir/override
+ModelFirmwareDir=$dir/model
+CalibrationDir=$dir/calibration
+CONF
+	bus_config "$dir/bus" >"$dir/bus.conf"
+	dbus-daemon --config-file="$dir/bus.conf" --nofork --print-address=3 3>"$dir/address" 2>"$dir/bus.log" &
+	pids+=($!)
+	for _ in $(seq 100); do [ -s "$dir/address" ] && break; sleep 0.05; done
+	addr=$(head -n 1 "$dir/address")
+	[ -n "$addr" ] || die "dbus-daemon did not start ($dir/bus.log)"
+	mkfifo "$dir/records"
+	"$dir/feeder" feed "$dir/records" "$n" "$secs" >"$dir/fed" &
+	pids+=($!)
+	"$O/daemon/coldroomd" --bus "$addr" --sysfs-root "$sys" --config "$dir/coldroom.conf" \
+		--records-from "$dir/records" 2>"$dir/daemon.log" &
+	daemon_pid=$!
+	pids+=("$daemon_pid")
+	wait_for_name "$addr" || die "coldroomd did not take its name ($dir/daemon.log)"
 }

@@ -43,25 +43,7 @@ ${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -I"$top/include/uapi" \
 
 make_scratch bench-recorder
 
-"$out/feeder" tree "$scratch/sys" "$units" || die "making the tree failed"
-cat >"$out/coldroom.conf" <<CONF
-FirmwareOverrideDir=$out/override
-ModelFirmwareDir=$out/model
-CalibrationDir=$out/calibration
-CONF
-bus_config "$out/bus" >"$out/bus.conf"
-dbus-daemon --config-file="$out/bus.conf" --nofork --print-address=3 3>"$out/address" 2>"$out/bus.log" &
-pids+=($!)
-for _ in $(seq 100); do [ -s "$out/address" ] && break; sleep 0.05; done
-addr=$(head -n 1 "$out/address")
-[ -n "$addr" ] || die "dbus-daemon did not start ($out/bus.log)"
-mkfifo "$out/records"
-"$out/feeder" feed "$out/records" "$units" $((interval * (intervals + 3) + 600)) >"$out/fed" &
-pids+=($!)
-"$O/daemon/coldroomd" --bus "$addr" --sysfs-root "$scratch/sys" --config "$out/coldroom.conf" \
-	--records-from "$out/records" 2>"$out/daemon.log" &
-pids+=($!)
-wait_for_name "$addr" || die "coldroomd did not take its name ($out/daemon.log)"
+start_fed_coldroomd "$out" "$scratch/sys" "$units" $((interval * (intervals + 3) + 600))
 db=$scratch/record.db
 "$O/daemon/coldroom-recorder" --bus "$addr" --config "$out/coldroom.conf" --database "$db" \
 	2>"$out/recorder.log" &

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * metricsfmt.h - coldroom-metrics' page in the Prometheus text exposition
+ * format (version 0.0.4), built from what the service holds: the units'
+ * rarely changing properties (struct unit_info, from GetManagedObjects and
+ * PropertiesChanged), one GetReadings reply and the service's counters.
+ * No I/O: the tests feed it directly. METRICS.md lists the metrics; their
+ * names and labels are a contract.
+ */
+#ifndef COLDROOM_METRICSFMT_H
+#define COLDROOM_METRICSFMT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "readings_msg.h"
+#include "unit_client.h"
+
+#define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/* A growing output buffer, kept and reused from one scrape to the next. */
+struct mbuf {
+	char *data;
+	size_t len, size;
+};
+
+void mbuf_free(struct mbuf *b);
+/* Room for @more bytes after len. -ENOMEM. */
+int mbuf_reserve(struct mbuf *b, size_t more);
+int mbuf_append(struct mbuf *b, const char *s, size_t n);
+
+/*
+ * @value / 10^@decimals in decimal, exactly and without trailing zeros:
+ * (-18250, 3) -> "-18.25", (8000, 3) -> "8", (1500, 6) -> "0.0015".
+ * Writes at most 24 bytes and no NUL; returns the length.
+ */
+size_t metrics_fixed(char *out, int64_t value, unsigned int decimals);
+
+/*
+ * @s as a label value: \, " and newline escaped, and every byte that is
+ * not part of valid UTF-8 replaced by U+FFFD (Prometheus takes UTF-8 only).
+ */
+int metrics_escape(struct mbuf *b, const char *s);
+
+/* A unit as the page names it. */
+struct metrics_unit {
+	const struct unit_info *info;	/* NULL: no unit has this Number */
+	/* serial="...",unit="...",label="..." escaped, made by metrics_unit_labels() */
+	const char *labels;
+	size_t labels_len;
+};
+
+/* The label set every series of @u carries (malloc()ed into @out). */
+int metrics_unit_labels(const struct unit_info *u, char **out, size_t *len);
+
+/* The Manager's properties. */
+struct metrics_manager {
+	const char *version, *reading_source, *event_source;
+	uint32_t unit_count, unacknowledged_alarms;
+	bool config_error;
+};
+
+/* The service's own counters. */
+struct metrics_service {
+	uint64_t scrapes, scrape_errors, requests_rejected;
+	uint64_t readings_call_usec;	/* the last GetReadings round trip */
+};
+
+struct metrics_input {
+	const struct metrics_unit *units;	/* indexed by the unit's Number */
+	size_t n_units;
+	/* NULL when coldroomd did not answer: only the service's metrics */
+	const struct readings_msg *readings;
+	const struct metrics_manager *manager;
+	const struct metrics_service *service;
+};
+
+/* Append the page to @b. -ENOMEM. */
+int metrics_format(struct mbuf *b, const struct metrics_input *in);
+
+#endif
