@@ -39,7 +39,7 @@ VM_RUN := tests/vm/vm-run
 .PHONY: all deps fresh firmware driver daemon check check-lanes check-host \
 	check-unit check-build check-kernel check-packages check-vm \
 	check-vm-harness check-vm-driver check-vm-bulk check-vm-stress \
-	check-vm-serve check-vm-sources check-vm-deb check-vm-rpm check-debug demo \
+	check-vm-serve check-vm-sources check-vm-deb check-vm-rpm check-vm-site check-debug demo \
 	deb rpm install bench bench-native fuzz-long clean
 
 all: firmware driver daemon
@@ -75,17 +75,19 @@ check: fresh
 # and the bus, so two of them and the host's builds share the machine's
 # cores. The order-only prerequisites chain each lane's suites; the
 # packaged product's tests wait for the packages (built and linted).
-check-lanes: check-host check-vm-rpm check-vm-deb
+check-lanes: check-host check-vm-site check-vm-deb
 
 # The VM suites alone, in their two lanes.
 check-vm:
-	$(MAKE) -k -j3 --output-sync=line check-vm-rpm check-vm-deb
+	$(MAKE) -k -j3 --output-sync=line check-vm-site check-vm-deb
 
-# Lane one: the harness, the driver, coldroomd serving, the .rpms. Lane
-# two: the bulk path, the stress suite, coldroomd's sources, the .debs.
+# Lane one: the harness, the driver, coldroomd serving, the .rpms, the
+# site-wide parts. Lane two: the bulk path, the stress suite, coldroomd's
+# sources, the .debs.
 check-vm-driver: | check-vm-harness
 check-vm-serve: | check-vm-driver
 check-vm-rpm: | check-vm-serve check-packages
+check-vm-site: | check-vm-rpm
 check-vm-stress: | check-vm-bulk
 check-vm-sources: | check-vm-stress
 check-vm-deb: | check-vm-sources check-packages
@@ -143,6 +145,9 @@ check-vm-deb:
 
 check-vm-rpm:
 	tests/vm/product/run.sh --no-build rpm
+
+check-vm-site:
+	tests/vm/product/run.sh --no-build site
 
 # The driver, the bulk path and the stress suite on the debug kernel
 # (lockdep, KASAN, UBSAN, kmemleak; tests/vm/mkdebugkernel.sh builds it

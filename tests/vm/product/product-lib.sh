@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Guest-side helpers of the product's end-to-end tests, sourced by each:
-# product.sh (the .debs, with apt) and rpm.sh (the .rpms, with rpm).
+# product.sh (the .debs, with apt), rpm.sh (the .rpms, with rpm) and
+# site.sh (the site-wide parts, with the .debs).
 #
 # Files from the host (run.sh): the packages in /usr/lib/vmtest/packages/.
 
@@ -70,6 +71,16 @@ begin() {
 	state=$(systemctl is-system-running --wait || true)
 	[ "$state" = running ] || { systemctl --failed --no-pager; die "system state '$state'"; }
 	snapshot >/tmp/before.list
+}
+
+# The .debs installed with apt as a user does, and DKMS's build checked.
+install_debs() {
+	local debs=("$PKGS"/coldroom-sensor_*.deb "$PKGS"/coldroom-sensor-dkms_*.deb)
+	[ -f "${debs[0]}" ] && [ -f "${debs[1]}" ] || die "packages missing in $PKGS"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${debs[@]}" \
+		>/tmp/apt-install.log 2>&1 || { cat /tmp/apt-install.log; die "apt-get install failed"; }
+	pass "apt-get install ${debs[*]##*/}"
+	check_modules_installed
 }
 
 # DKMS built and installed both modules for the running kernel.

@@ -15,12 +15,7 @@ set -uo pipefail
 begin
 
 echo "== install with apt"
-debs=("$PKGS"/coldroom-sensor_*.deb "$PKGS"/coldroom-sensor-dkms_*.deb)
-[ -f "${debs[0]}" ] && [ -f "${debs[1]}" ] || die "packages missing in $PKGS"
-DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${debs[@]}" \
-	>/tmp/apt-install.log 2>&1 || { cat /tmp/apt-install.log; die "apt-get install failed"; }
-pass "apt-get install ${debs[*]##*/}"
-check_modules_installed
+install_debs
 check "groups coldroom and coldroom-admin exist" getent group coldroom coldroom-admin
 check "the package did not start coldroomd (udev does)" \
 	bash -c '! systemctl is-active --quiet coldroomd'

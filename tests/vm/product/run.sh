@@ -3,11 +3,13 @@
 # the product's end-to-end tests in the VM, one run per format:
 # product.sh installs the .debs with apt exactly as a user installs them;
 # rpm.sh installs the .rpms with rpm -i --nodeps in the same Debian guest,
-# as far as it allows (packaging/README.md says what still differs).
+# as far as it allows (packaging/README.md says what still differs);
+# site.sh installs the .debs and tests the site-wide parts with the real
+# engines (Prometheus's binaries come from the host's prometheus package).
 #
-#   run.sh [--no-build] [FORMAT...]
-#       FORMAT: deb, rpm (default: both); --no-build tests the packages
-#       already in $O/packages instead of building them first
+#   run.sh [--no-build] [TEST...]
+#       TEST: deb, rpm, site (default: deb and rpm); --no-build tests the
+#       packages already in $O/packages instead of building them first
 #
 # Exit status: 0 when all passed, else the first failed test's (125 when
 # its packages or the VM failed).
@@ -53,6 +55,15 @@ packages() {
 run_test() {
 	local format=$1 name=$2 rc p list
 	local files=(--file "$here/product-lib.sh:/usr/lib/vmtest/product-lib.sh")
+	if [ "$name" = site ]; then
+		for p in prometheus promtool; do
+			[ -x "/usr/bin/$p" ] || {
+				echo "product-vm: FAIL site (no /usr/bin/$p: make deps)"
+				return 125
+			}
+			files+=(--file "/usr/bin/$p:/usr/lib/vmtest/bin/$p")
+		done
+	fi
 	list=$(packages "$format") || {
 		echo "product-vm: FAIL $format (no packages)"
 		return 125
@@ -79,6 +90,7 @@ status=0
 for format in "${formats[@]}"; do
 	name=$format
 	[ "$format" = deb ] && name=product
+	[ "$format" = site ] && format=deb
 	rc=0
 	run_test "$format" "$name" || rc=$?
 	[ "$status" -ne 0 ] || status=$rc
