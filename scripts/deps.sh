@@ -7,6 +7,7 @@ set -eu
 debian_packages="build-essential pkg-config git libsystemd-dev libcmocka-dev libcairo2-dev
 	libsqlite3-dev sqlite3 nettle-dev poppler-utils
 	libmosquitto-dev mosquitto mosquitto-clients libmicrohttpd-dev libjson-c-dev curl openssl prometheus
+	prometheus-node-exporter
 	clang libclang-rt-14-dev sparse linux-headers-amd64 dkms kmod
 	qemu-system-x86 debootstrap cpio e2fsprogs dbus systemd
 	debhelper dh-dkms devscripts fakeroot dpkg-dev lintian rpm rpmlint

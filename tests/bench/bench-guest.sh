@@ -1,7 +1,10 @@
 #!/bin/bash
 # Guest: for each unit count, load coldroom + coldroom_sim with that many
 # units (all ready from /lib/firmware), run coldroom-bench; at DAEMON_UNITS
-# units, also measure coldroomd at 1 Hz (CPU, memory, signal latency); unload.
+# units, also measure coldroomd at 1 Hz (CPU, memory, signal latency) and
+# a Prometheus scrape of every unit: coldroom-metrics beside the peer a
+# user would otherwise pick, prometheus-node-exporter's hwmon collector
+# (CPU per scrape, scrape duration, page size); unload.
 # The counts come from /usr/lib/vmtest/bench.conf:
 #   COUNTS="10 100 1000 10000" DAEMON_UNITS=10000 DAEMON_SECONDS=60
 set -euo pipefail
@@ -9,6 +12,8 @@ set -euo pipefail
 . /usr/lib/vmtest/bench.conf
 BENCH=/usr/lib/vmtest/coldroom-bench
 LATENCY=/usr/lib/vmtest/dbus-latency
+NODE_EXPORTER=/usr/lib/vmtest/prometheus-node-exporter
+SCRAPES=${SCRAPES:-3}
 
 # udev would spend minutes of emulated CPU on the events of 10,000 units.
 systemctl stop systemd-udevd.service systemd-udevd-kernel.socket \
@@ -67,6 +72,56 @@ daemon_bench() { # daemon_bench N
 	daemon_run "$1" sysfs "UnitPropertiesChanged=no" "DeviceAllow="
 }
 
+# scrape_run N NAME URL PID [PID2]: SCRAPES scrapes of URL, one at a time.
+# Prints SCRAPE N NAME SCRAPES CPU_NS_PER_SCRAPE CPU2_NS_PER_SCRAPE
+# WALL_US_PER_SCRAPE BYTES SAMPLES: the CPU of PID (and PID2: coldroomd,
+# which answers coldroom-metrics' GetReadings) over the scrapes, beyond
+# what PID2 spends meanwhile on its readings (measured as long, idle).
+scrape_run() {
+	local n=$1 name=$2 url=$3 pid=$4 pid2=${5:-} c0 c1 d0 d1 w0 w1 i idle=0 t0
+	curl -sf --max-time 600 -o /tmp/scrape "$url" || die "$name: the first scrape failed"
+	if [ -n "$pid2" ]; then
+		t0=$(date +%s%N) d0=$(cpu_ns "$pid2")
+		sleep 10
+		d1=$(cpu_ns "$pid2") w1=$(date +%s%N)
+		idle=$(( (d1 - d0) * 1000000 / ((w1 - t0) / 1000) ))	# ns of CPU per s
+	fi
+	c0=$(cpu_ns "$pid") d0=$(cpu_ns "${pid2:-$pid}") w0=$(date +%s%N)
+	for i in $(seq "$SCRAPES"); do
+		curl -sf --max-time 600 -o /tmp/scrape "$url" || die "$name: scrape $i failed"
+	done
+	c1=$(cpu_ns "$pid") d1=$(cpu_ns "${pid2:-$pid}") w1=$(date +%s%N)
+	local wall_us=$(( (w1 - w0) / 1000 ))
+	local extra=0
+	[ -z "$pid2" ] || extra=$(( (d1 - d0 - idle * wall_us / 1000000) / SCRAPES ))
+	echo "SCRAPE $n $name $SCRAPES $(( (c1 - c0) / SCRAPES )) $extra $(( wall_us / SCRAPES ))" \
+		"$(stat -c %s /tmp/scrape) $(grep -c '^[a-z]' /tmp/scrape)"
+}
+
+# scrape_bench N: coldroomd running in its default configuration; the two
+# exporters, each alone, the same units.
+scrape_bench() {
+	local n=$1 pid metrics exporter
+	printf '[Service]\n' >/run/systemd/system/coldroomd.service.d/bench.conf
+	: >/etc/coldroom/coldroomd.conf
+	systemctl daemon-reload
+	systemctl start coldroomd || die "coldroomd did not start"
+	pid=$(systemctl show -p MainPID --value coldroomd)
+	sleep 10
+	"$FILES/coldroom-metrics" --listen 127.0.0.1:9863 2>/tmp/metrics.log &
+	metrics=$!
+	wait_for 60 curl -sf -o /dev/null http://127.0.0.1:9863/ || die "coldroom-metrics did not listen"
+	scrape_run "$n" coldroom-metrics http://127.0.0.1:9863/metrics "$metrics" "$pid"
+	kill "$metrics"; wait "$metrics" 2>/dev/null || true
+	systemctl stop coldroomd
+	"$NODE_EXPORTER" --collector.disable-defaults --collector.hwmon \
+		--web.listen-address=127.0.0.1:9100 2>/tmp/node-exporter.log &
+	exporter=$!
+	wait_for 60 curl -sf -o /dev/null http://127.0.0.1:9100/ || die "node-exporter did not listen"
+	scrape_run "$n" node-exporter-hwmon http://127.0.0.1:9100/metrics "$exporter"
+	kill "$exporter"; wait "$exporter" 2>/dev/null || true
+}
+
 for n in $COUNTS; do
 	echo "== $n units"
 	rm -rf "$FWDIR"
@@ -93,7 +148,10 @@ PY
 	ring_trials=$(( n <= 1000 ? 20 : 8 ))
 	"$BENCH" "$n" "$trials" "$ring_trials" || die "coldroom-bench $n failed"
 	echo "BENCHINFO debugfs $n units: samples_produced $(cat /sys/kernel/debug/coldroom/samples_produced) ring_overruns $(cat /sys/kernel/debug/coldroom/ring_overruns)"
-	[ "$n" != "${DAEMON_UNITS:-}" ] || daemon_bench "$n"
+	if [ "$n" = "${DAEMON_UNITS:-}" ]; then
+		daemon_bench "$n"
+		scrape_bench "$n"
+	fi
 	rmmod coldroom_sim
 	rmmod coldroom
 done

@@ -37,6 +37,8 @@ ${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -I"$top/daemon" -o "$out/dbus-la
 vm_daemon_files bench "$out/daemon" || exit 125
 "$top/tests/vm/driver/make-blobs.sh" "$out/blobs" >/dev/null ||
 	{ echo "bench: making blobs failed" >&2; exit 125; }
+[ -x /usr/bin/prometheus-node-exporter ] ||
+	{ echo "bench: prometheus-node-exporter is missing (make deps)" >&2; exit 125; }
 largest=$(printf '%s\n' $counts | sort -n | tail -n 1)
 printf 'COUNTS="%s"\nDAEMON_UNITS=%s\nDAEMON_SECONDS=%s\n' "$counts" "$largest" "$daemon_seconds" \
 	>"$out/bench.conf"
@@ -50,6 +52,7 @@ if ! "$top/tests/vm/vm-run" --timeout 3000 --log "$out/bench.log" \
 	--file "$out/daemon:/usr/lib/vmtest/daemon" \
 	--file "$out/dbus-latency:/usr/lib/vmtest/dbus-latency" \
 	--file "$out/coldroom-bench:/usr/lib/vmtest/coldroom-bench" \
+	--file "/usr/bin/prometheus-node-exporter:/usr/lib/vmtest/prometheus-node-exporter" \
 	--file "$out/bench.conf:/usr/lib/vmtest/bench.conf" \
 	--file "$out/blobs:/usr/lib/vmtest/blobs" \
 	"$here/bench-guest.sh" >/dev/null; then
@@ -57,7 +60,7 @@ if ! "$top/tests/vm/vm-run" --timeout 3000 --log "$out/bench.log" \
 	exit 1
 fi
 
-grep -E '^(RESULT [0-9]|DAEMON |LATENCY )' "$out/bench.log" >"$out/results.txt"
+grep -E '^(RESULT [0-9]|DAEMON |LATENCY |SCRAPE )' "$out/bench.log" >"$out/results.txt"
 grep '^BENCHINFO' "$out/bench.log" >"$out/info.txt" || true
 # The native benchmark's section (make bench-native) stays as it is.
 native=$(sed -n '/^<!-- bench-native: begin -->$/,/^<!-- bench-native: end -->$/p' \

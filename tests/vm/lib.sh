@@ -113,7 +113,8 @@ vm_mirror_sources() {
 	done
 }
 
-# vm_daemon_files WHO DIR: builds coldroomd, coldroomctl and the model blobs
+# vm_daemon_files WHO DIR: builds coldroomd, coldroomctl, coldroom-metrics and
+# the model blobs
 # and puts them in DIR with the unit, the D-Bus policy, the sysusers entry,
 # the default config and a calibration file, for daemon-lib.sh's
 # install_daemon in the guest (at /usr/lib/vmtest/daemon).
@@ -130,7 +131,7 @@ vm_daemon_files() {
 			{ echo "$who: daemon build failed" >&2; exit 125; }
 	) 8>"$o/.daemon-build.lock" || return 125
 	mkdir -p "$dir"
-	cp "$o/daemon/coldroomd" "$o/daemon/coldroomctl" \
+	cp "$o/daemon/coldroomd" "$o/daemon/coldroomctl" "$o/daemon/coldroom-metrics" \
 		"$o/firmware/coldroom/CRS-200.fw" "$o/firmware/coldroom/CRS-210T.fw" \
 		"$TOP_DIR/systemd/coldroomd.service" "$TOP_DIR/systemd/org.coldroom.Sensors1.conf" \
 		"$TOP_DIR/systemd/coldroom.sysusers" "$TOP_DIR/firmware/samples/SIM-000002.override" \
