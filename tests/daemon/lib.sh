@@ -47,15 +47,15 @@ CONF
 
 # scratch_dir NAME: $tmp, a new directory, and a trap that stops the
 # recorder, the daemon and the bus ($recorder_pid, $daemon_pid, $bus_pid)
-# and removes it on exit.
+# and any helpers ($extra_pids) and removes it on exit.
 scratch_dir() {
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
-	bus_pid= daemon_pid= recorder_pid=
+	bus_pid= daemon_pid= recorder_pid= extra_pids=
 	trap scratch_cleanup EXIT
 }
 scratch_cleanup() {
 	local p
-	for p in $recorder_pid $daemon_pid $bus_pid; do kill "$p" 2>/dev/null; done
+	for p in $extra_pids $recorder_pid $daemon_pid $bus_pid; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	rm -rf "$tmp"
 }
