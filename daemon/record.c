@@ -22,21 +22,6 @@
 
 #define RECORD_SCHEMA_VERSION 1
 
-static const char *const status_names[RECORD_STATUS_COUNT] = {
-	[RECORD_OK] = "ok",
-	[RECORD_NO_DATA] = "no-data",
-	[RECORD_PROBE_FAULT] = "probe-fault",
-	[RECORD_UNIT_GONE] = "unit-gone",
-	[RECORD_NOT_RUNNING] = "not-running",
-	[RECORD_CLOCK_JUMP] = "clock-jump",
-	[RECORD_NOT_WRITTEN] = "not-written",
-};
-
-const char *record_status_name(unsigned int status)
-{
-	return status < RECORD_STATUS_COUNT ? status_names[status] : "invalid";
-}
-
 struct chain {
 	const char *table;
 	struct record_head head;	/* committed */

@@ -35,7 +35,21 @@ enum record_status {
 	RECORD_STATUS_COUNT
 };
 
-const char *record_status_name(unsigned int status);
+/* Header-only, so that readers of the record (the uplink) need no SQLite. */
+static inline const char *record_status_name(unsigned int status)
+{
+	static const char *const names[RECORD_STATUS_COUNT] = {
+		[RECORD_OK] = "ok",
+		[RECORD_NO_DATA] = "no-data",
+		[RECORD_PROBE_FAULT] = "probe-fault",
+		[RECORD_UNIT_GONE] = "unit-gone",
+		[RECORD_NOT_RUNNING] = "not-running",
+		[RECORD_CLOCK_JUMP] = "clock-jump",
+		[RECORD_NOT_WRITTEN] = "not-written",
+	};
+
+	return status < RECORD_STATUS_COUNT ? names[status] : "invalid";
+}
 
 struct record;
 
