@@ -104,7 +104,7 @@ struct uplink {
 	const char *state_dir;
 
 	struct mosquitto *mosq;
-	sd_event_source *io, *misc_timer, *retry_timer, *save_timer;
+	sd_event_source *io, *misc_timer, *retry_timer, *tick;
 	int io_fd;
 	enum conn conn;
 	unsigned int backoff_s;
@@ -126,6 +126,8 @@ struct uplink {
 	char state[STATE_MAX];		/* the State property and STATUS= line */
 	char broker[300];
 	uint64_t backlog;
+	uint64_t told_record, told_audit;	/* the cursors last in PropertiesChanged */
+	bool props_dirty;
 	int connected;			/* "b" */
 };
 
@@ -139,6 +141,10 @@ static uint64_t now_us(void)
 
 /* --- what is shown: State, Backlog, STATUS= -------------------------------- */
 
+/*
+ * The backlog or a cursor moved. Told once a second at most (on_tick): at
+ * thousands of units a PropertiesChanged per PUBACK would be a storm.
+ */
 static void backlog_update(struct uplink *u)
 {
 	uint64_t b = (u->rec.head > u->rec.acked ? u->rec.head - u->rec.acked : 0) +
@@ -146,12 +152,11 @@ static void backlog_update(struct uplink *u)
 
 	if (!u->cursor_known)
 		b = 0;
-	if (b == u->backlog)
+	if (b == u->backlog && u->rec.acked == u->told_record && u->aud.acked == u->told_audit)
 		return;
 	u->backlog = b;
-	if (u->bus)
-		(void)sd_bus_emit_properties_changed(u->bus, UPLINK_PATH, UPLINK_IFACE, "Backlog",
-						     "RecordSeq", "AuditSeq", NULL);
+	u->props_dirty = true;
+	(void)sd_event_source_set_enabled(u->tick, SD_EVENT_ONESHOT);
 }
 
 static void notify_status(struct uplink *u)
@@ -586,7 +591,6 @@ static void on_publish(struct mosquitto *mosq, void *userdata, int mid)
 		s->n -= done;
 		s->acked = s->n ? s->q[0].seq - 1 : s->sent;
 		u->cursor_dirty = true;
-		(void)sd_event_source_set_enabled(u->save_timer, SD_EVENT_ONESHOT);
 		backlog_update(u);
 		pump(u);
 		return;
@@ -984,12 +988,20 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
-static int on_save(sd_event_source *s, uint64_t usec, void *userdata)
+/* Once a second while anything moves: the cursors to disk, the backlog to the bus. */
+static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct uplink *u = userdata;
 
 	(void)usec;
 	(void)cursor_save(u);
+	if (u->props_dirty && u->bus) {
+		u->props_dirty = false;
+		u->told_record = u->rec.acked;
+		u->told_audit = u->aud.acked;
+		(void)sd_bus_emit_properties_changed(u->bus, UPLINK_PATH, UPLINK_IFACE, "Backlog",
+						     "RecordSeq", "AuditSeq", NULL);
+	}
 	notify_status(u);
 	/* At most once a second: a crash re-sends at most a second's worth (by seq). */
 	(void)sd_event_source_set_time_relative(s, USEC_PER_SEC);
@@ -1237,7 +1249,7 @@ static void uplink_done(struct uplink *u)
 	sd_event_source_disable_unref(u->io);
 	sd_event_source_disable_unref(u->misc_timer);
 	sd_event_source_disable_unref(u->retry_timer);
-	sd_event_source_disable_unref(u->save_timer);
+	sd_event_source_disable_unref(u->tick);
 	sd_bus_flush_close_unref(u->bus);
 	sd_event_unref(u->event);
 	numbers_free(u);
@@ -1303,7 +1315,8 @@ int main(int argc, char **argv)
 	if (k == -ENOENT || (k == 0 && !u.cfg.broker)) {
 		/* Off until configured: a clean exit, not a failure to restart. */
 		log_notice("not configured: no Broker= in %s; nothing to do", config_path);
-		sd_notifyf(0, "STATUS=not configured (no Broker= in %s)", config_path);
+		/* Ready first: a notify service that exits before it is a failure. */
+		sd_notifyf(0, "READY=1\nSTATUS=not configured (no Broker= in %s)", config_path);
 		uplink_config_free(&u.cfg);
 		return EXIT_SUCCESS;
 	}
@@ -1343,10 +1356,10 @@ int main(int argc, char **argv)
 	if (k >= 0)
 		k = sd_event_source_set_enabled(u.misc_timer, SD_EVENT_OFF);
 	if (k >= 0)
-		k = sd_event_add_time_relative(u.event, &u.save_timer, CLOCK_MONOTONIC,
-					       USEC_PER_SEC, 100000, on_save, &u);
+		k = sd_event_add_time_relative(u.event, &u.tick, CLOCK_MONOTONIC,
+					       USEC_PER_SEC, 100000, on_tick, &u);
 	if (k >= 0)
-		k = sd_event_source_set_enabled(u.save_timer, SD_EVENT_OFF);
+		k = sd_event_source_set_enabled(u.tick, SD_EVENT_OFF);
 	if (k < 0) {
 		log_error("cannot set up the event loop: %s", strerror(-k));
 		goto out;

@@ -139,6 +139,7 @@ PasswordFile=$tmp/password
 CAFile=$tmp/ca.pem
 KeepaliveSec=5
 HomeAssistantDiscovery=yes
+PublishSamples=yes
 ${2:-}
 CONF
 }
@@ -173,6 +174,15 @@ start_uplink "$tmp/uplink.conf"
 check "connected: the State on the bus" wait_for 30 state_is connected
 check "Connected is true" bash -c "up_prop() { busctl --address='$addr' get-property org.coldroom.Uplink1 /org/coldroom/Uplink1 org.coldroom.Uplink1 Connected; }; up_prop | grep -q true"
 check "the first start keeps its cursors" wait_for 10 test -s "$tmp/state/cursor"
+# The shipped introspection XML is exactly what the uplink publishes.
+ours() { sed -n '/<interface name="org.coldroom.Uplink1"/,/<\/interface>/p' | sed 's/^ *//'; }
+if diff -u <(ours <"$here/../../daemon/org.coldroom.Uplink1.xml") \
+	<(busctl --address="$addr" introspect --xml-interface org.coldroom.Uplink1 /org/coldroom/Uplink1 | ours); then
+	pass "org.coldroom.Uplink1.xml matches the uplink"
+else
+	fail "org.coldroom.Uplink1.xml differs from the uplink's introspection"
+fi
+check "Broker, Site and Host on the bus" bash -c "[ \"\$(busctl --address='$addr' get-property org.coldroom.Uplink1 /org/coldroom/Uplink1 org.coldroom.Uplink1 Broker Site Host | tr '\n' ' ')\" = 's \"localhost:$port\" s \"plant-1\" s \"gw1\" ' ]"
 base=coldroom/v1/plant-1/gw1
 check "birth: the host's status is online" wait_for 10 \
 	grep -q "^$base/status {.*\"state\":\"online\"" "$tmp/sub.log"
@@ -207,6 +217,9 @@ assert m["v"] == 1 and m["site"] == "plant-1" and m["host"] == "gw1"
 assert m["historical"] is False and m["end"].endswith("Z")' "$first" 2>&1)
 check "its payload is the record's row $fseq: serial, probe, times, samples, status ($got)" \
 	test -n "$row" -a "$got" = "$row"
+
+check "PublishSamples: each sample live, with its unit's serial and sample seq" wait_for 20 \
+	grep -q "^$base/unit/SIM-000002/sample {.*\"serial\":\"SIM-000002\",\"sample_seq\":$seq_no,.*\"temp1_mdeg\":-20000" "$tmp/sub.log"
 
 echo 1 >"$sys/class/coldroom/sensor0/temp1_alarm"
 sample sensor0 -9000 4000
