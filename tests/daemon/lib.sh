@@ -59,3 +59,12 @@ scratch_cleanup() {
 	wait 2>/dev/null
 	rm -rf "$tmp"
 }
+
+# introspection_matches NAME XML: the interface NAME of the object
+# /NAME (dots as slashes) on $addr is exactly what the shipped XML says.
+introspection_matches() {
+	local path=/${1//./\/}
+	ours() { sed -n "/<interface name=\"$1\"/,/<\/interface>/p" | sed 's/^ *//'; }
+	diff -u <(ours "$1" <"$2") \
+		<(busctl --address="$addr" introspect --xml-interface "$1" "$path" | ours "$1")
+}

@@ -175,9 +175,7 @@ check "connected: the State on the bus" wait_for 30 state_is connected
 check "Connected is true" bash -c "up_prop() { busctl --address='$addr' get-property org.coldroom.Uplink1 /org/coldroom/Uplink1 org.coldroom.Uplink1 Connected; }; up_prop | grep -q true"
 check "the first start keeps its cursors" wait_for 10 test -s "$tmp/state/cursor"
 # The shipped introspection XML is exactly what the uplink publishes.
-ours() { sed -n '/<interface name="org.coldroom.Uplink1"/,/<\/interface>/p' | sed 's/^ *//'; }
-if diff -u <(ours <"$here/../../daemon/org.coldroom.Uplink1.xml") \
-	<(busctl --address="$addr" introspect --xml-interface org.coldroom.Uplink1 /org/coldroom/Uplink1 | ours); then
+if introspection_matches org.coldroom.Uplink1 "$here/../../daemon/org.coldroom.Uplink1.xml"; then
 	pass "org.coldroom.Uplink1.xml matches the uplink"
 else
 	fail "org.coldroom.Uplink1.xml differs from the uplink's introspection"
@@ -303,9 +301,22 @@ check "and that is retained ($retained)" bash -c "grep -q '^1 .*offline' <<<'$re
 mkdir -p "$tmp/creds" "$tmp/state2"
 printf 'wrong\n' >"$tmp/creds/mqtt-password"; chmod 600 "$tmp/creds/mqtt-password"
 : >"$tmp/uplink.log"
-CREDENTIALS_DIRECTORY=$tmp/creds start_uplink "$tmp/uplink.conf" "$tmp/state2"
+# What systemd would show in "systemctl status": the STATUS= of sd_notify.
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a", buffering=1) as log:
+    while True:
+        log.write(s.recv(4096).decode(errors="replace") + "\n")
+' "$tmp/notify" "$tmp/notify.log" &
+extra_pids="$extra_pids $!"
+wait_for 10 test -S "$tmp/notify" || fail "no notify socket"
+CREDENTIALS_DIRECTORY=$tmp/creds NOTIFY_SOCKET=$tmp/notify start_uplink "$tmp/uplink.conf" "$tmp/state2"
 check "a wrong password: the State says not authorised" wait_for 30 state_is "not authori"
 check "and the log says so" wait_for 10 grep -q "refused by the broker: .*not authori" "$tmp/uplink.log"
+check "and the STATUS= line systemctl status shows" wait_for 10 grep -q "^STATUS=refused by the broker: .*not authori" "$tmp/notify.log"
+check "READY=1 was sent: a broker that refuses does not fail the service" grep -q "READY=1" "$tmp/notify.log"
 check "and it retries with a growing delay" wait_for 30 grep -q "retrying in 2 s" "$tmp/uplink.log"
 kill "$uplink_pid"; wait "$uplink_pid"; rc=$?; uplink_pid=
 check "it stops cleanly meanwhile" test "$rc" -eq 0
