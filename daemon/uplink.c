@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -108,7 +109,6 @@ struct uplink {
 	int io_fd;
 	enum conn conn;
 	unsigned int backoff_s;
-	unsigned int session;		/* counts connections: stale replies are dropped */
 	bool refused;			/* the broker refused this attempt's CONNECT */
 	char last_error[256];	/* libmosquitto's last error log line */
 	char verify_error[128];		/* why OpenSSL refused the broker's certificate */
@@ -288,22 +288,22 @@ static struct unit_slot *unit_slot(struct uplink *u, const char *serial)
 
 static void sync_io(struct uplink *u);
 
-/* Publish @payload (owned) on @topic (owned); the mid in *@mid when asked. */
+/*
+ * Publish @payload (owned) on @topic (owned); the mid in *@mid when asked.
+ * Returns libmosquitto's code (MOSQ_ERR_NOMEM when either is NULL).
+ */
 static int publish(struct uplink *u, char *topic, char *payload, int qos, bool retain, int *mid)
 {
-	int k;
+	int k = MOSQ_ERR_NOMEM;
 
-	if (!topic || !payload) {
-		free(topic);
-		free(payload);
-		return -ENOMEM;
-	}
-	k = mosquitto_publish(u->mosq, mid, topic, (int)strlen(payload), payload, qos, retain);
+	if (topic && payload)
+		k = mosquitto_publish(u->mosq, mid, topic, (int)strlen(payload), payload, qos,
+				      retain);
 	if (k != MOSQ_ERR_SUCCESS)
-		log_debug("cannot publish on %s: %s", topic, mosquitto_strerror(k));
+		log_debug("cannot publish on %s: %s", topic ?: "?", mosquitto_strerror(k));
 	free(topic);
 	free(payload);
-	return k == MOSQ_ERR_SUCCESS ? 0 : -EIO;
+	return k;
 }
 
 static void publish_unit(struct uplink *u, struct unit_slot *s)
@@ -326,6 +326,8 @@ static void publish_unit(struct uplink *u, struct unit_slot *s)
 /* Every unit's state that changed (all, after a connect). */
 static void publish_units(struct uplink *u, bool all)
 {
+	if (u->conn != CONNECTED)
+		return;
 	for (size_t i = 0; i < u->units_cap; i++)
 		if (u->units[i].used && (all || u->units[i].dirty))
 			publish_unit(u, &u->units[i]);
@@ -334,6 +336,17 @@ static void publish_units(struct uplink *u, bool all)
 /* --- forwarding ------------------------------------------------------------ */
 
 static void pump(struct uplink *u);
+static void lost(struct uplink *u, int rc, int err);
+
+/*
+ * A forwarded message could not be published: the session is not usable
+ * (or memory ran out). Start a new one rather than ask the recorder again
+ * and again; the cursor has not moved, so nothing is skipped.
+ */
+static void publish_failed(struct uplink *u, int rc)
+{
+	lost(u, rc, errno);
+}
 
 static bool historical(const struct stream *s, uint64_t seq)
 {
@@ -350,6 +363,15 @@ static void sent(struct stream *s, uint64_t seq, int mid)
 /* A reply's head: what is known to be committed, and this session's backlog. */
 static void heard_head(struct uplink *u, struct stream *s, uint64_t head)
 {
+	if (head < s->acked) {
+		/* The record was replaced by a new one (its seqs start again at 1). */
+		log_warning("the recorder's last %s is %" PRIu64 ", behind what was forwarded (%"
+			    PRIu64 "): a new record; forwarding it from its start", s->name, head,
+			    s->acked);
+		s->acked = s->sent = 0;
+		s->n = 0;
+		u->cursor_dirty = true;
+	}
 	if (head > s->head)
 		s->head = head;
 	if (!s->historical_known && u->conn == CONNECTED) {
@@ -450,11 +472,14 @@ static int on_records(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
 			bool host = !*serials[i];
 			int mid;
 
-			if (publish(u, uplink_topic(&u->origin, host ? NULL : serials[i],
+			k = publish(u, uplink_topic(&u->origin, host ? NULL : serials[i],
 						    host ? "gap" : "interval"),
 				    uplink_interval_json(&u->origin, &row, historical(&u->rec, seq[i])),
-				    1, false, &mid) < 0)
+				    1, false, &mid);
+			if (k != MOSQ_ERR_SUCCESS) {
+				publish_failed(u, k);
 				break;
+			}
 			sent(&u->rec, seq[i], mid);
 			if (!host) {
 				struct unit_slot *s = unit_slot(u, serials[i]);
@@ -521,10 +546,14 @@ static int on_audit(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 			k = -EBADMSG;
 			break;
 		}
-		if (publish(u, uplink_topic(&u->origin, host ? NULL : ev.serial, "event"),
+		k = publish(u, uplink_topic(&u->origin, host ? NULL : ev.serial, "event"),
 			    uplink_event_json(&u->origin, &ev, historical(&u->aud, ev.seq)), 1, false,
-			    &mid) < 0)
+			    &mid);
+		if (k != MOSQ_ERR_SUCCESS) {
+			publish_failed(u, k);
+			k = 0;
 			break;
+		}
 		sent(&u->aud, ev.seq, mid);
 		if (!host) {
 			struct unit_slot *s = unit_slot(u, ev.serial);
@@ -782,6 +811,10 @@ static void describe_failure(struct uplink *u, int rc, int err, char *buf, size_
 	else if (rc == MOSQ_ERR_TLS || rc == MOSQ_ERR_TLS_HANDSHAKE)
 		snprintf(buf, size, "TLS: %s", u->last_error[0] ? u->last_error :
 			 "the handshake failed");
+	else if (rc == MOSQ_ERR_ERRNO && u->conn == CONNECTING && (err == EPIPE || err == ECONNRESET))
+		/* In a TLS handshake libmosquitto swallows the refusal itself. */
+		snprintf(buf, size, "connection failed: refused or closed before the broker "
+			 "answered (%s)", strerror(err));
 	else if (rc == MOSQ_ERR_ERRNO)
 		snprintf(buf, size, "connection failed: %s", strerror(err));
 	else if (rc == MOSQ_ERR_EAI)
@@ -799,6 +832,8 @@ static void lost(struct uplink *u, int rc, int err)
 
 	if (u->conn == DOWN)
 		return;
+	if (!u->refused)
+		describe_failure(u, rc, err, why, sizeof(why));
 	u->conn = DOWN;
 	u->io = sd_event_source_disable_unref(u->io);
 	u->io_fd = -1;
@@ -808,10 +843,8 @@ static void lost(struct uplink *u, int rc, int err)
 	u->rec.fetching = u->aud.fetching = false;
 	u->rec.call = sd_bus_slot_unref(u->rec.call);
 	u->aud.call = sd_bus_slot_unref(u->aud.call);
-	if (!u->refused) {
-		describe_failure(u, rc, err, why, sizeof(why));
+	if (!u->refused)
 		set_state(u, LOG_ERR, "%s; retrying in %u s", why, u->backoff_s);
-	}
 	schedule_retry(u);
 }
 
@@ -832,7 +865,6 @@ static void on_connect(struct mosquitto *mosq, void *userdata, int rc)
 	}
 	u->conn = CONNECTED;
 	u->backoff_s = BACKOFF_MIN_S;
-	u->session++;
 	u->rec.sent = u->rec.acked;
 	u->aud.sent = u->aud.acked;
 	u->rec.historical_known = u->aud.historical_known = false;
@@ -870,11 +902,37 @@ static void on_log(struct mosquitto *mosq, void *userdata, int level, const char
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct uplink *u = userdata;
-	int rc = MOSQ_ERR_SUCCESS;
+	int rc = MOSQ_ERR_SUCCESS, read_errno;
 
-	(void)s, (void)fd;
+	(void)s;
+	if (revents & EPOLLERR) {
+		/* Before any read or write consumes it: why the socket failed (a refused connect). */
+		int err = 0;
+		socklen_t len = sizeof(err);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err) {
+			lost(u, MOSQ_ERR_ERRNO, err);
+			return 0;
+		}
+	}
+	errno = 0;
 	if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
 		rc = mosquitto_loop_read(u->mosq, 1);
+	read_errno = errno;
+	if (rc == MOSQ_ERR_SUCCESS && u->conn != DOWN && (revents & (EPOLLHUP | EPOLLERR))) {
+		/*
+		 * What was readable is read; a socket that is still in error
+		 * (a refused connect during the TLS handshake, which
+		 * libmosquitto does not report) would wake us forever.
+		 */
+		int err = 0;
+		socklen_t len = sizeof(err);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || !err)
+			err = read_errno && read_errno != EAGAIN ? read_errno : ECONNRESET;
+		lost(u, MOSQ_ERR_ERRNO, err);
+		return 0;
+	}
 	if (rc == MOSQ_ERR_SUCCESS && u->conn != DOWN && (revents & EPOLLOUT))
 		rc = mosquitto_loop_write(u->mosq, 1);
 	if (rc != MOSQ_ERR_SUCCESS)
