@@ -360,6 +360,25 @@ static void sent(struct stream *s, uint64_t seq, int mid)
 	s->sent = seq;
 }
 
+/*
+ * A reply with nothing after @s->sent although the head is further: rows
+ * deleted behind the recorder's back. There is nothing to send for them;
+ * move on rather than ask again forever.
+ */
+static void nothing_until_head(struct uplink *u, struct stream *s, uint64_t head)
+{
+	if (head <= s->sent)
+		return;
+	log_warning("the record has no %s %" PRIu64 "..%" PRIu64 " although it says it wrote them; "
+		    "skipping them (coldroomctl record verify tells what happened)", s->name,
+		    s->sent + 1, head);
+	s->sent = head;
+	if (!s->n) {
+		s->acked = head;
+		u->cursor_dirty = true;
+	}
+}
+
 /* A reply's head: what is known to be committed, and this session's backlog. */
 static void heard_head(struct uplink *u, struct stream *s, uint64_t head)
 {
@@ -463,6 +482,8 @@ static int on_records(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
 			return 0;
 		}
 		heard_head(u, &u->rec, head);
+		if (!rows)
+			nothing_until_head(u, &u->rec, head);
 		for (i = 0; i < rows && u->rec.n < WINDOW; i++) {
 			struct uplink_row row = {
 				.seq = seq[i], .start_us = start[i], .end_us = end[i],
@@ -538,6 +559,8 @@ static int on_audit(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 		k = sd_bus_message_enter_container(m, 'a', "(ttssubussssbxs)");
 	if (k >= 0)
 		heard_head(u, &u->aud, head);
+	if (k >= 0 && sd_bus_message_at_end(m, false) > 0)
+		nothing_until_head(u, &u->aud, head);
 	while (k >= 0 && u->aud.n < WINDOW && (k = read_entry(m, &ev)) > 0) {
 		bool host = !*ev.serial;
 		int mid;
@@ -869,6 +892,9 @@ static void on_connect(struct mosquitto *mosq, void *userdata, int rc)
 	u->aud.sent = u->aud.acked;
 	u->rec.historical_known = u->aud.historical_known = false;
 	/* What is committed by now is this session's backlog; the replies say how far. */
+	/* A broker without persistence forgot the retained discovery: say it again. */
+	for (size_t i = 0; i < u->units_cap; i++)
+		u->units[i].discovered = false;
 	online = uplink_status_json(&u->origin, true, COLDROOM_VERSION, now_us());
 	(void)publish(u, uplink_topic(&u->origin, NULL, "status"), online, 1, true, NULL);
 	publish_units(u, true);

@@ -56,6 +56,12 @@ free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1
 		-extfile san.ext -out server.pem
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=someone else" \
 		-keyout rogue.key -out rogue.pem
+	# The same key and CA, but valid only on 1 January 2020.
+	mkdir expired && touch expired/index.txt && echo 01 >expired/serial
+	printf '[ca]\ndefault_ca = t\n[t]\ndatabase = expired/index.txt\nnew_certs_dir = expired\nserial = expired/serial\ndefault_md = sha256\npolicy = p\n[p]\ncommonName = supplied\n' >expired/ca.cnf
+	openssl ca -batch -config expired/ca.cnf -cert ca.pem -keyfile ca.key -in server.csr \
+		-startdate 20200101000000Z -enddate 20200102000000Z -extfile san.ext -notext \
+		-out expired.pem
 ) >"$tmp/openssl.log" 2>&1 || { cat "$tmp/openssl.log"; echo "test_uplink: openssl failed"; exit 1; }
 
 # The broker: TLS only, users from a password file, sessions kept across a restart.
@@ -336,6 +342,23 @@ check "an untrusted certificate: the State says why" wait_for 30 state_is "TLS: 
 check "and the log too" wait_for 10 grep -q "TLS: certificate verify failed" "$tmp/uplink.log"
 check "and it retries" wait_for 30 grep -q "retrying in 2 s" "$tmp/uplink.log"
 echo "note: $(up_prop State)"
+kill "$uplink_pid"; wait "$uplink_pid"; uplink_pid=
+
+# A broker whose certificate has expired (a third one, the first's settings otherwise).
+port3=$(free_port)
+mkdir -p "$tmp/b3"
+sed -e "s|^listener .*|listener $port3 127.0.0.1|" -e "s|^certfile .*|certfile $tmp/expired.pem|" \
+	-e "s|^log_dest .*|log_dest file $tmp/b3/broker.log|" -e "s|^persistence .*|persistence false|" \
+	"$tmp/b1/mosquitto.conf" >"$tmp/b3/mosquitto.conf"
+"$MOSQUITTO" -c "$tmp/b3/mosquitto.conf" >"$tmp/b3/stderr" 2>&1 &
+extra_pids="$extra_pids $!"
+uplink_conf "$tmp/expired.conf"
+sed -i "s|^Broker=.*|Broker=localhost:$port3|" "$tmp/expired.conf"
+: >"$tmp/uplink.log"
+start_uplink "$tmp/expired.conf" "$tmp/state2"
+check "an expired certificate: the State says so" wait_for 30 \
+	state_is "TLS: certificate verify failed (certificate has expired)"
+check "and the log too" wait_for 10 grep -q "certificate has expired" "$tmp/uplink.log"
 kill "$uplink_pid"; wait "$uplink_pid"; uplink_pid=
 
 kill "$recorder_pid" "$daemon_pid"; wait "$recorder_pid" "$daemon_pid"; recorder_pid= daemon_pid=
