@@ -75,7 +75,7 @@ struct inflight {
 
 /* The record rows or the audit entries, forwarded in seq order. */
 struct stream {
-	const char *name;		/* "record", "audit" */
+	const char *name;		/* "record rows", "audit entries" */
 	uint64_t acked;			/* every seq up to this one the broker has */
 	uint64_t sent;			/* the last seq published in this session */
 	uint64_t head;			/* the recorder's last commit, as last heard */
@@ -412,15 +412,71 @@ static int read_array(sd_bus_message *m, char type, const void **p, size_t size,
 	return 0;
 }
 
+/* GetRecordsAfter's reply, checked: n rows as parallel arrays inside the message. */
+struct rows_reply {
+	uint64_t head;
+	size_t n;
+	const uint64_t *seq, *start, *end;
+	const char **serial;		/* malloc()ed; the strings are the message's */
+	const uint8_t *probe, *status;
+	const uint32_t *count;
+	const int32_t *min, *mean, *max;
+};
+
+/* Read and check @m: rows after @after, in seq order, none past the head. */
+static int read_rows(sd_bus_message *m, uint64_t after, struct rows_reply *r)
+{
+	size_t n[9], i = 0;
+	int k;
+
+	memset(r, 0, sizeof(*r));
+	k = sd_bus_message_read(m, "t", &r->head);
+	if (k >= 0)
+		k = read_array(m, 't', (const void **)&r->seq, 8, &n[0]);
+	if (k >= 0)
+		k = read_array(m, 't', (const void **)&r->start, 8, &n[1]);
+	if (k >= 0)
+		k = read_array(m, 't', (const void **)&r->end, 8, &n[2]);
+	if (k < 0)
+		return k;
+	r->n = n[0];
+	r->serial = calloc(r->n ? r->n : 1, sizeof(*r->serial));
+	if (!r->serial)
+		return -ENOMEM;
+	k = sd_bus_message_enter_container(m, 'a', "s");
+	while (k >= 0 && i < r->n && (k = sd_bus_message_read(m, "s", &r->serial[i])) > 0)
+		i++;
+	/* More serials than rows: exiting early fails. */
+	if (k >= 0)
+		k = sd_bus_message_exit_container(m);
+	if (k >= 0)
+		k = read_array(m, 'y', (const void **)&r->probe, 1, &n[3]);
+	if (k >= 0)
+		k = read_array(m, 'u', (const void **)&r->count, 4, &n[4]);
+	if (k >= 0)
+		k = read_array(m, 'i', (const void **)&r->min, 4, &n[5]);
+	if (k >= 0)
+		k = read_array(m, 'i', (const void **)&r->mean, 4, &n[6]);
+	if (k >= 0)
+		k = read_array(m, 'i', (const void **)&r->max, 4, &n[7]);
+	if (k >= 0)
+		k = read_array(m, 'y', (const void **)&r->status, 1, &n[8]);
+	if (k >= 0 && i != r->n)
+		k = -EBADMSG;
+	for (int j = 1; k >= 0 && j < 9; j++)
+		if (n[j] != r->n)
+			k = -EBADMSG;
+	for (i = 0; k >= 0 && i < r->n; i++)
+		if (r->seq[i] <= (i ? r->seq[i - 1] : after) || r->seq[i] > r->head ||
+		    r->probe[i] > 2 || r->status[i] >= RECORD_STATUS_COUNT || r->end[i] < r->start[i])
+			k = -EBADMSG;
+	return k < 0 ? k : 0;
+}
+
 static int on_records(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
 	struct uplink *u = userdata;
-	const uint64_t *seq, *start, *end;
-	const uint32_t *count;
-	const int32_t *min, *mean, *max;
-	const uint8_t *probe, *status;
-	size_t n[10], rows;
-	uint64_t head;
+	struct rows_reply r;
 	int k;
 
 	(void)ret_error;
@@ -430,87 +486,43 @@ static int on_records(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
 		log_debug("GetRecordsAfter: %s", sd_bus_message_get_error(m)->message);
 		return 0;
 	}
-	k = sd_bus_message_read(m, "t", &head);
-	if (k >= 0)
-		k = read_array(m, 't', (const void **)&seq, 8, &n[0]);
-	if (k >= 0)
-		k = read_array(m, 't', (const void **)&start, 8, &n[1]);
-	if (k >= 0)
-		k = read_array(m, 't', (const void **)&end, 8, &n[2]);
-	if (k >= 0)
-		k = sd_bus_message_enter_container(m, 'a', "s");
-	if (k < 0 || !u->mosq || u->conn != CONNECTED) {
-		if (k < 0)
-			log_warning("ignoring a malformed GetRecordsAfter reply: %s", strerror(-k));
+	if (!u->mosq || u->conn != CONNECTED)
+		return 0;
+	k = read_rows(m, u->rec.sent, &r);
+	if (k < 0) {
+		log_warning("ignoring a malformed GetRecordsAfter reply: %s", strerror(-k));
+		free(r.serial);
 		return 0;
 	}
-	rows = n[0];
-	{
-		const char **serials = rows ? calloc(rows, sizeof(*serials)) : NULL;
-		size_t i = 0;
+	heard_head(u, &u->rec, r.head);
+	if (!r.n)
+		nothing_until_head(u, &u->rec, r.head);
+	for (size_t i = 0; i < r.n && u->rec.n < WINDOW; i++) {
+		struct uplink_row row = {
+			.seq = r.seq[i], .start_us = r.start[i], .end_us = r.end[i],
+			.serial = r.serial[i], .probe = r.probe[i], .n = r.count[i],
+			.min = r.min[i], .mean = r.mean[i], .max = r.max[i], .status = r.status[i],
+		};
+		bool host = !*row.serial;
+		int mid;
 
-		if (rows && !serials)
-			return -ENOMEM;
-		while (k >= 0 && i < rows && (k = sd_bus_message_read(m, "s", &serials[i])) > 0)
-			i++;
-		if (k >= 0)
-			k = sd_bus_message_exit_container(m);
-		if (k >= 0)
-			k = read_array(m, 'y', (const void **)&probe, 1, &n[3]);
-		if (k >= 0)
-			k = read_array(m, 'u', (const void **)&count, 4, &n[4]);
-		if (k >= 0)
-			k = read_array(m, 'i', (const void **)&min, 4, &n[5]);
-		if (k >= 0)
-			k = read_array(m, 'i', (const void **)&mean, 4, &n[6]);
-		if (k >= 0)
-			k = read_array(m, 'i', (const void **)&max, 4, &n[7]);
-		if (k >= 0)
-			k = read_array(m, 'y', (const void **)&status, 1, &n[8]);
-		for (int j = 1; k >= 0 && j < 9; j++)
-			if (n[j] != rows)
-				k = -EBADMSG;
-		if (k >= 0 && i != rows)
-			k = -EBADMSG;
-		for (i = 0; k >= 0 && i < rows; i++)
-			if (seq[i] <= (i ? seq[i - 1] : u->rec.sent) || seq[i] > head ||
-			    probe[i] > 2 || status[i] >= RECORD_STATUS_COUNT || end[i] < start[i])
-				k = -EBADMSG;
-		if (k < 0) {
-			log_warning("ignoring a malformed GetRecordsAfter reply: %s", strerror(-k));
-			free(serials);
-			return 0;
+		k = publish(u, uplink_topic(&u->origin, host ? NULL : row.serial,
+					    host ? "gap" : "interval"),
+			    uplink_interval_json(&u->origin, &row, historical(&u->rec, row.seq)),
+			    1, false, &mid);
+		if (k != MOSQ_ERR_SUCCESS) {
+			publish_failed(u, k);
+			break;
 		}
-		heard_head(u, &u->rec, head);
-		if (!rows)
-			nothing_until_head(u, &u->rec, head);
-		for (i = 0; i < rows && u->rec.n < WINDOW; i++) {
-			struct uplink_row row = {
-				.seq = seq[i], .start_us = start[i], .end_us = end[i],
-				.serial = serials[i], .probe = probe[i], .n = count[i],
-				.min = min[i], .mean = mean[i], .max = max[i], .status = status[i],
-			};
-			bool host = !*serials[i];
-			int mid;
+		sent(&u->rec, row.seq, mid);
+		if (!host) {
+			struct unit_slot *s = unit_slot(u, row.serial);
 
-			k = publish(u, uplink_topic(&u->origin, host ? NULL : serials[i],
-						    host ? "gap" : "interval"),
-				    uplink_interval_json(&u->origin, &row, historical(&u->rec, seq[i])),
-				    1, false, &mid);
-			if (k != MOSQ_ERR_SUCCESS) {
-				publish_failed(u, k);
-				break;
-			}
-			sent(&u->rec, seq[i], mid);
-			if (!host) {
-				struct unit_slot *s = unit_slot(u, serials[i]);
-
-				if (s && uplink_state_row(&s->st, &row))
-					s->dirty = true;
-			}
+			if (s && uplink_state_row(&s->st, &row))
+				s->dirty = true;
 		}
-		free(serials);
 	}
+	free(r.serial);
 	publish_units(u, false);
 	backlog_update(u);
 	sync_io(u);
