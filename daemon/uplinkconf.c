@@ -24,22 +24,26 @@ struct key {
 	enum kind kind;
 	size_t offset;
 	unsigned int min, max;		/* K_UINT; K_TOKEN: max length */
+	const char *rule;		/* K_TOKEN: what a value must be */
 };
 
 #define AT(field) offsetof(struct uplink_config, field)
 static const struct key keys[] = {
-	{ "Broker", K_BROKER, AT(broker), 0, 0 },
-	{ "Site", K_NAME, AT(site), 0, 0 },
-	{ "Host", K_NAME, AT(host), 0, 0 },
-	{ "ClientId", K_TOKEN, AT(client_id), 0, 64 },
-	{ "Username", K_TOKEN, AT(username), 0, 128 },
-	{ "PasswordFile", K_PATH, AT(password_file), 0, 0 },
-	{ "CAFile", K_PATH, AT(ca_file), 0, 0 },
-	{ "CertFile", K_PATH, AT(cert_file), 0, 0 },
-	{ "KeyFile", K_PATH, AT(key_file), 0, 0 },
-	{ "KeepaliveSec", K_UINT, AT(keepalive_s), UPLINK_MIN_KEEPALIVE_S, UPLINK_MAX_KEEPALIVE_S },
-	{ "PublishSamples", K_BOOL, AT(publish_samples), 0, 0 },
-	{ "HomeAssistantDiscovery", K_BOOL, AT(ha_discovery), 0, 0 },
+	{ .name = "Broker", .kind = K_BROKER, .offset = AT(broker) },
+	{ .name = "Site", .kind = K_NAME, .offset = AT(site) },
+	{ .name = "Host", .kind = K_NAME, .offset = AT(host) },
+	{ .name = "ClientId", .kind = K_TOKEN, .offset = AT(client_id), .max = 64,
+	  .rule = "must be 1 to 64 characters" },
+	{ .name = "Username", .kind = K_TOKEN, .offset = AT(username), .max = 128,
+	  .rule = "must be 1 to 128 characters" },
+	{ .name = "PasswordFile", .kind = K_PATH, .offset = AT(password_file) },
+	{ .name = "CAFile", .kind = K_PATH, .offset = AT(ca_file) },
+	{ .name = "CertFile", .kind = K_PATH, .offset = AT(cert_file) },
+	{ .name = "KeyFile", .kind = K_PATH, .offset = AT(key_file) },
+	{ .name = "KeepaliveSec", .kind = K_UINT, .offset = AT(keepalive_s),
+	  .min = UPLINK_MIN_KEEPALIVE_S, .max = UPLINK_MAX_KEEPALIVE_S },
+	{ .name = "PublishSamples", .kind = K_BOOL, .offset = AT(publish_samples) },
+	{ .name = "HomeAssistantDiscovery", .kind = K_BOOL, .offset = AT(ha_discovery) },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -121,8 +125,7 @@ static int set_value(struct uplink_config *c, const struct key *k, const char *v
 		break;
 	case K_TOKEN:
 		if (!*v || strlen(v) > k->max) {
-			*why = k->max == 64 ? "must be 1 to 64 characters" :
-					      "must be 1 to 128 characters";
+			*why = k->rule;
 			return -EINVAL;
 		}
 		for (const char *p = v; *p; p++)

@@ -250,7 +250,7 @@ check "and in STATUS terms in the log" wait_for 10 grep -q "localhost:$port: con
 # Units sample on while the broker is away, for two intervals and more.
 for i in 1 2 3; do sample sensor0 "-1800$i" 4000; sleep 1; done
 check "two intervals are recorded meanwhile" wait_for 40 q_ge "SELECT max(seq) FROM record" $((before + 8))
-check "and wait in the backlog" bash -c "busctl --address='$addr' get-property org.coldroom.Uplink1 /org/coldroom/Uplink1 org.coldroom.Uplink1 Backlog | grep -qv 't 0'"
+check "and wait in the backlog" wait_for 10 bash -c "busctl --address='$addr' get-property org.coldroom.Uplink1 /org/coldroom/Uplink1 org.coldroom.Uplink1 Backlog | grep -qv 't 0'"
 down_head=$(q "SELECT max(seq) FROM record")
 start_broker || fail "the broker did not start again"
 check "connected again" wait_for 60 state_is connected
