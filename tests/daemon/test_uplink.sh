@@ -241,8 +241,50 @@ check "Home Assistant discovery of each probe, retained" bash -c \
 check "the bridged broker sees the first host's units" wait_for 20 \
 	grep -q "^$base/unit/SIM-000002/interval " "$tmp/bridge-sub.log"
 
+# rows_verdict BEFORE DOWN LIVE: the record's rows as a consumer got them,
+# de-duplicated by seq: all there from the first on, in order; those of
+# (BEFORE, DOWN], recorded while they could not be sent, historical; those
+# after LIVE, recorded once all was sent again, live. "ok: ..." or the problems.
+rows_verdict() {
+	python3 - "$tmp/sub.log" "$base" "$1" "$2" "$3" <<'PY'
+import json, sys
+log, base, before, down, live = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:])
+seen, order, problems = {}, [], []
+for line in open(log):
+    topic, _, payload = line.rstrip("\n").partition(" ")
+    if not (topic.endswith("/interval") or topic == base + "/gap"):
+        continue
+    m = json.loads(payload)
+    if m["seq"] in seen:
+        continue        # a duplicate: the consumer drops it by seq
+    seen[m["seq"]] = m
+    order.append(m["seq"])
+if not seen:
+    sys.exit(print("no rows at all"))
+if order != sorted(order):
+    problems.append("out of order")
+missing = [s for s in range(min(seen), max(seen) + 1) if s not in seen]
+if missing:
+    problems.append("missing %s" % missing)
+if not all(s in seen for s in range(before + 1, down + 1)):
+    problems.append("rows %d..%d did not all arrive" % (before + 1, down))
+problems += ["%d was sent late but not historical" % s
+             for s in range(before + 1, down + 1) if s in seen and not seen[s]["historical"]]
+problems += ["%d is live but historical" % s for s in seen if s > live and seen[s]["historical"]]
+print("; ".join(problems) or "ok: rows %d..%d, %d of them historical" %
+      (min(seen), max(seen), sum(1 for m in seen.values() if m["historical"])))
+PY
+}
+rows_ok() { [[ "$(rows_verdict "$@")" == ok:* ]]; }
+backlog_empty() {
+	busctl --address="$addr" get-property org.coldroom.Uplink1 /org/coldroom/Uplink1 \
+		org.coldroom.Uplink1 Backlog | grep -qx 't 0'
+}
+# Has a row after seq $1 arrived?
+row_after() { grep -o '"seq":[0-9]*' "$tmp/sub.log" | cut -d: -f2 | awk -v s="$1" '$1 > s { f = 1 } END { exit !f }'; }
+
 # --- store and forward ------------------------------------------------------------
-check "nothing is waiting" wait_for 20 bash -c "busctl --address='$addr' get-property org.coldroom.Uplink1 /org/coldroom/Uplink1 org.coldroom.Uplink1 Backlog | grep -qx 't 0'"
+check "nothing is waiting" wait_for 20 backlog_empty
 before=$(q "SELECT max(seq) FROM record")
 stop_broker
 check "the broker gone: said on the bus" wait_for 30 state_is "retrying"
@@ -254,46 +296,11 @@ check "and wait in the backlog" wait_for 10 bash -c "busctl --address='$addr' ge
 down_head=$(q "SELECT max(seq) FROM record")
 start_broker || fail "the broker did not start again"
 check "connected again" wait_for 60 state_is connected
-check "the backlog is sent" wait_for 60 bash -c "busctl --address='$addr' get-property org.coldroom.Uplink1 /org/coldroom/Uplink1 org.coldroom.Uplink1 Backlog | grep -qx 't 0'"
+check "the backlog is sent" wait_for 60 backlog_empty
 live_from=$(q "SELECT max(seq) FROM record")
-check "and the live stream goes on" wait_for 40 \
-	bash -c "grep -o '\"seq\":[0-9]*' '$tmp/sub.log' | cut -d: -f2 | awk '\$1 > $live_from { f = 1 } END { exit !f }'"
-sleep 1
-verdict=$(python3 - "$tmp/sub.log" "$base" "$before" "$down_head" "$live_from" "$(q "SELECT min(seq) FROM record WHERE serial <> '' AND seq > 0")" "$(q "SELECT max(seq) FROM record")" <<'PY'
-import json, sys
-log, base, before, down, live, first, last = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:])
-seen, order, problems = {}, [], []
-for line in open(log):
-    topic, _, payload = line.rstrip("\n").partition(" ")
-    if not (topic.endswith("/interval") or topic == base + "/gap"):
-        continue
-    m = json.loads(payload)
-    s = m["seq"]
-    if s in seen:
-        continue        # a duplicate: the consumer drops it by seq
-    seen[s] = m
-    order.append(s)
-if order != sorted(order):
-    problems.append("out of order")
-start = min(seen)
-missing = [s for s in range(start, max(seen) + 1) if s not in seen]
-if missing:
-    problems.append("missing %s" % missing)
-for s in range(before + 1, down + 1):
-    if s in seen and not seen[s]["historical"]:
-        problems.append("%d sent in the outage but not historical" % s)
-for s in seen:
-    if s > live and seen[s]["historical"]:
-        problems.append("%d is live but historical" % s)
-if not all(s in seen for s in range(before + 1, down + 1)):
-    problems.append("the outage's rows %d..%d did not all arrive" % (before + 1, down))
-print("; ".join(problems) or "ok: rows %d..%d, %d of them historical" % (start, max(seen), sum(1 for m in seen.values() if m["historical"])))
-PY
-)
-check "every row once, in order, the outage's marked historical, the live ones not ($verdict)" \
-	bash -c "[[ '$verdict' == ok:* ]]"
-dups=$(grep -E "^$base/(unit/[^/]*/interval|gap) " "$tmp/sub.log" | sed 's/.*"seq":\([0-9]*\).*/\1/' | sort | uniq -d | wc -l)
-echo "note: $dups row(s) arrived twice (de-duplicated by seq)"
+check "and the live stream goes on" wait_for 40 row_after "$live_from"
+check "every row once, in order, the outage's marked historical, the live ones not ($(rows_verdict "$before" "$down_head" "$live_from"))" \
+	rows_ok "$before" "$down_head" "$live_from"
 
 # --- the last will ------------------------------------------------------------------
 kill -9 "$uplink_pid"; wait "$uplink_pid" 2>/dev/null; uplink_pid=
@@ -301,6 +308,22 @@ check "kill -9: the broker says the host is offline (its last will)" wait_for 30
 	bash -c "grep '^$base/status ' '$tmp/sub.log' | tail -n1 | grep -q '\"state\":\"offline\"'"
 retained=$(sub -t "$base/status" -C 1 -W 10 -F '%r %p')
 check "and that is retained ($retained)" bash -c "grep -q '^1 .*offline' <<<'$retained'"
+
+# Back after the crash: from its cursor file, what was recorded meanwhile first.
+before=$(q "SELECT max(seq) FROM record")
+check "an interval is recorded while the uplink is dead" wait_for 30 q_ge "SELECT max(seq) FROM record" $((before + 4))
+down_head=$(q "SELECT max(seq) FROM record")
+start_uplink "$tmp/uplink.conf"
+check "restarted: connected" wait_for 30 state_is connected
+check "online again" wait_for 10 bash -c "grep '^$base/status ' '$tmp/sub.log' | tail -n1 | grep -q '\"state\":\"online\"'"
+check "its backlog sent" wait_for 60 backlog_empty
+live_from=$(q "SELECT max(seq) FROM record")
+check "and live again" wait_for 40 row_after "$live_from"
+check "every row once, in order, those of the crash historical ($(rows_verdict "$before" "$down_head" "$live_from"))" \
+	rows_ok "$before" "$down_head" "$live_from"
+kill "$uplink_pid"; wait "$uplink_pid"; rc=$?; uplink_pid=
+check "a clean stop" test "$rc" -eq 0
+check "says offline itself" wait_for 10 bash -c "grep '^$base/status ' '$tmp/sub.log' | tail -n1 | grep -q '\"state\":\"offline\"'"
 
 # --- clear errors: a wrong password (as a systemd credential), an untrusted CA ------------
 mkdir -p "$tmp/creds" "$tmp/state2"
