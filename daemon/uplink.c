@@ -902,8 +902,8 @@ static void on_connect(struct mosquitto *mosq, void *userdata, int rc)
 	u->backoff_s = BACKOFF_MIN_S;
 	u->rec.sent = u->rec.acked;
 	u->aud.sent = u->aud.acked;
+	/* What is committed by now is this session's backlog; the first replies say how far. */
 	u->rec.historical_known = u->aud.historical_known = false;
-	/* What is committed by now is this session's backlog; the replies say how far. */
 	/* A broker without persistence forgot the retained discovery: say it again. */
 	for (size_t i = 0; i < u->units_cap; i++)
 		u->units[i].discovered = false;
