@@ -105,7 +105,7 @@ struct uplink {
 	const char *state_dir;
 
 	struct mosquitto *mosq;
-	sd_event_source *io, *misc_timer, *retry_timer, *tick;
+	sd_event_source *io, *misc_timer, *retry_timer, *tick, *refetch_timer;
 	int io_fd;
 	enum conn conn;
 	unsigned int backoff_s;
@@ -790,10 +790,23 @@ static void numbers_fetch(struct uplink *u)
 	unit_list_free(&l);
 }
 
+static int on_refetch(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	(void)s, (void)usec;
+	numbers_fetch(userdata);
+	return 0;
+}
+
+/* Units came or went: list them again, once for a whole burst (thousands at boot). */
 static int on_units_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
+	struct uplink *u = userdata;
+
 	(void)m, (void)ret_error;
-	numbers_fetch(userdata);
+	if (sd_event_source_get_enabled(u->refetch_timer, NULL) > 0)
+		return 0;
+	(void)sd_event_source_set_time_relative(u->refetch_timer, USEC_PER_SEC / 2);
+	(void)sd_event_source_set_enabled(u->refetch_timer, SD_EVENT_ONESHOT);
 	return 0;
 }
 
@@ -1346,6 +1359,7 @@ static void uplink_done(struct uplink *u)
 	sd_event_source_disable_unref(u->misc_timer);
 	sd_event_source_disable_unref(u->retry_timer);
 	sd_event_source_disable_unref(u->tick);
+	sd_event_source_disable_unref(u->refetch_timer);
 	sd_bus_flush_close_unref(u->bus);
 	sd_event_unref(u->event);
 	numbers_free(u);
@@ -1456,6 +1470,11 @@ int main(int argc, char **argv)
 					       USEC_PER_SEC, 100000, on_tick, &u);
 	if (k >= 0)
 		k = sd_event_source_set_enabled(u.tick, SD_EVENT_OFF);
+	if (k >= 0)
+		k = sd_event_add_time_relative(u.event, &u.refetch_timer, CLOCK_MONOTONIC,
+					       USEC_PER_SEC, 100000, on_refetch, &u);
+	if (k >= 0)
+		k = sd_event_source_set_enabled(u.refetch_timer, SD_EVENT_OFF);
 	if (k < 0) {
 		log_error("cannot set up the event loop: %s", strerror(-k));
 		goto out;

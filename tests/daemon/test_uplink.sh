@@ -223,6 +223,13 @@ check "its payload is the record's row $fseq: serial, probe, times, samples, sta
 
 check "PublishSamples: each sample live, with its unit's serial and sample seq" wait_for 20 \
 	grep -q "^$base/unit/SIM-000002/sample {.*\"serial\":\"SIM-000002\",\"sample_seq\":$seq_no,.*\"temp1_mdeg\":-20000" "$tmp/sub.log"
+fake_unit "$sys" sensor2 SIM-000003
+# The uplink lists the units again a little after a burst of changes: sample until then.
+added_unit_seen() {
+	sample sensor2 -21000 2000
+	grep -q "^$base/unit/SIM-000003/sample {.*\"serial\":\"SIM-000003\"" "$tmp/sub.log"
+}
+check "and those of a unit added meanwhile" wait_for 20 added_unit_seen
 
 echo 1 >"$sys/class/coldroom/sensor0/temp1_alarm"
 sample sensor0 -9000 4000
@@ -237,7 +244,7 @@ state_has() { sub -t "$base/unit/SIM-000001/state" -C 1 -W 10 -F '%r %p' | grep 
 check "the unit's state is retained, with the alarm acknowledged" wait_for 20 \
 	state_has '^1 .*"alarm1":"acknowledged"'
 check "Home Assistant discovery of each probe, retained" bash -c \
-	"mosquitto_sub -h localhost -p $port --cafile '$tmp/ca.pem' -u watcher -P watchpw -t 'homeassistant/sensor/+/config' -C 2 -W 10 -F '%r %t' | grep -c '^1 homeassistant/sensor/coldroom_plant-1_gw1_SIM-00000[12]_[12]/config' | grep -qx 2"
+	"mosquitto_sub -h localhost -p $port --cafile '$tmp/ca.pem' -u watcher -P watchpw -t 'homeassistant/sensor/+/config' -C 2 -W 10 -F '%r %t' | grep -c '^1 homeassistant/sensor/coldroom_plant-1_gw1_SIM-00000[123]_[12]/config' | grep -qx 2"
 check "the bridged broker sees the first host's units" wait_for 20 \
 	grep -q "^$base/unit/SIM-000002/interval " "$tmp/bridge-sub.log"
 
