@@ -35,7 +35,21 @@ enum record_status {
 	RECORD_STATUS_COUNT
 };
 
-const char *record_status_name(unsigned int status);
+/* Header-only, so that readers of the record (the uplink) need no SQLite. */
+static inline const char *record_status_name(unsigned int status)
+{
+	static const char *const names[RECORD_STATUS_COUNT] = {
+		[RECORD_OK] = "ok",
+		[RECORD_NO_DATA] = "no-data",
+		[RECORD_PROBE_FAULT] = "probe-fault",
+		[RECORD_UNIT_GONE] = "unit-gone",
+		[RECORD_NOT_RUNNING] = "not-running",
+		[RECORD_CLOCK_JUMP] = "clock-jump",
+		[RECORD_NOT_WRITTEN] = "not-written",
+	};
+
+	return status < RECORD_STATUS_COUNT ? names[status] : "invalid";
+}
 
 struct record;
 
@@ -68,6 +82,7 @@ struct record_row {
 
 /* One audit trail entry. Strings may be NULL. */
 struct record_event {
+	uint64_t seq;			/* set when read back; the writer assigns it */
 	uint64_t time_us;		/* CLOCK_REALTIME */
 	const char *event;		/* "unit-added", "setting-changed", ... */
 	const char *serial;		/* "" or NULL when not about a unit */
@@ -138,6 +153,25 @@ void record_history_free(struct record_history *h);
 int record_events(struct record *r, const char *serial, uint64_t since_us, uint64_t until_us,
 		  size_t max_events, int (*fn)(void *userdata, const struct record_event *ev),
 		  void *userdata);
+
+/*
+ * What was written after @after_seq, in seq order, for a follower that
+ * forwards the record (coldroom-uplink): at most @max_rows record rows
+ * (record_rows_after; the host's rows have serial "" and probe 0), or at
+ * most @max_events audit entries (record_events_after; @fn as above).
+ */
+struct record_rows {
+	size_t n;
+	struct record_history h;	/* start, end, count, min, mean, max, status */
+	uint64_t *seq;
+	char **serial;
+	uint8_t *probe;
+};
+int record_rows_after(struct record *r, uint64_t after_seq, size_t max_rows,
+		      struct record_rows *b);
+void record_rows_free(struct record_rows *b);
+int record_events_after(struct record *r, uint64_t after_seq, size_t max_events,
+			int (*fn)(void *userdata, const struct record_event *ev), void *userdata);
 
 struct record_verify {
 	bool intact;

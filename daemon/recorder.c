@@ -271,6 +271,7 @@ static int on_commit(sd_event_source *s, void *userdata)
 	}
 	pending_done(rc);
 	write_recovered(rc);
+	recorder_bus_committed(rc->bus, &rc->face);
 	return 0;
 }
 
@@ -768,6 +769,7 @@ static int close_intervals(struct recorder *rc, uint64_t real, bool stopping)
 	}
 	pending_done(rc);
 	write_recovered(rc);
+	recorder_bus_committed(rc->bus, &rc->face);
 	rc->clock_jumped = false;
 	if (reset)
 		intervals_reset(rc->iv, real);
@@ -831,6 +833,8 @@ static int on_prune_timer(sd_event_source *s, uint64_t usec, void *userdata)
 			 real > keep ? real - keep : 0, PRUNE_BATCH, &more);
 	if (k)
 		write_failed(rc, k);
+	else
+		recorder_bus_committed(rc->bus, &rc->face);
 	if (!more)
 		log_heads(rc);
 	/* A batch at a time, between readings, until done. */

@@ -6,7 +6,7 @@ set -eu
 
 debian_packages="build-essential pkg-config git libsystemd-dev libcmocka-dev libcairo2-dev
 	libsqlite3-dev sqlite3 nettle-dev poppler-utils
-	libmosquitto-dev mosquitto mosquitto-clients libmicrohttpd-dev libjson-c-dev curl openssl prometheus
+	libmosquitto-dev mosquitto mosquitto-clients libmicrohttpd-dev libjson-c-dev libssl-dev curl openssl prometheus
 	prometheus-node-exporter
 	clang libclang-rt-14-dev sparse linux-headers-amd64 dkms kmod
 	qemu-system-x86 debootstrap cpio e2fsprogs dbus systemd
@@ -16,7 +16,7 @@ debian_packages="build-essential pkg-config git libsystemd-dev libcmocka-dev lib
 
 fedora_packages="gcc make pkgconf-pkg-config git systemd-devel libcmocka-devel cairo-devel
 	sqlite-devel sqlite nettle-devel poppler-utils
-	mosquitto-devel mosquitto libmicrohttpd-devel json-c-devel curl openssl golang-github-prometheus
+	mosquitto-devel mosquitto libmicrohttpd-devel json-c-devel openssl-devel curl openssl golang-github-prometheus
 	clang compiler-rt sparse kernel-devel dkms kmod qemu-system-x86
 	debootstrap cpio dbus-daemon rpm-build rpmlint dpkg-dev debhelper"
 

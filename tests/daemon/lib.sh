@@ -47,15 +47,15 @@ CONF
 
 # scratch_dir NAME: $tmp, a new directory, and a trap that stops the
 # recorder, the daemon and the bus ($recorder_pid, $daemon_pid, $bus_pid)
-# and removes it on exit.
+# and any helpers ($extra_pids) and removes it on exit.
 scratch_dir() {
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
-	bus_pid= daemon_pid= recorder_pid=
+	bus_pid= daemon_pid= recorder_pid= extra_pids=
 	trap scratch_cleanup EXIT
 }
 scratch_cleanup() {
 	local p
-	for p in $recorder_pid $daemon_pid $bus_pid; do kill "$p" 2>/dev/null; done
+	for p in $extra_pids $recorder_pid $daemon_pid $bus_pid; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	rm -rf "$tmp"
 }
@@ -68,4 +68,13 @@ fake_sample() {
 	echo "$3" >"$d/temp1"; echo "$4" >"$d/temp2"
 	awk '{ printf "%.0f\n", $1 * 1e9 }' /proc/uptime >"$d/sample_time_ns"
 	echo $((seq + 1)) >"$d/sample_seq"
+}
+
+# introspection_matches NAME XML: the interface NAME of the object
+# /NAME (dots as slashes) on $addr is exactly what the shipped XML says.
+introspection_matches() {
+	local path=/${1//./\/}
+	ours() { sed -n "/<interface name=\"$1\"/,/<\/interface>/p" | sed 's/^ *//'; }
+	diff -u <(ours "$1" <"$2") \
+		<(busctl --address="$addr" introspect --xml-interface "$1" "$path" | ours "$1")
 }

@@ -74,6 +74,11 @@ check "record: an unknown action is a usage error ($out)" test "$rc" -eq 2
 out=$(ctl --database "$db" record 2>&1); rc=$?
 check "record: no action is a usage error" test "$rc" -eq 2
 
+# The commits as a follower (coldroom-uplink) sees them.
+dbus-monitor --address "$addr" "type='signal',interface='org.coldroom.Recorder1',member='Committed'" \
+	>"$tmp/committed.log" 2>&1 &
+monitor_pid=$!
+extra_pids=$monitor_pid
 start_recorder
 check "the recorder makes its database" wait_for 10 test -s "$db"
 check "in WAL mode" test "$(q 'PRAGMA journal_mode')" = wal
@@ -117,6 +122,47 @@ out=$(ctl history sensor0 --since now --until -1h 2>&1); rc=$?
 check "history: since after until is a usage error" test "$rc" -eq 2
 check "Verify over the bus: intact" bash -c \
 	"busctl --address='$addr' call org.coldroom.Recorder1 /org/coldroom/Recorder1 org.coldroom.Recorder1 Verify | grep -q '^bxxs true'"
+
+# Following the record: what was written after a seq, in seq order, bounded.
+rec_json() { busctl --json=short --address="$addr" call org.coldroom.Recorder1 /org/coldroom/Recorder1 \
+	org.coldroom.Recorder1 "$@"; }
+# between TABLE LOW VALUE: LOW <= VALUE <= TABLE's head now.
+between() { [ "$2" -le "$3" ] && [ "$3" -le "$(q "SELECT max(seq) FROM $1")" ]; }
+want=$(q "SELECT seq || ',' || start_us || ',' || end_us || ',' || serial || ',' || probe || ',' || n || ','
+	|| ifnull(min, 0) || ',' || ifnull(mean, 0) || ',' || ifnull(max, 0) || ',' || status
+	FROM record WHERE seq > 2 ORDER BY seq LIMIT 3")
+before=$(q "SELECT max(seq) FROM record")
+got=$(rec_json GetRecordsAfter tu 2 3 | python3 -c '
+import json, sys
+d = json.load(sys.stdin)["data"]
+print(d[0])
+for i in range(len(d[1])):
+    print(",".join(str(d[k][i]) for k in range(1, 11)))')
+check "GetRecordsAfter 2, 3 rows: rows 3..5 as the record has them" test "$(tail -n +2 <<<"$got")" = "$want"
+check "and the head" between record "$before" "$(head -n1 <<<"$got")"
+rec_head=$(head -n1 <<<"$got")
+check "a Committed signal carried the record's head" wait_for 10 \
+	awk -v h="$rec_head" '/member=Committed/ { getline; if ($2 >= h) found = 1 } END { exit !found }' "$tmp/committed.log"
+before=$(q "SELECT max(seq) FROM audit")
+got=$(rec_json GetAuditAfter tu 0 10000 | python3 -c '
+import json, sys
+d = json.load(sys.stdin)["data"]
+print(d[0])
+for e in d[1]:
+    print(",".join(str(e[k]) for k in (0, 1, 2, 3, 4, 13)))')
+aud_head=$(head -n1 <<<"$got")
+want=$(q "SELECT seq || ',' || time_us || ',' || event || ',' || serial || ',' || probe || ',' || ifnull(detail, '')
+	FROM audit WHERE seq <= $aud_head ORDER BY seq")
+check "GetAuditAfter 0: every entry up to the head, in order" test "$(tail -n +2 <<<"$got")" = "$want"
+check "and the head" between audit "$before" "$aud_head"
+got=$(rec_json GetRecordsAfter tu 1000000 100 | python3 -c 'import json, sys; d = json.load(sys.stdin)["data"]; print(len(d[1]))')
+check "GetRecordsAfter past the head: no rows ($got)" test "$got" = 0
+out=$(busctl --address="$addr" call org.coldroom.Recorder1 /org/coldroom/Recorder1 \
+	org.coldroom.Recorder1 GetAuditAfter tu 0 0 2>&1); rc=$?
+check "GetAuditAfter of 0 entries: invalid arguments ($out)" bash -c "[ $rc -ne 0 ] && grep -q 'count must be 1 to 10000' <<<'$out'"
+out=$(busctl --address="$addr" call org.coldroom.Recorder1 /org/coldroom/Recorder1 \
+	org.coldroom.Recorder1 GetRecordsAfter tu 0 10001 2>&1); rc=$?
+check "GetRecordsAfter of 10001 rows: invalid arguments ($out)" bash -c "[ $rc -ne 0 ] && grep -q 'count must be 1 to 10000' <<<'$out'"
 
 # Alarm and settings into the audit trail.
 echo 1 >"$sys/class/coldroom/sensor0/temp1_alarm"
@@ -208,6 +254,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 fi
 
 kill "$daemon_pid"; wait "$daemon_pid"; daemon_pid=
+kill "$monitor_pid"
 if [ "$failures" -ne 0 ]; then
 	echo "--- recorder log"; cat "$tmp/recorder.log"
 	echo "--- record"; q "SELECT seq, start_us, end_us, serial, probe, n, status FROM record"

@@ -51,9 +51,7 @@ out=$(rec_call GetEvents stt '' 0 1000); rc=$?
 check "GetEvents of no serial: invalid arguments ($out)" bash -c "[ $rc -ne 0 ] && grep -q 'a serial is 1 to 63' <<<'$out'"
 
 # The shipped introspection XML is exactly what the recorder publishes.
-ours() { sed -n '/<interface name="org.coldroom.Recorder1"/,/<\/interface>/p' | sed 's/^ *//'; }
-if diff -u <(ours <"$here/../../daemon/org.coldroom.Recorder1.xml") \
-	<(busctl --address="$addr" introspect --xml-interface org.coldroom.Recorder1 /org/coldroom/Recorder1 | ours); then
+if introspection_matches org.coldroom.Recorder1 "$here/../../daemon/org.coldroom.Recorder1.xml"; then
 	pass "org.coldroom.Recorder1.xml matches the recorder"
 else
 	fail "org.coldroom.Recorder1.xml differs from the recorder's introspection"
