@@ -5,6 +5,13 @@
 #     starts coldroom-metrics, promtool accepts the page, a real Prometheus
 #     server scrapes it and answers a query for a unit's temperature, bad
 #     requests get HTTP errors, coldroomd gone is a 503;
+#   - uplink: the installed coldroom-uplink with its password as a systemd
+#     credential, against Mosquitto brokers over TLS with a password file:
+#     birth, intervals and retained state as mosquitto_sub sees them, the
+#     last will on kill -9, a broker stopped for a minute (every interval
+#     once, in order, the backlog historical), a wrong password and an
+#     untrusted certificate said in State and systemctl status, and a
+#     second broker bridged to the first seeing this host's units.
 #
 # Files from the host (run.sh): /usr/lib/vmtest/packages/*.deb,
 # /usr/lib/vmtest/product-lib.sh, and Prometheus's own binaries
@@ -24,6 +31,8 @@ check "the metrics socket listens after the install" systemctl is-active --quiet
 check "and nothing scraped it yet: its service is not running" \
 	bash -c '! systemctl is-active --quiet coldroom-metrics.service'
 
+# A short recording interval, as a site may choose, so that rows come soon.
+echo RecordIntervalSec=10 >>/etc/coldroom/coldroomd.conf
 modprobe coldroom_sim units=3 door_interval_s=0 || die "modprobe coldroom_sim failed"
 check "udev started coldroomd" wait_for 60 systemctl is-active --quiet coldroomd
 check "all three units have firmware" wait_for 90 all_ready 3
@@ -103,11 +112,194 @@ systemctl start coldroomd
 check "with coldroomd back, the units come back" \
 	wait_for 60 bash -c "curl -sS --max-time 10 '$METRICS' | grep -q 'serial=\"SIM-000002\"'"
 
+echo "== uplink: brokers"
+mq=/etc/mosquitto/site
+mkdir -p "$mq/b1" "$mq/b2"
+(
+	cd "$mq" || exit 1
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=site CA" -keyout ca.key -out ca.pem
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout broker.key -out broker.csr
+	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >san.ext
+	openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+		-extfile san.ext -out broker.pem
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=someone else" \
+		-keyout rogue.key -out rogue.pem
+) >/tmp/openssl.log 2>&1 || { cat /tmp/openssl.log; die "openssl failed"; }
+: >"$mq/passwd"
+mosquitto_passwd -b "$mq/passwd" coldroom-vm 'gw pass 1' || fail "mosquitto_passwd"
+mosquitto_passwd -b "$mq/passwd" watcher watchpw
+mosquitto_passwd -b "$mq/passwd" bridge bridgepw
+# The site's broker: TLS only, users from the password file.
+cat >"$mq/b1/mosquitto.conf" <<CONF
+user root
+per_listener_settings false
+allow_anonymous false
+password_file $mq/passwd
+log_dest file $mq/b1/broker.log
+listener 8883 127.0.0.1
+cafile $mq/ca.pem
+certfile $mq/broker.pem
+keyfile $mq/broker.key
+CONF
+# A second site's broker, bridged to the first.
+cat >"$mq/b2/mosquitto.conf" <<CONF
+user root
+allow_anonymous true
+log_dest file $mq/b2/broker.log
+listener 1884 127.0.0.1
+connection site1
+address 127.0.0.1:8883
+bridge_cafile $mq/ca.pem
+remote_username bridge
+remote_password bridgepw
+topic coldroom/v1/# in 1
+CONF
+broker_up() {
+	mosquitto_sub -h localhost -p 8883 --cafile "$mq/ca.pem" -u watcher -P watchpw \
+		-t probe/none -W 2 -E >/dev/null 2>&1
+}
+start_broker() {
+	mosquitto -c "$mq/b1/mosquitto.conf" >>"$mq/b1/stderr" 2>&1 &
+	broker=$!
+	wait_for 30 broker_up
+}
+check "the site's broker runs, TLS and passwords" start_broker
+mosquitto -c "$mq/b2/mosquitto.conf" >"$mq/b2/stderr" 2>&1 &
+bridge=$!
+# A consumer: a persistent QoS 1 session, nothing lost across a restart.
+sub() { mosquitto_sub -h localhost -p 8883 --cafile "$mq/ca.pem" -u watcher -P watchpw "$@"; }
+sub -i watcher-1 -c -q 1 -t 'coldroom/v1/#' -v >/tmp/sub.log 2>/tmp/sub.err &
+check "a consumer subscribed" wait_for 30 grep -q watcher-1 "$mq/b1/broker.log"
+check "the bridged broker runs" wait_for 30 \
+	mosquitto_sub -h 127.0.0.1 -p 1884 -t probe/none -W 2 -E
+mosquitto_sub -h 127.0.0.1 -p 1884 -q 1 -t 'coldroom/v1/#' -v >/tmp/bridge-sub.log 2>&1 &
+
+echo "== uplink: configured as DEPLOYMENT.md says"
+check "installed, enabled, and idle until configured" bash -c \
+	"systemctl is-enabled --quiet coldroom-uplink && ! systemctl is-failed --quiet coldroom-uplink"
+install -m 0644 "$mq/ca.pem" /etc/coldroom/mqtt-ca.pem
+install -m 0600 /dev/null /etc/coldroom/mqtt-password
+printf '%s\n' 'gw pass 1' >/etc/coldroom/mqtt-password
+mkdir -p /etc/systemd/system/coldroom-uplink.service.d
+printf '[Service]\nLoadCredential=mqtt-password:/etc/coldroom/mqtt-password\n' \
+	>/etc/systemd/system/coldroom-uplink.service.d/credentials.conf
+cat >>/etc/coldroom/uplink.conf <<'CONF'
+Broker=localhost:8883
+Site=plant-1
+Username=coldroom-vm
+CAFile=/etc/coldroom/mqtt-ca.pem
+KeepaliveSec=5
+CONF
+systemctl daemon-reload
+systemctl restart coldroom-uplink || fail "systemctl restart coldroom-uplink"
+up_prop() { busctl get-property org.coldroom.Uplink1 /org/coldroom/Uplink1 org.coldroom.Uplink1 "$1" 2>/dev/null; }
+state_is() { up_prop State | grep -qF "$1"; }
+status_has() { systemctl show -P StatusText coldroom-uplink | grep -qF "$1"; }
+check "connected: State on the system bus" wait_for 60 state_is connected
+check "systemctl status says so" status_has "connected to localhost:8883 as plant-1/coldroom-vm"
+check "a plain user reads the State" runuser -u nobody -- busctl get-property \
+	org.coldroom.Uplink1 /org/coldroom/Uplink1 org.coldroom.Uplink1 State
+check "it runs as coldroom-uplink, with no capability" bash -c \
+	"[ \"\$(systemctl show -P User coldroom-uplink)\" = coldroom-uplink ] &&
+	 [ -z \"\$(systemctl show -p CapabilityBoundingSet --value coldroom-uplink)\" ]"
+base=coldroom/v1/plant-1/coldroom-vm
+check "birth: the host is online" wait_for 30 grep -q "^$base/status {.*\"state\":\"online\"" /tmp/sub.log
+check "an interval of each unit arrives" wait_for 90 bash -c \
+	"for s in SIM-000000 SIM-000001 SIM-000002; do grep -q \"^$base/unit/\$s/interval {.*\\\"serial\\\":\\\"\$s\\\"\" /tmp/sub.log || exit 1; done"
+check "with the record's seq, the interval's times, and live" \
+	grep -q "^$base/unit/SIM-000001/interval {.*\"seq\":[0-9]*,.*\"start_us\":[0-9]*,.*\"historical\":false" /tmp/sub.log
+retained=$(sub -t "$base/unit/SIM-000001/state" -C 1 -W 10 -F '%r %p')
+check "the unit's state is retained" bash -c "grep -q '^1 .*\"serial\":\"SIM-000001\"' <<<'$retained'"
+check "the bridged broker sees this host's units" wait_for 60 \
+	grep -q "^$base/unit/SIM-000002/interval " /tmp/bridge-sub.log
+
+# The record's rows as the consumer got them, dropping repeats by seq:
+# "ok" when in order, none missing, the outage's all there and historical,
+# those recorded after it live.
+rows_verdict() { # rows_verdict BEFORE DOWN_HEAD LIVE_FROM
+	grep -E "^$base/(unit/[^ ]*/interval|gap) " /tmp/sub.log |
+	sed -E 's/^[^ ]* .*"seq":([0-9]+),.*"historical":(true|false).*/\1 \2/' |
+	awk -v before="$1" -v down="$2" -v live="$3" '
+		!($1 in seen) { seen[$1] = $2; order[++n] = $1 }
+		END {
+			if (!n) { print "no rows"; exit }
+			lo = hi = order[1]
+			for (i = 1; i <= n; i++) {
+				if (i > 1 && order[i] < order[i - 1]) bad = bad " out of order at " order[i] ";"
+				if (order[i] < lo) lo = order[i]
+				if (order[i] > hi) hi = order[i]
+			}
+			for (s = lo; s <= hi; s++) if (!(s in seen)) bad = bad " missing " s ";"
+			for (s = before + 1; s <= down; s++) {
+				if (!(s in seen)) bad = bad " outage row " s " never came;"
+				else if (seen[s] != "true") bad = bad " " s " not historical;"
+			}
+			for (s in seen) if (s + 0 > live + 0 && seen[s] == "true") bad = bad " " s " live but historical;"
+			print bad ? bad : "ok: rows " lo ".." hi
+		}'
+}
+rows_ok() { [[ "$(rows_verdict "$@")" == ok:* ]]; }
+record_head() { busctl call org.coldroom.Recorder1 /org/coldroom/Recorder1 org.coldroom.Recorder1 \
+	GetRecordsAfter tu 0 1 | cut -d' ' -f2; }
+backlog_empty() { up_prop Backlog | grep -qx 't 0'; }
+backlog_waiting() { up_prop Backlog | grep -qx 't [1-9][0-9]*'; }
+head_past() { [ "$(record_head)" -gt "$1" ] 2>/dev/null; }
+
+echo "== uplink: the broker stopped for a minute"
+check "nothing waiting" wait_for 60 backlog_empty
+before=$(record_head)
+kill "$broker"; wait "$broker" 2>/dev/null
+check "the broker gone: State says it is retrying" wait_for 60 state_is retrying
+check "and systemctl status" status_has retrying
+sleep 60
+check "intervals were recorded meanwhile" head_past $((before + 6))
+check "and wait in the Backlog ($(up_prop Backlog))" backlog_waiting
+down_head=$(record_head)
+check "the broker back" start_broker
+check "connected again" wait_for 90 state_is connected
+check "the backlog sent" wait_for 120 backlog_empty
+live_from=$(record_head)
+check "and the live stream goes on" wait_for 60 head_past "$live_from"
+sleep 5
+check "every interval once, in order, the minute's historical, the live not ($(rows_verdict "$before" "$down_head" "$live_from"))" \
+	rows_ok "$before" "$down_head" "$live_from"
+
+echo "== uplink: kill -9"
+systemctl kill -s KILL coldroom-uplink
+check "the broker publishes the host's last will: offline" wait_for 60 bash -c \
+	"grep '^$base/status ' /tmp/sub.log | tail -n 1 | grep -q '\"state\":\"offline\"'"
+retained=$(sub -t "$base/status" -C 1 -W 10 -F '%r %p')
+check "retained, for consumers that come later" bash -c "grep -q '^1 .*offline' <<<'$retained'"
+check "systemd restarts the uplink, online again" wait_for 90 bash -c \
+	"grep '^$base/status ' /tmp/sub.log | tail -n 1 | grep -q '\"state\":\"online\"'"
+
+echo "== uplink: clear errors"
+printf '%s\n' 'not the password' >/etc/coldroom/mqtt-password
+systemctl restart coldroom-uplink
+check "a wrong password: State says not authorised" wait_for 60 state_is "not authori"
+check "systemctl status says so" status_has "not authori"
+check "the journal too" wait_for 10 bash -c \
+	"journalctl -b -u coldroom-uplink --no-pager | grep -q 'refused by the broker: .*not authori'"
+check "and the service is not failed: it retries" bash -c \
+	"systemctl is-active --quiet coldroom-uplink && systemctl show -P StatusText coldroom-uplink | grep -q retrying"
+printf '%s\n' 'gw pass 1' >/etc/coldroom/mqtt-password
+install -m 0644 "$mq/rogue.pem" /etc/coldroom/mqtt-ca.pem
+systemctl restart coldroom-uplink
+check "an untrusted certificate: State says the TLS verification failed" \
+	wait_for 60 state_is "TLS: certificate verify failed"
+check "systemctl status says so" status_has "certificate verify failed"
+install -m 0644 "$mq/ca.pem" /etc/coldroom/mqtt-ca.pem
+systemctl restart coldroom-uplink
+check "the right CA again: connected" wait_for 60 state_is connected
+kill "$bridge" "$broker" 2>/dev/null
+
 echo "== apt purge"
 modprobe -r coldroom_sim || fail "modprobe -r coldroom_sim"
 DEBIAN_FRONTEND=noninteractive apt-get purge -y coldroom-sensor coldroom-sensor-dkms \
 	>/tmp/apt-purge.log 2>&1 || { cat /tmp/apt-purge.log; fail "apt-get purge failed"; }
 check "the metrics socket is gone" bash -c '! systemctl cat coldroom-metrics.socket >/dev/null 2>&1'
 check "nothing listens on 9863 any more" bash -c '! curl -s --max-time 5 -o /dev/null http://127.0.0.1:9863/'
+check "the uplink is gone, its cursors with it" bash -c \
+	'! systemctl cat coldroom-uplink.service >/dev/null 2>&1 && [ ! -e /var/lib/coldroom-uplink ]'
 
 finish
