@@ -53,7 +53,8 @@ packages() {
 # run_test FORMAT TEST: the guest test TEST.sh with FORMAT's packages, its
 # console in $out/TEST.log; returns its status.
 run_test() {
-	local format=$1 name=$2 rc p list
+	local format=$1 name=$2 rc p list label=$1
+	[ "$name" = site ] && label=site
 	local files=(--file "$here/product-lib.sh:/usr/lib/vmtest/product-lib.sh")
 	if [ "$name" = site ]; then
 		for p in prometheus promtool; do
@@ -65,7 +66,7 @@ run_test() {
 		done
 	fi
 	list=$(packages "$format") || {
-		echo "product-vm: FAIL $format (no packages)"
+		echo "product-vm: FAIL $label (no packages)"
 		return 125
 	}
 	while IFS= read -r p; do
@@ -78,9 +79,9 @@ run_test() {
 	rc=$?
 	grep -E '^(PASS|FAIL|RESULT|kept)' "$out/$name.log" | sed 's/^/    /'
 	if [ "$rc" -eq 0 ]; then
-		echo "product-vm: PASS $format ($(grep -c '^PASS' "$out/$name.log") checks)"
+		echo "product-vm: PASS $label ($(grep -c '^PASS' "$out/$name.log") checks)"
 	else
-		echo "product-vm: FAIL $format (exit status $rc, log: $out/$name.log)"
+		echo "product-vm: FAIL $label (exit status $rc, log: $out/$name.log)"
 	fi
 	return "$rc"
 }
