@@ -7,6 +7,7 @@
 # (CPU per scrape, scrape duration, page size); unload.
 # The counts come from /usr/lib/vmtest/bench.conf:
 #   COUNTS="10 100 1000 10000" DAEMON_UNITS=10000 DAEMON_SECONDS=60
+#   SCRAPE_ONLY=1: only the scrape comparison, at each count
 set -euo pipefail
 . /usr/lib/vmtest/daemon-lib.sh
 . /usr/lib/vmtest/bench.conf
@@ -144,6 +145,14 @@ PY
 		for d in "$CLASS"/sensor*; do echo 100 >"$d/update_interval_ms"; done
 	fi
 	sleep 2
+	if [ "${SCRAPE_ONLY:-0}" = 1 ]; then
+		install_daemon
+		for d in "$CLASS"/sensor*; do echo 1000 >"$d/update_interval_ms"; done
+		scrape_bench "$n"
+		rmmod coldroom_sim
+		rmmod coldroom
+		continue
+	fi
 	trials=$(( n <= 100 ? 200 : n <= 1000 ? 30 : 5 ))
 	ring_trials=$(( n <= 1000 ? 20 : 8 ))
 	"$BENCH" "$n" "$trials" "$ring_trials" || die "coldroom-bench $n failed"

@@ -6,6 +6,10 @@
 # (with the command that produced them).
 #
 #   run.sh [--counts "10 100"] [--daemon-seconds S] [--output FILE]
+#   run.sh --scrape-only [--counts N] [--output FILE]
+#       only the Prometheus scrape comparison (coldroom-metrics and
+#       node_exporter's hwmon collector) at N units (10,000), replacing
+#       its section of the output alone
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -13,6 +17,7 @@ O=${O:-$top/build}
 out=$O/bench
 counts="10 100 1000 10000"
 daemon_seconds=60
+scrape_only=0
 output=$top/BENCHMARKS.md
 cmdline="tests/bench/run.sh${*:+ $*}"
 while [ $# -gt 0 ]; do
@@ -20,7 +25,8 @@ while [ $# -gt 0 ]; do
 	--counts) counts=${2:?}; shift 2 ;;
 	--daemon-seconds) daemon_seconds=${2:?}; shift 2 ;;
 	--output) output=${2:?}; shift 2 ;;
-	*) echo "usage: run.sh [--counts \"N...\"] [--daemon-seconds S] [--output FILE]" >&2; exit 2 ;;
+	--scrape-only) scrape_only=1; counts=10000; shift ;;
+	*) echo "usage: run.sh [--scrape-only] [--counts \"N...\"] [--daemon-seconds S] [--output FILE]" >&2; exit 2 ;;
 	esac
 done
 
@@ -40,8 +46,8 @@ vm_daemon_files bench "$out/daemon" || exit 125
 [ -x /usr/bin/prometheus-node-exporter ] ||
 	{ echo "bench: prometheus-node-exporter is missing (make deps)" >&2; exit 125; }
 largest=$(printf '%s\n' $counts | sort -n | tail -n 1)
-printf 'COUNTS="%s"\nDAEMON_UNITS=%s\nDAEMON_SECONDS=%s\n' "$counts" "$largest" "$daemon_seconds" \
-	>"$out/bench.conf"
+printf 'COUNTS="%s"\nDAEMON_UNITS=%s\nDAEMON_SECONDS=%s\nSCRAPE_ONLY=%s\n' "$counts" "$largest" \
+	"$daemon_seconds" "$scrape_only" >"$out/bench.conf"
 
 echo "bench: measuring $counts units in the VM (log: $out/bench.log)"
 if ! "$top/tests/vm/vm-run" --timeout 3000 --log "$out/bench.log" \
@@ -62,6 +68,15 @@ fi
 
 grep -E '^(RESULT [0-9]|DAEMON |LATENCY |SCRAPE )' "$out/bench.log" >"$out/results.txt"
 grep '^BENCHINFO' "$out/bench.log" >"$out/info.txt" || true
+if [ "$scrape_only" -eq 1 ]; then
+	. "$here/native/lib.sh"
+	"$here/report-scrape.sh" "$out/results.txt" >"$out/scrape.md" &&
+		[ -s "$out/scrape.md" ] || { echo "bench: no scrape figures (log: $out/bench.log)" >&2; exit 1; }
+	replace_section bench-scrape "$out/scrape.md" "$output"
+	echo "bench: wrote the scrape section of $output"
+	cat "$out/scrape.md"
+	exit 0
+fi
 # The native benchmark's section (make bench-native) stays as it is.
 native=$(sed -n '/^<!-- bench-native: begin -->$/,/^<!-- bench-native: end -->$/p' \
 	"$output" 2>/dev/null)
