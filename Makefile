@@ -187,6 +187,8 @@ bench: all
 bench-native: daemon
 	tests/bench/native/run.sh
 	tests/bench/native/recorder.sh
+	tests/bench/native/metrics.sh
+	tests/bench/native/uplink.sh
 
 clean:
 	rm -rf $(O)

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# Sourced by the native benchmarks (run.sh, recorder.sh, metrics.sh): CPU
-# and memory of a process, the private bus with the project's policy,
-# coldroomd's name, coldroomd fed by the feeder.
+# Sourced by the native benchmarks (run.sh, recorder.sh, metrics.sh,
+# uplink.sh): CPU and memory of a process, the private bus with the
+# project's policy, coldroomd's name, coldroomd fed by the feeder, the
+# recorder, a section's first line.
 # Needs $top (the source tree).
 
 # Nanoseconds PID has run on a CPU, all its threads.
@@ -14,7 +15,9 @@ cpu_ns() {
 }
 peak_rss_kb() { awk '/^VmHWM:/ {print $2}' /proc/"$1"/status; }
 
-# The private bus: Debian's system.conf default policy, then ours.
+# The private bus: Debian's system.conf default policy, then ours, then
+# $bus_policy_extra if the caller set it (uplink.sh: the recorder's and the
+# uplink's policies, whose names only their own users may own).
 bus_config() {
 	cat <<CONF
 <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
@@ -38,6 +41,7 @@ bus_config() {
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
   </policy>
   <include>$top/systemd/org.coldroom.Sensors1.conf</include>
+${bus_policy_extra:-}
 </busconfig>
 CONF
 }
@@ -109,4 +113,25 @@ CONF
 	daemon_pid=$!
 	pids+=("$daemon_pid")
 	wait_for_name "$addr" || die "coldroomd did not take its name ($dir/daemon.log)"
+}
+
+# A port nobody listens on now on 127.0.0.1 (the kernel's choice, released).
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_recorder CONFIG DB: coldroom-recorder on the private bus $addr
+# with the settings CONFIG and the database DB, logging to $out/recorder.log;
+# sets $rec_pid and adds to $pids.
+start_recorder() {
+	"$O/daemon/coldroom-recorder" --bus "$addr" --config "$1" --database "$2" \
+		2>"$out/recorder.log" &
+	rec_pid=$!
+	pids+=("$rec_pid")
+}
+
+# produced_by CMDLINE: the first line of a section, what ran it where.
+produced_by() {
+	echo "Produced by \`$1\` on $(date -u +%Y-%m-%d), $(nproc) CPUs" \
+		"($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo))."
 }

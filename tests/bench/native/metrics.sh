@@ -13,9 +13,11 @@
 #   - sample-to-signal latency of coldroomd's Readings (dbus-latency) over
 #     a window without scrapes and one with a scrape every 0.5 s: scrapes
 #     must not delay readings.
-# Prints a markdown table (BENCHMARKS.md is not touched).
+# Writes its section of BENCHMARKS.md (between the bench-metrics markers),
+# with the target: one scrape at 10,000 units takes at most 50 ms of CPU
+# (coldroom-metrics' and coldroomd's together) and never delays readings.
 #
-#   metrics.sh [--units N] [--scrapes K] [--seconds S]
+#   metrics.sh [--units N] [--scrapes K] [--seconds S] [--output FILE]
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
@@ -24,13 +26,15 @@ out=$O/bench-metrics
 units=10000
 scrapes=20
 seconds=10
-cmdline="tests/bench/native/metrics.sh${*:+ $*}"
+output=$top/BENCHMARKS.md
+cmdline="tests/bench/native/metrics.sh${*:+ $*} (part of make bench-native)"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--units) units=${2:?}; shift 2 ;;
 	--scrapes) scrapes=${2:?}; shift 2 ;;
 	--seconds) seconds=${2:?}; shift 2 ;;
-	*) echo "usage: metrics.sh [--units N] [--scrapes K] [--seconds S]" >&2; exit 2 ;;
+	--output) output=${2:?}; shift 2 ;;
+	*) echo "usage: metrics.sh [--units N] [--scrapes K] [--seconds S] [--output FILE]" >&2; exit 2 ;;
 	esac
 done
 
@@ -49,7 +53,7 @@ make_scratch bench-metrics
 
 start_fed_coldroomd "$out" "$scratch/sys" "$units" $((3 * seconds + scrapes + 600))
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 "$O/daemon/coldroom-metrics" --bus "$addr" --listen "127.0.0.1:$port" 2>"$out/metrics.log" &
 metrics_pid=$!
 pids+=("$metrics_pid")
@@ -91,39 +95,79 @@ done
 lines=$(grep -vc '^#' "$out/page")
 rss=$(peak_rss_kb "$metrics_pid")
 
-cpu_model=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 read -r _ _ idle_p50 idle_p99 idle_max _ <"$out/latency-idle"
 read -r _ _ busy_p50 busy_p99 busy_max _ <"$out/latency-scraped"
-cat <<EOF
-## coldroom-metrics natively, $units units at 1 Hz
+echo "RESULT units=$units scrapes=$scrapes idle_rate=$idle_rate rss_kb=$rss" \
+	"latency_idle=$idle_p50/$idle_p99/$idle_max latency_scraped=$busy_p50/$busy_p99/$busy_max" >&2
 
-Produced by \`$cmdline\` on $(date -u +%Y-%m-%d), $(nproc) CPUs ($cpu_model).
-The real coldroomd is fed as in bench-native; coldroom-metrics is scraped
-$scrapes times, one at a time, 0.5 s apart. A page is $lines samples
-($(awk '{ s = $6 } END { printf "%.1f", s / 1048576 }' "$out/scrapes") MiB);
-coldroom-metrics' peak RSS $(awk -v r="$rss" 'BEGIN { printf "%.1f", r / 1024 }') MiB.
+# Per scrape, in ms: coldroom-metrics' CPU, coldroomd's beyond its readings
+# work, the two together (what the target counts) and the wall time.
+awk -v rate="$idle_rate" '{ print $2 / 1e6, ($3 - rate * $4) / 1e6, ($2 + $3 - rate * $4) / 1e6, $5 * 1000 }' \
+	"$out/scrapes" >"$out/per-scrape"
+# stats K: "min median max" of column K of per-scrape.
+stats() {
+	sort -g -k "$1,$1" "$out/per-scrape" | awk -v k="$1" '{ a[NR] = $k }
+		END { printf "%.1f %.1f %.1f\n", a[1], (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2), a[NR] }'
+}
+read -r m_min m_med m_max < <(stats 1)
+read -r d_min d_med d_max < <(stats 2)
+read -r t_min t_med t_max < <(stats 3)
+read -r w_min w_med w_max < <(stats 4)
+# The targets: every scrape within 50 ms of CPU; readings while scraped as
+# coldroomd's own latency target has them (the batch window + 20 ms).
+met() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b ? "yes" : "**no**") }'; }
+cpu_met=$(met "$t_max" 50)
+lat_met=$(met "$busy_max" 120000)
+
+section=$out/section.md
+{
+	echo '<!-- bench-metrics: begin -->'
+	cat <<EOF
+## coldroom-metrics natively, a Prometheus scrape at $units units
+
+$(produced_by "$cmdline")
+The real coldroomd is fed as in bench-native (every unit at 1 Hz, the
+default settings); coldroom-metrics listens on a local port and is scraped
+with curl $scrapes times, one at a time, 0.5 s apart. A scrape is
+GetReadings' reply decoded by coldroom-metrics and the page built and
+sent; CPU is time on a CPU (/proc/PID/schedstat) around each scrape.
 coldroomd's CPU for a scrape is its CPU over the scrape's span less its
-readings work over as long a span (measured without scrapes).
+readings work over as long a span (measured without scrapes), a
+difference of two measurements that noise can take below 0. A page is
+$lines samples ($(awk '{ s = $6 } END { printf "%.1f", s / 1048576 }' "$out/scrapes") MiB); coldroom-metrics' peak RSS
+$(awk -v r="$rss" 'BEGIN { printf "%.1f", r / 1024 }') MiB. Shared machine: compare figures of one run with each other.
 
 | per scrape | min | median | max |
 |---|---:|---:|---:|
-EOF
-awk -v rate="$idle_rate" '
-	{ m[NR] = $2 / 1e6; d[NR] = ($3 - rate * $4) / 1e6; w[NR] = $5 * 1000 }
-	function row(name, a,   n, i, j, t) {
-		n = NR
-		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-		printf "| %s | %.1f ms | %.1f ms | %.1f ms |\n", name, a[1], (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2), a[n]
-	}
-	END {
-		row("coldroom-metrics CPU", m)
-		row("coldroomd CPU (beyond its readings work)", d)
-		row("scrape wall time at the client", w)
-	}' "$out/scrapes"
-cat <<EOF
+| coldroom-metrics CPU | $m_min ms | $m_med ms | $m_max ms |
+| coldroomd CPU (beyond its readings work) | $d_min ms | $d_med ms | $d_max ms |
+| both together | $t_min ms | $t_med ms | $t_max ms |
+| scrape wall time at the client | $w_min ms | $w_med ms | $w_max ms |
 
-| coldroomd's readings, sample to Readings signal | p50 | p99 | max |
+coldroomd's readings, from the sample's timestamp to a subscriber handling
+the Readings signal that carries it (dbus-latency), without scrapes and
+while a scrape runs every 0.5 s:
+
+| readings, sample to Readings signal | p50 | p99 | max |
 |---|---:|---:|---:|
 | no scrapes, $seconds s | $idle_p50 us | $idle_p99 us | $idle_max us |
 | a scrape every 0.5 s, $seconds s | $busy_p50 us | $busy_p99 us | $busy_max us |
+
+Target: one scrape at 10,000 units takes at most 50 ms of CPU natively and
+never delays readings (here: the slowest reading while scraped is within
+coldroomd's own latency target, the batch window + 20 ms). coldroomd
+answers GetReadings in its own loop (its share is the second row above),
+and the scrape's other work (coldroom-metrics, curl) takes CPU from the
+same cores as coldroomd and dbus-daemon, so on few cores either can slow
+a reading.
+
+| target | measured | met |
+|---|---:|---|
+| every scrape at most 50 ms of CPU (coldroom-metrics and coldroomd) | $t_max ms (slowest of $scrapes) | $cpu_met |
+| readings while scraped within 120 ms (slowest) | $busy_max us | $lat_met |
 EOF
+	echo '<!-- bench-metrics: end -->'
+} >"$section"
+replace_section bench-metrics "$section" "$output"
+echo "bench-metrics: wrote its section of $output"
+cat "$section"
