@@ -75,22 +75,22 @@ check: fresh
 # and the bus, so two of them and the host's builds share the machine's
 # cores. The order-only prerequisites chain each lane's suites; the
 # packaged product's tests wait for the packages (built and linted).
-check-lanes: check-host check-vm-site check-vm-deb
+check-lanes: check-host check-vm-site check-vm-rpm
 
 # The VM suites alone, in their two lanes.
 check-vm:
-	$(MAKE) -k -j3 --output-sync=line check-vm-site check-vm-deb
+	$(MAKE) -k -j3 --output-sync=line check-vm-site check-vm-rpm
 
-# Lane one: the harness, the driver, coldroomd serving, the .rpms, the
-# site-wide parts. Lane two: the bulk path, the stress suite, coldroomd's
-# sources, the .debs.
+# Lane one: the harness, the driver, coldroomd serving, the site-wide
+# parts. Lane two: the bulk path, the stress suite, coldroomd's sources,
+# the .debs, the .rpms.
 check-vm-driver: | check-vm-harness
 check-vm-serve: | check-vm-driver
-check-vm-rpm: | check-vm-serve check-packages
-check-vm-site: | check-vm-rpm
+check-vm-site: | check-vm-serve check-packages
 check-vm-stress: | check-vm-bulk
 check-vm-sources: | check-vm-stress
 check-vm-deb: | check-vm-sources check-packages
+check-vm-rpm: | check-vm-deb
 
 # What runs on the host alone. The guests' kernels watch for stalls (RCU,
 # soft lockups) by the host's clock, and a guest starved of CPU reports

@@ -57,12 +57,15 @@ unit_paths() {
 	done
 }
 # What the product may leave behind: the paths of the root file system,
-# without the ones that change on their own.
+# without the ones that change on their own, and without DKMS's own
+# module-signing key pair, which it makes at its first build of any module
+# and keeps when the modules go.
 snapshot() {
 	find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /run \
 		-o -path /tmp -o -path /var/tmp -o -path /var/log -o -path /var/cache \
 		-o -path /var/lib/apt -o -path /var/lib/dpkg -o -path /var/lib/systemd \
-		-o -path /usr/lib/vmtest -o -path /home \) -prune -o -print | sort
+		-o -path /usr/lib/vmtest -o -path /home \) -prune -o -print |
+		grep -vxE '/var/lib/dkms/mok\.(key|pub)' | sort
 }
 
 # The system has booted (or the test stops), then the first snapshot.
