@@ -14,7 +14,7 @@ install_daemon
 echo "== the modules first, then the daemon"
 load_core
 load_sim units=3 door_interval_s=0
-check "three units" wait_for 20 test "$(ls "$CLASS" | wc -l)" -eq 3
+check "three units" wait_for 20 bash -c "[ \"\$(ls '$CLASS' | wc -l)\" -eq 3 ]"
 s0=$(sensor_of SIM-000000) s1=$(sensor_of SIM-000001) s2=$(sensor_of SIM-000002)
 for s in $s0 $s1 $s2; do
 	check "$s waits for its firmware" wait_for 20 test -e "$(fallback_dir "$s")/loading"

@@ -11,6 +11,8 @@ set -uo pipefail
 install_daemon
 
 refcnt() { cat /sys/module/coldroom/refcnt; }
+# Asked again at each try of wait_for, not once before it.
+unreferenced() { [ "$(refcnt)" -eq 0 ]; }
 pid_of_daemon() { systemctl show -p MainPID --value coldroomd; }
 seq_grows() { # seq_grows SENSOR: its SampleSeq on D-Bus moves on
 	local s0
@@ -57,7 +59,7 @@ set_intervals 500
 echo "== the last unit goes: the modules unload under the running daemon"
 rmmod coldroom_sim
 # The bound only tells "never" from an emulated machine under load.
-check "the daemon lets go of /dev/coldroom" wait_for 60 test "$(refcnt)" -eq 0
+check "the daemon lets go of /dev/coldroom" wait_for 60 unreferenced
 check "ReadingSource none again" manager_prop_is ReadingSource none
 check "journal: released" journal_has "no units: /dev/coldroom and the netlink family released"
 check "rmmod coldroom while coldroomd runs" rmmod coldroom

@@ -128,7 +128,8 @@ check "and holds a reference to coldroom.ko (refcnt $(cat /sys/module/coldroom/r
 	test "$(cat /sys/module/coldroom/refcnt)" -eq "$refs"
 echo -1 >"$dir/loading"
 check "aborted, the request ends" wait_for 20 test ! -e "$dir"
-check "and lets go of coldroom.ko" wait_for 20 test "$(cat /sys/module/coldroom/refcnt)" -eq $((refs - 1))
+check "and lets go of coldroom.ko" wait_for 20 \
+	bash -c "[ \"\$(cat /sys/module/coldroom/refcnt)\" -eq $((refs - 1)) ]"
 echo "$pdev" >"$SIMDRV/bind"
 s1=$(sensor_of SIM-000001)
 check "bound again: new request" wait_for 20 test -e "$(fallback_dir "$s1")/loading"
