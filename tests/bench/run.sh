@@ -77,9 +77,11 @@ if [ "$scrape_only" -eq 1 ]; then
 	cat "$out/scrape.md"
 	exit 0
 fi
-# The native benchmark's section (make bench-native) stays as it is.
-native=$(sed -n '/^<!-- bench-native: begin -->$/,/^<!-- bench-native: end -->$/p' \
-	"$output" 2>/dev/null)
+# The native benchmarks' sections (make bench-native) stay as they are;
+# this run writes the rest, its scrape section included.
+native=$(awk '/^<!-- bench-[a-z]+: begin -->$/ && $0 != "<!-- bench-scrape: begin -->" {keep = 1}
+	keep {print}
+	keep && /^<!-- bench-[a-z]+: end -->$/ {keep = 0; print ""}' "$output" 2>/dev/null)
 {
 	"$here/report.sh" "$out/results.txt" "$out/info.txt" "$cmdline" \
 		"$(qemu-system-x86_64 --version | head -n 1)" &&
