@@ -81,15 +81,15 @@ check-lanes: check-host check-vm-site check-vm-rpm
 check-vm:
 	$(MAKE) -k -j3 --output-sync=line check-vm-site check-vm-rpm
 
-# Lane one: the harness, the driver, coldroomd serving, the site-wide
-# parts. Lane two: the bulk path, the stress suite, coldroomd's sources,
-# the .debs, the .rpms.
+# Lane one: the harness, the driver, coldroomd serving and its sources,
+# the site-wide parts. Lane two: the bulk path, the stress suite, the
+# .debs, the .rpms (each with a DKMS build under emulation).
 check-vm-driver: | check-vm-harness
 check-vm-serve: | check-vm-driver
-check-vm-site: | check-vm-serve check-packages
+check-vm-sources: | check-vm-serve
+check-vm-site: | check-vm-sources check-packages
 check-vm-stress: | check-vm-bulk
-check-vm-sources: | check-vm-stress
-check-vm-deb: | check-vm-sources check-packages
+check-vm-deb: | check-vm-stress check-packages
 check-vm-rpm: | check-vm-deb
 
 # What runs on the host alone. The guests' kernels watch for stalls (RCU,

@@ -86,6 +86,31 @@ install_debs() {
 	check_modules_installed
 }
 
+# Only the daemon's .deb, with apt, and the modules as the host built them
+# for this kernel (site.sh: the DKMS build, which product.sh and rpm.sh
+# test, would add minutes of emulated compiling and test nothing new).
+install_deb_with_modules() {
+	local deb=("$PKGS"/coldroom-sensor_*.deb) m
+	[ -f "${deb[0]}" ] || die "package missing in $PKGS"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${deb[@]}" \
+		>/tmp/apt-install.log 2>&1 || { cat /tmp/apt-install.log; die "apt-get install failed"; }
+	pass "apt-get install ${deb[*]##*/}"
+	mkdir -p "/lib/modules/$KVER/extra"
+	for m in coldroom coldroom_sim; do
+		install -m 0644 "/usr/lib/vmtest/modules/$m.ko" "/lib/modules/$KVER/extra/" ||
+			die "cannot install $m.ko"
+	done
+	depmod -a "$KVER" || die "depmod failed"
+}
+
+# What install_deb_with_modules installed, gone again.
+remove_deb_with_modules() {
+	DEBIAN_FRONTEND=noninteractive apt-get purge -y coldroom-sensor \
+		>/tmp/apt-purge.log 2>&1 || { cat /tmp/apt-purge.log; fail "apt-get purge failed"; }
+	rm -f "/lib/modules/$KVER/extra/coldroom.ko" "/lib/modules/$KVER/extra/coldroom_sim.ko"
+	depmod -a "$KVER"
+}
+
 # DKMS built and installed both modules for the running kernel.
 check_modules_installed() {
 	local m

@@ -4,8 +4,9 @@
 # product.sh installs the .debs with apt exactly as a user installs them;
 # rpm.sh installs the .rpms with rpm -i --nodeps in the same Debian guest,
 # as far as it allows (packaging/README.md says what still differs);
-# site.sh installs the .debs and tests the site-wide parts with the real
-# engines (Prometheus's binaries come from the host's prometheus package).
+# site.sh installs the daemon's .deb beside modules built here for the
+# guest's kernel and tests the site-wide parts with the real engines
+# (Prometheus's binaries come from the host's prometheus package).
 #
 #   run.sh [--no-build] [TEST...]
 #       TEST: deb, rpm, site (default: deb and rpm); --no-build tests the
@@ -25,6 +26,7 @@ build=1
 formats=("$@")
 [ ${#formats[@]} -gt 0 ] || formats=(deb rpm)
 mkdir -p "$out"
+. "$top/tests/vm/lib.sh"
 version=$("$top/packaging/version.sh") || exit 125
 
 # packages FORMAT: builds FORMAT's packages unless --no-build, then prints
@@ -57,6 +59,12 @@ run_test() {
 	[ "$name" = site ] && label=site
 	local files=(--file "$here/product-lib.sh:/usr/lib/vmtest/product-lib.sh")
 	if [ "$name" = site ]; then
+		vm_build_modules product-vm >&2 || {
+			echo "product-vm: FAIL site (no modules)"
+			return 125
+		}
+		files+=(--file "$VM_MODULES/coldroom.ko:/usr/lib/vmtest/modules/coldroom.ko"
+			--file "$VM_MODULES/coldroom_sim.ko:/usr/lib/vmtest/modules/coldroom_sim.ko")
 		for p in prometheus promtool; do
 			[ -x "/usr/bin/$p" ] || {
 				echo "product-vm: FAIL site (no /usr/bin/$p: make deps)"
@@ -70,6 +78,8 @@ run_test() {
 		return 125
 	}
 	while IFS= read -r p; do
+		# The site test takes its modules from the host, not from DKMS.
+		[ "$name" = site ] && [[ $p == */coldroom-sensor-dkms_* ]] && continue
 		files+=(--file "$p:/usr/lib/vmtest/packages/$(basename "$p")")
 	done <<<"$list"
 	# Boot, the install, a DKMS build of both modules under emulation, the

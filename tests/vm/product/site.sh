@@ -1,6 +1,7 @@
 #!/bin/bash
 # Guest: the site-wide parts of the installed product, with the real engines
-# a site runs. The .debs are installed with apt; then
+# a site runs. The daemon's .deb is installed with apt, beside the modules
+# built for the guest's kernel on the host; then
 #   - metrics: the socket listens from the install on, the first scrape
 #     starts coldroom-metrics, promtool accepts the page, a real Prometheus
 #     server scrapes it and answers a query for a unit's temperature, bad
@@ -14,7 +15,7 @@
 #     second broker bridged to the first seeing this host's units.
 #
 # Files from the host (run.sh): /usr/lib/vmtest/packages/*.deb,
-# /usr/lib/vmtest/product-lib.sh, and Prometheus's own binaries
+# /usr/lib/vmtest/modules/*.ko, /usr/lib/vmtest/product-lib.sh, and Prometheus's own binaries
 # /usr/lib/vmtest/bin/{prometheus,promtool}.
 set -uo pipefail
 
@@ -26,7 +27,7 @@ METRICS=http://127.0.0.1:9863/metrics
 begin
 
 echo "== install with apt"
-install_debs
+install_deb_with_modules
 check "the metrics socket listens after the install" systemctl is-active --quiet coldroom-metrics.socket
 check "and nothing scraped it yet: its service is not running" \
 	bash -c '! systemctl is-active --quiet coldroom-metrics.service'
@@ -295,8 +296,7 @@ kill "$bridge" "$broker" 2>/dev/null
 
 echo "== apt purge"
 modprobe -r coldroom_sim || fail "modprobe -r coldroom_sim"
-DEBIAN_FRONTEND=noninteractive apt-get purge -y coldroom-sensor coldroom-sensor-dkms \
-	>/tmp/apt-purge.log 2>&1 || { cat /tmp/apt-purge.log; fail "apt-get purge failed"; }
+remove_deb_with_modules
 check "the metrics socket is gone" bash -c '! systemctl cat coldroom-metrics.socket >/dev/null 2>&1'
 check "nothing listens on 9863 any more" bash -c '! curl -s --max-time 5 -o /dev/null http://127.0.0.1:9863/'
 check "the uplink is gone, its cursors with it" bash -c \
