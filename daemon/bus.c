@@ -1040,7 +1040,7 @@ int bus_flush(struct daemon *d)
 
 	/* Before the timer goes: changes read now belong to this window. */
 	busy = bulk_window_end(d);
-	d->flush_timer = sd_event_source_disable_unref(d->flush_timer);
+	d->flush_due = false;	/* the oneshot source is off again */
 	if (busy)
 		schedule_flush(d);
 	if (!d->bus)
@@ -1086,21 +1086,42 @@ static int on_flush_defer(sd_event_source *s, void *userdata)
 	return 0;
 }
 
-/* The end of the current batch window, unless it is already set. */
+/*
+ * The end of the current batch window, unless it is already set. One
+ * source serves every window (ten a second by default), re-armed rather
+ * than made anew; a Reload that switches between a window and none
+ * replaces it.
+ */
 static void schedule_flush(struct daemon *d)
 {
+	bool timer = d->config.batch_ms > 0;
 	int r;
 
-	if (d->flush_timer)
+	if (d->flush_due)
 		return;
-	if (d->config.batch_ms)
-		r = sd_event_add_time_relative(d->event, &d->flush_timer, CLOCK_MONOTONIC,
-					       d->config.batch_ms * 1000ULL, 1000,
-					       on_flush, d);
-	else
-		r = sd_event_add_defer(d->event, &d->flush_timer, on_flush_defer, d);
-	if (r < 0)
+	if (d->flush_timer && d->flush_is_timer != timer)
+		d->flush_timer = sd_event_source_disable_unref(d->flush_timer);
+	if (!d->flush_timer) {
+		if (timer)
+			r = sd_event_add_time_relative(d->event, &d->flush_timer, CLOCK_MONOTONIC,
+						       d->config.batch_ms * 1000ULL, 1000,
+						       on_flush, d);
+		else
+			r = sd_event_add_defer(d->event, &d->flush_timer, on_flush_defer, d);
+		d->flush_is_timer = timer;
+	} else if (timer) {
+		r = sd_event_source_set_time_relative(d->flush_timer,
+						      d->config.batch_ms * 1000ULL);
+	} else {
+		r = 0;
+	}
+	if (r >= 0)
+		r = sd_event_source_set_enabled(d->flush_timer, SD_EVENT_ONESHOT);
+	if (r < 0) {
 		log_error("cannot schedule the signals: %s", strerror(-r));
+		return;
+	}
+	d->flush_due = true;
 }
 
 void bus_unit_changed(struct unit *u, uint32_t props)
@@ -1130,7 +1151,7 @@ void bus_unit_changed(struct unit *u, uint32_t props)
 			u->dirty = true;
 		}
 	}
-	if (!d->flush_timer)
+	if (!d->flush_due)
 		schedule_flush(d);
 }
 

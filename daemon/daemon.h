@@ -135,6 +135,12 @@ enum reading_source {
 	READING_SOURCE_DEVICE,		/* read() of records from /dev/coldroom */
 };
 
+/* What the STATUS= line says: it changes only when one of these does. */
+struct status_counts {
+	size_t units;
+	unsigned int ready, alarms, unacknowledged;
+};
+
 struct daemon {
 	sd_event *event;
 	sd_bus *bus;
@@ -154,7 +160,9 @@ struct daemon {
 	size_t n_units, cap_units;
 
 	struct fw_request *requests;
-	sd_event_source *flush_timer;
+	sd_event_source *flush_timer;	/* kept from window to window */
+	bool flush_due;			/* it is armed: a window is open */
+	bool flush_is_timer;		/* a timer (batch_ms > 0), else a defer */
 	sd_event_source *status_source;	/* deferred STATUS= */
 	struct unit **dirty;		/* units with low-rate changes to signal */
 	size_t n_dirty, cap_dirty;
@@ -183,6 +191,7 @@ struct daemon {
 
 	bool ready;			/* READY=1 sent */
 	char last_status[128];
+	struct status_counts shown;	/* what last_status says */
 };
 
 /* units.c: the registry, discovery, readings. */

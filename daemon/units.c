@@ -914,10 +914,27 @@ int daemon_start_monitor(struct daemon *d)
 	return r;
 }
 
+static struct status_counts status_counts(const struct daemon *d)
+{
+	return (struct status_counts){
+		.units = d->n_units,
+		.ready = d->n_ready,
+		.alarms = d->n_alarming,
+		.unacknowledged = alarms_unacknowledged(d),
+	};
+}
+
+static bool status_counts_equal(const struct status_counts *a, const struct status_counts *b)
+{
+	return a->units == b->units && a->ready == b->ready && a->alarms == b->alarms &&
+	       a->unacknowledged == b->unacknowledged;
+}
+
 void daemon_publish_status(struct daemon *d)
 {
-	unsigned int ready = d->n_ready, alarms = d->n_alarming;
-	unsigned int unacked = alarms_unacknowledged(d);
+	struct status_counts now = status_counts(d);
+	unsigned int ready = now.ready, alarms = now.alarms;
+	unsigned int unacked = now.unacknowledged;
 	char status[128], tail[48] = "";
 
 	/* What an operator must answer, on the line "systemctl status" shows. */
@@ -928,6 +945,7 @@ void daemon_publish_status(struct daemon *d)
 		 alarms == 1 ? "" : "s", tail);
 	if (!d->ready || !strcmp(status, d->last_status))
 		return;
+	d->shown = now;
 	snprintf(d->last_status, sizeof(d->last_status), "%s", status);
 	sd_notifyf(0, "STATUS=%s", status);
 }
@@ -939,10 +957,19 @@ static int on_status(sd_event_source *s, void *userdata)
 	return 0;
 }
 
-/* Once, when the loop is done with what woke it: STATUS= is a message. */
+/*
+ * Once, when the loop is done with what woke it: STATUS= is a message.
+ * Most calls end a batch window that changed no count: they cost no
+ * formatting and no extra turn of the loop.
+ */
 void daemon_update_status(struct daemon *d)
 {
+	struct status_counts now;
+
 	if (!d->ready)
+		return;
+	now = status_counts(d);
+	if (d->last_status[0] && status_counts_equal(&now, &d->shown))
 		return;
 	if (!d->status_source ||
 	    sd_event_source_set_enabled(d->status_source, SD_EVENT_ONESHOT) < 0)
