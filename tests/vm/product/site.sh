@@ -195,6 +195,7 @@ systemctl daemon-reload
 systemctl restart coldroom-uplink || fail "systemctl restart coldroom-uplink"
 up_prop() { busctl get-property org.coldroom.Uplink1 /org/coldroom/Uplink1 org.coldroom.Uplink1 "$1" 2>/dev/null; }
 state_is() { up_prop State | grep -qF "$1"; }
+# Between retries the STATUS= line says "connecting": waits ask again.
 status_has() { systemctl show -P StatusText coldroom-uplink | grep -qF "$1"; }
 check "connected: State on the system bus" wait_for 60 state_is connected
 check "systemctl status says so" status_has "connected to localhost:8883 as plant-1/coldroom-vm"
@@ -251,7 +252,7 @@ check "nothing waiting" wait_for 60 backlog_empty
 before=$(record_head)
 kill "$broker"; wait "$broker" 2>/dev/null
 check "the broker gone: State says it is retrying" wait_for 60 state_is retrying
-check "and systemctl status" status_has retrying
+check "and systemctl status" wait_for 60 status_has retrying
 sleep 60
 check "intervals were recorded meanwhile" head_past $((before + 6))
 check "and wait in the Backlog ($(up_prop Backlog))" backlog_waiting
@@ -278,7 +279,7 @@ echo "== uplink: clear errors"
 printf '%s\n' 'not the password' >/etc/coldroom/mqtt-password
 systemctl restart coldroom-uplink
 check "a wrong password: State says not authorised" wait_for 60 state_is "not authori"
-check "systemctl status says so" status_has "not authori"
+check "systemctl status says so" wait_for 60 status_has "not authori"
 check "the journal too" wait_for 10 bash -c \
 	"journalctl -b -u coldroom-uplink --no-pager | grep -q 'refused by the broker: .*not authori'"
 # The STATUS= line moves on to "connecting" at each retry: the journal keeps it.
@@ -290,7 +291,7 @@ install -m 0644 "$mq/rogue.pem" /etc/coldroom/mqtt-ca.pem
 systemctl restart coldroom-uplink
 check "an untrusted certificate: State says the TLS verification failed" \
 	wait_for 60 state_is "TLS: certificate verify failed"
-check "systemctl status says so" status_has "certificate verify failed"
+check "systemctl status says so" wait_for 60 status_has "certificate verify failed"
 install -m 0644 "$mq/ca.pem" /etc/coldroom/mqtt-ca.pem
 systemctl restart coldroom-uplink
 check "the right CA again: connected" wait_for 60 state_is connected
