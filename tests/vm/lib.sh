@@ -145,17 +145,19 @@ vm_daemon_files() {
 # given as TEST:SECONDS gets that timeout instead of TIMEOUT. Returns the
 # number of failed tests.
 vm_run_tests() {
-	local who=$1 dir=$2 out=$3 timeout=$4 t name secs failed=0
+	local who=$1 dir=$2 out=$3 timeout=$4 t name secs start failed=0
 	shift 4
 	for t in "$@"; do
 		name=${t%%:*}
 		secs=$timeout
 		[ "$t" = "$name" ] || secs=${t#*:}
+		start=$SECONDS
+		# The time each suite takes, boot included: where make check's goes.
 		if "$VM_DIR/vm-run" --timeout "$secs" --log "$out/$name.log" "${VM_FILES[@]}" \
 			"$dir/$name.sh" >/dev/null; then
-			echo "$who: PASS $name ($(grep -c '^PASS' "$out/$name.log") checks)"
+			echo "$who: PASS $name ($(grep -c '^PASS' "$out/$name.log") checks, $((SECONDS - start)) s)"
 		else
-			echo "$who: FAIL $name (log: $out/$name.log)"
+			echo "$who: FAIL $name (log: $out/$name.log, $((SECONDS - start)) s)"
 			# The failed checks; a hang or a crash has none: the log's end.
 			grep -E '^(FAIL|RESULT|SLAB: grew)' "$out/$name.log" | sed 's/^/    /' ||
 				tail -n 60 "$out/$name.log" | sed 's/^/    | /'

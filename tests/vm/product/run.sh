@@ -84,14 +84,15 @@ run_test() {
 	done <<<"$list"
 	# Boot, the install, a DKMS build of both modules under emulation, the
 	# test, the removal.
+	local start=$SECONDS
 	"$top/tests/vm/vm-run" --timeout 1200 --log "$out/$name.log" "${files[@]}" \
 		"$here/$name.sh" >/dev/null
 	rc=$?
 	grep -E '^(PASS|FAIL|RESULT|kept)' "$out/$name.log" | sed 's/^/    /'
 	if [ "$rc" -eq 0 ]; then
-		echo "product-vm: PASS $label ($(grep -c '^PASS' "$out/$name.log") checks)"
+		echo "product-vm: PASS $label ($(grep -c '^PASS' "$out/$name.log") checks, $((SECONDS - start)) s)"
 	else
-		echo "product-vm: FAIL $label (exit status $rc, log: $out/$name.log)"
+		echo "product-vm: FAIL $label (exit status $rc, log: $out/$name.log, $((SECONDS - start)) s)"
 	fi
 	return "$rc"
 }
