@@ -1186,6 +1186,55 @@ static void test_reload_config(void **state)
 	free(good);
 }
 
+/* One new sample of sensor0 gives exactly one Readings signal, with it. */
+static void expect_one_readings_signal(void)
+{
+	char seq[32];
+	uint64_t next = (uint64_t)get_reading0().seq + 1;
+
+	memset(&sig, 0, sizeof(sig));
+	snprintf(seq, sizeof(seq), "%llu\n", (unsigned long long)next);
+	faketree_set(&g.t, "sensor0", "sample_seq", seq);
+	reload();
+	pump_until(g.bus, &sig.readings, 1, 300);
+	assert_int_equal(sig.readings, 1);
+	assert_int_equal(sig.last_n, 1);
+	assert_string_equal(sig.last[0].name, "sensor0");
+	assert_int_equal(sig.last[0].seq, next);
+}
+
+/*
+ * The window's source is kept from window to window: a Reload that turns
+ * the window off (ReadingsBatchMs=0: at the end of each loop iteration)
+ * and on again replaces it, and no window is lost or sent twice.
+ */
+static void test_reload_switches_window(void **state)
+{
+	static const char key[] = "ReadingsBatchMs=50\n";
+	char *good, *off, *at;
+	size_t len;
+
+	(void)state;
+	subscribe();
+	pump(g.bus, 150);
+	good = slurp(g.t.conf, &len);
+	at = strstr(good, key);
+	assert_non_null(at);
+	assert_true(asprintf(&off, "%.*sReadingsBatchMs=0\n%s", (int)(at - good), good,
+			     at + strlen(key)) > 0);
+	expect_one_readings_signal();
+	write_file(g.t.conf, off, strlen(off));
+	reload();
+	expect_one_readings_signal();
+	expect_one_readings_signal();
+	write_file(g.t.conf, good, len);
+	reload();
+	expect_one_readings_signal();
+	expect_one_readings_signal();
+	free(off);
+	free(good);
+}
+
 static void test_units_come_and_go(void **state)
 {
 	char path[600];
@@ -1763,6 +1812,7 @@ int main(void)
 		cmocka_unit_test(test_admin_group_from_user_database),
 		cmocka_unit_test(test_policy_file),
 		cmocka_unit_test(test_reload_config),
+		cmocka_unit_test(test_reload_switches_window),
 		cmocka_unit_test(test_units_come_and_go),
 		cmocka_unit_test(test_sighup),
 		cmocka_unit_test(test_sigterm),
