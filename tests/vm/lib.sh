@@ -138,6 +138,16 @@ vm_daemon_files() {
 		"$TOP_DIR/daemon/coldroomd.conf" "$dir/"
 }
 
+# vm_failures LOG: a guest log's failed checks and result, each failed check
+# whose text ends in ':' with up to 60 lines of the details under it.
+vm_failures() {
+	awk '
+		/^(PASS|FAIL|RESULT|MEMORY|RATE):|^== / { details = 0 }
+		details > 0 { print "| " $0; details--; next }
+		/^(FAIL|RESULT|SLAB: grew)/ { print; if (/^FAIL.*:[[:space:]]*$/) details = 60 }
+	' "$1"
+}
+
 # vm_run_tests WHO DIR OUT TIMEOUT TEST...: runs each guest test DIR/TEST.sh
 # in the VM with the files of the array VM_FILES (--file HOST:GUEST ...),
 # its console in OUT/TEST.log, and reports it: PASS with its number of
@@ -158,8 +168,10 @@ vm_run_tests() {
 			echo "$who: PASS $name ($(grep -c '^PASS' "$out/$name.log") checks, $((SECONDS - start)) s)"
 		else
 			echo "$who: FAIL $name (log: $out/$name.log, $((SECONDS - start)) s)"
-			# The failed checks; a hang or a crash has none: the log's end.
-			grep -E '^(FAIL|RESULT|SLAB: grew)' "$out/$name.log" | sed 's/^/    /' ||
+			# The failed checks, with the details a check ending in ':'
+			# prints under it (a kernel report's trace): CI keeps only
+			# this output. A hang or a crash has none: the log's end.
+			vm_failures "$out/$name.log" | sed 's/^/    /' | grep . ||
 				tail -n 60 "$out/$name.log" | sed 's/^/    | /'
 			failed=$((failed + 1))
 		fi
