@@ -1,11 +1,15 @@
 #!/bin/bash
-# Checks of coldroomd.service that need no running system:
-#  - the sandbox exposure systemd-analyze reports is within the budget;
-#  - the settings the firmware fallback depends on are intact (DESIGN.md,
-#    "Facts for the user-space side"): CAP_SYS_RAWIO kept, no
+# Checks of the product's services that need no running system:
+#  - the sandbox exposure systemd-analyze reports for each is within its
+#    budget (MAX_EXPOSURE for the daemons that serve others, 1.0 for the
+#    recorder);
+#  - coldroomd keeps the settings the firmware fallback depends on
+#    (DESIGN.md, "Facts for the user-space side"): CAP_SYS_RAWIO kept, no
 #    PrivateDevices= or PrivateNetwork=, AF_NETLINK allowed, /sys/devices
 #    writable;
-#  - the D-Bus policy is well-formed XML.
+#  - the recorder and the uplink run as their own users with no capability;
+#  - the D-Bus policies are well-formed XML and let only the right user own
+#    each name.
 #
 #   check-service.sh [MAX_EXPOSURE]
 set -euo pipefail
@@ -83,5 +87,26 @@ grep -q '^u coldroom-recorder ' coldroom.sysusers ||
 grep -qx 'Wants=coldroom-recorder.service' coldroomd.service ||
 	fail "coldroomd.service does not start the recorder"
 
+# The metrics exporter: socket-activated, within the daemons' budget.
+unit=coldroom-metrics.service
+check_exposure "$max"
+
+# The uplink: as its own user, nothing but IP and the bus.
+unit=coldroom-uplink.service
+check_exposure "$max"
+[ "$(setting Type)" = notify ] || fail "$unit: Type= must be notify"
+[ -n "$(setting WatchdogSec)" ] || fail "$unit: WatchdogSec= is missing"
+[ "$(setting User)" = coldroom-uplink ] || fail "$unit: must run as coldroom-uplink"
+[ -z "$(setting CapabilityBoundingSet)" ] || fail "$unit: needs no capability"
+[ "$(setting StateDirectory)" = coldroom-uplink ] || fail "$unit: StateDirectory= must be coldroom-uplink"
+[ "$(setting RestrictAddressFamilies)" = "AF_UNIX AF_INET AF_INET6" ] ||
+	fail "$unit: only the bus and IP"
+grep -q '^ExecStart=[^ ]*coldroom-uplink$' "$unit" || fail "$unit: no options (and never a secret) on its command line"
+grep -q '^u coldroom-uplink ' coldroom.sysusers || fail "sysusers does not create the user coldroom-uplink"
+xmllint --noout --nonet org.coldroom.Uplink1.conf 2>/dev/null ||
+	fail "org.coldroom.Uplink1.conf is not well-formed XML"
+grep -q '<policy user="coldroom-uplink">' org.coldroom.Uplink1.conf ||
+	fail "only coldroom-uplink may own org.coldroom.Uplink1"
+
 [ "$failures" -eq 0 ] || exit 1
-echo "systemd: coldroomd.service, coldroom-recorder.service and the D-Bus policy pass"
+echo "systemd: coldroomd, coldroom-recorder, coldroom-metrics and coldroom-uplink services and their D-Bus policies pass"
