@@ -613,30 +613,16 @@ static int on_interfaces_added(sd_bus_message *m, void *userdata, sd_bus_error *
 {
 	struct recorder *rc = userdata;
 	struct unit_info u = { .number = NO_NUMBER };
-	const char *path, *iface;
-	bool is_unit = false;
+	const char *path;
 	int k;
 
 	(void)error;
-	k = sd_bus_message_read(m, "o", &path);
-	if (k >= 0)
-		k = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
-	while (k >= 0 && (k = sd_bus_message_enter_container(m, 'e', "sa{sv}")) > 0) {
-		k = sd_bus_message_read(m, "s", &iface);
-		if (k >= 0 && !strcmp(iface, UNIT_IFACE)) {
-			is_unit = true;
-			k = unit_props_read(m, &u);
-		} else if (k >= 0) {
-			k = sd_bus_message_skip(m, "a{sv}");
-		}
-		if (k >= 0)
-			k = sd_bus_message_exit_container(m);
-	}
+	k = unit_interfaces_added_read(m, &path, &u);
 	if (k < 0) {
 		log_warning("ignoring a malformed InterfacesAdded");
 		return 0;
 	}
-	if (!is_unit)
+	if (k == 0)
 		return 0;
 	u.path = strdup(path);
 	if (!u.path)
@@ -913,24 +899,12 @@ static int bus_connect(struct recorder *rc, const char *spec)
 		k = sd_bus_match_signal(rc->bus, NULL, BUS_NAME, ROOT_PATH, MANAGER_IFACE,
 					"AlarmChanged", on_alarm_changed, rc);
 	if (k >= 0)
-		k = sd_bus_match_signal(rc->bus, NULL, BUS_NAME, ROOT_PATH,
-					"org.freedesktop.DBus.ObjectManager", "InterfacesAdded",
-					on_interfaces_added, rc);
-	if (k >= 0)
-		k = sd_bus_match_signal(rc->bus, NULL, BUS_NAME, ROOT_PATH,
-					"org.freedesktop.DBus.ObjectManager", "InterfacesRemoved",
-					on_interfaces_removed, rc);
-	if (k >= 0)
-		k = sd_bus_add_match(rc->bus, NULL,
-				     "type='signal',sender='" BUS_NAME "',"
-				     "interface='org.freedesktop.DBus.Properties',"
-				     "member='PropertiesChanged',path_namespace='" ROOT_PATH "/unit'",
-				     on_properties_changed, rc);
-	if (k >= 0)
-		k = sd_bus_add_match(rc->bus, NULL,
-				     "type='signal',sender='org.freedesktop.DBus',"
-				     "member='NameOwnerChanged',arg0='" BUS_NAME "'",
-				     on_owner_changed, rc);
+		k = units_follow(rc->bus, &(const struct units_follow){
+					 .interfaces_added = on_interfaces_added,
+					 .interfaces_removed = on_interfaces_removed,
+					 .properties_changed = on_properties_changed,
+					 .owner_changed = on_owner_changed,
+				 }, rc);
 	if (k < 0)
 		log_error("cannot follow coldroomd on the bus: %s", strerror(-k));
 	return k;

@@ -205,6 +205,15 @@ check "unit removal is in the trail" wait_for 10 \
 check "and the next interval of it is a unit-gone gap" wait_for 25 \
 	q_ge "SELECT count(*) FROM record WHERE serial = 'SIM-000002' AND status = 3" 1
 
+# A unit that appears while the recorder runs (InterfacesAdded): in the
+# trail at once and recorded from then on.
+fake_unit "$sys" sensor2 SIM-000003
+publish
+check "a unit added while recording is in the trail" wait_for 10 \
+	q_is "SELECT count(*) FROM audit WHERE event = 'unit-added' AND serial = 'SIM-000003'" 1
+check "and has rows of its own" wait_for 25 \
+	q_ge "SELECT count(*) FROM record WHERE serial = 'SIM-000003'" 1
+
 # Stopped for a while: a host gap row when it is back.
 check "the recorder stops cleanly" stop_recorder
 check "the stop is in the trail" test "$(q "SELECT count(*) FROM audit WHERE event = 'recorder-stopped'")" = 1
