@@ -86,30 +86,49 @@ replace_section() {
 		END {if (!done) {print ""; emit()}}' "$3" >"$3.new" && mv "$3.new" "$3"
 }
 
-# start_fed_coldroomd DIR SYS UNITS SECONDS: a tree of UNITS units in SYS
-# (DIR/feeder tree), a private bus at DIR/bus, the feeder writing records
-# for SECONDS into DIR/records and coldroomd reading them with the settings
-# DIR/coldroom.conf; sets $addr and $daemon_pid and adds to $pids. Needs
-# $O (the build), DIR/feeder and die().
+# build_feeder DIR: the feeder (feeder.c), which makes fake sysfs trees and
+# writes /dev/coldroom records, as DIR/feeder.
+build_feeder() {
+	${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -I"$(dirname "${BASH_SOURCE[0]}")/../../../include/uapi" \
+		-o "$1/feeder" "$(dirname "${BASH_SOURCE[0]}")/feeder.c" || die "building the feeder failed"
+}
+
+# start_fed_coldroomd DIR SYS UNITS SECONDS [SETTING...]: a tree of UNITS
+# units in SYS (feeder tree), a private bus at DIR/bus, the feeder
+# writing records for SECONDS into a FIFO and coldroomd reading them with
+# the settings DIR/coldroom.conf (each SETTING a line of it), its log in
+# DIR/daemon.log. The FIFO is on the scratch tmpfs, as /dev/coldroom is on
+# devtmpfs: on a disk file system every read() of it updates its atime
+# through the journal. coldroomd runs under the command in the array
+# coldroomd_under when set (valgrind). Sets $addr, $bus_pid, $feeder_pid and
+# $daemon_pid and adds them to $pids. Needs $O (the build), $scratch
+# (make_scratch), $out/feeder (build_feeder "$out") and die().
 start_fed_coldroomd() {
-	local dir=$1 sys=$2 n=$3 secs=$4
-	"$dir/feeder" tree "$sys" "$n" || die "making the tree failed"
-	cat >"$dir/coldroom.conf" <<CONF
-FirmwareOverrideDir=$dir/override
-ModelFirmwareDir=$dir/model
-CalibrationDir=$dir/calibration
-CONF
+	local dir=$1 sys=$2 n=$3 secs=$4 records=$scratch/records
+	shift 4
+	rm -rf "$sys" "$records"
+	"$out/feeder" tree "$sys" "$n" || die "making the tree failed"
+	{
+		echo "FirmwareOverrideDir=$dir/override"
+		echo "ModelFirmwareDir=$dir/model"
+		echo "CalibrationDir=$dir/calibration"
+		[ $# -eq 0 ] || printf '%s\n' "$@"
+	} >"$dir/coldroom.conf"
 	bus_config "$dir/bus" >"$dir/bus.conf"
+	rm -f "$dir/address"
 	dbus-daemon --config-file="$dir/bus.conf" --nofork --print-address=3 3>"$dir/address" 2>"$dir/bus.log" &
-	pids+=($!)
+	bus_pid=$!
+	pids+=("$bus_pid")
 	for _ in $(seq 100); do [ -s "$dir/address" ] && break; sleep 0.05; done
 	addr=$(head -n 1 "$dir/address")
 	[ -n "$addr" ] || die "dbus-daemon did not start ($dir/bus.log)"
-	mkfifo "$dir/records"
-	"$dir/feeder" feed "$dir/records" "$n" "$secs" >"$dir/fed" &
-	pids+=($!)
-	"$O/daemon/coldroomd" --bus "$addr" --sysfs-root "$sys" --config "$dir/coldroom.conf" \
-		--records-from "$dir/records" 2>"$dir/daemon.log" &
+	mkfifo "$records"
+	"$out/feeder" feed "$records" "$n" "$secs" >"$dir/fed" &
+	feeder_pid=$!
+	pids+=("$feeder_pid")
+	${coldroomd_under[@]+"${coldroomd_under[@]}"} \
+		"$O/daemon/coldroomd" --bus "$addr" --sysfs-root "$sys" --config "$dir/coldroom.conf" \
+		--records-from "$records" 2>"$dir/daemon.log" &
 	daemon_pid=$!
 	pids+=("$daemon_pid")
 	wait_for_name "$addr" || die "coldroomd did not take its name ($dir/daemon.log)"

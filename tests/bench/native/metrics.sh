@@ -44,8 +44,7 @@ command -v curl >/dev/null || die "curl is missing (make deps)"
 rm -rf "$out"
 mkdir -p "$out"
 make -s -C "$top/daemon" O="$O" >/dev/null || die "building the daemons failed"
-${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -I"$top/include/uapi" \
-	-o "$out/feeder" "$here/feeder.c" || die "building the feeder failed"
+build_feeder "$out"
 ${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -I"$top/daemon" -o "$out/dbus-latency" \
 	"$top/tests/bench/dbus-latency.c" -lsystemd || die "building dbus-latency failed"
 

@@ -55,9 +55,7 @@ die() { echo "bench-native: $*" >&2; exit 1; }
 rm -rf "$out"
 mkdir -p "$out"
 make -s -C "$top/daemon" O="$O" >/dev/null || die "building coldroomd failed"
-coldroomd=$O/daemon/coldroomd
-${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -I"$top/include/uapi" \
-	-o "$out/feeder" "$here/feeder.c" || die "building the feeder failed"
+build_feeder "$out"
 for prog in "$top/tests/bench/dbus-latency.c" "$here/dbus-flood.c"; do
 	${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -I"$top/daemon" -o "$out/$(basename "$prog" .c)" \
 		"$prog" -lsystemd || die "building $(basename "$prog") failed"
@@ -72,46 +70,13 @@ measure() {
 	local n=$1 config=$2 mode=${3:-}
 	local dir=$out/run-$n-${config//[^A-Za-z0-9]/_}${mode:+-$mode}
 	local bus_pid feeder_pid daemon_pid lat_pid addr cpu0 cpu1 bcpu0 bcpu1 readings
-	local sys=$scratch/sys
+	local sys=$scratch/sys settings=() coldroomd_under=()
 	mkdir -p "$dir"
-	rm -rf "$sys"
-	"$out/feeder" tree "$sys" "$n" || die "making the tree failed"
-	{
-		echo "FirmwareOverrideDir=$dir/override"
-		echo "ModelFirmwareDir=$dir/model"
-		echo "CalibrationDir=$dir/calibration"
-		[ "$config" = default ] || echo "$config"
-	} >"$dir/coldroomd.conf"
-	bus_config "$dir/bus" >"$dir/bus.conf"
-	dbus-daemon --config-file="$dir/bus.conf" --nofork --print-address=3 \
-		3>"$dir/address" 2>"$dir/bus.log" &
-	bus_pid=$!
-	pids+=("$bus_pid")
-	for _ in $(seq 100); do [ -s "$dir/address" ] && break; sleep 0.05; done
-	addr=$(head -n 1 "$dir/address")
-	[ -n "$addr" ] || die "dbus-daemon did not start ($dir/bus.log)"
-	# On the scratch tmpfs, as /dev/coldroom is on devtmpfs: a FIFO on a
-	# disk file system has every read() update its atime through the journal.
-	local records=$scratch/records
-	rm -f "$records"
-	mkfifo "$records"
+	[ "$config" = default ] || settings=("$config")
+	[ "$mode" = callgrind ] && coldroomd_under=(valgrind --tool=callgrind --instr-atstart=no
+		--callgrind-out-file="$dir/callgrind.out")
 	# The feeder runs past the window; the daemon reads it all along.
-	"$out/feeder" feed "$records" "$n" $((seconds + warmup + 600)) >"$dir/fed" &
-	feeder_pid=$!
-	pids+=("$feeder_pid")
-	if [ "$mode" = callgrind ]; then
-		valgrind --tool=callgrind --instr-atstart=no \
-			--callgrind-out-file="$dir/callgrind.out" \
-			"$coldroomd" --bus "$addr" --sysfs-root "$sys" \
-			--config "$dir/coldroomd.conf" --records-from "$records" \
-			2>"$dir/daemon.log" &
-	else
-		"$coldroomd" --bus "$addr" --sysfs-root "$sys" --config "$dir/coldroomd.conf" \
-			--records-from "$records" 2>"$dir/daemon.log" &
-	fi
-	daemon_pid=$!
-	pids+=("$daemon_pid")
-	wait_for_name "$addr" || die "coldroomd did not take its name ($dir/daemon.log)"
+	start_fed_coldroomd "$dir" "$sys" "$n" $((seconds + warmup + 600)) ${settings[@]+"${settings[@]}"}
 	sleep "$warmup"
 	[ "$mode" = callgrind ] && callgrind_control -i on "$daemon_pid" >/dev/null 2>&1
 	cpu0=$(cpu_ns "$daemon_pid") bcpu0=$(cpu_ns "$bus_pid")

@@ -51,8 +51,7 @@ done
 rm -rf "$out"
 mkdir -p "$out"
 make -s -C "$top/daemon" O="$O" >/dev/null || die "building the daemons failed"
-${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -I"$top/include/uapi" \
-	-o "$out/feeder" "$here/feeder.c" || die "building the feeder failed"
+build_feeder "$out"
 
 make_scratch bench-uplink
 
