@@ -135,7 +135,7 @@ vm_daemon_files() {
 		"$o/firmware/coldroom/CRS-200.fw" "$o/firmware/coldroom/CRS-210T.fw" \
 		"$TOP_DIR/systemd/coldroomd.service" "$TOP_DIR/systemd/org.coldroom.Sensors1.conf" \
 		"$TOP_DIR/systemd/coldroom.sysusers" "$TOP_DIR/firmware/samples/SIM-000002.override" \
-		"$TOP_DIR/daemon/coldroomd.conf" "$dir/"
+		"$TOP_DIR/daemon/coldroomd/coldroomd.conf" "$dir/"
 }
 
 # vm_failures LOG: a guest log's failed checks and result, each failed check

@@ -1,0 +1,1258 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * bus.c - org.coldroom.Sensors1 on D-Bus (DBUS-API.md is the reference).
+ *
+ * One fallback vtable serves every unit object; an ObjectManager sits at
+ * the root. Changes are batched: each unit gets at most one
+ * PropertiesChanged per batch window (and so per sample), and the manager
+ * sends one ReadingsChanged for all units that got new readings.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <linux/coldroom.h>
+
+#include "alarms.h"
+#include "bus_names.h"
+#include "busopen.h"
+#include "coldroom_fw.h"
+#include "daemon.h"
+#include "log.h"
+#include "util.h"
+
+
+#ifndef COLDROOM_VERSION
+#define COLDROOM_VERSION "0.1.0"
+#endif
+
+/* Temp1Alarm, Temp2Alarm in the Readings signal's alarms byte. */
+#define READINGS_ALARM1 0x1
+#define READINGS_ALARM2 0x2
+
+/*
+ * The Readings signal of one batch window: one dense array per field. A
+ * unit's first reading of the window takes the next entry, its later ones
+ * overwrite that entry, and the arrays are appended whole at the window's
+ * end: no pass over the units at the end of a window. Also GetReadings'
+ * snapshot of every unit.
+ */
+struct readings_window {
+	size_t n, cap;
+	uint32_t *unit;
+	int32_t *temp1, *temp2;
+	uint8_t *status1, *status2, *alarms;
+	uint64_t *seq, *last_update;
+	struct unit **owner;		/* whose entry it is */
+};
+
+#define WINDOW_ARRAYS(X) X(unit) X(temp1) X(temp2) X(status1) X(status2) X(alarms) \
+	X(seq) X(last_update) X(owner)
+
+static void window_free(struct readings_window *w)
+{
+	if (!w)
+		return;
+#define FREE_ARRAY(field) free(w->field);
+	WINDOW_ARRAYS(FREE_ARRAY)
+#undef FREE_ARRAY
+	free(w);
+}
+
+static int window_reserve(struct readings_window *w, size_t n)
+{
+	size_t cap = w->cap ? w->cap : 256;
+
+	if (n <= w->cap)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+#define GROW(field) { \
+		void *p = realloc(w->field, cap * sizeof(*w->field)); \
+		if (!p) \
+			return -ENOMEM; \
+		w->field = p; \
+	}
+	WINDOW_ARRAYS(GROW)
+#undef GROW
+	w->cap = cap;
+	return 0;
+}
+
+/* The window's arrays, with room for @n units; NULL when out of memory. */
+static struct readings_window *window_get(struct readings_window **wp, size_t n)
+{
+	if (!*wp) {
+		*wp = calloc(1, sizeof(**wp));
+		if (!*wp)
+			return NULL;
+	}
+	if (window_reserve(*wp, n) < 0)
+		return NULL;
+	return *wp;
+}
+
+/* Entry @k of @w: @u's reading as of now. */
+static void window_set(struct readings_window *w, size_t k, struct unit *u)
+{
+	w->unit[k] = u->number;
+	w->temp1[k] = u->temp[0];
+	w->temp2[k] = u->temp[1];
+	w->status1[k] = (uint8_t)u->temp_status[0];
+	w->status2[k] = (uint8_t)u->temp_status[1];
+	w->alarms[k] = (u->alarm[0] ? READINGS_ALARM1 : 0) | (u->alarm[1] ? READINGS_ALARM2 : 0);
+	w->seq[k] = u->sample_seq;
+	w->last_update[k] = u->last_update_usec;
+	w->owner[k] = u;
+}
+
+/* @u's reading into the current window: its entry, or a new one. */
+static void window_put(struct daemon *d, struct unit *u)
+{
+	struct readings_window *w = d->window;
+
+	d->window_touched = true;
+	if (u->window_gen == d->window_gen) {
+		window_set(w, u->window_slot, u);
+		return;
+	}
+	if (!w || w->n == w->cap) {
+		w = window_get(&d->window, (w ? w->n : 0) + 1);
+		if (!w) {
+			log_error("out of memory: a reading of %s is not signalled", u->name);
+			return;
+		}
+	}
+	u->window_gen = d->window_gen;
+	u->window_slot = (uint32_t)w->n;
+	window_set(w, w->n++, u);
+}
+
+/* A unit that goes leaves the window: the last entry takes its place. */
+static void window_drop(struct daemon *d, struct unit *u)
+{
+	struct readings_window *w = d->window;
+	size_t k = u->window_slot, last;
+
+	if (!w || u->window_gen != d->window_gen)
+		return;
+	u->window_gen = 0;
+	last = --w->n;
+	if (k == last)
+		return;
+#define MOVE(field) w->field[k] = w->field[last];
+	WINDOW_ARRAYS(MOVE)
+#undef MOVE
+	w->owner[k]->window_slot = (uint32_t)k;
+}
+
+/* The arrays of @w, each appended whole: Readings and GetReadings alike. */
+static int append_readings(sd_bus_message *m, const struct readings_window *w)
+{
+	int r;
+
+	r = sd_bus_message_append_array(m, 'u', w->unit, w->n * sizeof(*w->unit));
+	if (r >= 0)
+		r = sd_bus_message_append_array(m, 'i', w->temp1, w->n * sizeof(*w->temp1));
+	if (r >= 0)
+		r = sd_bus_message_append_array(m, 'i', w->temp2, w->n * sizeof(*w->temp2));
+	if (r >= 0)
+		r = sd_bus_message_append_array(m, 'y', w->status1, w->n);
+	if (r >= 0)
+		r = sd_bus_message_append_array(m, 'y', w->status2, w->n);
+	if (r >= 0)
+		r = sd_bus_message_append_array(m, 'y', w->alarms, w->n);
+	if (r >= 0)
+		r = sd_bus_message_append_array(m, 't', w->seq, w->n * sizeof(*w->seq));
+	if (r >= 0)
+		r = sd_bus_message_append_array(m, 't', w->last_update,
+						w->n * sizeof(*w->last_update));
+	return r;
+}
+
+/* Every unit as of now, taken once until invalidated; NULL when out of memory. */
+static struct readings_window *readings_snapshot(struct daemon *d)
+{
+	struct readings_window *w;
+
+	if (d->snapshot_valid)
+		return d->snapshot;
+	w = window_get(&d->snapshot, d->n_units);
+	if (!w)
+		return NULL;
+	for (w->n = 0; w->n < d->n_units; w->n++)
+		window_set(w, w->n, d->units[w->n]);
+	d->snapshot_valid = true;
+	return w;
+}
+
+/*
+ * Whether @uid is in @group by the user database (getgrouplist() of its
+ * user name), not by the caller's process: what a process claims in /proc
+ * is no ground for authorization (sd_bus_creds_new_from_pid(3)).
+ */
+static bool uid_in_group(uid_t uid, const char *group)
+{
+	_cleanup_(freep) char *buf = NULL;
+	_cleanup_(freep) gid_t *gids = NULL;
+	struct passwd pw, *pwp = NULL;
+	struct group gr, *grp = NULL;
+	long size = sysconf(_SC_GETPW_R_SIZE_MAX);
+	int n = 64;
+
+	if (size < 16384)
+		size = 16384;
+	buf = malloc((size_t)size);
+	if (!buf || getpwuid_r(uid, &pw, buf, (size_t)size / 2, &pwp) != 0 || !pwp ||
+	    getgrnam_r(group, &gr, buf + size / 2, (size_t)size / 2, &grp) != 0 || !grp)
+		return false;
+	if (pw.pw_gid == gr.gr_gid)
+		return true;
+	for (;;) {
+		int want = n;
+		gid_t *g = realloc(gids, (size_t)n * sizeof(*g));
+
+		if (!g)
+			return false;
+		gids = g;
+		if (getgrouplist(pw.pw_name, pw.pw_gid, gids, &want) >= 0) {
+			for (int i = 0; i < want; i++)
+				if (gids[i] == gr.gr_gid)
+					return true;
+			return false;
+		}
+		if (want <= n || want > 65536)
+			return false;
+		n = want;
+	}
+}
+
+/*
+ * Root, or a member of the configured admin group, may change things.
+ * @caller (may be NULL) gets the caller's uid, for the audit trail.
+ */
+/* The caller's uid as the bus vouches for it; nothing is read from /proc. */
+static int caller_uid(sd_bus_message *m, uid_t *uid, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+	int r;
+
+	r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_UID | SD_BUS_CREDS_EUID, &creds);
+	if (r >= 0 && sd_bus_creds_get_euid(creds, uid) < 0)
+		r = sd_bus_creds_get_uid(creds, uid);
+	if (r < 0)
+		return sd_bus_error_set_errnof(error, r, "cannot identify the caller: %s",
+					       strerror(-r));
+	return 0;
+}
+
+static int check_admin(sd_bus_message *m, struct daemon *d, sd_bus_error *error,
+		       uid_t *caller)
+{
+	uid_t uid;
+	int r;
+
+	r = caller_uid(m, &uid, error);
+	if (r < 0)
+		return r;
+	if (caller)
+		*caller = uid;
+	if (uid == 0)
+		return 0;
+	if (d->config.admin_group[0] && uid_in_group(uid, d->config.admin_group))
+		return 0;
+	if (d->config.admin_group[0])
+		return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+					 "only root or members of group %s may change units",
+					 d->config.admin_group);
+	return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
+				"only root may change units");
+}
+
+/*
+ * Root, a member of the admin group, or of the operator group may
+ * acknowledge alarms. @caller gets the caller's uid, @user its name.
+ */
+static int check_operator(sd_bus_message *m, struct daemon *d, sd_bus_error *error,
+			  uid_t *caller, char *user, size_t user_size)
+{
+	char buf[1024];
+	struct passwd pw, *pwp = NULL;
+	uid_t uid;
+	int r;
+
+	r = caller_uid(m, &uid, error);
+	if (r < 0)
+		return r;
+	*caller = uid;
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pwp) == 0 && pwp)
+		snprintf(user, user_size, "%s", pw.pw_name);
+	else
+		snprintf(user, user_size, "uid %u", (unsigned int)uid);
+	if (uid == 0 ||
+	    (d->config.admin_group[0] && uid_in_group(uid, d->config.admin_group)) ||
+	    (d->config.operator_group[0] && uid_in_group(uid, d->config.operator_group)))
+		return 0;
+	if (!d->config.operator_group[0] && !d->config.admin_group[0])
+		return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
+					"only root may acknowledge alarms");
+	return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+				 "only root or members of group %s%s%s may acknowledge alarms",
+				 d->config.operator_group[0] ? d->config.operator_group :
+				 d->config.admin_group,
+				 d->config.operator_group[0] && d->config.admin_group[0] ? " or " : "",
+				 d->config.operator_group[0] ? d->config.admin_group : "");
+}
+
+/*
+ * Manager.SettingChanged: who changed what on a unit, with the old and new
+ * value, for the audit trail (coldroom-recorder). Sent only for a change
+ * that took effect.
+ */
+static void emit_setting_changed(struct unit *u, uid_t uid, const char *setting,
+				 const char *old_value, const char *new_value)
+{
+	char buf[1024], user[64] = "";
+	struct passwd pw, *pwp = NULL;
+
+	if (old_value && new_value && !strcmp(old_value, new_value))
+		return;
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pwp) == 0 && pwp)
+		snprintf(user, sizeof(user), "%s", pw.pw_name);
+	(void)sd_bus_emit_signal(u->daemon->bus, SENSORS_PATH, SENSORS_MANAGER_IFACE, "SettingChanged",
+				 "osssssus", u->object_path, u->name, u->info->serial, setting,
+				 old_value ? old_value : "", new_value ? new_value : "", (uint32_t)uid,
+				 user);
+}
+
+static void emit_setting_changed_int(struct unit *u, uid_t uid, const char *setting,
+				     long long old_value, long long new_value)
+{
+	char o[24], n[24];
+
+	snprintf(o, sizeof(o), "%lld", old_value);
+	snprintf(n, sizeof(n), "%lld", new_value);
+	emit_setting_changed(u, uid, setting, o, n);
+}
+
+static int unit_write(struct unit *u, const char *attr, const char *value,
+		      sd_bus_error *error)
+{
+	int r = write_string_at(u->dirfd, attr, value);
+
+	if (r == 0)
+		return 0;
+	if (r == -EINVAL)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "%s rejected %s = %s", u->name, attr, value);
+	if (r == -ENOENT || r == -ENODEV)
+		return sd_bus_error_setf(error, SENSORS_ERROR_NO_SUCH_UNIT,
+					 "unit %s is gone", u->name);
+	return sd_bus_error_setf(error, SENSORS_ERROR_WRITE_FAILED, "writing %s of %s: %s",
+				 attr, u->name, strerror(-r));
+}
+
+static void unit_after_write(struct unit *u)
+{
+	unit_read_settings(u);
+	if (u->changed) {
+		bus_unit_changed(u, u->changed);
+		u->changed = 0;
+	}
+}
+
+static int method_set_label(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct unit *u = userdata;
+	char old[UNIT_LABEL_MAX];
+	const char *label;
+	uid_t uid = 0;
+	int r;
+
+	r = sd_bus_message_read(m, "s", &label);
+	if (r < 0)
+		return r;
+	r = check_admin(m, u->daemon, error, &uid);
+	if (r < 0)
+		return r;
+	if (coldroom_fw_check_label(label) != COLDROOM_FW_OK)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "a label is 1 to %d printable ASCII characters, not starting or ending with a space",
+					 COLDROOM_FW_LABEL_MAX);
+	snprintf(old, sizeof(old), "%s", u->info->label);
+	r = unit_write(u, "label", label, error);
+	if (r < 0)
+		return r;
+	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->info->serial },
+		   "%s: label set to '%s'", u->name, label);
+	unit_after_write(u);
+	emit_setting_changed(u, uid, "label", old, u->info->label);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_set_thresholds(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct unit *u = userdata;
+	struct coldroom_fw_thresholds thr;
+	static const char *const attrs[UNIT_CHANNELS][3] = {
+		{ "temp1_min", "temp1_max", "temp1_hyst" },
+		{ "temp2_min", "temp2_max", "temp2_hyst" },
+	};
+	char vmin[16], vmax[16], vhyst[16];
+	int32_t old_min, old_max, old_hyst;
+	uint32_t channel;
+	int32_t min, max, hyst;
+	unsigned int ch;
+	uid_t uid = 0;
+	int r;
+
+	r = sd_bus_message_read(m, "uiii", &channel, &min, &max, &hyst);
+	if (r < 0)
+		return r;
+	r = check_admin(m, u->daemon, error, &uid);
+	if (r < 0)
+		return r;
+	if (channel < 1 || channel > UNIT_CHANNELS)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "channel must be 1 or 2, not %u", channel);
+	if (hyst < 0)
+		return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+					"hysteresis must not be negative");
+	thr.min_mdeg = min;
+	thr.max_mdeg = max;
+	thr.hyst_mdeg = (uint32_t)hyst;
+	if (coldroom_fw_check_thresholds(&thr) != COLDROOM_FW_OK)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "invalid thresholds: need %d <= min < max <= %d, hysteresis <= %d and a clear band min + hysteresis .. max - hysteresis that is not empty",
+					 COLDROOM_FW_TEMP_MIN_MDEG, COLDROOM_FW_TEMP_MAX_MDEG,
+					 COLDROOM_FW_HYST_MAX_MDEG);
+	ch = channel - 1;
+	snprintf(vmin, sizeof(vmin), "%d", min);
+	snprintf(vmax, sizeof(vmax), "%d", max);
+	snprintf(vhyst, sizeof(vhyst), "%d", hyst);
+	/*
+	 * The kernel judges every single write by the same rule, so each step
+	 * must leave valid thresholds: widen the band to cover both the old
+	 * and the new one, set the hysteresis (valid there, since the new
+	 * band is), then narrow the band to the new one.
+	 */
+	unit_read_settings(u);
+	old_min = u->temp_min[ch];
+	old_max = u->temp_max[ch];
+	old_hyst = u->temp_hyst[ch];
+	r = 0;
+	if (min < u->temp_min[ch])
+		r = unit_write(u, attrs[ch][0], vmin, error);
+	if (r >= 0 && max > u->temp_max[ch])
+		r = unit_write(u, attrs[ch][1], vmax, error);
+	if (r >= 0)
+		r = unit_write(u, attrs[ch][2], vhyst, error);
+	if (r >= 0 && min > u->temp_min[ch])
+		r = unit_write(u, attrs[ch][0], vmin, error);
+	if (r >= 0 && max < u->temp_max[ch])
+		r = unit_write(u, attrs[ch][1], vmax, error);
+	unit_after_write(u);
+	/* What took effect, even of a change that failed half-way. */
+	emit_setting_changed_int(u, uid, attrs[ch][0], old_min, u->temp_min[ch]);
+	emit_setting_changed_int(u, uid, attrs[ch][1], old_max, u->temp_max[ch]);
+	emit_setting_changed_int(u, uid, attrs[ch][2], old_hyst, u->temp_hyst[ch]);
+	if (r < 0)
+		return r;
+	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->info->serial },
+		   "%s: temp%u thresholds set to %d..%d, hysteresis %d",
+		   u->name, channel, min, max, hyst);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_set_interval(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct unit *u = userdata;
+	uint32_t ms, old;
+	uid_t uid = 0;
+	char v[16];
+	int r;
+
+	r = sd_bus_message_read(m, "u", &ms);
+	if (r < 0)
+		return r;
+	r = check_admin(m, u->daemon, error, &uid);
+	if (r < 0)
+		return r;
+	if (coldroom_fw_check_interval(ms) != COLDROOM_FW_OK)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "interval must be %d..%d ms, not %u",
+					 COLDROOM_FW_INTERVAL_MIN_MS,
+					 COLDROOM_FW_INTERVAL_MAX_MS, ms);
+	snprintf(v, sizeof(v), "%u", ms);
+	old = u->interval_ms;
+	r = unit_write(u, "update_interval_ms", v, error);
+	if (r < 0)
+		return r;
+	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->info->serial },
+		   "%s: interval set to %u ms", u->name, ms);
+	unit_after_write(u);
+	emit_setting_changed_int(u, uid, "update_interval_ms", old, u->interval_ms);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_set_alarm_delay(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	static const char *const names[UNIT_CHANNELS] = { "temp1_alarm_delay", "temp2_alarm_delay" };
+	struct unit *u = userdata;
+	uint32_t probe, seconds;
+	unsigned int old;
+	uid_t uid = 0;
+	int r;
+
+	r = sd_bus_message_read(m, "uu", &probe, &seconds);
+	if (r < 0)
+		return r;
+	r = check_admin(m, u->daemon, error, &uid);
+	if (r < 0)
+		return r;
+	if (probe < 1 || probe > UNIT_CHANNELS)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "probe must be 1 or 2, not %u", probe);
+	if (seconds > CONFIG_MAX_ALARM_DELAY_S)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "an alarm delay is 0..%d s, not %u",
+					 CONFIG_MAX_ALARM_DELAY_S, seconds);
+	if (!alarm_serial_ok(u->info->serial))
+		return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED,
+					 "%s has no serial number to keep its delay by", u->name);
+	old = alarms_delay(u, probe - 1);
+	r = alarms_set_delay(u, probe - 1, seconds);
+	if (r < 0)
+		return sd_bus_error_set_errnof(error, -r, "cannot set the delay: %s", strerror(-r));
+	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->info->serial },
+		   "%s: probe %u alarm delay set to %u s", u->name, probe, seconds);
+	emit_setting_changed_int(u, uid, names[probe - 1], old, seconds);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_reload_firmware(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct unit *u = userdata;
+	uid_t uid = 0;
+	int r;
+
+	r = check_admin(m, u->daemon, error, &uid);
+	if (r < 0)
+		return r;
+	r = unit_write(u, "firmware_reload", "1", error);
+	if (r < 0)
+		return r;
+	emit_setting_changed(u, uid, "firmware_reload", NULL, "requested");
+	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->info->serial },
+		   "%s: firmware reload requested", u->name);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+/*
+ * The unit's latest thermal frame: the pixels (int16, 0.01 degree C,
+ * row-major) in a sealed memfd, so that no pixel travels in the message
+ * and the receiver can map it knowing it cannot change under it.
+ */
+static int method_get_frame(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	static int16_t pixels[COLDROOM_FRAME_MAX_PIXELS];
+	struct unit *u = userdata;
+	struct coldroom_frame hdr;
+	_cleanup_(closep) int fd = -1;
+	size_t size;
+	int r;
+
+	r = bulk_copy_frame(u->daemon, u, &hdr, pixels);
+	if (r == -ESTALE)	/* overwritten while copied: the next one is newer */
+		r = bulk_copy_frame(u->daemon, u, &hdr, pixels);
+	if (r == -ENOENT)
+		return sd_bus_error_setf(error, SENSORS_ERROR_NO_FRAME,
+					 "%s (%s) has sent no thermal frame: it has no imager, "
+					 "or no sample with one yet", u->name, u->info->model);
+	if (r == -ENODEV)
+		return sd_bus_error_setf(error, SENSORS_ERROR_NO_FRAME,
+					 "thermal frames come from %s, which coldroomd is not reading",
+					 COLDROOM_DEVICE);
+	if (r < 0)
+		return sd_bus_error_setf(error, SENSORS_ERROR_NO_FRAME,
+					 "%s: its latest frame is gone from the ring (%s)",
+					 u->name, strerror(-r));
+	size = (size_t)hdr.width * hdr.height * sizeof(*pixels);
+	fd = memfd_create("coldroom-frame", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return sd_bus_error_set_errnof(error, errno, "memfd_create: %m");
+	r = write_all(fd, pixels, size);
+	if (r >= 0 && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
+			    F_SEAL_SEAL) < 0)
+		r = -errno;
+	if (r < 0)
+		return sd_bus_error_set_errnof(error, -r, "the frame's memfd: %s", strerror(-r));
+	return sd_bus_reply_method_return(m, "hqqtt", fd, hdr.width, hdr.height, hdr.seq,
+					  daemon_realtime_usec_of(u->daemon, hdr.timestamp_ns));
+}
+
+static int prop_get_string(sd_bus *bus, const char *path, const char *interface,
+			   const char *property, sd_bus_message *reply,
+			   void *userdata, sd_bus_error *error)
+{
+	(void)bus, (void)path, (void)interface, (void)property, (void)error;
+	/* userdata points at the unit's char array (vtable offset). */
+	return sd_bus_message_append_basic(reply, 's', userdata);
+}
+
+static int prop_get_celsius(sd_bus *bus, const char *path, const char *interface,
+			    const char *property, sd_bus_message *reply,
+			    void *userdata, sd_bus_error *error)
+{
+	struct unit *u = userdata;
+	unsigned int ch = !strcmp(property, "Temp2Celsius");
+	double v = u->temp_status[ch] == TEMP_STATUS_OK ? u->temp[ch] / 1000.0 : NAN;
+
+	(void)bus, (void)path, (void)interface, (void)error;
+	return sd_bus_message_append_basic(reply, 'd', &v);
+}
+
+#define U(field) offsetof(struct unit, field)
+#define EMITS SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
+#define CONST SD_BUS_VTABLE_PROPERTY_CONST
+/* New with every sample: the Readings signal carries them (DBUS-API.md). */
+#define HIGH_RATE 0
+
+/*
+ * The getters of the unit's strings, which live in its info (the vtable's
+ * offsets reach only into struct unit itself), in the way of systemd's
+ * BUS_DEFINE_PROPERTY_GET().
+ */
+#define DEFINE_INFO_GETTER(field)							\
+	static int prop_get_info_##field(sd_bus *bus, const char *path,			\
+					 const char *interface, const char *property,	\
+					 sd_bus_message *reply, void *userdata,		\
+					 sd_bus_error *error)				\
+	{										\
+		const struct unit *u = userdata;					\
+											\
+		(void)bus, (void)path, (void)interface, (void)property, (void)error;	\
+		return sd_bus_message_append_basic(reply, 's', u->info->field);		\
+	}
+DEFINE_INFO_GETTER(serial)
+DEFINE_INFO_GETTER(model)
+DEFINE_INFO_GETTER(label)
+DEFINE_INFO_GETTER(fw_name)
+DEFINE_INFO_GETTER(fw_state)
+DEFINE_INFO_GETTER(fw_version)
+DEFINE_INFO_GETTER(fw_error)
+DEFINE_INFO_GETTER(fw_source)
+
+static int prop_get_alarm_delay(sd_bus *bus, const char *path, const char *interface,
+				const char *property, sd_bus_message *reply,
+				void *userdata, sd_bus_error *error)
+{
+	const struct unit *u = userdata;
+
+	(void)bus, (void)path, (void)interface, (void)error;
+	return sd_bus_message_append(reply, "u",
+				     (uint32_t)alarms_delay(u, !strcmp(property, "Temp2AlarmDelay")));
+}
+
+static const sd_bus_vtable unit_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Name", "s", prop_get_string, U(name), CONST),
+	SD_BUS_PROPERTY("Number", "u", NULL, U(number), CONST),
+	SD_BUS_PROPERTY("Serial", "s", prop_get_info_serial, 0, CONST),
+	SD_BUS_PROPERTY("Model", "s", prop_get_info_model, 0, CONST),
+	SD_BUS_PROPERTY("Label", "s", prop_get_info_label, 0, EMITS),
+	SD_BUS_PROPERTY("Temp1", "i", NULL, U(temp[0]), HIGH_RATE),
+	SD_BUS_PROPERTY("Temp2", "i", NULL, U(temp[1]), HIGH_RATE),
+	SD_BUS_PROPERTY("Temp1Celsius", "d", prop_get_celsius, 0, HIGH_RATE),
+	SD_BUS_PROPERTY("Temp2Celsius", "d", prop_get_celsius, 0, HIGH_RATE),
+	SD_BUS_PROPERTY("Temp1Status", "u", NULL, U(temp_status[0]), EMITS),
+	SD_BUS_PROPERTY("Temp2Status", "u", NULL, U(temp_status[1]), EMITS),
+	SD_BUS_PROPERTY("Temp1Alarm", "b", NULL, U(alarm[0]), EMITS),
+	SD_BUS_PROPERTY("Temp2Alarm", "b", NULL, U(alarm[1]), EMITS),
+	SD_BUS_PROPERTY("Temp1Min", "i", NULL, U(temp_min[0]), EMITS),
+	SD_BUS_PROPERTY("Temp1Max", "i", NULL, U(temp_max[0]), EMITS),
+	SD_BUS_PROPERTY("Temp1Hyst", "i", NULL, U(temp_hyst[0]), EMITS),
+	SD_BUS_PROPERTY("Temp2Min", "i", NULL, U(temp_min[1]), EMITS),
+	SD_BUS_PROPERTY("Temp2Max", "i", NULL, U(temp_max[1]), EMITS),
+	SD_BUS_PROPERTY("Temp2Hyst", "i", NULL, U(temp_hyst[1]), EMITS),
+	SD_BUS_PROPERTY("UpdateIntervalMs", "u", NULL, U(interval_ms), EMITS),
+	SD_BUS_PROPERTY("SampleSeq", "t", NULL, U(sample_seq), HIGH_RATE),
+	SD_BUS_PROPERTY("LastUpdate", "t", NULL, U(last_update_usec), HIGH_RATE),
+	SD_BUS_PROPERTY("FirmwareName", "s", prop_get_info_fw_name, 0, EMITS),
+	SD_BUS_PROPERTY("FirmwareState", "s", prop_get_info_fw_state, 0, EMITS),
+	SD_BUS_PROPERTY("FirmwareVersion", "s", prop_get_info_fw_version, 0, EMITS),
+	SD_BUS_PROPERTY("FirmwareError", "s", prop_get_info_fw_error, 0, EMITS),
+	SD_BUS_PROPERTY("FirmwareSource", "s", prop_get_info_fw_source, 0, EMITS),
+	/* Not signalled: a reload's AlarmDelaySec would change thousands at once. */
+	SD_BUS_PROPERTY("Temp1AlarmDelay", "u", prop_get_alarm_delay, 0, 0),
+	SD_BUS_PROPERTY("Temp2AlarmDelay", "u", prop_get_alarm_delay, 0, 0),
+	SD_BUS_METHOD_WITH_ARGS("SetLabel", SD_BUS_ARGS("s", label), SD_BUS_NO_RESULT,
+				method_set_label, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("SetThresholds",
+				SD_BUS_ARGS("u", channel, "i", min, "i", max, "i", hyst),
+				SD_BUS_NO_RESULT, method_set_thresholds,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("SetInterval", SD_BUS_ARGS("u", interval_ms),
+				SD_BUS_NO_RESULT, method_set_interval,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("SetAlarmDelay", SD_BUS_ARGS("u", probe, "u", seconds),
+				SD_BUS_NO_RESULT, method_set_alarm_delay,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("ReloadFirmware", NULL, NULL, method_reload_firmware,
+		      SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetFrame", SD_BUS_NO_ARGS,
+				SD_BUS_RESULT("h", pixels, "q", width, "q", height,
+					      "t", sample_seq, "t", timestamp),
+				method_get_frame, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_VTABLE_END
+};
+
+/*
+ * Every unit's latest reading, in unit order, in the Readings signal's
+ * shape. The snapshot is taken by the first call after a window ended or
+ * a unit came or went, so all callers of one window share one pass over
+ * the units; each reply copies its arrays whole.
+ */
+static int method_get_readings(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	struct daemon *d = userdata;
+	struct readings_window *snap;
+	int r;
+
+	(void)error;
+	snap = readings_snapshot(d);
+	if (!snap)
+		return -ENOMEM;
+	r = sd_bus_message_new_method_return(m, &reply);
+	if (r >= 0)
+		r = append_readings(reply, snap);
+	if (r >= 0)
+		r = sd_bus_send(NULL, reply, NULL);
+	return r;
+}
+
+static int method_get_unit(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+	const char *key;
+	struct unit *u;
+	int r;
+
+	r = sd_bus_message_read(m, "s", &key);
+	if (r < 0)
+		return r;
+	u = daemon_find_unit(d, key);
+	for (size_t i = 0; !u && i < d->n_units; i++)
+		if (!strcmp(d->units[i]->info->serial, key))
+			u = d->units[i];
+	if (!u)
+		return sd_bus_error_setf(error, SENSORS_ERROR_NO_SUCH_UNIT,
+					 "no unit is named or has the serial '%s'", key);
+	return sd_bus_reply_method_return(m, "o", u->object_path);
+}
+
+static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+	int r;
+
+	r = check_admin(m, d, error, NULL);
+	if (r < 0)
+		return r;
+	r = daemon_reload(d);
+	(void)sd_bus_emit_properties_changed(d->bus, SENSORS_PATH, SENSORS_MANAGER_IFACE,
+					     "ConfigError", NULL);
+	if (r < 0)
+		return sd_bus_error_setf(error, SENSORS_ERROR_CONFIG_INVALID,
+					 "%s (the previous configuration stays in force)",
+					 d->config_error);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int prop_get_const_version(sd_bus *bus, const char *path, const char *interface,
+				  const char *property, sd_bus_message *reply,
+				  void *userdata, sd_bus_error *error)
+{
+	(void)bus, (void)path, (void)interface, (void)property, (void)userdata, (void)error;
+	return sd_bus_message_append(reply, "s", COLDROOM_VERSION);
+}
+
+static int prop_get_unit_count(sd_bus *bus, const char *path, const char *interface,
+			       const char *property, sd_bus_message *reply,
+			       void *userdata, sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+
+	(void)bus, (void)path, (void)interface, (void)property, (void)error;
+	return sd_bus_message_append(reply, "u", (uint32_t)d->n_units);
+}
+
+#define ALARM_ENTRY "(tssuuuitttuss)"
+
+/* The open alarms: raised, acknowledged, or cleared but not acknowledged. */
+static int method_list_alarms(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	struct daemon *d = userdata;
+	int r;
+
+	(void)error;
+	r = sd_bus_message_new_method_return(m, &reply);
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', ALARM_ENTRY);
+	for (size_t i = 0; r >= 0 && i < alarms_slots(d); i++) {
+		const char *name;
+		const struct alarm_record *a = alarms_slot(d, i, &name);
+
+		if (!a)
+			continue;
+		r = sd_bus_message_append(reply, ALARM_ENTRY, a->id, a->serial, name,
+					  (uint32_t)a->probe, (uint32_t)a->state,
+					  (uint32_t)a->level, a->temp, a->raised_usec,
+					  a->cleared_usec, a->acked_usec, a->acked_uid,
+					  a->acked_user, a->comment);
+	}
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	if (r < 0)
+		return r;
+	return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_acknowledge(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+	const char *key, *comment;
+	char user[64] = "";
+	uint32_t probe;
+	uid_t uid = 0;
+	int r;
+
+	r = sd_bus_message_read(m, "sus", &key, &probe, &comment);
+	if (r < 0)
+		return r;
+	r = check_operator(m, d, error, &uid, user, sizeof(user));
+	if (r < 0)
+		return r;
+	if (probe < 1 || probe > UNIT_CHANNELS)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "probe must be 1 or 2, not %u", probe);
+	if (strlen(comment) >= ALARM_COMMENT_MAX)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "a comment is at most %d characters", ALARM_COMMENT_MAX - 1);
+	for (const char *p = comment; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+						"a comment is one line of text without control characters");
+	r = alarms_acknowledge(d, key, probe, uid, user, comment);
+	if (r == -ENOENT)
+		return sd_bus_error_setf(error, SENSORS_ERROR_NO_SUCH_ALARM,
+					 "%s probe %u has no open alarm", key, probe);
+	if (r == -EALREADY)
+		return sd_bus_error_setf(error, SENSORS_ERROR_NO_SUCH_ALARM,
+					 "the alarm of %s probe %u is already acknowledged", key, probe);
+	if (r < 0)
+		return r;
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int prop_get_unacked(sd_bus *bus, const char *path, const char *interface,
+			    const char *property, sd_bus_message *reply,
+			    void *userdata, sd_bus_error *error)
+{
+	(void)bus, (void)path, (void)interface, (void)property, (void)error;
+	return sd_bus_message_append(reply, "u", (uint32_t)alarms_unacknowledged(userdata));
+}
+
+void bus_alarms_count_changed(struct daemon *d)
+{
+	if (d->bus && d->ready)
+		(void)sd_bus_emit_properties_changed(d->bus, SENSORS_PATH, SENSORS_MANAGER_IFACE,
+						     "UnacknowledgedAlarms", NULL);
+	daemon_update_status(d);
+}
+
+void bus_emit_alarm_changed(struct daemon *d, const struct alarm_record *a, const char *event,
+			    const char *unit_name, uint32_t uid, const char *user,
+			    const char *comment, uint64_t when_usec, int32_t temp)
+{
+	int r;
+
+	if (!d->bus)
+		return;
+	r = sd_bus_emit_signal(d->bus, SENSORS_PATH, SENSORS_MANAGER_IFACE, "AlarmChanged",
+			       "tsssuuuituss", a->id, event, a->serial, unit_name,
+			       (uint32_t)a->probe, (uint32_t)a->state, (uint32_t)a->level, temp,
+			       when_usec, uid, user, comment);
+	if (r < 0)
+		log_warning("cannot send AlarmChanged: %s", strerror(-r));
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Version", "s", prop_get_const_version, 0, CONST),
+	SD_BUS_PROPERTY("UnitCount", "u", prop_get_unit_count, 0, EMITS),
+	SD_BUS_PROPERTY("ConfigError", "s", prop_get_string,
+			offsetof(struct daemon, config_error), EMITS),
+	SD_BUS_PROPERTY("ReadingSource", "s", prop_get_string,
+			offsetof(struct daemon, reading_source_name), EMITS),
+	SD_BUS_PROPERTY("EventSource", "s", prop_get_string,
+			offsetof(struct daemon, event_source_name), EMITS),
+	SD_BUS_METHOD_WITH_ARGS("GetReadings", SD_BUS_NO_ARGS,
+				SD_BUS_RESULT("au", units, "ai", temp1, "ai", temp2,
+					      "ay", temp1_status, "ay", temp2_status,
+					      "ay", alarms, "at", sample_seq, "at", last_update),
+				method_get_readings, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetUnit", SD_BUS_ARGS("s", name_or_serial),
+				SD_BUS_RESULT("o", unit), method_get_unit,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("Reload", NULL, NULL, method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_PROPERTY("UnacknowledgedAlarms", "u", prop_get_unacked, 0, EMITS),
+	SD_BUS_METHOD_WITH_ARGS("ListAlarms", SD_BUS_NO_ARGS,
+				SD_BUS_RESULT("a" ALARM_ENTRY, alarms), method_list_alarms,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("Acknowledge",
+				SD_BUS_ARGS("s", unit, "u", probe, "s", comment),
+				SD_BUS_NO_RESULT, method_acknowledge, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_SIGNAL_WITH_ARGS("AlarmChanged",
+				SD_BUS_ARGS("t", id, "s", event, "s", serial, "s", unit,
+					    "u", probe, "u", state, "u", level, "i", temp,
+					    "t", time, "u", uid, "s", user, "s", comment), 0),
+	SD_BUS_SIGNAL_WITH_ARGS("Alarm",
+				SD_BUS_ARGS("o", unit, "s", name, "u", channel,
+					    "b", active, "i", temp), 0),
+	SD_BUS_SIGNAL_WITH_ARGS("SettingChanged",
+				SD_BUS_ARGS("o", unit, "s", name, "s", serial, "s", setting,
+					    "s", old_value, "s", new_value, "u", uid, "s", user), 0),
+	SD_BUS_SIGNAL_WITH_ARGS("Readings",
+				SD_BUS_ARGS("au", units, "ai", temp1, "ai", temp2,
+					    "ay", temp1_status, "ay", temp2_status,
+					    "ay", alarms, "at", sample_seq, "at", last_update), 0),
+	SD_BUS_VTABLE_END
+};
+
+static int unit_find(sd_bus *bus, const char *path, const char *interface,
+		     void *userdata, void **found, sd_bus_error *error)
+{
+	_cleanup_(freep) char *name = NULL;
+	struct daemon *d = userdata;
+	struct unit *u;
+	int r;
+
+	(void)bus, (void)interface, (void)error;
+	r = sd_bus_path_decode(path, SENSORS_UNIT_PREFIX, &name);
+	if (r <= 0)
+		return 0;
+	u = daemon_find_unit(d, name);
+	if (!u)
+		return 0;
+	*found = u;
+	return 1;
+}
+
+static int unit_enumerate(sd_bus *bus, const char *prefix, void *userdata,
+			  char ***nodes, sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+	char **v;
+
+	(void)bus, (void)prefix, (void)error;
+	v = calloc(d->n_units + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->n_units; i++) {
+		v[i] = strdup(d->units[i]->object_path);
+		if (!v[i]) {
+			for (size_t k = 0; k < i; k++)
+				free(v[k]);
+			free(v);
+			return -ENOMEM;
+		}
+	}
+	*nodes = v;
+	return 0;
+}
+
+void bus_free(struct daemon *d)
+{
+	window_free(d->window);
+	d->window = NULL;
+	window_free(d->snapshot);
+	d->snapshot = NULL;
+}
+
+static void schedule_flush(struct daemon *d);
+
+/* One Readings signal with the window's arrays. */
+static int send_readings(struct daemon *d, const struct readings_window *w)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *sig = NULL;
+	int r;
+
+	r = sd_bus_message_new_signal(d->bus, &sig, SENSORS_PATH, SENSORS_MANAGER_IFACE, "Readings");
+	if (r >= 0)
+		r = append_readings(sig, w);
+	if (r >= 0)
+		r = sd_bus_send(d->bus, sig, NULL);
+	return r;
+}
+
+static void emit_unit_changed(struct daemon *d, const struct unit *u, uint32_t props)
+{
+	const char *names[PROP_COUNT + 1];
+	size_t n = 0;
+
+	for (unsigned int p = 0; p < PROP_COUNT; p++)
+		if (props & PROP_BIT(p))
+			names[n++] = unit_prop_names[p];
+	names[n] = NULL;
+	(void)sd_bus_emit_properties_changed_strv(d->bus, u->object_path, SENSORS_UNIT_IFACE,
+						  (char **)names);
+}
+
+/*
+ * The end of a batch window: the records that came meanwhile, then
+ * PropertiesChanged for the units whose other properties changed and the
+ * window's Readings signal, whose arrays the readings filled as they came.
+ */
+int bus_flush(struct daemon *d)
+{
+	struct readings_window *w;
+	bool busy;
+	int r = 0;
+
+	/* Before the timer goes: changes read now belong to this window. */
+	busy = bulk_window_end(d);
+	d->flush_due = false;	/* the oneshot source is off again */
+	if (busy)
+		schedule_flush(d);
+	if (!d->bus)
+		goto out;
+	/* PropertiesChanged: whatever changed but the high-rate properties. */
+	for (size_t i = 0; i < d->n_dirty; i++) {
+		struct unit *u = d->dirty[i];
+
+		if (d->config.unit_signals)
+			emit_unit_changed(d, u, u->unsignalled);
+		u->unsignalled = 0;
+		u->dirty = false;
+	}
+	d->n_dirty = 0;
+	w = d->window;
+	if (d->window_touched)
+		d->snapshot_valid = false;
+	d->window_touched = false;
+	if (w && w->n) {
+		r = send_readings(d, w);
+		if (r < 0)
+			log_warning("cannot send Readings: %s", strerror(-r));
+		w->n = 0;
+	}
+	/* Every unit's entry belongs to the window that ended. */
+	d->window_gen++;
+out:
+	daemon_update_status(d);
+	return r;
+}
+
+static int on_flush(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	(void)s, (void)usec;
+	bus_flush(userdata);
+	return 0;
+}
+
+static int on_flush_defer(sd_event_source *s, void *userdata)
+{
+	(void)s;
+	bus_flush(userdata);
+	return 0;
+}
+
+/*
+ * The end of the current batch window, unless it is already set. One
+ * source serves every window (ten a second by default), re-armed rather
+ * than made anew; a Reload that switches between a window and none
+ * replaces it.
+ */
+static void schedule_flush(struct daemon *d)
+{
+	bool timer = d->config.batch_ms > 0;
+	int r;
+
+	if (d->flush_due)
+		return;
+	if (d->flush_timer && d->flush_is_timer != timer)
+		d->flush_timer = sd_event_source_disable_unref(d->flush_timer);
+	if (!d->flush_timer) {
+		if (timer)
+			r = sd_event_add_time_relative(d->event, &d->flush_timer, CLOCK_MONOTONIC,
+						       d->config.batch_ms * 1000ULL, 1000,
+						       on_flush, d);
+		else
+			r = sd_event_add_defer(d->event, &d->flush_timer, on_flush_defer, d);
+		d->flush_is_timer = timer;
+	} else if (timer) {
+		r = sd_event_source_set_time_relative(d->flush_timer,
+						      d->config.batch_ms * 1000ULL);
+	} else {
+		r = 0;
+	}
+	if (r >= 0)
+		r = sd_event_source_set_enabled(d->flush_timer, SD_EVENT_ONESHOT);
+	if (r < 0) {
+		log_error("cannot schedule the signals: %s", strerror(-r));
+		return;
+	}
+	d->flush_due = true;
+}
+
+void bus_unit_changed(struct unit *u, uint32_t props)
+{
+	struct daemon *d = u->daemon;
+
+	if (!d->bus)
+		return;
+	if (props & READING_PROPS)
+		window_put(d, u);
+	props &= ~HIGH_RATE_PROPS;
+	if (props) {
+		u->unsignalled |= props;
+		if (!u->dirty) {
+			if (d->n_dirty == d->cap_dirty) {
+				size_t cap = d->cap_dirty ? 2 * d->cap_dirty : 16;
+				struct unit **nd = realloc(d->dirty, cap * sizeof(*nd));
+
+				if (!nd) {
+					log_error("out of memory");
+					return;
+				}
+				d->dirty = nd;
+				d->cap_dirty = cap;
+			}
+			d->dirty[d->n_dirty++] = u;
+			u->dirty = true;
+		}
+	}
+	if (!d->flush_due)
+		schedule_flush(d);
+}
+
+void bus_emit_alarm(struct unit *u, unsigned int channel)
+{
+	struct daemon *d = u->daemon;
+	int r;
+
+	log_fields(u->alarm[channel - 1] ? LOG_WARNING : LOG_NOTICE,
+		   &(struct log_fields){ .unit = u->name, .serial = u->info->serial,
+					 .outcome = u->alarm[channel - 1] ? "alarm" : "alarm-cleared" },
+		   "%s (%s): temp%u alarm %s at %d mC", u->name, u->info->label, channel,
+		   u->alarm[channel - 1] ? "raised" : "cleared", u->temp[channel - 1]);
+	if (!d->bus)
+		return;
+	r = sd_bus_emit_signal(d->bus, SENSORS_PATH, SENSORS_MANAGER_IFACE, "Alarm", "osubi",
+			       u->object_path, u->name, (uint32_t)channel,
+			       u->alarm[channel - 1], u->temp[channel - 1]);
+	if (r < 0)
+		log_warning("cannot send Alarm: %s", strerror(-r));
+}
+
+void bus_unit_added(struct unit *u)
+{
+	struct daemon *d = u->daemon;
+
+	d->snapshot_valid = false;
+	/* Before the name is ours, clients find units with GetManagedObjects. */
+	if (!d->bus || !d->ready)
+		return;
+	(void)sd_bus_emit_object_added(d->bus, u->object_path);
+	(void)sd_bus_emit_properties_changed(d->bus, SENSORS_PATH, SENSORS_MANAGER_IFACE,
+					     "UnitCount", NULL);
+}
+
+void bus_unit_removed(struct unit *u)
+{
+	struct daemon *d = u->daemon;
+
+	d->snapshot_valid = false;
+	window_drop(d, u);
+	/* Before the name is ours, clients find units with GetManagedObjects. */
+	if (!d->bus || !d->ready)
+		return;
+	(void)sd_bus_emit_object_removed(d->bus, u->object_path);
+	(void)sd_bus_emit_properties_changed(d->bus, SENSORS_PATH, SENSORS_MANAGER_IFACE,
+					     "UnitCount", NULL);
+}
+
+int bus_attach(struct daemon *d, sd_bus *bus)
+{
+	int r;
+
+	/*
+	 * Callers and readings take turns: at the same priority sd-event runs
+	 * the source that has waited longest, so a client calling the most
+	 * expensive methods back to back cannot hold the readings up (nor can
+	 * readings hold up callers).
+	 */
+	r = sd_bus_attach_event(bus, d->event, SD_EVENT_PRIORITY_NORMAL);
+	/* A lost bus ends the loop: systemd restarts us (Restart=on-failure). */
+	if (r >= 0)
+		r = sd_bus_set_exit_on_disconnect(bus, 1);
+	if (r >= 0)
+		r = sd_bus_add_object_manager(bus, NULL, SENSORS_PATH);
+	if (r >= 0)
+		r = sd_bus_add_object_vtable(bus, NULL, SENSORS_PATH, SENSORS_MANAGER_IFACE,
+					     manager_vtable, d);
+	if (r >= 0)
+		r = sd_bus_add_fallback_vtable(bus, NULL, SENSORS_UNIT_PREFIX, SENSORS_UNIT_IFACE,
+					       unit_vtable, unit_find, d);
+	if (r >= 0)
+		r = sd_bus_add_node_enumerator(bus, NULL, SENSORS_UNIT_PREFIX, unit_enumerate, d);
+	if (r < 0) {
+		log_error("cannot publish the objects: %s", strerror(-r));
+		return r;
+	}
+	d->bus = sd_bus_ref(bus);
+	return 0;
+}
+
+int bus_setup(struct daemon *d, const char *bus_spec)
+{
+	_cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
+	const char *unique;
+	int r;
+
+	r = bus_open_spec(bus_spec, "coldroomd", &bus);
+	if (r < 0) {
+		log_error("cannot connect to the %s bus: %s", bus_spec, strerror(-r));
+		return r;
+	}
+	/*
+	 * Finish authentication and Hello now: the first scan of thousands of
+	 * units runs before the event loop, and the bus drops a connection
+	 * whose authentication takes longer than its auth_timeout.
+	 */
+	r = sd_bus_get_unique_name(bus, &unique);
+	if (r < 0) {
+		log_error("cannot connect to the %s bus: %s", bus_spec, strerror(-r));
+		return r;
+	}
+	return bus_attach(d, bus);
+}
+
+int bus_request_name(struct daemon *d)
+{
+	int r = sd_bus_request_name(d->bus, SENSORS_BUS_NAME, 0);
+
+	if (r < 0)
+		log_error("cannot own %s: %s", SENSORS_BUS_NAME, strerror(-r));
+	return r;
+}

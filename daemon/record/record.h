@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * record.h - the temperature record: an SQLite database (WAL) with two
+ * hash chains, the readings ("record": one row per unit, probe and
+ * recording interval) and the audit trail ("audit": events and changes).
+ * Each row carries SHA-256(previous row's hash || the row's columns), so a
+ * row changed, deleted, inserted or moved behind the product's back breaks
+ * the chain where it was touched. RECORD.md describes the schema and the
+ * encoding as a contract for other verifiers.
+ *
+ * The recorder writes (record_open(..., RECORD_WRITE)); coldroomctl
+ * record verify only reads.
+ */
+#ifndef COLDROOM_RECORD_H
+#define COLDROOM_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "record_types.h"
+
+#define RECORD_DEFAULT_PATH	"/var/lib/coldroom/record.db"
+#define RECORD_HASH_SIZE	32
+#define RECORD_MESSAGE_MAX	512
+
+struct record;
+
+enum record_mode { RECORD_READ, RECORD_WRITE };
+
+/*
+ * Open (and with RECORD_WRITE create) the database at @path. On failure
+ * @err says why. The writer is the only one: a second writer gets -EBUSY.
+ */
+int record_open(const char *path, enum record_mode mode, struct record **ret,
+		char *err, size_t err_len);
+void record_close(struct record *r);
+static inline void record_closep(struct record **r)
+{
+	if (*r)
+		record_close(*r);
+}
+
+/* One recording interval of one probe of one unit (or of the host). */
+struct record_row {
+	uint64_t start_us, end_us;	/* CLOCK_REALTIME, [start, end) */
+	const char *serial;		/* "" for the whole host */
+	unsigned int probe;		/* 1 or 2; 0 for the whole host */
+	uint32_t n;			/* good samples */
+	int32_t min, mean, max;		/* millidegree C; meaningless when n == 0 */
+	unsigned int status;		/* enum record_status */
+	const void *samples;		/* raw samples (RECORD.md), or NULL */
+	size_t samples_len;
+};
+
+
+/*
+ * Writes are grouped: record_begin(), any number of record_add_row() and
+ * record_add_event(), record_commit() (one fsync'd transaction that also
+ * moves the chain heads). record_rollback() forgets the group, heads
+ * included. An error leaves the group to be rolled back.
+ */
+int record_begin(struct record *r);
+int record_add_row(struct record *r, const struct record_row *row);
+int record_add_event(struct record *r, const struct record_event *ev);
+int record_commit(struct record *r);
+void record_rollback(struct record *r);
+
+/* The last row of each chain as committed (0 and zeros when empty). */
+struct record_head {
+	int64_t seq;
+	uint8_t hash[RECORD_HASH_SIZE];
+};
+void record_heads(const struct record *r, struct record_head *record,
+		  struct record_head *audit);
+
+/* The last interval recorded (its end), 0 when none: where a gap starts. */
+int record_last_end(struct record *r, uint64_t *end_us);
+
+/*
+ * Retention: drops raw samples of intervals that started before
+ * @raw_before_us and whole rows that started before @rows_before_us
+ * (never audit rows), in batches of at most @batch rows per call so that
+ * readings are never held up; *@more is set when there is more to do.
+ * The chain's new base is kept and written to the audit trail.
+ */
+int record_prune(struct record *r, uint64_t raw_before_us,
+		 uint64_t rows_before_us, unsigned int batch, bool *more);
+
+/*
+ * The rows of one unit's probe, and the host's gap rows (not-running,
+ * clock-jump, not-written: every unit's), that overlap [@since_us,
+ * @until_us), in time order, at most @max_rows. Arrays owned by @h.
+ */
+struct record_history {
+	size_t n, cap;
+	uint64_t *start_us, *end_us;
+	uint32_t *count;
+	int32_t *min, *mean, *max;	/* meaningless where count is 0 */
+	uint8_t *status;		/* enum record_status */
+};
+int record_history(struct record *r, const char *serial, unsigned int probe, uint64_t since_us,
+		   uint64_t until_us, size_t max_rows, struct record_history *h);
+void record_history_free(struct record_history *h);
+
+/*
+ * The audit entries about @serial in [@since_us, @until_us), oldest
+ * first, at most @max_events; @fn is called with each (its strings live
+ * until it returns) and may stop the walk with a negative errno.
+ */
+int record_events(struct record *r, const char *serial, uint64_t since_us, uint64_t until_us,
+		  size_t max_events, int (*fn)(void *userdata, const struct record_event *ev),
+		  void *userdata);
+
+/*
+ * What was written after @after_seq, in seq order, for a follower that
+ * forwards the record (coldroom-uplink): at most @max_rows record rows
+ * (record_rows_after; the host's rows have serial "" and probe 0), or at
+ * most @max_events audit entries (record_events_after; @fn as above).
+ */
+struct record_rows {
+	size_t n;
+	struct record_history h;	/* start, end, count, min, mean, max, status */
+	uint64_t *seq;
+	char **serial;
+	uint8_t *probe;
+};
+int record_rows_after(struct record *r, uint64_t after_seq, size_t max_rows,
+		      struct record_rows *b);
+void record_rows_free(struct record_rows *b);
+int record_events_after(struct record *r, uint64_t after_seq, size_t max_events,
+			int (*fn)(void *userdata, const struct record_event *ev), void *userdata);
+
+struct record_verify {
+	bool intact;
+	int64_t record_rows, audit_rows;
+	char message[RECORD_MESSAGE_MAX];	/* "intact: ..." or the first break */
+};
+
+/* Walk both chains. Returns 0 when the walk was possible (see ->intact). */
+int record_verify(struct record *r, struct record_verify *v);
+
+const char *record_error(const struct record *r);
+
+#endif

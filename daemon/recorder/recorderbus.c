@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * recorderbus.c - org.coldroom.Recorder1 (DBUS-API.md, "The record"). The
+ * record's rows come back as fixed-width arrays, like coldroomd's
+ * Readings; every method is a read of the recorder's own connection to
+ * the database, bounded in rows so that a caller cannot hold the readings
+ * up for long.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "bus_names.h"
+#include "log.h"
+#include "recorderbus.h"
+#include "util.h"
+
+
+static int check_range(const char *serial, uint64_t since, uint64_t until, sd_bus_error *error)
+{
+	size_t n = strlen(serial);
+
+	if (n == 0 || n > 63)
+		return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+					"a serial is 1 to 63 characters");
+	if (since >= until)
+		return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+					"since must be before until");
+	return 0;
+}
+
+static int method_get_history(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	struct recorder_face *face = userdata;
+	struct record_history h;
+	const char *serial;
+	uint64_t since, until;
+	uint32_t probe;
+	int r;
+
+	r = sd_bus_message_read(m, "sutt", &serial, &probe, &since, &until);
+	if (r < 0)
+		return r;
+	r = check_range(serial, since, until, error);
+	if (r < 0)
+		return r;
+	if (probe < 1 || probe > 2)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "probe must be 1 or 2, not %u", probe);
+	r = record_history(face->rec, serial, probe, since, until, RECORDER_MAX_ROWS, &h);
+	if (r < 0)
+		return sd_bus_error_setf(error, RECORDER_ERROR_RECORD, "reading the record: %s",
+					 record_error(face->rec));
+	r = sd_bus_message_new_method_return(m, &reply);
+	if (r >= 0)
+		r = sd_bus_message_append_array(reply, 't', h.start_us, h.n * sizeof(uint64_t));
+	if (r >= 0)
+		r = sd_bus_message_append_array(reply, 't', h.end_us, h.n * sizeof(uint64_t));
+	if (r >= 0)
+		r = sd_bus_message_append_array(reply, 'u', h.count, h.n * sizeof(uint32_t));
+	if (r >= 0)
+		r = sd_bus_message_append_array(reply, 'i', h.min, h.n * sizeof(int32_t));
+	if (r >= 0)
+		r = sd_bus_message_append_array(reply, 'i', h.mean, h.n * sizeof(int32_t));
+	if (r >= 0)
+		r = sd_bus_message_append_array(reply, 'i', h.max, h.n * sizeof(int32_t));
+	if (r >= 0)
+		r = sd_bus_message_append_array(reply, 'y', h.status, h.n);
+	record_history_free(&h);
+	if (r < 0)
+		return r;
+	return sd_bus_send(NULL, reply, NULL);
+}
+
+static int append_event(void *userdata, const struct record_event *ev)
+{
+	sd_bus_message *reply = userdata;
+
+	return sd_bus_message_append(reply, "(tsubxsssss)", ev->time_us, ev->event ? ev->event : "",
+				     (uint32_t)ev->probe, (int)ev->has_reading, ev->reading,
+				     ev->user ? ev->user : "", ev->what ? ev->what : "",
+				     ev->old_value ? ev->old_value : "",
+				     ev->new_value ? ev->new_value : "",
+				     ev->detail ? ev->detail : "");
+}
+
+static int append_entry(void *userdata, const struct record_event *ev)
+{
+	sd_bus_message *reply = userdata;
+
+	return sd_bus_message_append(reply, "(ttssubussssbxs)", ev->seq, ev->time_us,
+				     ev->event ? ev->event : "", ev->serial ? ev->serial : "",
+				     (uint32_t)ev->probe, (int)ev->has_uid, (uint32_t)ev->uid,
+				     ev->user ? ev->user : "", ev->what ? ev->what : "",
+				     ev->old_value ? ev->old_value : "",
+				     ev->new_value ? ev->new_value : "", (int)ev->has_reading,
+				     ev->reading, ev->detail ? ev->detail : "");
+}
+
+/* GetEvents (a unit's, by time) or GetAuditAfter (all, after a seq). */
+struct events_query {
+	const char *serial;		/* GetEvents; NULL: GetAuditAfter */
+	uint64_t since, until;
+	uint64_t after;
+	size_t max;
+};
+
+/* Append the entries @q asks for to @reply as an array, and send it. */
+static int send_events(struct recorder_face *face, sd_bus_message *reply,
+		       const struct events_query *q, sd_bus_error *error)
+{
+	int r;
+
+	r = sd_bus_message_open_container(reply, 'a', q->serial ? "(tsubxsssss)" :
+							"(ttssubussssbxs)");
+	if (r >= 0) {
+		r = q->serial ? record_events(face->rec, q->serial, q->since, q->until,
+					      RECORDER_MAX_EVENTS, append_event, reply) :
+				record_events_after(face->rec, q->after, q->max, append_entry, reply);
+		if (r < 0 && r != -ENOMEM && r != -ENOBUFS && r != -E2BIG)
+			return sd_bus_error_setf(error, RECORDER_ERROR_RECORD, "reading the audit trail: %s",
+						 record_error(face->rec));
+	}
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	if (r < 0)
+		return r;
+	return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_events(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	struct recorder_face *face = userdata;
+	const char *serial;
+	uint64_t since, until;
+	int r;
+
+	r = sd_bus_message_read(m, "stt", &serial, &since, &until);
+	if (r < 0)
+		return r;
+	r = check_range(serial, since, until, error);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_new_method_return(m, &reply);
+	if (r < 0)
+		return r;
+	return send_events(face, reply, &(struct events_query){ .serial = serial, .since = since,
+								 .until = until }, error);
+}
+
+/* Appends a record row's values to the reply of GetRecordsAfter. */
+static int append_rows(sd_bus_message *reply, const struct record_rows *b)
+{
+	const struct record_history *h = &b->h;
+	int r;
+
+	r = sd_bus_message_append_array(reply, 't', b->seq, b->n * sizeof(uint64_t));
+	if (r >= 0)
+		r = sd_bus_message_append_array(reply, 't', h->start_us, b->n * sizeof(uint64_t));
+	if (r >= 0)
+		r = sd_bus_message_append_array(reply, 't', h->end_us, b->n * sizeof(uint64_t));
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', "s");
+	for (size_t i = 0; r >= 0 && i < b->n; i++)
+		r = sd_bus_message_append_basic(reply, 's', b->serial[i]);
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	if (r >= 0)
+		r = sd_bus_message_append_array(reply, 'y', b->probe, b->n);
+	if (r >= 0)
+		r = sd_bus_message_append_array(reply, 'u', h->count, b->n * sizeof(uint32_t));
+	if (r >= 0)
+		r = sd_bus_message_append_array(reply, 'i', h->min, b->n * sizeof(int32_t));
+	if (r >= 0)
+		r = sd_bus_message_append_array(reply, 'i', h->mean, b->n * sizeof(int32_t));
+	if (r >= 0)
+		r = sd_bus_message_append_array(reply, 'i', h->max, b->n * sizeof(int32_t));
+	if (r >= 0)
+		r = sd_bus_message_append_array(reply, 'y', h->status, b->n);
+	return r;
+}
+
+/*
+ * The common start of GetRecordsAfter and GetAuditAfter: the arguments,
+ * and a reply that begins with the chain's head. The head is read before
+ * the rows: every row up to it is committed, so no reply runs past it.
+ */
+static int follow_start(sd_bus_message *m, struct recorder_face *face, bool audit,
+			uint64_t *after, uint32_t *max, sd_bus_message **reply,
+			sd_bus_error *error)
+{
+	struct record_head head;
+	int r;
+
+	r = sd_bus_message_read(m, "tu", after, max);
+	if (r < 0)
+		return r;
+	if (*max < 1 || *max > RECORDER_MAX_FOLLOW)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "the count must be 1 to %u, not %u", RECORDER_MAX_FOLLOW,
+					 *max);
+	record_heads(face->rec, audit ? NULL : &head, audit ? &head : NULL);
+	r = sd_bus_message_new_method_return(m, reply);
+	if (r >= 0)
+		r = sd_bus_message_append(*reply, "t", (uint64_t)head.seq);
+	return r;
+}
+
+static int method_get_records_after(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	struct recorder_face *face = userdata;
+	struct record_rows b;
+	uint64_t after;
+	uint32_t max;
+	int r;
+
+	r = follow_start(m, face, false, &after, &max, &reply, error);
+	if (r < 0)
+		return r;
+	r = record_rows_after(face->rec, after, max, &b);
+	if (r < 0)
+		return sd_bus_error_setf(error, RECORDER_ERROR_RECORD, "reading the record: %s",
+					 record_error(face->rec));
+	r = append_rows(reply, &b);
+	record_rows_free(&b);
+	if (r < 0)
+		return r;
+	return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_audit_after(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	struct recorder_face *face = userdata;
+	uint64_t after;
+	uint32_t max;
+	int r;
+
+	r = follow_start(m, face, true, &after, &max, &reply, error);
+	if (r < 0)
+		return r;
+	return send_events(face, reply, &(struct events_query){ .after = after, .max = max },
+			   error);
+}
+
+static int method_verify(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct recorder_face *face = userdata;
+	struct record_verify v;
+	int r;
+
+	r = record_verify(face->rec, &v);
+	if (r < 0)
+		return sd_bus_error_setf(error, RECORDER_ERROR_RECORD, "verifying the record: %s",
+					 record_error(face->rec));
+	return sd_bus_reply_method_return(m, "bxxs", (int)v.intact, v.record_rows, v.audit_rows,
+					  v.message);
+}
+
+static const sd_bus_vtable recorder_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Status", "s", NULL, offsetof(struct recorder_face, status),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("WriteFailing", "b", NULL, offsetof(struct recorder_face, write_failing),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("RecordIntervalSec", "u", NULL,
+			offsetof(struct recorder_face, interval_s), SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_METHOD_WITH_ARGS("GetHistory",
+				SD_BUS_ARGS("s", serial, "u", probe, "t", since, "t", until),
+				SD_BUS_RESULT("at", start, "at", end, "au", samples, "ai", min,
+					      "ai", mean, "ai", max, "ay", status),
+				method_get_history, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetEvents", SD_BUS_ARGS("s", serial, "t", since, "t", until),
+				SD_BUS_RESULT("a(tsubxsssss)", events), method_get_events,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("Verify", SD_BUS_NO_ARGS,
+				SD_BUS_RESULT("b", intact, "x", record_rows, "x", audit_rows,
+					      "s", message),
+				method_verify, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetRecordsAfter", SD_BUS_ARGS("t", after_seq, "u", max_rows),
+				SD_BUS_RESULT("t", head_seq, "at", seq, "at", start, "at", end,
+					      "as", serial, "ay", probe, "au", samples, "ai", min,
+					      "ai", mean, "ai", max, "ay", status),
+				method_get_records_after, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetAuditAfter", SD_BUS_ARGS("t", after_seq, "u", max_entries),
+				SD_BUS_RESULT("t", head_seq, "a(ttssubussssbxs)", entries),
+				method_get_audit_after, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_SIGNAL_WITH_ARGS("Committed", SD_BUS_ARGS("t", record_seq, "t", audit_seq), 0),
+	SD_BUS_VTABLE_END
+};
+
+static int on_name(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+	const sd_bus_error *e = sd_bus_message_get_error(m);
+
+	(void)userdata, (void)ret_error;
+	/* Recording goes on without the name: only reading it back needs it. */
+	if (e)
+		log_warning("cannot own %s (%s): the record is kept, but cannot be read back "
+			    "over the bus", RECORDER_BUS_NAME, e->message ? e->message : e->name);
+	return 0;
+}
+
+int recorder_bus_publish(sd_bus *bus, struct recorder_face *face)
+{
+	int r;
+
+	r = sd_bus_add_object_vtable(bus, NULL, RECORDER_PATH, RECORDER_IFACE, recorder_vtable,
+				     face);
+	if (r >= 0)
+		r = sd_bus_request_name_async(bus, NULL, RECORDER_BUS_NAME, 0, on_name, NULL);
+	if (r < 0)
+		log_error("cannot publish %s: %s", RECORDER_BUS_NAME, strerror(-r));
+	return r;
+}
+
+void recorder_bus_changed(sd_bus *bus)
+{
+	if (bus)
+		(void)sd_bus_emit_properties_changed(bus, RECORDER_PATH, RECORDER_IFACE, "Status",
+						     "WriteFailing", NULL);
+}
+
+void recorder_bus_committed(sd_bus *bus, struct recorder_face *face)
+{
+	struct record_head rec, aud;
+
+	record_heads(face->rec, &rec, &aud);
+	if (!bus || (rec.seq == face->signalled_record && aud.seq == face->signalled_audit))
+		return;
+	face->signalled_record = rec.seq;
+	face->signalled_audit = aud.seq;
+	(void)sd_bus_emit_signal(bus, RECORDER_PATH, RECORDER_IFACE, "Committed", "tt",
+				 (uint64_t)rec.seq, (uint64_t)aud.seq);
+}

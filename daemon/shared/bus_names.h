@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * bus_names.h - every name, object path, interface and error of
+ * coldroom-sensor's D-Bus services, in one place for servers and clients.
+ * The contracts: coldroomd/DBUS-API.md (Sensors1), recorder/RECORD.md
+ * (Recorder1), uplink/MQTT.md (Uplink1); the interface XML beside them.
+ */
+#ifndef COLDROOM_BUS_NAMES_H
+#define COLDROOM_BUS_NAMES_H
+
+/* coldroomd: the units. */
+#define SENSORS_BUS_NAME	"org.coldroom.Sensors1"
+#define SENSORS_PATH		"/org/coldroom/Sensors1"
+#define SENSORS_UNIT_PREFIX	SENSORS_PATH "/unit"
+#define SENSORS_MANAGER_IFACE	"org.coldroom.Sensors1.Manager"
+#define SENSORS_UNIT_IFACE	"org.coldroom.Sensors1.Unit"
+#define SENSORS_ERROR_NO_SUCH_UNIT	"org.coldroom.Sensors1.Error.NoSuchUnit"
+#define SENSORS_ERROR_WRITE_FAILED	"org.coldroom.Sensors1.Error.WriteFailed"
+#define SENSORS_ERROR_CONFIG_INVALID	"org.coldroom.Sensors1.Error.ConfigInvalid"
+#define SENSORS_ERROR_NO_FRAME		"org.coldroom.Sensors1.Error.NoFrame"
+#define SENSORS_ERROR_NO_SUCH_ALARM	"org.coldroom.Sensors1.Error.NoSuchAlarm"
+
+/* coldroom-recorder: the record read back. */
+#define RECORDER_BUS_NAME	"org.coldroom.Recorder1"
+#define RECORDER_PATH		"/org/coldroom/Recorder1"
+#define RECORDER_IFACE		"org.coldroom.Recorder1"
+#define RECORDER_ERROR_RECORD	"org.coldroom.Recorder1.Error.RecordUnreadable"
+/* One call answers at most this many rows or events; callers page on. */
+#define RECORDER_MAX_ROWS	100000
+#define RECORDER_MAX_EVENTS	10000
+#define RECORDER_MAX_FOLLOW	10000	/* GetRecordsAfter, GetAuditAfter */
+
+/* coldroom-uplink: its state. */
+#define UPLINK_BUS_NAME		"org.coldroom.Uplink1"
+#define UPLINK_PATH		"/org/coldroom/Uplink1"
+#define UPLINK_IFACE		"org.coldroom.Uplink1"
+
+#endif

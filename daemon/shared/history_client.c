@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/* history_client.c - see history_client.h. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "history_client.h"
+#include "bus_names.h"
+#include "util.h"
+
+void history_series_free(struct history_series *s)
+{
+	free(s->start);
+	free(s->end);
+	free(s->count);
+	free(s->min);
+	free(s->mean);
+	free(s->max);
+	free(s->status);
+	memset(s, 0, sizeof(*s));
+}
+
+/* The next array of @m, of @n entries of @size bytes, copied. */
+static int read_array(sd_bus_message *m, char type, size_t size, size_t *n, void **out)
+{
+	const void *p;
+	size_t len;
+	int r;
+
+	r = sd_bus_message_read_array(m, type, &p, &len);
+	if (r < 0)
+		return r;
+	if (len % size || (*n != SIZE_MAX && len / size != *n))
+		return -EBADMSG;	/* the arrays are parallel */
+	*n = len / size;
+	*out = malloc(len ? len : 1);
+	if (!*out)
+		return -ENOMEM;
+	if (len)
+		memcpy(*out, p, len);
+	return 0;
+}
+
+int history_fetch(sd_bus *bus, const char *serial, unsigned int probe, uint64_t since,
+		  uint64_t until, struct history_series *out, sd_bus_error *e)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	size_t n = SIZE_MAX;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	r = sd_bus_call_method(bus, RECORDER_BUS_NAME, RECORDER_PATH, RECORDER_IFACE,
+			       "GetHistory", e, &reply, "sutt", serial, (uint32_t)probe, since,
+			       until);
+	if (r < 0)
+		return r;
+	r = read_array(reply, 't', sizeof(uint64_t), &n, (void **)&out->start);
+	if (r >= 0)
+		r = read_array(reply, 't', sizeof(uint64_t), &n, (void **)&out->end);
+	if (r >= 0)
+		r = read_array(reply, 'u', sizeof(uint32_t), &n, (void **)&out->count);
+	if (r >= 0)
+		r = read_array(reply, 'i', sizeof(int32_t), &n, (void **)&out->min);
+	if (r >= 0)
+		r = read_array(reply, 'i', sizeof(int32_t), &n, (void **)&out->mean);
+	if (r >= 0)
+		r = read_array(reply, 'i', sizeof(int32_t), &n, (void **)&out->max);
+	if (r >= 0)
+		r = read_array(reply, 'y', 1, &n, (void **)&out->status);
+	if (r < 0) {
+		history_series_free(out);
+		return r;
+	}
+	out->n = n;
+	return 0;
+}
+
+int history_events_fetch(sd_bus *bus, const char *serial, uint64_t since, uint64_t until,
+			 struct history_event **out, size_t *n, sd_bus_error *e)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	struct history_event *v = NULL;
+	size_t cap = 0;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	r = sd_bus_call_method(bus, RECORDER_BUS_NAME, RECORDER_PATH, RECORDER_IFACE,
+			       "GetEvents", e, &reply, "stt", serial, since, until);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_enter_container(reply, 'a', "(tsubxsssss)");
+	while (r >= 0) {
+		const char *event, *user, *what, *old_value, *new_value, *detail;
+		struct history_event *ev;
+		uint64_t time;
+		uint32_t probe;
+		int has_reading;
+		int64_t reading;
+
+		r = sd_bus_message_read(reply, "(tsubxsssss)", &time, &event, &probe, &has_reading,
+					&reading, &user, &what, &old_value, &new_value, &detail);
+		if (r <= 0)
+			break;
+		if (*n == cap) {
+			size_t c = cap ? 2 * cap : 64;
+			struct history_event *nv = realloc(v, c * sizeof(*nv));
+
+			if (!nv) {
+				r = -ENOMEM;
+				break;
+			}
+			v = nv;
+			cap = c;
+		}
+		ev = &v[(*n)++];
+		memset(ev, 0, sizeof(*ev));
+		ev->time = time;
+		snprintf(ev->event, sizeof(ev->event), "%s", event);
+		ev->probe = probe;
+		ev->has_reading = has_reading;
+		ev->reading = reading;
+		snprintf(ev->user, sizeof(ev->user), "%s", user);
+		snprintf(ev->what, sizeof(ev->what), "%s", what);
+		snprintf(ev->detail, sizeof(ev->detail), "%s", detail);
+	}
+	if (r < 0) {
+		free(v);
+		*n = 0;
+		return r;
+	}
+	*out = v;
+	return 0;
+}
+
+int history_verify(sd_bus *bus, bool *intact, char *message, size_t size, sd_bus_error *e)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	int64_t rows, audit;
+	const char *msg;
+	int ok, r;
+
+	r = sd_bus_call_method(bus, RECORDER_BUS_NAME, RECORDER_PATH, RECORDER_IFACE, "Verify", e,
+			       &reply, NULL);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_read(reply, "bxxs", &ok, &rows, &audit, &msg);
+	if (r < 0)
+		return r;
+	*intact = ok;
+	snprintf(message, size, "%s", msg);
+	return 0;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * record_types.h - the record's entries as the writer and every reader
+ * see them (recorder/RECORD.md), whether it reads the database,
+ * Recorder1 or the MQTT payloads: why a row has fewer samples than it
+ * should, and an audit trail entry.
+ */
+#ifndef COLDROOM_RECORD_TYPES_H
+#define COLDROOM_RECORD_TYPES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* record.status: why an interval has fewer samples than it should. */
+enum record_status {
+	RECORD_OK = 0,			/* every reading was good */
+	RECORD_NO_DATA = 1,		/* no firmware, or no sample came */
+	RECORD_PROBE_FAULT = 2,		/* the probe reported disconnected */
+	RECORD_UNIT_GONE = 3,		/* the unit was removed */
+	RECORD_NOT_RUNNING = 4,		/* the recorder (or coldroomd) was not running */
+	RECORD_CLOCK_JUMP = 5,		/* the wall clock was set during the interval */
+	RECORD_NOT_WRITTEN = 6,		/* the record could not be written (disk full) */
+	RECORD_STATUS_COUNT
+};
+
+static inline const char *record_status_name(unsigned int status)
+{
+	static const char *const names[RECORD_STATUS_COUNT] = {
+		[RECORD_OK] = "ok",
+		[RECORD_NO_DATA] = "no-data",
+		[RECORD_PROBE_FAULT] = "probe-fault",
+		[RECORD_UNIT_GONE] = "unit-gone",
+		[RECORD_NOT_RUNNING] = "not-running",
+		[RECORD_CLOCK_JUMP] = "clock-jump",
+		[RECORD_NOT_WRITTEN] = "not-written",
+	};
+
+	return status < RECORD_STATUS_COUNT ? names[status] : "invalid";
+}
+
+/* One audit trail entry. Strings may be NULL. */
+struct record_event {
+	uint64_t seq;			/* set when read back; the writer assigns it */
+	uint64_t time_us;		/* CLOCK_REALTIME */
+	const char *event;		/* "unit-added", "setting-changed", ... */
+	const char *serial;		/* "" or NULL when not about a unit */
+	unsigned int probe;
+	bool has_uid;
+	uid_t uid;
+	const char *user;
+	const char *what, *old_value, *new_value;
+	bool has_reading;
+	int64_t reading;
+	const char *detail;
+};
+
+#endif
