@@ -22,10 +22,10 @@
 
 #include "alarms.h"
 #include "bus_names.h"
-#include "busopen.h"
 #include "coldroom_fw.h"
 #include "daemon.h"
 #include "log.h"
+#include "service.h"
 #include "util.h"
 
 
@@ -1196,18 +1196,7 @@ int bus_attach(struct daemon *d, sd_bus *bus)
 {
 	int r;
 
-	/*
-	 * Callers and readings take turns: at the same priority sd-event runs
-	 * the source that has waited longest, so a client calling the most
-	 * expensive methods back to back cannot hold the readings up (nor can
-	 * readings hold up callers).
-	 */
-	r = sd_bus_attach_event(bus, d->event, SD_EVENT_PRIORITY_NORMAL);
-	/* A lost bus ends the loop: systemd restarts us (Restart=on-failure). */
-	if (r >= 0)
-		r = sd_bus_set_exit_on_disconnect(bus, 1);
-	if (r >= 0)
-		r = sd_bus_add_object_manager(bus, NULL, SENSORS_PATH);
+	r = sd_bus_add_object_manager(bus, NULL, SENSORS_PATH);
 	if (r >= 0)
 		r = sd_bus_add_object_vtable(bus, NULL, SENSORS_PATH, SENSORS_MANAGER_IFACE,
 					     manager_vtable, d);
@@ -1224,17 +1213,21 @@ int bus_attach(struct daemon *d, sd_bus *bus)
 	return 0;
 }
 
-int bus_setup(struct daemon *d, const char *bus_spec)
+int bus_setup(struct daemon *d, const struct service *service, const char *bus_spec)
 {
 	_cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
 	const char *unique;
 	int r;
 
-	r = bus_open_spec(bus_spec, "coldroomd", &bus);
-	if (r < 0) {
-		log_error("cannot connect to the %s bus: %s", bus_spec, strerror(-r));
+	/*
+	 * Callers and readings take turns: at the same priority sd-event runs
+	 * the source that has waited longest, so a client calling the most
+	 * expensive methods back to back cannot hold the readings up (nor can
+	 * readings hold up callers).
+	 */
+	r = service_bus_open(service, d->event, bus_spec, &bus);
+	if (r < 0)
 		return r;
-	}
 	/*
 	 * Finish authentication and Hello now: the first scan of thousands of
 	 * units runs before the event loop, and the bus drops a connection

@@ -5,8 +5,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,10 +15,8 @@
 #include "bus_names.h"
 #include "daemon.h"
 #include "log.h"
+#include "service.h"
 
-#ifndef COLDROOM_VERSION
-#define COLDROOM_VERSION "0.1.0"
-#endif
 
 static void usage(FILE *f)
 {
@@ -29,7 +25,6 @@ static void usage(FILE *f)
 		"Loads the firmware of cold-room sensor units through the kernel's\n"
 		"sysfs fallback and publishes the units on D-Bus (org.coldroom.Sensors1).\n\n"
 		"  -c, --config FILE      configuration file (default %s)\n"
-		"  -b, --bus BUS          system (default), user, or a D-Bus address\n"
 		"      --sysfs-root DIR   sysfs to work on (default /sys; another\n"
 		"                         directory is read as a plain tree, for tests)\n"
 		"      --records-from FIFO\n"
@@ -38,34 +33,18 @@ static void usage(FILE *f)
 		"      --state-dir DIR    keep open alarms and probe delays in DIR\n"
 		"                         (default $STATE_DIRECTORY; none: not kept)\n"
 		"      --runtime-dir DIR  the alarm units' environment files go to DIR/alarms\n"
-		"                         (default $RUNTIME_DIRECTORY)\n"
-		"  -d, --debug            log debug messages\n"
-		"  -h, --help             this text\n"
-		"      --version          the version\n",
+		"                         (default $RUNTIME_DIRECTORY)\n",
 		COLDROOMD_CONFIG_PATH);
 }
 
-static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
-{
-	(void)userdata;
-	log_info("%s: stopping", strsignal((int)si->ssi_signo));
-	sd_notify(0, "STOPPING=1");
-	return sd_event_exit(sd_event_source_get_event(s), 0);
-}
-
-static int on_hangup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+static void on_reload(void *userdata)
 {
 	struct daemon *d = userdata;
 
-	(void)s, (void)si;
-	sd_notify(0, "RELOADING=1");
 	daemon_reload(d);
 	if (d->bus)
-		(void)sd_bus_emit_properties_changed(d->bus, SENSORS_PATH,
-						     SENSORS_MANAGER_IFACE,
+		(void)sd_bus_emit_properties_changed(d->bus, SENSORS_PATH, SENSORS_MANAGER_IFACE,
 						     "ConfigError", NULL);
-	sd_notify(0, "READY=1");
-	return 0;
 }
 
 /* One kept-open sample_seq per unit: thousands of units need more fds. */
@@ -79,107 +58,83 @@ static void raise_fd_limit(void)
 	}
 }
 
+/* What main() is handed besides the common options. */
+struct coldroomd_args {
+	const char *sysfs_root, *records_from, *state_dir, *runtime_dir;
+};
+
+enum { OPT_SYSFS_ROOT = 0x200, OPT_RECORDS_FROM, OPT_STATE_DIR, OPT_RUNTIME_DIR };
+
+static int on_option(int c, const char *arg, void *userdata)
+{
+	struct coldroomd_args *a = userdata;
+
+	switch (c) {
+	case OPT_SYSFS_ROOT:
+		a->sysfs_root = arg;
+		return 0;
+	case OPT_RECORDS_FROM:
+		a->records_from = arg;
+		return 0;
+	case OPT_STATE_DIR:
+		a->state_dir = arg;
+		return 0;
+	case OPT_RUNTIME_DIR:
+		a->runtime_dir = arg;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
 int main(int argc, char **argv)
 {
-	enum { OPT_SYSFS_ROOT = 0x100, OPT_RECORDS_FROM, OPT_STATE_DIR, OPT_RUNTIME_DIR,
-	       OPT_VERSION };
 	static const struct option options[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "bus", required_argument, NULL, 'b' },
 		{ "sysfs-root", required_argument, NULL, OPT_SYSFS_ROOT },
 		{ "records-from", required_argument, NULL, OPT_RECORDS_FROM },
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 		{ "runtime-dir", required_argument, NULL, OPT_RUNTIME_DIR },
-		{ "debug", no_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 }
 	};
-	const char *config_path = COLDROOMD_CONFIG_PATH, *bus_spec = "system";
-	const char *sysfs_root = "/sys", *records_from = NULL;
+	static const struct service service = {
+		.name = "coldroomd",
+		.usage = usage,
+		.default_config = COLDROOMD_CONFIG_PATH,
+		.options = options,
+		.option = on_option,
+		.reload = on_reload,
+	};
 	/* systemd's StateDirectory= and RuntimeDirectory= say where, by default. */
-	const char *state_dir = getenv("STATE_DIRECTORY");
-	const char *runtime_dir = getenv("RUNTIME_DIRECTORY");
+	struct coldroomd_args a = {
+		.sysfs_root = "/sys",
+		.state_dir = getenv("STATE_DIRECTORY"),
+		.runtime_dir = getenv("RUNTIME_DIRECTORY"),
+	};
+	struct service_args args;
 	struct daemon d;
 	sd_event *event = NULL;
-	sigset_t mask;
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "c:b:dh", options, NULL)) >= 0) {
-		switch (c) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'b':
-			bus_spec = optarg;
-			break;
-		case OPT_SYSFS_ROOT:
-			sysfs_root = optarg;
-			break;
-		case OPT_RECORDS_FROM:
-			records_from = optarg;
-			break;
-		case OPT_STATE_DIR:
-			state_dir = optarg;
-			break;
-		case OPT_RUNTIME_DIR:
-			runtime_dir = optarg;
-			break;
-		case 'd':
-			log_set_max_level(LOG_DEBUG);
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_SUCCESS;
-		case OPT_VERSION:
-			puts("coldroomd " COLDROOM_VERSION);
-			return EXIT_SUCCESS;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "coldroomd: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
-		return 2;
-	}
+	r = service_parse_args(&service, argc, argv, &args, &a);
+	if (r <= 0)
+		return service_exit_code(r);
 
 	raise_fd_limit();
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-
-	r = sd_event_default(&event);
-	if (r < 0) {
-		log_error("cannot create the event loop: %s", strerror(-r));
+	r = service_event_new(&service, &d, &event);
+	if (r < 0)
 		return EXIT_FAILURE;
-	}
-	r = daemon_init(&d, event, sysfs_root, config_path);
+	r = daemon_init(&d, event, a.sysfs_root, args.config);
 	sd_event_unref(event);
-	if (r >= 0 && records_from) {
-		d.records_path = strdup(records_from);
+	if (r >= 0 && a.records_from) {
+		d.records_path = strdup(a.records_from);
 		if (!d.records_path)
 			r = -ENOMEM;
 	}
 	if (r >= 0)
-		r = alarms_init(&d, state_dir, runtime_dir);
+		r = alarms_init(&d, a.state_dir, a.runtime_dir);
 	if (r < 0)
 		goto out;
-	r = sd_event_add_signal(d.event, NULL, SIGTERM, on_terminate, &d);
-	if (r >= 0)
-		r = sd_event_add_signal(d.event, NULL, SIGINT, on_terminate, &d);
-	if (r >= 0)
-		r = sd_event_add_signal(d.event, NULL, SIGHUP, on_hangup, &d);
-	if (r >= 0)
-		r = sd_event_set_watchdog(d.event, 1);
-	if (r < 0) {
-		log_error("cannot set up the event loop: %s", strerror(-r));
-		goto out;
-	}
-	r = bus_setup(&d, bus_spec);
+	r = bus_setup(&d, &service, args.bus);
 	if (r < 0)
 		goto out;
 	/* Listen before looking, so nothing falls between the two. */
@@ -198,14 +153,7 @@ int main(int argc, char **argv)
 	sd_notify(0, "READY=1");
 	log_info("ready: %s", d.last_status);
 
-	r = sd_event_loop(d.event);
-	if (r < 0) {
-		log_error("event loop failed: %s", strerror(-r));
-	} else if (r > 0) {
-		/* sd-bus ended the loop: the bus connection is gone. */
-		log_error("lost the connection to the bus; exiting, to be restarted");
-		r = -ECONNRESET;
-	}
+	r = service_run(d.event);
 out:
 	daemon_done(&d);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;

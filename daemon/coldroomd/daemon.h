@@ -244,8 +244,12 @@ int fw_request_start(struct daemon *d, const char *fw_name);
 void fw_requests_free(struct daemon *d);
 
 /* bus.c: the D-Bus face; every function is a no-op without a bus. */
-int bus_setup(struct daemon *d, const char *bus_spec);
-/* The objects on a connection already open (bus_setup(); the D-Bus fuzzer). */
+struct service;
+int bus_setup(struct daemon *d, const struct service *service, const char *bus_spec);
+/*
+ * The objects on a connection already open and attached to the loop
+ * (bus_setup(); the D-Bus fuzzer).
+ */
 int bus_attach(struct daemon *d, sd_bus *bus);
 void bus_unit_added(struct unit *u);
 void bus_unit_removed(struct unit *u);

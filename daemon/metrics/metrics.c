@@ -20,10 +20,8 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -37,17 +35,14 @@
 #include <systemd/sd-event.h>
 
 #include "bus_names.h"
-#include "busopen.h"
 #include "log.h"
 #include "metricsfmt.h"
 #include "readings_msg.h"
+#include "service.h"
 #include "unit_client.h"
 #include "unit_name.h"
 #include "util.h"
 
-#ifndef COLDROOM_VERSION
-#define COLDROOM_VERSION "0.1.0"
-#endif
 
 #define MAX_SOCKETS		8
 #define MAX_UNITS		(1U << 20)	/* Numbers above are not served */
@@ -861,26 +856,11 @@ static int listen_on(const char *spec)
 
 /* --- main ------------------------------------------------------------------ */
 
-static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
-{
-	(void)si;
-	(void)userdata;
-	sd_notify(0, "STOPPING=1");
-	return sd_event_exit(sd_event_source_get_event(s), 0);
-}
-
-static int bus_connect(struct metricsd *m, const char *spec)
+static int bus_connect(struct metricsd *m, const struct service *service, const char *spec)
 {
 	int r;
 
-	r = bus_open_spec(spec, "coldroom-metrics", &m->bus);
-	if (r < 0) {
-		log_error("cannot connect to the %s bus: %s", spec, strerror(-r));
-		return r;
-	}
-	r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
-	if (r >= 0)
-		r = sd_bus_set_exit_on_disconnect(m->bus, 1);
+	r = service_bus_open(service, m->event, spec, &m->bus);
 	if (r >= 0)
 		r = units_follow(m->bus, &(const struct units_follow){
 					 .interfaces_added = on_interfaces_added,
@@ -925,61 +905,52 @@ static void usage(FILE *f)
 		"Usage: coldroom-metrics [OPTIONS]\n"
 		"Serves the units coldroomd publishes as Prometheus metrics over HTTP,\n"
 		"on the sockets systemd passes (socket activation) or on --listen.\n\n"
-		"  -l, --listen ADDR:PORT  listen on 127.0.0.1:9863, [::1]:9863, ... when\n"
-		"                          no socket is passed (up to 8 times)\n"
-		"  -b, --bus BUS           system (default), user, or a D-Bus address\n"
-		"  -d, --debug             log debug messages\n"
-		"  -h, --help              this text\n"
-		"      --version           the version\n");
+		"  -l, --listen ADDR:PORT listen on 127.0.0.1:9863, [::1]:9863, ... when\n"
+		"                         no socket is passed (up to 8 times)\n");
+
+}
+
+/* --listen, up to MAX_SOCKETS times. */
+struct listen_args {
+	const char *specs[MAX_SOCKETS];
+	size_t n;
+};
+
+static int on_option(int c, const char *arg, void *userdata)
+{
+	struct listen_args *l = userdata;
+
+	if (c != 'l')
+		return -EINVAL;
+	if (l->n == MAX_SOCKETS) {
+		fprintf(stderr, "coldroom-metrics: at most %d --listen\n", MAX_SOCKETS);
+		return -EINVAL;
+	}
+	l->specs[l->n++] = arg;
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	enum { OPT_VERSION = 0x100 };
 	static const struct option options[] = {
 		{ "listen", required_argument, NULL, 'l' },
-		{ "bus", required_argument, NULL, 'b' },
-		{ "debug", no_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 }
 	};
-	const char *bus_spec = "system", *listen_specs[MAX_SOCKETS];
-	size_t n_listen = 0;
+	static const struct service service = {
+		.name = "coldroom-metrics",
+		.usage = usage,
+		.shortopts = "l:",
+		.options = options,
+		.option = on_option,
+	};
+	struct listen_args l = { .n = 0 };
+	struct service_args args;
 	struct metricsd m = { 0 };
-	int fds[MAX_SOCKETS], n_fds, c, r;
-	sigset_t mask;
+	int fds[MAX_SOCKETS], n_fds, r;
 
-	while ((c = getopt_long(argc, argv, "l:b:dh", options, NULL)) >= 0) {
-		switch (c) {
-		case 'l':
-			if (n_listen == MAX_SOCKETS) {
-				fprintf(stderr, "coldroom-metrics: at most %d --listen\n", MAX_SOCKETS);
-				return 2;
-			}
-			listen_specs[n_listen++] = optarg;
-			break;
-		case 'b':
-			bus_spec = optarg;
-			break;
-		case 'd':
-			log_set_max_level(LOG_DEBUG);
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_SUCCESS;
-		case OPT_VERSION:
-			puts("coldroom-metrics " COLDROOM_VERSION);
-			return EXIT_SUCCESS;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "coldroom-metrics: unexpected argument '%s'\n", argv[optind]);
-		return 2;
-	}
+	r = service_parse_args(&service, argc, argv, &args, &l);
+	if (r <= 0)
+		return service_exit_code(r);
 
 	n_fds = sd_listen_fds(1);
 	if (n_fds < 0) {
@@ -990,7 +961,7 @@ int main(int argc, char **argv)
 		log_error("%d sockets passed; at most %d are served", n_fds, MAX_SOCKETS);
 		return EXIT_FAILURE;
 	}
-	if (n_fds > 0 && n_listen) {
+	if (n_fds > 0 && l.n) {
 		log_error("--listen is for running without socket activation, but sockets were passed");
 		return 2;
 	}
@@ -1001,10 +972,10 @@ int main(int argc, char **argv)
 			return EXIT_FAILURE;
 		}
 	}
-	for (size_t i = 0; i < n_listen; i++, n_fds++) {
-		fds[n_fds] = listen_on(listen_specs[i]);
+	for (size_t i = 0; i < l.n; i++, n_fds++) {
+		fds[n_fds] = listen_on(l.specs[i]);
 		if (fds[n_fds] < 0) {
-			log_error("cannot listen on %s: %s", listen_specs[i],
+			log_error("cannot listen on %s: %s", l.specs[i],
 				  fds[n_fds] == -EINVAL ? "expected ADDR:PORT or [ADDR6]:PORT"
 							: strerror(-fds[n_fds]));
 			return EXIT_FAILURE;
@@ -1016,22 +987,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	r = sd_event_default(&m.event);
-	if (r >= 0)
-		r = sd_event_add_signal(m.event, NULL, SIGTERM, on_terminate, &m);
-	if (r >= 0)
-		r = sd_event_add_signal(m.event, NULL, SIGINT, on_terminate, &m);
-	if (r >= 0)
-		r = sd_event_set_watchdog(m.event, 1);
-	if (r < 0) {
-		log_error("cannot set up the event loop: %s", strerror(-r));
+	r = service_event_new(&service, &m, &m.event);
+	if (r < 0)
 		goto out;
-	}
-	r = bus_connect(&m, bus_spec);
+	r = bus_connect(&m, &service, args.bus);
 	if (r >= 0)
 		r = fetch_units(&m);
 	if (r < 0)
@@ -1048,11 +1007,7 @@ int main(int argc, char **argv)
 	log_info("serving %zu units on %d socket(s)%s", m.n_present, n_fds,
 		 m.coldroomd_up ? "" : "; coldroomd is not on the bus yet");
 
-	r = sd_event_loop(m.event);
-	if (r > 0) {
-		log_error("lost the connection to the bus; exiting, to be restarted");
-		r = -ECONNRESET;
-	}
+	r = service_run(m.event);
 out:
 	metricsd_done(&m);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -18,9 +18,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -32,20 +30,17 @@
 #include <systemd/sd-event.h>
 
 #include "bus_names.h"
-#include "busopen.h"
 #include "config.h"
 #include "intervals.h"
 #include "log.h"
 #include "readings_msg.h"
 #include "record.h"
 #include "recorderbus.h"
+#include "service.h"
 #include "unit_client.h"
 #include "unit_name.h"
 #include "util.h"
 
-#ifndef COLDROOM_VERSION
-#define COLDROOM_VERSION "0.1.0"
-#endif
 
 #define USEC_PER_SEC		1000000ULL
 #define GRACE_US		(5 * USEC_PER_SEC)	/* for samples in flight */
@@ -831,14 +826,6 @@ static int on_prune_timer(sd_event_source *s, uint64_t usec, void *userdata)
 
 /* --- start and stop ------------------------------------------------------- */
 
-static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
-{
-	(void)si;
-	(void)userdata;
-	sd_notify(0, "STOPPING=1");
-	return sd_event_exit(sd_event_source_get_event(s), 0);
-}
-
 /* Before the first interval: the time nothing was recorded, in the record. */
 static int record_start(struct recorder *rc, uint64_t real)
 {
@@ -880,18 +867,14 @@ static int record_start(struct recorder *rc, uint64_t real)
 	return k;
 }
 
-static int bus_connect(struct recorder *rc, const char *spec)
+static int bus_connect(struct recorder *rc, const struct service *service, const char *spec)
 {
 	int k;
 
-	k = bus_open_spec(spec, "coldroom-recorder", &rc->bus);
-	if (k < 0) {
-		log_error("cannot connect to the %s bus: %s", spec, strerror(-k));
+	k = service_bus_open(service, rc->event, spec, &rc->bus);
+	if (k < 0)
 		return k;
-	}
-	k = sd_bus_attach_event(rc->bus, rc->event, SD_EVENT_PRIORITY_NORMAL);
-	if (k >= 0)
-		k = sd_bus_match_signal(rc->bus, NULL, SENSORS_BUS_NAME, SENSORS_PATH, SENSORS_MANAGER_IFACE,
+	k = sd_bus_match_signal(rc->bus, NULL, SENSORS_BUS_NAME, SENSORS_PATH, SENSORS_MANAGER_IFACE,
 					"Readings", on_readings, rc);
 	if (k >= 0)
 		k = sd_bus_match_signal(rc->bus, NULL, SENSORS_BUS_NAME, SENSORS_PATH, SENSORS_MANAGER_IFACE,
@@ -932,71 +915,53 @@ static void recorder_done(struct recorder *rc)
 	sd_event_unref(rc->event);
 }
 
+static int on_option(int c, const char *arg, void *userdata)
+{
+	struct recorder *rc = userdata;
+
+	if (c != 'D')
+		return -EINVAL;
+	rc->db_path = arg;
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: coldroom-recorder [OPTIONS]\n"
 		"Keeps the temperature record of the units coldroomd publishes.\n\n"
-		"  -c, --config FILE     settings (default " COLDROOMD_CONFIG_PATH ")\n"
-		"  -D, --database FILE   the record (default " RECORD_DEFAULT_PATH ")\n"
-		"  -b, --bus BUS         system (default), user, or a D-Bus address\n"
-		"  -d, --debug           log debug messages\n"
-		"  -h, --help            this text\n"
-		"      --version         the version\n");
+		"  -c, --config FILE      settings (default " COLDROOMD_CONFIG_PATH ")\n"
+		"  -D, --database FILE    the record (default " RECORD_DEFAULT_PATH ")\n");
+
 }
 
 int main(int argc, char **argv)
 {
-	enum { OPT_VERSION = 0x100 };
 	static const struct option options[] = {
-		{ "config", required_argument, NULL, 'c' },
 		{ "database", required_argument, NULL, 'D' },
-		{ "bus", required_argument, NULL, 'b' },
-		{ "debug", no_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 }
 	};
-	const char *config_path = COLDROOMD_CONFIG_PATH, *bus_spec = "system";
+	static const struct service service = {
+		.name = "coldroom-recorder",
+		.usage = usage,
+		.default_config = COLDROOMD_CONFIG_PATH,
+		.shortopts = "D:",
+		.options = options,
+		.option = on_option,
+	};
 	struct recorder rc = { .db_path = RECORD_DEFAULT_PATH };
+	struct service_args args;
 	char err[RECORD_MESSAGE_MAX];
 	uint64_t real;
-	sigset_t mask;
-	int c, k;
+	int k;
 
-	while ((c = getopt_long(argc, argv, "c:D:b:dh", options, NULL)) >= 0) {
-		switch (c) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'D':
-			rc.db_path = optarg;
-			break;
-		case 'b':
-			bus_spec = optarg;
-			break;
-		case 'd':
-			log_set_max_level(LOG_DEBUG);
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_SUCCESS;
-		case OPT_VERSION:
-			puts("coldroom-recorder " COLDROOM_VERSION);
-			return EXIT_SUCCESS;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "coldroom-recorder: unexpected argument '%s'\n", argv[optind]);
-		return 2;
-	}
+	k = service_parse_args(&service, argc, argv, &args, &rc);
+	if (k <= 0)
+		return service_exit_code(k);
 
 	k = config_init(&rc.cfg);
 	if (k == 0)
-		k = config_load(config_path, &rc.cfg, err, sizeof(err));
+		k = config_load(args.config, &rc.cfg, err, sizeof(err));
 	if (k < 0) {
 		log_error("%s", k == -ENOMEM ? "out of memory" : err);
 		sd_notifyf(0, "STATUS=%s", err);
@@ -1012,19 +977,10 @@ int main(int argc, char **argv)
 	if (k < 0)
 		goto out;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	k = sd_event_default(&rc.event);
-	if (k >= 0)
-		k = sd_event_add_signal(rc.event, NULL, SIGTERM, on_terminate, &rc);
-	if (k >= 0)
-		k = sd_event_add_signal(rc.event, NULL, SIGINT, on_terminate, &rc);
-	if (k >= 0)
-		k = sd_event_set_watchdog(rc.event, 1);
-	if (k >= 0)
-		k = sd_event_add_defer(rc.event, &rc.commit_defer, on_commit, &rc);
+	k = service_event_new(&service, &rc, &rc.event);
+	if (k < 0)
+		goto out;
+	k = sd_event_add_defer(rc.event, &rc.commit_defer, on_commit, &rc);
 	if (k >= 0)
 		k = sd_event_source_set_enabled(rc.commit_defer, SD_EVENT_OFF);
 	/* Readings first: the record must not wait behind a commit. */
@@ -1053,7 +1009,7 @@ int main(int argc, char **argv)
 	intervals_reset(rc.iv, real);
 	rc.face = (struct recorder_face){ .rec = rc.rec, .status = rc.status,
 					  .interval_s = rc.cfg.record_interval_s };
-	k = bus_connect(&rc, bus_spec);
+	k = bus_connect(&rc, &service, args.bus);
 	if (k >= 0)
 		k = recorder_bus_publish(rc.bus, &rc.face);
 	if (k >= 0)
@@ -1068,11 +1024,7 @@ int main(int argc, char **argv)
 	log_info("recording %zu units every %u s into %s", intervals_units(rc.iv),
 		 rc.cfg.record_interval_s, rc.db_path);
 
-	k = sd_event_loop(rc.event);
-	if (k > 0) {
-		log_error("lost the connection to the bus; exiting, to be restarted");
-		k = -ECONNRESET;
-	}
+	k = service_run(rc.event);
 	/* What the open intervals hold, up to now, and the stop itself. */
 	audit(&rc, "recorder-stopped", NULL, 0, NULL, NULL, NULL, NULL, NULL);
 	if (close_intervals(&rc, now_us(CLOCK_REALTIME), true) < 0 && k >= 0)

@@ -20,13 +20,11 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <mosquitto.h>
 #include <netdb.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,9 +39,9 @@
 #include <systemd/sd-event.h>
 
 #include "bus_names.h"
-#include "busopen.h"
 #include "log.h"
 #include "readings_msg.h"
+#include "service.h"
 #include "unit_client.h"
 #include "uplinkconf.h"
 #include "uplinkmsg.h"
@@ -1167,16 +1165,11 @@ static int on_name(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 	return 0;
 }
 
-static int bus_setup(struct uplink *u, const char *spec)
+static int bus_setup(struct uplink *u, const struct service *service, const char *spec)
 {
 	int k;
 
-	k = bus_open_spec(spec, "coldroom-uplink", &u->bus);
-	if (k < 0) {
-		log_error("cannot connect to the %s bus: %s", spec, strerror(-k));
-		return k;
-	}
-	k = sd_bus_attach_event(u->bus, u->event, SD_EVENT_PRIORITY_NORMAL);
+	k = service_bus_open(service, u->event, spec, &u->bus);
 	if (k >= 0)
 		k = sd_bus_add_object_vtable(u->bus, NULL, UPLINK_PATH, UPLINK_IFACE,
 					     properties_vtable, u);
@@ -1288,13 +1281,6 @@ static int load_secrets(struct uplink *u)
 
 /* --- start and stop ------------------------------------------------------------ */
 
-static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
-{
-	(void)si, (void)userdata;
-	sd_notify(0, "STOPPING=1");
-	return sd_event_exit(sd_event_source_get_event(s), 0);
-}
-
 /* A clean stop says offline itself (a will is only for the unclean ones). */
 static void say_goodbye(struct uplink *u)
 {
@@ -1340,12 +1326,9 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: coldroom-uplink [OPTIONS]\n"
 		"Forwards the temperature record to an MQTT broker.\n\n"
-		"  -c, --config FILE     settings (default " UPLINK_CONFIG_PATH ")\n"
-		"  -b, --bus BUS         system (default), user, or a D-Bus address\n"
-		"  -s, --state-dir DIR   where the cursors are kept (default " DEFAULT_STATE_DIR ")\n"
-		"  -d, --debug           log debug messages\n"
-		"  -h, --help            this text\n"
-		"      --version         the version\n");
+		"  -c, --config FILE      settings (default " UPLINK_CONFIG_PATH ")\n"
+		"  -s, --state-dir DIR    where the cursors are kept (default " DEFAULT_STATE_DIR ")\n");
+
 }
 
 static void uplink_done(struct uplink *u)
@@ -1368,62 +1351,47 @@ static void uplink_done(struct uplink *u)
 	uplink_config_free(&u->cfg);
 }
 
+static int on_option(int c, const char *arg, void *userdata)
+{
+	struct uplink *u = userdata;
+
+	if (c != 's')
+		return -EINVAL;
+	u->state_dir = arg;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	enum { OPT_VERSION = 0x100 };
 	static const struct option options[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "bus", required_argument, NULL, 'b' },
 		{ "state-dir", required_argument, NULL, 's' },
-		{ "debug", no_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 }
 	};
-	const char *config_path = UPLINK_CONFIG_PATH, *bus_spec = "system";
+	static const struct service service = {
+		.name = "coldroom-uplink",
+		.usage = usage,
+		.default_config = UPLINK_CONFIG_PATH,
+		.shortopts = "s:",
+		.options = options,
+		.option = on_option,
+	};
 	struct uplink u = { .state_dir = DEFAULT_STATE_DIR, .io_fd = -1,
 			    .backoff_s = BACKOFF_MIN_S,
 			    .rec = { .name = "record rows" }, .aud = { .name = "audit entries" } };
+	struct service_args args;
 	char err[UPLINK_ERROR_MAX + 64];
-	sigset_t mask;
-	int c, k;
+	int k;
 
-	while ((c = getopt_long(argc, argv, "c:b:s:dh", options, NULL)) >= 0) {
-		switch (c) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'b':
-			bus_spec = optarg;
-			break;
-		case 's':
-			u.state_dir = optarg;
-			break;
-		case 'd':
-			log_set_max_level(LOG_DEBUG);
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_SUCCESS;
-		case OPT_VERSION:
-			puts("coldroom-uplink " COLDROOM_VERSION);
-			return EXIT_SUCCESS;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "coldroom-uplink: unexpected argument '%s'\n", argv[optind]);
-		return 2;
-	}
+	k = service_parse_args(&service, argc, argv, &args, &u);
+	if (k <= 0)
+		return service_exit_code(k);
 
-	k = uplink_config_load(config_path, &u.cfg, err, sizeof(err));
+	k = uplink_config_load(args.config, &u.cfg, err, sizeof(err));
 	if (k == -ENOENT || (k == 0 && !u.cfg.broker)) {
 		/* Off until configured: a clean exit, not a failure to restart. */
-		log_notice("not configured: no Broker= in %s; nothing to do", config_path);
+		log_notice("not configured: no Broker= in %s; nothing to do", args.config);
 		/* Ready first: a notify service that exits before it is a failure. */
-		sd_notifyf(0, "READY=1\nSTATUS=not configured (no Broker= in %s)", config_path);
+		sd_notifyf(0, "READY=1\nSTATUS=not configured (no Broker= in %s)", args.config);
 		uplink_config_free(&u.cfg);
 		return EXIT_SUCCESS;
 	}
@@ -1443,20 +1411,11 @@ int main(int argc, char **argv)
 	}
 	mosquitto_lib_init();
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	k = sd_event_default(&u.event);
-	if (k >= 0)
-		k = sd_event_add_signal(u.event, NULL, SIGTERM, on_terminate, &u);
-	if (k >= 0)
-		k = sd_event_add_signal(u.event, NULL, SIGINT, on_terminate, &u);
-	if (k >= 0)
-		k = sd_event_set_watchdog(u.event, 1);
-	if (k >= 0)
-		k = sd_event_add_time_relative(u.event, &u.retry_timer, CLOCK_MONOTONIC, 0, 0,
-					       on_retry, &u);
+	k = service_event_new(&service, &u, &u.event);
+	if (k < 0)
+		goto out;
+	k = sd_event_add_time_relative(u.event, &u.retry_timer, CLOCK_MONOTONIC, 0, 0, on_retry,
+				       &u);
 	if (k >= 0)
 		k = sd_event_add_time_relative(u.event, &u.misc_timer, CLOCK_MONOTONIC,
 					       USEC_PER_SEC, 100000, on_misc, &u);
@@ -1477,7 +1436,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	snprintf(u.state, sizeof(u.state), "starting");
-	k = bus_setup(&u, bus_spec);
+	k = bus_setup(&u, &service, args.bus);
 	if (k < 0)
 		goto out;
 	learn_heads(&u);
@@ -1487,11 +1446,7 @@ int main(int argc, char **argv)
 	log_info("forwarding the record of site %s, host %s to %s%s", u.origin.site, u.origin.host,
 		 u.broker, u.cfg.ca_file ? " (TLS)" : "");
 
-	k = sd_event_loop(u.event);
-	if (k > 0) {
-		log_error("lost the connection to the bus; exiting, to be restarted");
-		k = -ECONNRESET;
-	}
+	k = service_run(u.event);
 	say_goodbye(&u);
 	u.cursor_dirty = true;
 	if (cursor_save(&u) < 0 && k >= 0)

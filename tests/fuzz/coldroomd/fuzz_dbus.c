@@ -242,6 +242,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fuzz_assert(sd_bus_new(&client) >= 0);
 	fuzz_assert(sd_bus_set_fd(client, fds[1], fds[1]) >= 0);
 	fuzz_assert(sd_bus_start(client) >= 0);
+	fuzz_assert(sd_bus_attach_event(server, daemon_.event, 0) >= 0);
 	fuzz_assert(bus_attach(&daemon_, server) >= 0);
 	daemon_scan(&daemon_);
 	fuzz_assert(daemon_.n_units == 2);
