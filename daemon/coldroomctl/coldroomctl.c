@@ -30,6 +30,7 @@
 #include "readings_msg.h"
 #include "record.h"
 #include "report.h"
+#include "timestamp.h"
 #include "unit_client.h"
 #include "util.h"
 
@@ -1024,57 +1025,6 @@ static int cmd_ack(sd_bus *bus, char **args, int n)
 }
 
 /*
- * A time for --since/--until/--day: "now", "-30m", "-2h", "-7d", "@EPOCH",
- * "YYYY-MM-DD" or "YYYY-MM-DD HH:MM[:SS]" (also with a T), local time.
- * Returns CLOCK_REALTIME microseconds, or 0 when it cannot be read.
- */
-static uint64_t parse_when(const char *s)
-{
-	static const char *const formats[] = {
-		"%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M",
-		"%Y-%m-%d",
-	};
-	uint64_t now = (uint64_t)time(NULL) * 1000000ULL;
-	unsigned long long v;
-
-	if (!strcmp(s, "now"))
-		return now;
-	if (s[0] == '@')
-		return parse_ull(s + 1, &v) == 0 && v < 1ULL << 40 ? v * 1000000ULL : 0;
-	if (s[0] == '-' && s[1]) {
-		size_t len = strlen(s);
-		char num[32];
-		unsigned long long unit;
-
-		switch (s[len - 1]) {
-		case 's': unit = 1; break;
-		case 'm': unit = 60; break;
-		case 'h': unit = 3600; break;
-		case 'd': unit = 86400; break;
-		default: return 0;
-		}
-		if (len - 2 >= sizeof(num))
-			return 0;
-		memcpy(num, s + 1, len - 2);
-		num[len - 2] = '\0';
-		if (parse_ull(num, &v) < 0 || v > (1ULL << 40) / unit || v * unit * 1000000ULL > now)
-			return 0;
-		return now - v * unit * 1000000ULL;
-	}
-	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
-		struct tm tm = { .tm_isdst = -1 };
-		const char *end = strptime(s, formats[i], &tm);
-		time_t t;
-
-		if (!end || *end)
-			continue;
-		t = mktime(&tm);
-		return t > 0 ? (uint64_t)t * 1000000ULL : 0;
-	}
-	return 0;
-}
-
-/*
  * The serial of @key (a unit name or serial) from coldroomd, with the
  * unit's settings in @u when it knows the unit; else @key itself, since
  * the record outlives units and coldroomd.
@@ -1185,7 +1135,7 @@ static int cmd_history(sd_bus *bus, char **args, int n)
 	enum history_format f = arg_json ? HISTORY_JSON : HISTORY_TABLE;
 	struct history_series s[2] = { { 0 }, { 0 } };
 	struct json_object *rows = NULL;
-	uint64_t until = (uint64_t)time(NULL) * 1000000ULL, since = until - 86400ULL * 1000000ULL;
+	uint64_t now = (uint64_t)time(NULL) * 1000000ULL, until = now, since = now - 86400ULL * 1000000ULL;
 	struct unit_info u;
 	size_t k[2] = { 0, 0 };
 	bool first = true;
@@ -1207,10 +1157,17 @@ static int cmd_history(sd_bus *bus, char **args, int n)
 			return EXIT_USAGE;
 		}
 		if (when) {
-			*when = parse_when(args[++i]);
-			if (!*when) {
-				fprintf(stderr, "coldroomctl: history: '%s' is not a time (YYYY-MM-DD [HH:MM[:SS]], -2h, -7d, @EPOCH or now)\n",
+			int r = timestamp_parse(args[++i], now, when);
+
+			if (r == -ERANGE) {
+				fprintf(stderr, "coldroomctl: history: '%s' is out of range (1970 to 9999)\n",
 					args[i]);
+				return EXIT_USAGE;
+			}
+			if (r < 0) {
+				fprintf(stderr, "coldroomctl: history: '%s' is not a time: YYYY-MM-DD [HH:MM[:SS]], HH:MM, "
+					"now, today, yesterday, @EPOCH, -2h, \"1h 30min ago\", +1d, each with an "
+					"optional \" UTC\" (see systemd.time(7))\n", args[i]);
 				return EXIT_USAGE;
 			}
 		}
@@ -1403,8 +1360,11 @@ static void usage(FILE *f)
 		"                            but not acknowledged\n"
 		"  history UNIT [--since WHEN] [--until WHEN] [--csv|--json]\n"
 		"                            the record: min, mean, max per interval and\n"
-		"                            probe (default: the last 24 hours); WHEN is\n"
-		"                            YYYY-MM-DD [HH:MM[:SS]], -30m, -2h, -7d, @EPOCH\n"
+		"                            probe (default: the last 24 hours); WHEN is a\n"
+		"                            timestamp as journalctl takes it, see\n"
+		"                            systemd.time(7): \"2026-01-15 08:00\", 08:00,\n"
+		"                            today, yesterday, @EPOCH, -2h, \"1h 30min ago\";\n"
+		"                            local time unless it ends in \" UTC\"\n"
 		"  report [--day YYYY-MM-DD] [--unit UNIT] -o FILE.pdf|png|svg\n"
 		"                            a day of the record drawn: both probes, bands,\n"
 		"                            gaps, alarms and acknowledgements (default: today,\n"
