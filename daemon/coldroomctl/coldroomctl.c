@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
+#include <json-c/json.h>
 
 #include "bus_names.h"
 #include "busopen.h"
@@ -29,6 +30,7 @@
 #include "readings_msg.h"
 #include "record.h"
 #include "report.h"
+#include "timestamp.h"
 #include "unit_client.h"
 #include "util.h"
 
@@ -184,76 +186,128 @@ static void format_alarms(char *buf, size_t size, const struct unit_info *u)
 		 u->alarm[0] ? "temp1" : u->alarm[1] ? "temp2" : "-");
 }
 
-static void json_string(FILE *f, const char *s)
+/*
+ * --json output is built with json-c. A failed allocation ends the
+ * program: half an object printed would read as a valid answer.
+ */
+static _Noreturn void oom(void)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
+	fputs("coldroomctl: out of memory\n", stderr);
+	exit(EXIT_FAILURE);
 }
 
-/* ,"KEY":"VALUE" after the first member of an object. */
-static void json_member(FILE *f, const char *key, const char *value)
+static struct json_object *jnew(struct json_object *v)
 {
-	fprintf(f, ",\"%s\":", key);
-	json_string(f, value);
+	if (!v)
+		oom();
+	return v;
 }
 
-static void json_temp(FILE *f, const struct unit_info *u, int ch)
+static struct json_object *jstr(const char *s)
 {
-	if (u->status[ch] == 1)
-		fprintf(f, "%" PRId32, u->temp[ch]);
-	else
-		fputs("null", f);
+	return jnew(json_object_new_string(s));
 }
 
-static void json_unit(FILE *f, const struct unit_info *u, bool full)
+static struct json_object *jint(int64_t v)
 {
-	fputs("{\"unit\":", f);
-	json_string(f, u->name);
-	json_member(f, "serial", u->serial);
-	json_member(f, "model", u->model);
-	json_member(f, "label", u->label);
+	return jnew(json_object_new_int64(v));
+}
+
+static struct json_object *juint(uint64_t v)
+{
+	return jnew(json_object_new_uint64(v));
+}
+
+static struct json_object *jbool(bool v)
+{
+	return jnew(json_object_new_boolean(v));
+}
+
+/* A number printed with two decimals, as the text output has it. */
+static struct json_object *jfixed2(double v)
+{
+	char text[64];
+
+	snprintf(text, sizeof(text), "%.2f", v);
+	return jnew(json_object_new_double_s(v, text));
+}
+
+/* @v NULL is JSON null. */
+static void jset(struct json_object *o, const char *key, struct json_object *v)
+{
+	if (json_object_object_add(o, key, v) < 0)
+		oom();
+}
+
+static void jappend(struct json_object *a, struct json_object *v)
+{
+	if (json_object_array_add(a, v) < 0)
+		oom();
+}
+
+/* @o on one line of stdout, compact as before; frees @o. */
+static void json_print(struct json_object *o)
+{
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+						       JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	if (!s)
+		oom();
+	puts(s);
+	json_object_put(o);
+}
+
+static void json_object_putp(struct json_object **o)
+{
+	json_object_put(*o);
+}
+
+static struct json_object *json_unit(const struct unit_info *u, bool full)
+{
+	struct json_object *o = jnew(json_object_new_object());
+	char key[32];
+
+	jset(o, "unit", jstr(u->name));
+	jset(o, "serial", jstr(u->serial));
+	jset(o, "model", jstr(u->model));
+	jset(o, "label", jstr(u->label));
 	for (int ch = 0; ch < 2; ch++) {
-		fprintf(f, ",\"temp%d\":", ch + 1);
-		json_temp(f, u, ch);
-		fprintf(f, ",\"temp%d_status\":\"%s\",\"temp%d_alarm\":%s", ch + 1,
-			status_name(u->status[ch]), ch + 1, u->alarm[ch] ? "true" : "false");
-		if (full)
-			fprintf(f, ",\"temp%d_min\":%" PRId32 ",\"temp%d_max\":%" PRId32
-				",\"temp%d_hyst\":%" PRId32, ch + 1, u->min[ch], ch + 1,
-				u->max[ch], ch + 1, u->hyst[ch]);
+		snprintf(key, sizeof(key), "temp%d", ch + 1);
+		jset(o, key, u->status[ch] == 1 ? jint(u->temp[ch]) : NULL);
+		snprintf(key, sizeof(key), "temp%d_status", ch + 1);
+		jset(o, key, jstr(status_name(u->status[ch])));
+		snprintf(key, sizeof(key), "temp%d_alarm", ch + 1);
+		jset(o, key, jbool(u->alarm[ch]));
+		if (!full)
+			continue;
+		snprintf(key, sizeof(key), "temp%d_min", ch + 1);
+		jset(o, key, jint(u->min[ch]));
+		snprintf(key, sizeof(key), "temp%d_max", ch + 1);
+		jset(o, key, jint(u->max[ch]));
+		snprintf(key, sizeof(key), "temp%d_hyst", ch + 1);
+		jset(o, key, jint(u->hyst[ch]));
 	}
-	json_member(f, "firmware_state", u->fw_state);
+	jset(o, "firmware_state", jstr(u->fw_state));
 	if (full) {
-		fprintf(f, ",\"update_interval_ms\":%" PRIu32 ",\"sample_seq\":%" PRIu64
-			",\"last_update_usec\":%" PRIu64, u->interval_ms, u->seq, u->last_update);
-		json_member(f, "firmware_name", u->fw_name);
-		json_member(f, "firmware_version", u->fw_version);
-		json_member(f, "firmware_source", u->fw_source);
+		jset(o, "update_interval_ms", juint(u->interval_ms));
+		jset(o, "sample_seq", juint(u->seq));
+		jset(o, "last_update_usec", juint(u->last_update));
+		jset(o, "firmware_name", jstr(u->fw_name));
+		jset(o, "firmware_version", jstr(u->fw_version));
+		jset(o, "firmware_source", jstr(u->fw_source));
 	}
-	json_member(f, "firmware_error", u->fw_error);
-	fputc('}', f);
+	jset(o, "firmware_error", jstr(u->fw_error));
+	return o;
 }
 
 static void print_list(const struct unit_list *l)
 {
 	if (arg_json) {
-		fputc('[', stdout);
-		for (size_t i = 0; i < l->n; i++) {
-			if (i)
-				fputc(',', stdout);
-			json_unit(stdout, &l->v[i], false);
-		}
-		fputs("]\n", stdout);
+		struct json_object *a = jnew(json_object_new_array());
+
+		for (size_t i = 0; i < l->n; i++)
+			jappend(a, json_unit(&l->v[i], false));
+		json_print(a);
 		return;
 	}
 	printf("%-10s %-24s %12s %12s %-11s %s\n", "UNIT", "LABEL", "TEMP1", "TEMP2",
@@ -306,8 +360,7 @@ static int cmd_show(sd_bus *bus, const char *key)
 	if (r)
 		return r;
 	if (arg_json) {
-		json_unit(stdout, &u, true);
-		fputc('\n', stdout);
+		json_print(json_unit(&u, true));
 		free(u.path);
 		return 0;
 	}
@@ -378,12 +431,17 @@ static int cmd_frame(sd_bus *bus, const char *key, const char *path)
 		return EXIT_FAILURE;
 	}
 	if (arg_json) {
-		fputs("{\"unit\":", stdout);
-		json_string(stdout, u.name);
-		json_member(stdout, "file", path);
-		printf(",\"width\":%u,\"height\":%u,\"sample_seq\":%" PRIu64
-		       ",\"timestamp\":%" PRIu64 ",\"min\":%.2f,\"max\":%.2f}\n",
-		       width, height, seq, when, range.min_cdeg / 100.0, range.max_cdeg / 100.0);
+		struct json_object *o = jnew(json_object_new_object());
+
+		jset(o, "unit", jstr(u.name));
+		jset(o, "file", jstr(path));
+		jset(o, "width", juint(width));
+		jset(o, "height", juint(height));
+		jset(o, "sample_seq", juint(seq));
+		jset(o, "timestamp", juint(when));
+		jset(o, "min", jfixed2(range.min_cdeg / 100.0));
+		jset(o, "max", jfixed2(range.max_cdeg / 100.0));
+		json_print(o);
 	} else {
 		printf("%s: frame of sample %" PRIu64 ", %u x %u, %.2f..%.2f \u00b0C, written to %s\n",
 		       u.name, seq, width, height, range.min_cdeg / 100.0,
@@ -416,14 +474,15 @@ static int cmd_firmware(sd_bus *bus, const char *key, const char *action)
 		return r;
 	}
 	if (arg_json) {
-		fputs("{\"unit\":", stdout);
-		json_string(stdout, u.name);
-		json_member(stdout, "state", u.fw_state);
-		json_member(stdout, "version", u.fw_version);
-		json_member(stdout, "name", u.fw_name);
-		json_member(stdout, "source", u.fw_source);
-		json_member(stdout, "error", u.fw_error);
-		fputs("}\n", stdout);
+		struct json_object *o = jnew(json_object_new_object());
+
+		jset(o, "unit", jstr(u.name));
+		jset(o, "state", jstr(u.fw_state));
+		jset(o, "version", jstr(u.fw_version));
+		jset(o, "name", jstr(u.fw_name));
+		jset(o, "source", jstr(u.fw_source));
+		jset(o, "error", jstr(u.fw_error));
+		json_print(o);
 	} else {
 		printf("%s: %s%s%s\n", u.name, u.fw_state, u.fw_version[0] ? " " : "", u.fw_version);
 		printf("  Request: %s\n", u.fw_name);
@@ -839,10 +898,13 @@ static int cmd_record_verify(void)
 		return EXIT_FAILURE;
 	}
 	if (arg_json) {
-		printf("{\"intact\":%s,\"record_rows\":%" PRId64 ",\"audit_rows\":%" PRId64 ",",
-		       v.intact ? "true" : "false", v.record_rows, v.audit_rows);
-		json_member(stdout, "message", v.message);
-		printf("}\n");
+		struct json_object *o = jnew(json_object_new_object());
+
+		jset(o, "intact", jbool(v.intact));
+		jset(o, "record_rows", jint(v.record_rows));
+		jset(o, "audit_rows", jint(v.audit_rows));
+		jset(o, "message", jstr(v.message));
+		json_print(o);
 	} else if (v.intact) {
 		printf("%s: %s\n", arg_database, v.message);
 	} else {
@@ -859,6 +921,7 @@ static const char *const alarm_state_names[] = {
 static int cmd_alarms(sd_bus *bus)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_(json_object_putp) struct json_object *a = NULL;
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	unsigned int n = 0;
 	int r;
@@ -872,7 +935,7 @@ static int cmd_alarms(sd_bus *bus)
 	}
 	r = sd_bus_message_enter_container(reply, 'a', "(tssuuuitttuss)");
 	if (arg_json)
-		printf("[");
+		a = jnew(json_object_new_array());
 	else if (r >= 0)
 		printf("%-6s %-16s %-10s %-5s %-13s %-19s %9s %-19s %s\n", "ID", "SERIAL", "UNIT",
 		       "PROBE", "STATE", "RAISED", "AT (C)", "ACKNOWLEDGED", "BY / COMMENT");
@@ -891,17 +954,22 @@ static int cmd_alarms(sd_bus *bus)
 		if (state >= sizeof(alarm_state_names) / sizeof(alarm_state_names[0]))
 			state = 0;
 		if (arg_json) {
-			printf("%s{\"id\":%" PRIu64, n ? "," : "", id);
-			json_member(stdout, "serial", serial);
-			json_member(stdout, "unit", unit);
-			printf(",\"probe\":%u", probe);
-			json_member(stdout, "state", alarm_state_names[state]);
-			printf(",\"level\":%u,\"temp_mdeg\":%" PRId32 ",\"raised_usec\":%" PRIu64
-			       ",\"cleared_usec\":%" PRIu64 ",\"acknowledged_usec\":%" PRIu64
-			       ",\"acknowledged_uid\":%u", level, temp, raised, cleared, acked, uid);
-			json_member(stdout, "acknowledged_by", user);
-			json_member(stdout, "comment", comment);
-			printf("}");
+			struct json_object *o = jnew(json_object_new_object());
+
+			jset(o, "id", juint(id));
+			jset(o, "serial", jstr(serial));
+			jset(o, "unit", jstr(unit));
+			jset(o, "probe", juint(probe));
+			jset(o, "state", jstr(alarm_state_names[state]));
+			jset(o, "level", juint(level));
+			jset(o, "temp_mdeg", jint(temp));
+			jset(o, "raised_usec", juint(raised));
+			jset(o, "cleared_usec", juint(cleared));
+			jset(o, "acknowledged_usec", juint(acked));
+			jset(o, "acknowledged_uid", juint(uid));
+			jset(o, "acknowledged_by", jstr(user));
+			jset(o, "comment", jstr(comment));
+			jappend(a, o);
 		} else {
 			format_time(traised, sizeof(traised), raised);
 			format_time(tacked, sizeof(tacked), acked);
@@ -912,14 +980,14 @@ static int cmd_alarms(sd_bus *bus)
 		}
 		n++;
 	}
-	if (arg_json)
-		printf("]\n");
-	else if (r >= 0 && !n)
-		printf("no open alarms\n");
 	if (r < 0) {
 		fprintf(stderr, "coldroomctl: alarms: malformed reply: %s\n", strerror(-r));
 		return EXIT_FAILURE;
 	}
+	if (a)
+		json_print(json_object_get(a));
+	else if (!n)
+		printf("no open alarms\n");
 	return 0;
 }
 
@@ -953,57 +1021,6 @@ static int cmd_ack(sd_bus *bus, char **args, int n)
 		return r;
 	}
 	printf("acknowledged: %s probe %llu\n", args[0], probe);
-	return 0;
-}
-
-/*
- * A time for --since/--until/--day: "now", "-30m", "-2h", "-7d", "@EPOCH",
- * "YYYY-MM-DD" or "YYYY-MM-DD HH:MM[:SS]" (also with a T), local time.
- * Returns CLOCK_REALTIME microseconds, or 0 when it cannot be read.
- */
-static uint64_t parse_when(const char *s)
-{
-	static const char *const formats[] = {
-		"%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M",
-		"%Y-%m-%d",
-	};
-	uint64_t now = (uint64_t)time(NULL) * 1000000ULL;
-	unsigned long long v;
-
-	if (!strcmp(s, "now"))
-		return now;
-	if (s[0] == '@')
-		return parse_ull(s + 1, &v) == 0 && v < 1ULL << 40 ? v * 1000000ULL : 0;
-	if (s[0] == '-' && s[1]) {
-		size_t len = strlen(s);
-		char num[32];
-		unsigned long long unit;
-
-		switch (s[len - 1]) {
-		case 's': unit = 1; break;
-		case 'm': unit = 60; break;
-		case 'h': unit = 3600; break;
-		case 'd': unit = 86400; break;
-		default: return 0;
-		}
-		if (len - 2 >= sizeof(num))
-			return 0;
-		memcpy(num, s + 1, len - 2);
-		num[len - 2] = '\0';
-		if (parse_ull(num, &v) < 0 || v > (1ULL << 40) / unit || v * unit * 1000000ULL > now)
-			return 0;
-		return now - v * unit * 1000000ULL;
-	}
-	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
-		struct tm tm = { .tm_isdst = -1 };
-		const char *end = strptime(s, formats[i], &tm);
-		time_t t;
-
-		if (!end || *end)
-			continue;
-		t = mktime(&tm);
-		return t > 0 ? (uint64_t)t * 1000000ULL : 0;
-	}
 	return 0;
 }
 
@@ -1063,9 +1080,12 @@ static void format_local(uint64_t usec, char *buf, size_t size)
 
 enum history_format { HISTORY_TABLE, HISTORY_CSV, HISTORY_JSON };
 
-static void print_history_row(enum history_format f, bool *first, const char *serial,
-			      unsigned int probe, const struct history_series *s, size_t i)
+/* A row printed, or with --json appended to @rows. */
+static void print_history_row(enum history_format f, struct json_object *rows, bool *first,
+			      const char *serial, unsigned int probe,
+			      const struct history_series *s, size_t i)
 {
+	struct json_object *o;
 	char a[32], b[32];
 
 	format_local(s->start[i], a, sizeof(a));
@@ -1082,17 +1102,17 @@ static void print_history_row(enum history_format f, bool *first, const char *se
 		printf("%s\n", record_status_name(s->status[i]));
 		break;
 	case HISTORY_JSON:
-		printf("%s{\"start_usec\":%" PRIu64 ",\"end_usec\":%" PRIu64, *first ? "" : ",",
-		       s->start[i], s->end[i]);
-		json_member(stdout, "serial", serial);
-		printf(",\"probe\":%u,\"samples\":%u,", probe, s->count[i]);
-		if (s->count[i])
-			printf("\"min_mdeg\":%d,\"mean_mdeg\":%d,\"max_mdeg\":%d", s->min[i],
-			       s->mean[i], s->max[i]);
-		else
-			printf("\"min_mdeg\":null,\"mean_mdeg\":null,\"max_mdeg\":null");
-		json_member(stdout, "status", record_status_name(s->status[i]));
-		printf("}");
+		o = jnew(json_object_new_object());
+		jset(o, "start_usec", juint(s->start[i]));
+		jset(o, "end_usec", juint(s->end[i]));
+		jset(o, "serial", jstr(serial));
+		jset(o, "probe", juint(probe));
+		jset(o, "samples", juint(s->count[i]));
+		jset(o, "min_mdeg", s->count[i] ? jint(s->min[i]) : NULL);
+		jset(o, "mean_mdeg", s->count[i] ? jint(s->mean[i]) : NULL);
+		jset(o, "max_mdeg", s->count[i] ? jint(s->max[i]) : NULL);
+		jset(o, "status", jstr(record_status_name(s->status[i])));
+		jappend(rows, o);
 		break;
 	default:
 		if (probe)
@@ -1114,7 +1134,8 @@ static int cmd_history(sd_bus *bus, char **args, int n)
 {
 	enum history_format f = arg_json ? HISTORY_JSON : HISTORY_TABLE;
 	struct history_series s[2] = { { 0 }, { 0 } };
-	uint64_t until = (uint64_t)time(NULL) * 1000000ULL, since = until - 86400ULL * 1000000ULL;
+	struct json_object *rows = NULL;
+	uint64_t now = (uint64_t)time(NULL) * 1000000ULL, until = now, since = now - 86400ULL * 1000000ULL;
 	struct unit_info u;
 	size_t k[2] = { 0, 0 };
 	bool first = true;
@@ -1136,10 +1157,17 @@ static int cmd_history(sd_bus *bus, char **args, int n)
 			return EXIT_USAGE;
 		}
 		if (when) {
-			*when = parse_when(args[++i]);
-			if (!*when) {
-				fprintf(stderr, "coldroomctl: history: '%s' is not a time (YYYY-MM-DD [HH:MM[:SS]], -2h, -7d, @EPOCH or now)\n",
+			int r = timestamp_parse(args[++i], now, when);
+
+			if (r == -ERANGE) {
+				fprintf(stderr, "coldroomctl: history: '%s' is out of range (1970 to 9999)\n",
 					args[i]);
+				return EXIT_USAGE;
+			}
+			if (r < 0) {
+				fprintf(stderr, "coldroomctl: history: '%s' is not a time: YYYY-MM-DD [HH:MM[:SS]], HH:MM, "
+					"now, today, yesterday, @EPOCH, -2h, \"1h 30min ago\", +1d, each with an "
+					"optional \" UTC\" (see systemd.time(7))\n", args[i]);
 				return EXIT_USAGE;
 			}
 		}
@@ -1161,7 +1189,7 @@ static int cmd_history(sd_bus *bus, char **args, int n)
 	if (f == HISTORY_CSV)
 		printf("start,start_usec,end_usec,serial,probe,samples,min_c,mean_c,max_c,status\n");
 	else if (f == HISTORY_JSON)
-		printf("[");
+		rows = jnew(json_object_new_array());
 	else
 		printf("%-19s %-19s %5s %7s %9s %9s %9s %s\n", "START", "END", "PROBE", "SAMPLES",
 		       "MIN (C)", "MEAN (C)", "MAX (C)", "STATUS");
@@ -1174,13 +1202,13 @@ static int cmd_history(sd_bus *bus, char **args, int n)
 			k[p]++;
 			continue;
 		}
-		print_history_row(f, &first, u.serial,
+		print_history_row(f, rows, &first, u.serial,
 				  host_status(s[p].status[k[p]]) && !s[p].count[k[p]] ? 0 : p + 1,
 				  &s[p], k[p]);
 		k[p]++;
 	}
-	if (f == HISTORY_JSON)
-		printf("]\n");
+	if (rows)
+		json_print(rows);
 	else if (f == HISTORY_TABLE && first)
 		printf("no rows for %s in that time\n", u.serial);
 out:
@@ -1332,8 +1360,11 @@ static void usage(FILE *f)
 		"                            but not acknowledged\n"
 		"  history UNIT [--since WHEN] [--until WHEN] [--csv|--json]\n"
 		"                            the record: min, mean, max per interval and\n"
-		"                            probe (default: the last 24 hours); WHEN is\n"
-		"                            YYYY-MM-DD [HH:MM[:SS]], -30m, -2h, -7d, @EPOCH\n"
+		"                            probe (default: the last 24 hours); WHEN is a\n"
+		"                            timestamp as journalctl takes it, see\n"
+		"                            systemd.time(7): \"2026-01-15 08:00\", 08:00,\n"
+		"                            today, yesterday, @EPOCH, -2h, \"1h 30min ago\";\n"
+		"                            local time unless it ends in \" UTC\"\n"
 		"  report [--day YYYY-MM-DD] [--unit UNIT] -o FILE.pdf|png|svg\n"
 		"                            a day of the record drawn: both probes, bands,\n"
 		"                            gaps, alarms and acknowledgements (default: today,\n"

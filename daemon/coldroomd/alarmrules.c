@@ -12,6 +12,7 @@
 
 #include "alarms.h"
 #include "config.h"
+#include "hexstr.h"
 #include "util.h"
 
 enum alarm_state alarm_rule_raise(enum alarm_state s)
@@ -96,43 +97,34 @@ int alarm_instance_name(const char *serial, unsigned int probe, char *buf, size_
 	return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
 }
 
-/* Free text in the state file: hex, "-" when empty. */
+/* Free text in the state file: lowercase hex, "-" when empty. */
 static int hex_put(const char *s, char *buf, size_t size)
 {
 	size_t n = strlen(s);
 
 	if (!n)
 		return snprintf(buf, size, "-");
-	if (2 * n + 1 > size)
+	if (HEXSTR_SIZE(n) > size)
 		return -ENOSPC;
-	for (size_t i = 0; i < n; i++)
-		snprintf(buf + 2 * i, 3, "%02x", (unsigned char)s[i]);
+	hexstr_encode(s, n, buf);
 	return (int)(2 * n);
 }
 
 static int hex_get(const char *hex, char *out, size_t size)
 {
-	size_t n = strlen(hex);
+	ssize_t n;
 
 	if (!strcmp(hex, "-")) {
 		out[0] = '\0';
 		return 0;
 	}
-	if (n % 2 || n / 2 >= size)
+	n = size ? hexstr_decode(hex, out, size - 1) : -ENOSPC;
+	if (n < 0)
 		return -EINVAL;
-	for (size_t i = 0; i < n / 2; i++) {
-		unsigned int v;
-		char pair[3] = { hex[2 * i], hex[2 * i + 1], '\0' };
-		char *end;
-
-		v = (unsigned int)strtoul(pair, &end, 16);
-		if (*end || !((pair[0] >= '0' && pair[0] <= '9') || (pair[0] >= 'a' && pair[0] <= 'f')) ||
-		    !((pair[1] >= '0' && pair[1] <= '9') || (pair[1] >= 'a' && pair[1] <= 'f')) ||
-		    v < 0x20 || v == 0x7f)
+	for (ssize_t i = 0; i < n; i++)
+		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
 			return -EINVAL;	/* printable text only, as the bus gave it */
-		out[i] = (char)v;
-	}
-	out[n / 2] = '\0';
+	out[n] = '\0';
 	return 0;
 }
 

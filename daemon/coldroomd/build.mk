@@ -9,7 +9,7 @@ LIBRARIES += $(COLDROOMD_LIB)
 $(COLDROOMD_LIB): $(call objs,$(COLDROOMD_SRCS))
 
 $(B)/coldroomd: $(B)/obj/coldroomd/coldroomd.o $(COLDROOMD_LIB) $(SHARED_LIB) $(FWLIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SD_LIBS) -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SD_LIBS) $(HEXSTR_LIBS) -lm
 
 install: install-coldroomd
 .PHONY: install-coldroomd

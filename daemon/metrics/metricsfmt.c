@@ -79,61 +79,26 @@ size_t metrics_fixed(char *out, int64_t value, unsigned int decimals)
 	return len;
 }
 
-/* The length of the valid UTF-8 sequence at @s (of @n bytes), or 0. */
-static size_t utf8_valid_len(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* overlong forms, UTF-16 surrogates, beyond U+10FFFF */
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 int metrics_escape(struct mbuf *b, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
-	int r;
+	/* No UTF-8 check: every string here came from sd-bus, which refuses invalid UTF-8. */
+	for (;;) {
+		size_t n = strcspn(s, "\\\"\n");
+		int r = n ? mbuf_append(b, s, n) : 0;
 
-	while (n) {
-		size_t len = utf8_valid_len(p, n);
-
-		if (len == 0)
-			r = APPEND_LITERAL(b, "\xef\xbf\xbd"), len = 1;
-		else if (*p == '\\')
+		s += n;
+		if (r || !*s)
+			return r;
+		if (*s == '\\')
 			r = APPEND_LITERAL(b, "\\\\");
-		else if (*p == '"')
+		else if (*s == '"')
 			r = APPEND_LITERAL(b, "\\\"");
-		else if (*p == '\n')
-			r = APPEND_LITERAL(b, "\\n");
 		else
-			r = mbuf_append(b, (const char *)p, len);
+			r = APPEND_LITERAL(b, "\\n");
 		if (r)
 			return r;
-		p += len;
-		n -= len;
+		s++;
 	}
-	return 0;
 }
 
 int metrics_unit_labels(const struct unit_info *u, char **out, size_t *len)

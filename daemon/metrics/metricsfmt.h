@@ -38,8 +38,8 @@ int mbuf_append(struct mbuf *b, const char *s, size_t n);
 size_t metrics_fixed(char *out, int64_t value, unsigned int decimals);
 
 /*
- * @s as a label value: \, " and newline escaped, and every byte that is
- * not part of valid UTF-8 replaced by U+FFFD (Prometheus takes UTF-8 only).
+ * @s as a label value: \, " and newline escaped. @s is UTF-8 already (it
+ * came over D-Bus), as Prometheus wants it.
  */
 int metrics_escape(struct mbuf *b, const char *s);
 

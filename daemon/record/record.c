@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hexstr.h"
 #include "record.h"
 
 #define RECORD_SCHEMA_VERSION 1
@@ -873,12 +874,6 @@ static int prune_limit(struct record *r, int64_t from, uint64_t before,
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(r, "pruning");
 }
 
-static void hex(const uint8_t *h, char out[2 * RECORD_HASH_SIZE + 1])
-{
-	for (int k = 0; k < RECORD_HASH_SIZE; k++)
-		sprintf(out + 2 * k, "%02x", h[k]);
-}
-
 int record_prune(struct record *r, uint64_t raw_before_us, uint64_t rows_before_us,
 		 unsigned int batch, bool *more)
 {
@@ -920,7 +915,7 @@ int record_prune(struct record *r, uint64_t raw_before_us, uint64_t rows_before_
 			goto fail;
 	}
 	if (rows_to > r->base.seq) {
-		char hx[2 * RECORD_HASH_SIZE + 1], range[64], value[96];
+		char hx[HEXSTR_SIZE(RECORD_HASH_SIZE)], range[64], value[96];
 		struct record_event ev = { .event = "record-pruned" };
 		struct timespec ts;
 
@@ -947,7 +942,7 @@ int record_prune(struct record *r, uint64_t raw_before_us, uint64_t rows_before_
 		if (k)
 			goto fail;
 		/* The audit trail says where the record now starts: verify checks it. */
-		hex(base.hash, hx);
+		hexstr_encode(base.hash, RECORD_HASH_SIZE, hx);
 		snprintf(range, sizeof(range), "rows %" PRId64 "..%" PRId64, r->base.seq + 1, rows_to);
 		snprintf(value, sizeof(value), "%" PRId64 ":%s", base.seq, hx);
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -1117,7 +1112,7 @@ static int verify_chain(struct record *r, struct chain *c, const char *cols, siz
 int record_verify(struct record *r, struct record_verify *v)
 {
 	static const struct record_head zero;
-	char pruned[96] = "", expect[96] = "", hx[2 * RECORD_HASH_SIZE + 1];
+	char pruned[96] = "", expect[96] = "", hx[HEXSTR_SIZE(RECORD_HASH_SIZE)];
 	int k;
 
 	memset(v, 0, sizeof(*v));
@@ -1137,7 +1132,7 @@ int record_verify(struct record *r, struct record_verify *v)
 	if (k == 0) {
 		/* The base must be the one the last prune wrote in the audit trail. */
 		if (r->base.seq) {
-			hex(r->base.hash, hx);
+			hexstr_encode(r->base.hash, RECORD_HASH_SIZE, hx);
 			snprintf(expect, sizeof(expect), "%" PRId64 ":%s", r->base.seq, hx);
 		}
 		if (strcmp(pruned, expect)) {

@@ -31,6 +31,7 @@
 
 #include "bus_names.h"
 #include "config.h"
+#include "hexstr.h"
 #include "intervals.h"
 #include "log.h"
 #include "readings_msg.h"
@@ -791,14 +792,12 @@ static int on_close_timer(sd_event_source *s, uint64_t usec, void *userdata)
 static void log_heads(struct recorder *rc)
 {
 	struct record_head rec, aud;
-	char a[2 * RECORD_HASH_SIZE + 1], b[2 * RECORD_HASH_SIZE + 1];
+	char a[HEXSTR_SIZE(RECORD_HASH_SIZE)], b[HEXSTR_SIZE(RECORD_HASH_SIZE)];
 
 	/* Kept outside the database: a trail to check the file's heads against. */
 	record_heads(rc->rec, &rec, &aud);
-	for (int i = 0; i < RECORD_HASH_SIZE; i++) {
-		sprintf(a + 2 * i, "%02x", rec.hash[i]);
-		sprintf(b + 2 * i, "%02x", aud.hash[i]);
-	}
+	hexstr_encode(rec.hash, RECORD_HASH_SIZE, a);
+	hexstr_encode(aud.hash, RECORD_HASH_SIZE, b);
 	log_info("chain heads: record %" PRId64 " %s, audit %" PRId64 " %s", rec.seq, a, aud.seq, b);
 }
 

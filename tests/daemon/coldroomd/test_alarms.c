@@ -113,11 +113,18 @@ static void test_state_round_trip(void **state)
 	struct seen s;
 	uint64_t next;
 	unsigned int line;
-	int n;
+	int n, k;
 
 	(void)state;
 	n = snprintf(text, sizeof(text), "# header\nnext-id 3\ndelay SIM-000001 2 900\n");
-	n += alarm_state_format(&a, text + n, sizeof(text) - (size_t)n);
+	/* The line of the files written so far, byte for byte: they must load. */
+	k = alarm_state_format(&a, text + n, sizeof(text) - (size_t)n);
+	assert_true(k > 0);
+	assert_string_equal(text + n,
+			    "alarm 41 SIM-000001 2 2 2 -12345 1796314513682496 0 1796314600000000 1000 "
+			    "6f70657261746f72 646f6f72206c656674206f70656e20627920226e69676874207368"
+			    "696674223b20636c6f7365642c20353025206f662073746f636b206d6f766564\n");
+	n += k;
 	assert_int_equal(parse(text, &s, &next, &line), 0);
 	assert_int_equal(s.n_alarms, 1);
 	assert_memory_equal(&s.alarms[0], &a, offsetof(struct alarm_record, acked_user));
@@ -147,6 +154,9 @@ static void test_state_refused(void **state)
 		"alarm 1 SIM-1 1 1 1 99999999999 1 0 0 0 - -\n",
 		"alarm 1 SIM-1 1 1 1 0 1 0 0 0 - 0a\n",		/* a newline in a comment */
 		"alarm 1 SIM-1 1 1 1 0 1 0 0 0 - 4\n",		/* half a byte */
+		"alarm 1 SIM-1 1 1 1 0 1 0 0 0 - 4F\n",		/* uppercase is not ours */
+		"alarm 1 SIM-1 1 1 1 0 1 0 0 0 - 7f\n",		/* DEL is not text */
+		"alarm 1 SIM-1 1 1 1 0 1 0 0 0 - +4f\n",
 		"alarm 1 SIM-1 1 1 1 0 1 0 0 0 - -  extra\n",
 		"alarm 1 SIM-1 1 1 1 0 1 0 0\n",
 	};

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * coldroom-metrics' page (daemon/metrics/metricsfmt.c): numbers written exactly,
- * label values escaped and made valid UTF-8, the sample's own timestamp,
- * a unit without a sample, a reading of an unknown unit, the page without
- * coldroomd.
+ * label values escaped, the sample's own timestamp, a unit without a sample,
+ * a reading of an unknown unit, the page without coldroomd.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -65,12 +64,7 @@ static void test_escape(void **state)
 	check_escape("", "");
 	check_escape("a\"b\\c\nd", "a\\\"b\\\\c\\nd");
 	check_escape("K\xc3\xbchlraum \xe2\x82\xac \xf0\x9f\xa7\x8a", "K\xc3\xbchlraum \xe2\x82\xac \xf0\x9f\xa7\x8a");
-	/* Not UTF-8: each bad byte becomes U+FFFD. */
-	check_escape("a\xff" "b", "a\xef\xbf\xbd" "b");
-	check_escape("\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd");		/* overlong '/' */
-	check_escape("\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");	/* a surrogate */
-	check_escape("x\xe2\x82", "x\xef\xbf\xbd\xef\xbf\xbd");		/* cut short */
-	check_escape("\xf4\x90\x80\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"); /* > U+10FFFF */
+	check_escape("\\\"\n", "\\\\\\\"\\n");
 }
 
 /* Two units (Numbers 0 and 2), readings of three (Number 7 unknown). */
