@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * metrics.h - coldroom-metrics' state and what one of its files calls in
+ * another; internal to metrics/, not an installed API.
+ */
+#ifndef COLDROOM_METRICS_H
+#define COLDROOM_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <microhttpd.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "metricsfmt.h"
+#include "readings_msg.h"
+#include "service.h"
+
+#define MAX_SOCKETS		8
+
+/* A page, shared by the responses that send it; reused once they are done. */
+struct page {
+	struct mbuf buf;
+	unsigned int refs;
+};
+
+/* An HTTP request to /metrics waiting for its scrape. */
+struct request {
+	struct MHD_Connection *connection;
+	struct request *next;
+	struct MHD_Response *response;	/* the answer, once there is one */
+	unsigned int status;
+};
+
+struct http_server {
+	struct MHD_Daemon *mhd;
+	sd_event_source *io, *timer;
+};
+
+struct metricsd {
+	sd_event *event;
+	sd_bus *bus;
+	struct http_server servers[MAX_SOCKETS];
+	size_t n_servers;
+
+	/* The units by Number: rare state, kept apart from the readings. */
+	struct unit_info *infos;
+	struct metrics_unit *units;	/* .info set while the unit is present */
+	size_t n_slots, n_present;
+	bool coldroomd_up;
+
+	/* The scrape in flight: both replies, then the waiting requests. */
+	sd_bus_slot *readings_slot, *manager_slot;
+	sd_bus_message *readings_reply, *manager_reply;
+	char call_error[256];
+	uint64_t scrape_started;
+	struct request *waiting;
+
+	struct page *page;
+	struct metrics_service counters;
+};
+
+/* units.c: the units followed */
+void publish_status(struct metricsd *m);
+void units_clear(struct metricsd *m);
+int fetch_units(struct metricsd *m);
+int bus_connect(struct metricsd *m, const struct service *service, const char *spec);
+
+/* pages.c: the page and the responses that send it */
+void page_unref(void *cls);
+int page_build(struct metricsd *m, const struct readings_msg *readings,
+	       const struct metrics_manager *manager, const char *why);
+struct MHD_Response *page_response(struct metricsd *m);
+
+/* scrape.c: a scrape of coldroomd */
+int scrape_start(struct metricsd *m);
+
+/* http.c: the HTTP server */
+void servers_kick(struct metricsd *m);
+int server_start(struct metricsd *m, int fd);
+int listen_on(const char *spec);
+
+#endif
