@@ -19,4 +19,5 @@ install-coldroomd: $(B)/coldroomd
 		$(DESTDIR)$(dbusinterfacedir)/org.coldroom.Sensors1.xml
 	install -D -m 0644 coldroomd/coldroomd.conf $(DESTDIR)$(sysconfdir)/coldroom/coldroomd.conf
 	install -d -m 0755 $(DESTDIR)$(sysconfdir)/coldroom/firmware \
-		$(DESTDIR)$(sysconfdir)/coldroom/calibration
+		$(DESTDIR)$(sysconfdir)/coldroom/calibration \
+		$(DESTDIR)$(sysconfdir)/coldroom/coldroomd.conf.d

@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * config.h - /etc/coldroom/coldroomd.conf: "Key=Value" lines, '#' or ';'
- * comments. Keys and defaults are listed in daemon/coldroomd/coldroomd.conf.
+ * config.h - /etc/coldroom/coldroomd.conf and its drop-ins, read by
+ * coldroomd and coldroom-recorder; the syntax and the precedence of
+ * drop-ins are conf_parser.h's. Keys and defaults are listed in
+ * daemon/coldroomd/coldroomd.conf.
  */
 #ifndef COLDROOMD_CONFIG_H
 #define COLDROOMD_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+struct conf_table;
 
 #define COLDROOMD_CONFIG_PATH		"/etc/coldroom/coldroomd.conf"
 #define CONFIG_DEFAULT_OVERRIDE_DIR	"/etc/coldroom/firmware"
@@ -23,7 +27,7 @@
 #define CONFIG_DEFAULT_FALLBACK_WAIT_MS	2000
 #define CONFIG_MIN_FALLBACK_WAIT_MS	10
 #define CONFIG_MAX_FALLBACK_WAIT_MS	60000
-#define CONFIG_ERROR_MAX		256
+#define CONFIG_ERROR_MAX		512	/* room for a drop-in's path */
 /* The recorder's (coldroom-recorder(8)). */
 #define CONFIG_DEFAULT_RECORD_INTERVAL_S 60
 #define CONFIG_MIN_RECORD_INTERVAL_S	10
@@ -55,6 +59,9 @@ struct config {
 int config_init(struct config *cfg);
 void config_free(struct config *cfg);
 
+/* The keys of coldroomd.conf, for conf_load() (conf_parser.h). */
+extern const struct conf_table config_table;
+
 /*
  * Parse @text onto the defaults. Returns 0, or a negative errno with a
  * message ("line 3: ...") in @err; @cfg is written only on success.
@@ -63,8 +70,9 @@ int config_parse(const char *text, size_t len, struct config *cfg,
 		 char *err, size_t err_len);
 
 /*
- * Read and parse @path; a missing file means the defaults. On failure
- * @cfg is untouched and @err says why (with the path).
+ * Read and parse @path and its drop-ins (conf_load()); no file at all
+ * means the defaults. On failure @cfg is untouched and @err says why
+ * ("FILE:LINE: ...").
  */
 int config_load(const char *path, struct config *cfg, char *err, size_t err_len);
 

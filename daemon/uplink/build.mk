@@ -16,9 +16,11 @@ $(B)/coldroom-uplink: $(B)/obj/uplink/uplink.o $(UPLINK_LIB) $(SHARED_LIB)
 install: install-uplink
 .PHONY: install-uplink
 # The example settings have every key commented out: the uplink does nothing
-# until Broker= and Site= are set (it exits saying "not configured").
+# until Broker= and Site= are set, there or in a drop-in of uplink.conf.d/
+# (it exits saying "not configured").
 install-uplink: $(B)/coldroom-uplink
 	install -D -m 0755 $(B)/coldroom-uplink $(DESTDIR)$(sbindir)/coldroom-uplink
 	install -D -m 0644 uplink/org.coldroom.Uplink1.xml \
 		$(DESTDIR)$(dbusinterfacedir)/org.coldroom.Uplink1.xml
 	install -D -m 0644 uplink/uplink.conf $(DESTDIR)$(sysconfdir)/coldroom/uplink.conf
+	install -d -m 0755 $(DESTDIR)$(sysconfdir)/coldroom/uplink.conf.d

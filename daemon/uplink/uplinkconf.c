@@ -1,57 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * uplinkconf.c - coldroom-uplink's settings (uplinkconf.h). One table
- * says each key's kind and where it goes; every value is checked here,
- * so the daemon only ever sees settings it can use.
+ * uplinkconf.c - coldroom-uplink's settings (uplinkconf.h): the table of
+ * uplink.conf's keys for the shared parser (conf_parser.h), the values
+ * only the uplink has, and the keys that need each other.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf_parser.h"
 #include "uplinkconf.h"
 #include "uplinkmsg.h"
 #include "util.h"
 
-#define UPLINK_CONFIG_FILE_MAX (64 * 1024)
-
-enum kind { K_BROKER, K_NAME, K_TOKEN, K_PATH, K_UINT, K_BOOL };
-
-struct key {
-	const char *name;
-	enum kind kind;
-	size_t offset;
-	unsigned int min, max;		/* K_UINT; K_TOKEN: max length */
-	const char *rule;		/* K_TOKEN: what a value must be */
-};
-
-#define AT(field) offsetof(struct uplink_config, field)
-static const struct key keys[] = {
-	{ .name = "Broker", .kind = K_BROKER, .offset = AT(broker) },
-	{ .name = "Site", .kind = K_NAME, .offset = AT(site) },
-	{ .name = "Host", .kind = K_NAME, .offset = AT(host) },
-	{ .name = "ClientId", .kind = K_TOKEN, .offset = AT(client_id), .max = 64,
-	  .rule = "must be 1 to 64 characters" },
-	{ .name = "Username", .kind = K_TOKEN, .offset = AT(username), .max = 128,
-	  .rule = "must be 1 to 128 characters" },
-	{ .name = "PasswordFile", .kind = K_PATH, .offset = AT(password_file) },
-	{ .name = "CAFile", .kind = K_PATH, .offset = AT(ca_file) },
-	{ .name = "CertFile", .kind = K_PATH, .offset = AT(cert_file) },
-	{ .name = "KeyFile", .kind = K_PATH, .offset = AT(key_file) },
-	{ .name = "KeepaliveSec", .kind = K_UINT, .offset = AT(keepalive_s),
-	  .min = UPLINK_MIN_KEEPALIVE_S, .max = UPLINK_MAX_KEEPALIVE_S },
-	{ .name = "PublishSamples", .kind = K_BOOL, .offset = AT(publish_samples) },
-	{ .name = "HomeAssistantDiscovery", .kind = K_BOOL, .offset = AT(ha_discovery) },
-};
-#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
-
 void uplink_config_free(struct uplink_config *c)
 {
-	for (size_t i = 0; i < N_KEYS; i++)
-		if (keys[i].kind != K_UINT && keys[i].kind != K_BOOL)
-			free(*(char **)((char *)c + keys[i].offset));
+	free(c->broker);
+	free(c->site);
+	free(c->host);
+	free(c->client_id);
+	free(c->username);
+	free(c->password_file);
+	free(c->ca_file);
+	free(c->cert_file);
+	free(c->key_file);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -62,11 +37,14 @@ static bool host_char(char c)
 }
 
 /* host, host:port, [v6 address] or [v6 address]:port */
-static int parse_broker(const char *v, struct uplink_config *c, const char **why)
+static int parse_broker(const struct conf_key *key, const char *v, void *settings,
+			const char **why)
 {
+	struct uplink_config *c = settings;
 	const char *host = v, *end, *colon;
 	unsigned long long port = 0;
 
+	(void)key;	/* it sets two fields: broker and port */
 	if (*v == '[') {
 		host = v + 1;
 		end = strchr(host, ']');
@@ -108,111 +86,21 @@ static int parse_broker(const char *v, struct uplink_config *c, const char **why
 	return c->broker ? 0 : -ENOMEM;
 }
 
-static int set_value(struct uplink_config *c, const struct key *k, const char *v,
-		     const char **why)
+static int parse_name(const struct conf_key *key, const char *v, void *settings,
+		      const char **why)
 {
-	void *field = (char *)c + k->offset;
-	unsigned long long n;
-
-	switch (k->kind) {
-	case K_BROKER:
-		return parse_broker(v, c, why);
-	case K_NAME:
-		if (!uplink_name_valid(v)) {
-			*why = "must be 1 to 64 of the characters A-Z a-z 0-9 . _ -";
-			return -EINVAL;
-		}
-		break;
-	case K_TOKEN:
-		if (!*v || strlen(v) > k->max) {
-			*why = k->rule;
-			return -EINVAL;
-		}
-		for (const char *p = v; *p; p++)
-			if ((unsigned char)*p <= ' ' || *p == 0x7f) {
-				*why = "must not contain spaces or control characters";
-				return -EINVAL;
-			}
-		break;
-	case K_PATH:
-		if (v[0] != '/') {
-			*why = "must be an absolute path";
-			return -EINVAL;
-		}
-		break;
-	case K_UINT:
-		if (parse_ull(v, &n) < 0 || n < k->min || n > k->max) {
-			*why = "is out of range";
-			return -EINVAL;
-		}
-		*(unsigned int *)field = (unsigned int)n;
-		return 0;
-	case K_BOOL:
-		if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "1"))
-			*(bool *)field = true;
-		else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") ||
-			 !strcmp(v, "0"))
-			*(bool *)field = false;
-		else {
-			*why = "must be yes or no";
-			return -EINVAL;
-		}
-		return 0;
-	}
-	free(*(char **)field);
-	*(char **)field = strdup(v);
-	return *(char **)field ? 0 : -ENOMEM;
-}
-
-/* Space and tab around @s cut off, in place. */
-static char *trim(char *s)
-{
-	size_t n;
-
-	s += strspn(s, " \t");
-	n = strlen(s);
-	while (n && strchr(" \t\r", s[n - 1]))
-		s[--n] = '\0';
-	return s;
-}
-
-/* One "Key=Value" line onto @c; @seen holds the line each key was given on. */
-static int parse_line(struct uplink_config *c, char *line, unsigned int lineno,
-		      unsigned int *seen, char *err, size_t err_len)
-{
-	char *eq = strchr(line, '='), *name, *value;
-	const char *why = NULL;
-	size_t i;
-	int r;
-
-	if (!eq) {
-		snprintf(err, err_len, "line %u: expected Key=Value", lineno);
+	if (!uplink_name_valid(v)) {
+		*why = "must be 1 to 64 of the characters A-Z a-z 0-9 . _ -";
 		return -EINVAL;
 	}
-	*eq = '\0';
-	name = trim(line);
-	value = trim(eq + 1);
-	for (i = 0; i < N_KEYS && strcmp(keys[i].name, name); i++)
-		;
-	if (i == N_KEYS) {
-		snprintf(err, err_len, "line %u: unknown key '%s'", lineno, name);
-		return -EINVAL;
-	}
-	if (seen[i]) {
-		snprintf(err, err_len, "line %u: %s= given twice (first on line %u)", lineno, name,
-			 seen[i]);
-		return -EINVAL;
-	}
-	seen[i] = lineno;
-	r = set_value(c, &keys[i], value, &why);
-	if (r == -EINVAL)
-		snprintf(err, err_len, "line %u: %s=%s %s", lineno, name, value, why);
-	return r;
+	return conf_set_string(key, v, settings);
 }
 
 /* What no single line can say: keys that need each other. */
-static int check_whole(struct uplink_config *c, char *err, size_t err_len)
+static int check_whole(void *settings, char *err, size_t err_len)
 {
+	struct uplink_config *c = settings;
+
 	if (c->broker && !c->site) {
 		snprintf(err, err_len, "Broker= is set but Site= is not: name the site "
 			 "(its level in the topic tree)");
@@ -235,57 +123,64 @@ static int check_whole(struct uplink_config *c, char *err, size_t err_len)
 	return 0;
 }
 
-int uplink_config_parse(const char *text, size_t len, struct uplink_config *out,
+static int uplink_config_defaults(void *settings)
+{
+	struct uplink_config *c = settings;
+
+	memset(c, 0, sizeof(*c));
+	c->keepalive_s = UPLINK_DEFAULT_KEEPALIVE_S;
+	return 0;
+}
+
+static void uplink_config_done(void *settings)
+{
+	uplink_config_free(settings);
+}
+
+#define AT(field) offsetof(struct uplink_config, field)
+#define KEY(n, p, field) { .name = n, .parse = p, .offset = AT(field) }
+static const struct conf_key uplink_keys[] = {
+	KEY("Broker", parse_broker, broker),
+	KEY("Site", parse_name, site),
+	KEY("Host", parse_name, host),
+	{ .name = "ClientId", .parse = conf_parse_token, .offset = AT(client_id), .max = 64,
+	  .rule = "must be 1 to 64 characters" },
+	{ .name = "Username", .parse = conf_parse_token, .offset = AT(username), .max = 128,
+	  .rule = "must be 1 to 128 characters" },
+	KEY("PasswordFile", conf_parse_path, password_file),
+	KEY("CAFile", conf_parse_path, ca_file),
+	KEY("CertFile", conf_parse_path, cert_file),
+	KEY("KeyFile", conf_parse_path, key_file),
+	{ .name = "KeepaliveSec", .parse = conf_parse_uint, .offset = AT(keepalive_s),
+	  .min = UPLINK_MIN_KEEPALIVE_S, .max = UPLINK_MAX_KEEPALIVE_S },
+	KEY("PublishSamples", conf_parse_bool, publish_samples),
+	KEY("HomeAssistantDiscovery", conf_parse_bool, ha_discovery),
+};
+
+const struct conf_table uplink_config_table = {
+	.path = UPLINK_CONFIG_PATH,
+	.keys = uplink_keys,
+	.n_keys = sizeof(uplink_keys) / sizeof(uplink_keys[0]),
+	.size = sizeof(struct uplink_config),
+	.init = uplink_config_defaults,
+	.done = uplink_config_done,
+	.check = check_whole,
+};
+
+int uplink_config_parse(const char *text, size_t len, struct uplink_config *c,
 			char *err, size_t err_len)
 {
-	struct uplink_config c = { .keepalive_s = UPLINK_DEFAULT_KEEPALIVE_S };
-	unsigned int seen[N_KEYS] = { 0 }, lineno = 0;
-	_cleanup_(freep) char *buf = NULL;
-	char *rest, *line;
-	int r = 0;
-
-	if (memchr(text, '\0', len)) {
-		snprintf(err, err_len, "contains a NUL byte");
-		return -EINVAL;
-	}
-	buf = strndup(text, len);
-	if (!buf)
-		return -ENOMEM;
-	rest = buf;
-	while (r >= 0 && (line = strsep(&rest, "\n"))) {
-		lineno++;
-		line = trim(line);
-		if (*line && *line != '#' && *line != ';')
-			r = parse_line(&c, line, lineno, seen, err, err_len);
-	}
-	if (r >= 0)
-		r = check_whole(&c, err, err_len);
-	if (r < 0) {
-		if (r == -ENOMEM)
-			snprintf(err, err_len, "out of memory");
-		uplink_config_free(&c);
-		return r;
-	}
-	uplink_config_free(out);
-	*out = c;
-	return 0;
+	return conf_parse(&uplink_config_table, text, len, c, err, err_len);
 }
 
 int uplink_config_load(const char *path, struct uplink_config *c, char *err, size_t err_len)
 {
-	char msg[UPLINK_ERROR_MAX];
-	_cleanup_(freep) char *text = NULL;
-	size_t len = 0;
-	int r;
+	int r = conf_load(&uplink_config_table, NULL, path, c, err, err_len);
 
-	r = read_file_at(AT_FDCWD, path, UPLINK_CONFIG_FILE_MAX, &text, &len);
-	if (r < 0) {
-		snprintf(err, err_len, "%s: %s", path,
-			 r == -EFBIG ? "file too large" : strerror(-r));
-		return r;
+	if (r == 0) {
+		/* Neither the file nor a drop-in: not configured. */
+		snprintf(err, err_len, "%s: %s", path, strerror(ENOENT));
+		return -ENOENT;
 	}
-	r = uplink_config_parse(text, len, c, msg, sizeof(msg));
-	if (r < 0)
-		snprintf(err, err_len, "%s: %s", path, msg);
-	return r;
+	return r < 0 ? r : 0;
 }

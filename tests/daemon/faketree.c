@@ -126,6 +126,37 @@ void faketree_new(struct faketree *t, const char *extra_conf)
 	fclose(f);
 }
 
+/* <root>/@rel, its parent directory made. */
+static void faketree_path(struct faketree *t, const char *rel, char *path, size_t size)
+{
+	char *slash;
+
+	snprintf(path, size, "%s/%s", t->root, rel);
+	slash = strrchr(path, '/');
+	*slash = '\0';
+	mkdir_p(path);
+	*slash = '/';
+}
+
+void faketree_put(struct faketree *t, const char *rel, const char *text)
+{
+	char path[512];
+
+	faketree_path(t, rel, path, sizeof(path));
+	unlink(path);	/* not through a symlink put there before */
+	write_file(path, text, strlen(text));
+}
+
+void faketree_link(struct faketree *t, const char *rel, const char *target)
+{
+	char path[512];
+
+	faketree_path(t, rel, path, sizeof(path));
+	unlink(path);
+	if (symlink(target, path) < 0)
+		die("symlink %s: %m", path);
+}
+
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st, (void)flag, (void)ftw;

@@ -33,6 +33,10 @@ void faketree_set(struct faketree *t, const char *unit, const char *attr,
 void faketree_add_fallback(struct faketree *t, const char *fw_name);
 char *faketree_fallback_path(struct faketree *t, const char *fw_name, const char *file);
 
+/* <root>/@rel with @text, or a symlink to @target, its directories made. */
+void faketree_put(struct faketree *t, const char *rel, const char *text);
+void faketree_link(struct faketree *t, const char *rel, const char *target);
+
 /* Helpers: whole files as malloc()ed strings; copy; write. */
 char *slurp(const char *path, size_t *len);
 void write_file(const char *path, const void *data, size_t len);

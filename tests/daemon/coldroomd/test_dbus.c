@@ -1159,7 +1159,7 @@ static void test_reload_config(void **state)
 	write_file(g.t.conf, "ReadingsBatchMs=fast\n", 21);
 	r = call(g.bus, ROOT, MGR, "Reload", &e, NULL, NULL);
 	expect_error(&e, r, "org.coldroom.Sensors1.Error.ConfigInvalid",
-		     "line 1: ReadingsBatchMs=fast is out of range");
+		     "coldroomd.conf:1: ReadingsBatchMs=fast is out of range");
 	assert_int_equal(sd_bus_get_property_string(g.bus, NAME, ROOT, MGR, "ConfigError",
 						    NULL, &err), 0);
 	assert_non_null(strstr(err, "ReadingsBatchMs=fast"));
@@ -1184,6 +1184,18 @@ static void test_reload_config(void **state)
 	assert_string_equal(err, "");
 	free(err);
 	free(good);
+
+	/* A bad drop-in is refused alike, by its name and line. */
+	faketree_put(&g.t, "coldroomd.conf.d/50-bad.conf", "\nUnitPropertiesChanged=maybe\n");
+	r = call(g.bus, ROOT, MGR, "Reload", &e, NULL, NULL);
+	expect_error(&e, r, "org.coldroom.Sensors1.Error.ConfigInvalid",
+		     "coldroomd.conf.d/50-bad.conf:2: UnitPropertiesChanged=maybe must be yes or no");
+	faketree_link(&g.t, "coldroomd.conf.d/50-bad.conf", "/dev/null");
+	reload();
+	assert_int_equal(sd_bus_get_property_string(g.bus, NAME, ROOT, MGR, "ConfigError",
+						    NULL, &err), 0);
+	assert_string_equal(err, "");
+	free(err);
 }
 
 /* One new sample of sensor0 gives exactly one Readings signal, with it. */

@@ -445,6 +445,34 @@ static void test_temp_status(void **state)
 	assert_int_equal(temp_status_from_errno(ENOENT), TEMP_STATUS_UNKNOWN);
 }
 
+/* A reload reads the drop-ins again; a bad one changes nothing and says where. */
+static void test_reload_dropins(void **state)
+{
+	struct env *e = *state;
+	char want[600];
+
+	assert_int_equal(e->d.config.fallback_wait_ms, 2000);
+	faketree_put(&e->t, "coldroomd.conf.d/50-wait.conf", "FallbackWaitMs=500\n");
+	assert_int_equal(daemon_reload(&e->d), 0);
+	assert_int_equal(e->d.config.fallback_wait_ms, 500);
+	assert_string_equal(e->d.config_error, "");
+
+	faketree_put(&e->t, "coldroomd.conf.d/60-bad.conf", "ReadingsBatchMs=10\nFallbackWaitMs=fast\n");
+	assert_int_equal(daemon_reload(&e->d), -EINVAL);
+	snprintf(want, sizeof(want), "%s.d/60-bad.conf:2: FallbackWaitMs=fast is out of range",
+		 e->t.conf);
+	assert_string_equal(e->d.config_error, want);
+	assert_int_equal(e->d.config.fallback_wait_ms, 500);
+	assert_int_equal(e->d.config.batch_ms, 100);
+
+	/* Masked, the drop-in is as good as gone: the main file's value again. */
+	faketree_link(&e->t, "coldroomd.conf.d/60-bad.conf", "/dev/null");
+	faketree_link(&e->t, "coldroomd.conf.d/50-wait.conf", "/dev/null");
+	assert_int_equal(daemon_reload(&e->d), 0);
+	assert_int_equal(e->d.config.fallback_wait_ms, 2000);
+	assert_string_equal(e->d.config_error, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -459,6 +487,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_request_names_are_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_request_for_unknown_unit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_units_by_number, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_dropins, setup, teardown),
 		cmocka_unit_test(test_temp_status),
 	};
 

@@ -165,7 +165,7 @@ check "nor with the shipped settings, every key commented out ($out)" bash -c "[
 printf 'Broker=localhost\nSite=a/b\n' >"$tmp/bad.conf"
 out=$("$UPLINK" --bus "$addr" --config "$tmp/bad.conf" --state-dir "$tmp/state" 2>&1); rc=$?
 check "a bad setting is refused with its line ($out)" \
-	bash -c "[ $rc -eq 1 ] && grep -qF 'line 2: Site=a/b must be' <<<'$out'"
+	bash -c "[ $rc -eq 1 ] && grep -qF 'bad.conf:2: Site=a/b must be' <<<'$out'"
 cp "$tmp/password" "$tmp/open-password"; chmod 644 "$tmp/open-password"
 uplink_conf "$tmp/open.conf"
 sed -i "s|^PasswordFile=.*|PasswordFile=$tmp/open-password|" "$tmp/open.conf"
@@ -173,6 +173,17 @@ out=$("$UPLINK" --bus "$addr" --config "$tmp/open.conf" --state-dir "$tmp/state"
 check "a password file every user may read is refused ($out)" \
 	bash -c "[ $rc -eq 1 ] && grep -q 'may be read by every user' <<<'$out'"
 check "and nothing was connected or kept" test ! -e "$tmp/state/cursor"
+# Drop-ins: FILE.d/*.conf after FILE, which need not exist.
+mkdir "$tmp/dropin.conf.d"
+uplink_conf "$tmp/dropin.conf.d/10-uplink.conf"
+sed -i "s|^PasswordFile=.*|PasswordFile=$tmp/open-password|" "$tmp/dropin.conf.d/10-uplink.conf"
+out=$("$UPLINK" --bus "$addr" --config "$tmp/dropin.conf" --state-dir "$tmp/state" 2>&1); rc=$?
+check "a Broker= only in a drop-in is configured ($out)" \
+	bash -c "[ $rc -eq 1 ] && grep -q 'may be read by every user' <<<'$out'"
+printf 'KeepaliveSec=1\n' >"$tmp/dropin.conf.d/20-bad.conf"
+out=$("$UPLINK" --bus "$addr" --config "$tmp/dropin.conf" --state-dir "$tmp/state" 2>&1); rc=$?
+check "a bad drop-in is refused with its file and line ($out)" \
+	bash -c "[ $rc -eq 1 ] && grep -qF 'dropin.conf.d/20-bad.conf:1: KeepaliveSec=1 is out of range' <<<'$out'"
 
 # --- connected: birth, intervals, events, state ---------------------------------
 start_uplink "$tmp/uplink.conf"

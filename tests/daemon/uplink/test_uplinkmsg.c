@@ -2,7 +2,7 @@
 /*
  * coldroom-uplink's MQTT contract (MQTT.md, v1): topics, payloads read
  * back with json-c, the retained state folded from the record, and
- * uplink.conf: every key, and every way to get one wrong.
+ * uplink.conf: every key, every way to get one wrong, and its drop-ins.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,6 +16,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "conf_parser.h"
+#include "faketree.h"
 #include "uplinkconf.h"
 #include "uplinkmsg.h"
 
@@ -356,6 +358,55 @@ static void test_config_load(void **state)
 	assert_string_equal(err, "/nonexistent/uplink.conf: No such file or directory");
 }
 
+/* A Broker= given only in a drop-in is configured; the keys meet across files. */
+static void test_config_dropins(void **state)
+{
+	struct uplink_config c = { 0 };
+	struct faketree t;
+	char path[512], err[512] = "", want[600];
+
+	(void)state;
+	faketree_new(&t, NULL);
+	snprintf(path, sizeof(path), "%s/uplink.conf", t.root);
+	faketree_put(&t, "uplink.conf.d/10-broker.conf", "Broker=mqtt.example.net\nSite=plant-1\n");
+	assert_int_equal(uplink_config_load(path, &c, err, sizeof(err)), 0);
+	assert_string_equal(c.broker, "mqtt.example.net");
+	assert_string_equal(c.site, "plant-1");
+	assert_int_equal(c.port, 1883);
+
+	/* The default port is decided after the last file: TLS from a later one. */
+	faketree_put(&t, "uplink.conf", "Host=gw2\nBroker=old.example.net:1234\n");
+	faketree_put(&t, "uplink.conf.d/20-tls.conf", "CAFile=/etc/coldroom/ca.pem\n");
+	assert_int_equal(uplink_config_load(path, &c, err, sizeof(err)), 0);
+	assert_string_equal(c.broker, "mqtt.example.net");
+	assert_int_equal(c.port, 8883);
+	assert_string_equal(c.host, "gw2");
+
+	/* Keys that need each other are checked on the whole, named by the file. */
+	faketree_put(&t, "uplink.conf.d/30-key.conf", "KeyFile=/etc/coldroom/k.pem\n");
+	assert_int_equal(uplink_config_load(path, &c, err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want), "%s: KeyFile= needs CertFile=", path);
+	assert_string_equal(err, want);
+	assert_null(c.key_file);	/* untouched */
+	faketree_put(&t, "uplink.conf.d/30-key.conf", "Site=a/b\n");
+	assert_int_equal(uplink_config_load(path, &c, err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want),
+		 "%s.d/30-key.conf:1: Site=a/b must be 1 to 64 of the characters A-Z a-z 0-9 . _ -",
+		 path);
+	assert_string_equal(err, want);
+	uplink_config_free(&c);
+
+	/* The system's directories are uplink.conf.d; a mask leaves nothing: not configured. */
+	faketree_put(&t, "usr/lib/coldroom/uplink.conf.d/10-broker.conf", "Broker=b\nSite=s\n");
+	assert_int_equal(conf_load(&uplink_config_table, t.root, NULL, &c, err, sizeof(err)), 1);
+	assert_string_equal(c.broker, "b");
+	faketree_link(&t, "etc/coldroom/uplink.conf.d/10-broker.conf", "/dev/null");
+	assert_int_equal(conf_load(&uplink_config_table, t.root, NULL, &c, err, sizeof(err)), 0);
+	assert_null(c.broker);
+	uplink_config_free(&c);
+	faketree_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -371,6 +422,7 @@ int main(void)
 		cmocka_unit_test(test_config_defaults),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_config_load),
+		cmocka_unit_test(test_config_dropins),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
