@@ -145,9 +145,11 @@ int main(int argc, char **argv)
 	k = uplink_config_load(args.config, &u.cfg, err, sizeof(err));
 	if (k == -ENOENT || (k == 0 && !u.cfg.broker)) {
 		/* Off until configured: a clean exit, not a failure to restart. */
-		log_notice("not configured: no Broker= in %s; nothing to do", args.config);
+		log_notice("not configured: no Broker= in %s or its drop-ins; nothing to do",
+			   args.config);
 		/* Ready first: a notify service that exits before it is a failure. */
-		sd_notifyf(0, "READY=1\nSTATUS=not configured (no Broker= in %s)", args.config);
+		sd_notifyf(0, "READY=1\nSTATUS=not configured (no Broker= in %s or its drop-ins)",
+			   args.config);
 		uplink_config_free(&u.cfg);
 		return EXIT_SUCCESS;
 	}
