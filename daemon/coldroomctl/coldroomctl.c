@@ -27,12 +27,13 @@
 #include "busopen.h"
 #include "frameimage.h"
 #include "history_client.h"
+#include "macro.h"
+#include "parse_util.h"
 #include "readings_msg.h"
 #include "record.h"
 #include "report.h"
 #include "timestamp.h"
 #include "unit_client.h"
-#include "util.h"
 
 #ifndef COLDROOM_VERSION
 #define COLDROOM_VERSION "0.1.0"

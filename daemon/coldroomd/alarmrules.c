@@ -13,7 +13,8 @@
 #include "alarms.h"
 #include "config.h"
 #include "hexstr.h"
-#include "util.h"
+#include "macro.h"
+#include "parse_util.h"
 
 enum alarm_state alarm_rule_raise(enum alarm_state s)
 {

@@ -18,8 +18,9 @@
 
 #include "alarms.h"
 #include "daemon.h"
+#include "fileio.h"
 #include "log.h"
-#include "util.h"
+#include "macro.h"
 
 #define STATE_FILE "alarms"
 #define STATE_FILE_MAX (4 * 1024 * 1024)

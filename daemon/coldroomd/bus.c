@@ -24,9 +24,10 @@
 #include "bus_names.h"
 #include "coldroom_fw.h"
 #include "daemon.h"
+#include "fileio.h"
 #include "log.h"
+#include "macro.h"
 #include "service.h"
-#include "util.h"
 
 
 #ifndef COLDROOM_VERSION

@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "fileio.h"
 #include "log.h"
-#include "util.h"
 
 #define RETRY_FIRST_USEC	(5 * 1000ULL)
 #define RETRY_MAX_USEC		(200 * 1000ULL)

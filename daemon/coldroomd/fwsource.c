@@ -9,8 +9,8 @@
 #include "coldroom_fw.h"
 #include "coldroom_fw_build.h"
 #include "coldroom_fw_text.h"
+#include "fileio.h"
 #include "fwsource.h"
-#include "util.h"
 
 void fw_blob_free(struct fw_blob *blob)
 {

@@ -23,8 +23,24 @@
 #include "bulkmsg.h"
 #include "bus_names.h"
 #include "daemon.h"
+#include "fileio.h"
 #include "log.h"
-#include "util.h"
+#include "parse_util.h"
+
+/* Memory a pool hands out again, fenced off while it is free. */
+#if defined(__SANITIZE_ADDRESS__)
+#define COLDROOM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define COLDROOM_ASAN 1
+#endif
+#endif
+#ifdef COLDROOM_ASAN
+#include <sanitizer/asan_interface.h>
+#else
+#define ASAN_POISON_MEMORY_REGION(addr, size) ((void)(addr), (void)(size))
+#define ASAN_UNPOISON_MEMORY_REGION(addr, size) ((void)(addr), (void)(size))
+#endif
 
 
 const char *const unit_prop_names[PROP_COUNT] = {

@@ -18,9 +18,10 @@
 
 #include "bus_names.h"
 #include "log.h"
+#include "macro.h"
 #include "metrics.h"
 #include "metricsfmt.h"
-#include "util.h"
+#include "parse_util.h"
 
 /* libmicrohttpd's limits: a request's headers must fit in the memory limit. */
 #define HTTP_CONNECTION_LIMIT	32

@@ -15,10 +15,10 @@
 
 #include "bus_names.h"
 #include "log.h"
+#include "macro.h"
 #include "metrics.h"
 #include "metricsfmt.h"
 #include "readings_msg.h"
-#include "util.h"
 
 #define CALL_TIMEOUT_USEC	(5 * 1000000ULL)	/* below Prometheus' 10 s scrape timeout */
 

@@ -14,12 +14,12 @@
 
 #include "bus_names.h"
 #include "log.h"
+#include "macro.h"
 #include "metrics.h"
 #include "metricsfmt.h"
 #include "service.h"
 #include "unit_client.h"
 #include "unit_name.h"
-#include "util.h"
 
 #define MAX_UNITS		(1U << 20)	/* Numbers above are not served */
 

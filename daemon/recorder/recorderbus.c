@@ -13,8 +13,8 @@
 
 #include "bus_names.h"
 #include "log.h"
+#include "macro.h"
 #include "recorderbus.h"
-#include "util.h"
 
 
 static int check_range(const char *serial, uint64_t since, uint64_t until, sd_bus_error *error)

@@ -15,11 +15,11 @@
 #include "bus_names.h"
 #include "intervals.h"
 #include "log.h"
+#include "parse_util.h"
 #include "readings_msg.h"
 #include "recorder.h"
 #include "service.h"
 #include "unit_client.h"
-#include "util.h"
 
 static int on_readings(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {

@@ -15,11 +15,11 @@
 #include "bus_names.h"
 #include "intervals.h"
 #include "log.h"
+#include "macro.h"
 #include "readings_msg.h"
 #include "recorder.h"
 #include "unit_client.h"
 #include "unit_name.h"
-#include "util.h"
 
 static int units_grow(struct recorder *rc, uint32_t number)
 {

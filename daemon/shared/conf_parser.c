@@ -15,7 +15,9 @@
 #include <sys/stat.h>
 
 #include "conf_parser.h"
-#include "util.h"
+#include "fileio.h"
+#include "macro.h"
+#include "parse_util.h"
 
 /* Where drop-ins of the default configuration live, highest precedence first. */
 static const char *const conf_dirs[] = {

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "history_client.h"
 #include "bus_names.h"
-#include "util.h"
+#include "history_client.h"
+#include "macro.h"
 
 void history_series_free(struct history_series *s)
 {

@@ -9,8 +9,8 @@
 
 #include "busopen.h"
 #include "log.h"
+#include "macro.h"
 #include "service.h"
-#include "util.h"
 
 #ifndef COLDROOM_VERSION
 #define COLDROOM_VERSION "0.1.0"

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "macro.h"
 #include "unit_client.h"
-#include "util.h"
 
 void unit_list_free(struct unit_list *l)
 {

@@ -11,9 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "log.h"
+#include "macro.h"
 #include "uplink.h"
-#include "util.h"
 
 #define CURSOR_FILE		"cursor"
 

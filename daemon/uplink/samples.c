@@ -10,11 +10,11 @@
 #include <systemd/sd-event.h>
 
 #include "log.h"
+#include "macro.h"
 #include "readings_msg.h"
 #include "unit_client.h"
 #include "uplink.h"
 #include "uplinkmsg.h"
-#include "util.h"
 
 void numbers_free(struct uplink *u)
 {

@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "uplink.h"
-#include "util.h"
 
 #define SECRET_MAX		4096
 

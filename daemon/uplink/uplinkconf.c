@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include "conf_parser.h"
+#include "parse_util.h"
 #include "uplinkconf.h"
 #include "uplinkmsg.h"
-#include "util.h"
 
 void uplink_config_free(struct uplink_config *c)
 {

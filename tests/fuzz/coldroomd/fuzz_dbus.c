@@ -28,13 +28,13 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-id128.h>
 
-#include "fuzz_assert.h"
-
 #include "alarms.h"
 #include "daemon.h"
 #include "faketree.h"
+#include "fuzz_assert.h"
 #include "log.h"
-#include "util.h"
+#include "macro.h"
+
 
 #define ROOT "/org/coldroom/Sensors1"
 #define MANAGER "org.coldroom.Sensors1.Manager"

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
+/* fileio.c - whole files and sysfs attributes, read and written (fileio.h). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -7,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "fileio.h"
 
 int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len)
 {
@@ -124,31 +125,4 @@ int read_attr_at(int dirfd, const char *name, char *buf, size_t size)
 	r = pread_attr(fd, buf, size);
 	close(fd);
 	return r;
-}
-
-int parse_ull(const char *s, unsigned long long *out)
-{
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	*out = strtoull(s, &end, 10);
-	if (errno || *end)
-		return -EINVAL;
-	return 0;
-}
-
-int parse_ll(const char *s, long long *out)
-{
-	const char *digits = *s == '-' ? s + 1 : s;
-	char *end;
-
-	if (*digits < '0' || *digits > '9')
-		return -EINVAL;
-	errno = 0;
-	*out = strtoll(s, &end, 10);
-	if (errno || *end)
-		return -EINVAL;
-	return 0;
 }
