@@ -2,6 +2,8 @@
 /*
  * coldroomd - serves the firmware of cold-room sensor units and publishes
  * them on D-Bus as org.coldroom.Sensors1. See coldroomd(8), DBUS-API.md.
+ *
+ * main(): sets the layers up (daemon.h lists them) and runs the loop.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,7 +15,7 @@
 #include <sys/resource.h>
 #include <systemd/sd-daemon.h>
 
-#include "alarms.h"
+#include "alarm_lifecycle.h"
 #include "bus_names.h"
 #include "daemon.h"
 #include "log.h"
@@ -37,8 +39,6 @@ static void usage(FILE *f)
 		"                         instead of the device (benchmarks and tests)\n"
 		"      --state-dir DIR    keep open alarms and probe delays in DIR\n"
 		"                         (default $STATE_DIRECTORY; none: not kept)\n"
-		"      --runtime-dir DIR  the alarm units' environment files go to DIR/alarms\n"
-		"                         (default $RUNTIME_DIRECTORY)\n"
 		"  -d, --debug            log debug messages\n"
 		"  -h, --help             this text\n"
 		"      --version          the version\n",
@@ -81,15 +81,13 @@ static void raise_fd_limit(void)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_SYSFS_ROOT = 0x100, OPT_RECORDS_FROM, OPT_STATE_DIR, OPT_RUNTIME_DIR,
-	       OPT_VERSION };
+	enum { OPT_SYSFS_ROOT = 0x100, OPT_RECORDS_FROM, OPT_STATE_DIR, OPT_VERSION };
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "bus", required_argument, NULL, 'b' },
 		{ "sysfs-root", required_argument, NULL, OPT_SYSFS_ROOT },
 		{ "records-from", required_argument, NULL, OPT_RECORDS_FROM },
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
-		{ "runtime-dir", required_argument, NULL, OPT_RUNTIME_DIR },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -97,9 +95,8 @@ int main(int argc, char **argv)
 	};
 	const char *config_path = COLDROOMD_CONFIG_PATH, *bus_spec = "system";
 	const char *sysfs_root = "/sys", *records_from = NULL;
-	/* systemd's StateDirectory= and RuntimeDirectory= say where, by default. */
+	/* systemd's StateDirectory= says where, by default. */
 	const char *state_dir = getenv("STATE_DIRECTORY");
-	const char *runtime_dir = getenv("RUNTIME_DIRECTORY");
 	struct daemon d;
 	sd_event *event = NULL;
 	sigset_t mask;
@@ -121,9 +118,6 @@ int main(int argc, char **argv)
 			break;
 		case OPT_STATE_DIR:
 			state_dir = optarg;
-			break;
-		case OPT_RUNTIME_DIR:
-			runtime_dir = optarg;
 			break;
 		case 'd':
 			log_set_max_level(LOG_DEBUG);
@@ -165,7 +159,7 @@ int main(int argc, char **argv)
 			r = -ENOMEM;
 	}
 	if (r >= 0)
-		r = alarms_init(&d, state_dir, runtime_dir);
+		r = alarms_init(&d, state_dir);
 	if (r < 0)
 		goto out;
 	r = sd_event_add_signal(d.event, NULL, SIGTERM, on_terminate, &d);
