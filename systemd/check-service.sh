@@ -8,6 +8,9 @@
 #    PrivateDevices= or PrivateNetwork=, AF_NETLINK allowed, /sys/devices
 #    writable;
 #  - the recorder and the uplink run as their own users with no capability;
+#  - the alarm notification units, which have no unit file, keep their
+#    settings: the table in daemon/coldroomd/alarm_notify.c, written out as
+#    a unit file, is as sandboxed as the template units it replaced;
 #  - the D-Bus policies are well-formed XML and let only the right user own
 #    each name.
 #
@@ -27,8 +30,9 @@ setting() {
 
 # check_exposure MAX: $unit's exposure as systemd-analyze reports it is within MAX.
 check_exposure() {
-	local report exposure
-	report=$(systemd-analyze security --offline=yes --no-pager "$PWD/$unit" 2>&1) ||
+	local report exposure path=$unit
+	[[ $unit == /* ]] || path=$PWD/$unit
+	report=$(systemd-analyze security --offline=yes --no-pager "$path" 2>&1) ||
 		{ echo "$report" >&2; fail "systemd-analyze security $unit failed"; }
 	exposure=$(sed -n 's/^.*Overall exposure level for [^:]*: \([0-9.]*\).*$/\1/p' <<<"$report")
 	if [ -z "$exposure" ]; then
@@ -108,5 +112,30 @@ xmllint --noout --nonet org.coldroom.Uplink1.conf 2>/dev/null ||
 grep -q '<policy user="coldroom-uplink">' org.coldroom.Uplink1.conf ||
 	fail "only coldroom-uplink may own org.coldroom.Uplink1"
 
+# The alarm notification units: their one table of settings (one entry a
+# line: { "Section", "Key", 'type', "value" }), as a unit file.
+table=../daemon/coldroomd/alarm_notify.c
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+unit=$tmp/coldroom-alarm-check.service
+entries=$(sed -n 's/^\t{ "\(Unit\|Service\)", "\([A-Za-z]*\)", '"'"'.'"'"', "\([^"]*\)" },$/\1 \2=\3/p' "$table")
+{
+	echo "[Unit]"
+	echo "Description=the settings of coldroom-alarm@.service"
+	sed -n 's/^Unit //p' <<<"$entries"
+	echo "[Service]"
+	echo "ExecStart=/usr/libexec/coldroom/coldroom-notify alarm"
+	sed -n 's/^Service //p' <<<"$entries" | sed 's/^TimeoutStartSec=\([0-9]*\)$/TimeoutStartSec=\1s/'
+} >"$unit"
+# 8.6: the template units' exposure when they were shipped as files.
+check_exposure 8.6
+[ "$(setting Type)" = oneshot ] || fail "alarm units: Type= must be oneshot"
+for key in ProtectHome PrivateTmp PrivateDevices; do
+	[ "$(setting "$key")" = yes ] || fail "alarm units: $key=yes is missing from $table"
+done
+[ "$(setting RemainAfterExit)" = no ] && grep -qx 'CollectMode=inactive-or-failed' "$unit" ||
+	fail "alarm units: an instance must be unloaded once it ran, so the next alarm can start it"
+[ -n "$(setting TimeoutStartSec)" ] || fail "alarm units: TimeoutStartSec= is missing"
+
 [ "$failures" -eq 0 ] || exit 1
-echo "systemd: coldroomd, coldroom-recorder, coldroom-metrics and coldroom-uplink services and their D-Bus policies pass"
+echo "systemd: coldroomd, coldroom-recorder, coldroom-metrics and coldroom-uplink services, the alarm notification units' settings and the D-Bus policies pass"

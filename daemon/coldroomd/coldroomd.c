@@ -2,6 +2,8 @@
 /*
  * coldroomd - serves the firmware of cold-room sensor units and publishes
  * them on D-Bus as org.coldroom.Sensors1. See coldroomd(8), DBUS-API.md.
+ *
+ * main(): sets the layers up (daemon.h lists them) and runs the loop.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -11,7 +13,7 @@
 #include <sys/resource.h>
 #include <systemd/sd-daemon.h>
 
-#include "alarms.h"
+#include "alarm_lifecycle.h"
 #include "bus_names.h"
 #include "daemon.h"
 #include "log.h"
@@ -31,9 +33,7 @@ static void usage(FILE *f)
 		"                         read records in the /dev/coldroom format from FIFO\n"
 		"                         instead of the device (benchmarks and tests)\n"
 		"      --state-dir DIR    keep open alarms and probe delays in DIR\n"
-		"                         (default $STATE_DIRECTORY; none: not kept)\n"
-		"      --runtime-dir DIR  the alarm units' environment files go to DIR/alarms\n"
-		"                         (default $RUNTIME_DIRECTORY)\n",
+		"                         (default $STATE_DIRECTORY; none: not kept)\n",
 		COLDROOMD_CONFIG_PATH);
 }
 
@@ -60,10 +60,10 @@ static void raise_fd_limit(void)
 
 /* What main() is handed besides the common options. */
 struct coldroomd_args {
-	const char *sysfs_root, *records_from, *state_dir, *runtime_dir;
+	const char *sysfs_root, *records_from, *state_dir;
 };
 
-enum { OPT_SYSFS_ROOT = 0x200, OPT_RECORDS_FROM, OPT_STATE_DIR, OPT_RUNTIME_DIR };
+enum { OPT_SYSFS_ROOT = 0x200, OPT_RECORDS_FROM, OPT_STATE_DIR };
 
 static int on_option(int c, const char *arg, void *userdata)
 {
@@ -79,9 +79,6 @@ static int on_option(int c, const char *arg, void *userdata)
 	case OPT_STATE_DIR:
 		a->state_dir = arg;
 		return 0;
-	case OPT_RUNTIME_DIR:
-		a->runtime_dir = arg;
-		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -93,7 +90,6 @@ int main(int argc, char **argv)
 		{ "sysfs-root", required_argument, NULL, OPT_SYSFS_ROOT },
 		{ "records-from", required_argument, NULL, OPT_RECORDS_FROM },
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
-		{ "runtime-dir", required_argument, NULL, OPT_RUNTIME_DIR },
 		{ 0 }
 	};
 	static const struct service service = {
@@ -104,11 +100,10 @@ int main(int argc, char **argv)
 		.option = on_option,
 		.reload = on_reload,
 	};
-	/* systemd's StateDirectory= and RuntimeDirectory= say where, by default. */
+	/* systemd's StateDirectory= says where, by default. */
 	struct coldroomd_args a = {
 		.sysfs_root = "/sys",
 		.state_dir = getenv("STATE_DIRECTORY"),
-		.runtime_dir = getenv("RUNTIME_DIRECTORY"),
 	};
 	struct service_args args;
 	struct daemon d;
@@ -131,7 +126,7 @@ int main(int argc, char **argv)
 			r = -ENOMEM;
 	}
 	if (r >= 0)
-		r = alarms_init(&d, a.state_dir, a.runtime_dir);
+		r = alarms_init(&d, a.state_dir);
 	if (r < 0)
 		goto out;
 	r = bus_setup(&d, &service, args.bus);

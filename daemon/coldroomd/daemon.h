@@ -2,6 +2,16 @@
 /*
  * daemon.h - coldroomd's state: the units it follows, the firmware
  * requests it serves, the bus it publishes on. One sd-event loop drives it.
+ *
+ * The layers, from where events come in to where they go out; each calls
+ * only those below it:
+ *   bulk.c, fwload.c, bus.c's methods,   event sources: records, netlink,
+ *   units.c's uevent/sample_seq handlers  uevents, callers, timers
+ *   units.c                               the readings: unit state, what changed
+ *   alarm_lifecycle.c                     delays, raise/ack/clear, escalation
+ *     alarm_notify.c, alarm_rules.c       systemd's transient units; the pure rules
+ *   publish.c                             Readings, PropertiesChanged, Alarm,
+ *                                         AlarmChanged, STATUS=
  */
 #ifndef COLDROOMD_DAEMON_H
 #define COLDROOMD_DAEMON_H
@@ -84,7 +94,7 @@ struct unit_info {
  * second the records touch 1.3 MB of units, not 23 MB.
  */
 struct unit {
-	/* Every sample: unit_apply_record(), bus_unit_changed(), window_add(). */
+	/* Every sample: unit_apply_record(), publish_unit_changed(), window_put(). */
 	struct daemon *daemon;
 	uint32_t number;		/* the N of sensorN */
 	uint32_t changed;		/* PROP_* bits read but not yet published */
@@ -98,7 +108,6 @@ struct unit {
 	uint64_t window_gen;		/* the batch window its entry is in (bus.c) */
 	uint32_t window_slot;		/* that entry */
 	bool has_frame;			/* a record named a thermal frame */
-	bool have_sample;		/* alarms before the first read are not news */
 	bool dirty;			/* queued for the next batch */
 	bool removed;
 	bool counted_ready;		/* what this unit adds to the daemon's counts */
@@ -110,7 +119,7 @@ struct unit {
 	int32_t temp_hyst[UNIT_CHANNELS];
 	uint32_t interval_ms;
 
-	struct alarm_track *track[UNIT_CHANNELS];	/* alarms.c, or NULL */
+	struct alarm_track *track[UNIT_CHANNELS];	/* alarm_lifecycle.c, or NULL */
 	int dirfd;			/* the unit's sysfs directory */
 	int seq_fd;			/* sample_seq, kept open for poll() */
 	sd_event_source *seq_source;
@@ -166,10 +175,10 @@ struct daemon {
 	sd_event_source *status_source;	/* deferred STATUS= */
 	struct unit **dirty;		/* units with low-rate changes to signal */
 	size_t n_dirty, cap_dirty;
-	struct readings_window *window;	/* bus.c: the Readings signal's arrays */
+	struct readings_window *window;	/* publish.c: the Readings signal's arrays */
 	uint64_t window_gen;		/* the current batch window, from 1 */
 	bool window_touched;		/* a reading went into it */
-	struct readings_window *snapshot; /* bus.c: GetReadings' arrays */
+	struct readings_window *snapshot; /* publish.c: GetReadings' arrays */
 	bool snapshot_valid;		/* no window ended, no unit came or went since */
 	unsigned int n_ready;		/* units whose firmware is ready */
 	unsigned int n_alarming;	/* units with a channel in alarm */
@@ -187,7 +196,8 @@ struct daemon {
 	char reading_source_name[16];	/* ReadingSource on D-Bus */
 	char event_source_name[16];	/* EventSource on D-Bus */
 
-	struct alarms *alarms;		/* alarms.c: the alarm lifecycle */
+	struct alarms *alarms;		/* alarm_lifecycle.c: the alarm lifecycle */
+	unsigned int n_unacked;		/* open alarms nobody acknowledged (it counts) */
 
 	bool ready;			/* READY=1 sent */
 	char last_status[128];
@@ -222,8 +232,6 @@ void unit_apply_alarm(struct unit *u, unsigned int channel, int alarm, int32_t t
 void daemon_resync(struct daemon *d);	/* re-read every unit from sysfs */
 void unit_set_daemon_fw_result(struct unit *u, const char *error, const char *source);
 uint32_t temp_status_from_errno(int err);
-void daemon_update_status(struct daemon *d);
-void daemon_publish_status(struct daemon *d);
 void daemon_refresh_clock(struct daemon *d);
 uint64_t daemon_realtime_usec_of(const struct daemon *d, uint64_t mono_ns);
 
@@ -243,7 +251,7 @@ char *fw_fallback_dir(const char *sysfs_root, const char *fw_name);
 int fw_request_start(struct daemon *d, const char *fw_name);
 void fw_requests_free(struct daemon *d);
 
-/* bus.c: the D-Bus face; every function is a no-op without a bus. */
+/* bus.c: the D-Bus objects, their properties and methods. */
 struct service;
 int bus_setup(struct daemon *d, const struct service *service, const char *bus_spec);
 /*
@@ -251,16 +259,20 @@ int bus_setup(struct daemon *d, const struct service *service, const char *bus_s
  * (bus_setup(); the D-Bus fuzzer).
  */
 int bus_attach(struct daemon *d, sd_bus *bus);
-void bus_unit_added(struct unit *u);
-void bus_unit_removed(struct unit *u);
-void bus_unit_changed(struct unit *u, uint32_t props);
-void bus_emit_alarm(struct unit *u, unsigned int channel);
-void bus_emit_alarm_changed(struct daemon *d, const struct alarm_record *a, const char *event,
-			    const char *unit_name, uint32_t uid, const char *user,
-			    const char *comment, uint64_t when_usec, int32_t temp);
-void bus_alarms_count_changed(struct daemon *d);
-int bus_flush(struct daemon *d);
-void bus_free(struct daemon *d);
 int bus_request_name(struct daemon *d);
+
+/* publish.c: signals and STATUS=; every signal is a no-op without a bus. */
+int publish_init(struct daemon *d);
+void publish_free(struct daemon *d);
+void publish_unit_added(struct unit *u);
+void publish_unit_removed(struct unit *u);
+void publish_unit_changed(struct unit *u, uint32_t props);
+void publish_alarm_changed(struct daemon *d, const struct alarm_record *a, const char *event,
+			   const char *unit_name, uint32_t uid, const char *user,
+			   const char *comment, uint64_t when_usec, int32_t temp);
+void publish_unacked_changed(struct daemon *d);
+int publish_append_readings(struct daemon *d, sd_bus_message *m);
+void daemon_update_status(struct daemon *d);	/* STATUS=, once the loop is done */
+void daemon_publish_status(struct daemon *d);	/* STATUS=, now */
 
 #endif

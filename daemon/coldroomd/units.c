@@ -5,6 +5,13 @@
  * attributes of each unit, and new samples: records of /dev/coldroom
  * (bulk.c) when the device is there, else poll() on each unit's
  * sample_seq, which the driver notifies for every sample.
+ *
+ * Layer: the readings. Its callers (bulk.c's records and events, the
+ * uevent and sample_seq handlers here, the bus methods, fwload.c) hand it
+ * what they read; unit_apply_*() and unit_read_*() only update the unit
+ * and note what changed (u->changed). unit_publish() then passes that down
+ * once: the alarm lifecycle once per probe whose condition changed, and
+ * publish.c once with everything that changed. Nothing below calls back.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -19,7 +26,7 @@
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
 
-#include "alarms.h"
+#include "alarm_lifecycle.h"
 #include "bulkmsg.h"
 #include "bus_names.h"
 #include "daemon.h"
@@ -177,15 +184,29 @@ static void unit_count(struct unit *u, bool present)
 	u->counted_alarm = alarm;
 }
 
+#define ALARM_PROPS (BIT(PROP_TEMP1_ALARM) | BIT(PROP_TEMP2_ALARM))
+
+/*
+ * What the readings since the last call changed, passed down once: the
+ * counts, then publish.c (the Alarm signal of a changed probe, the
+ * window's Readings, PropertiesChanged), then the lifecycle once per
+ * probe whose condition changed (which may send AlarmChanged after the
+ * Alarm signal, as ever).
+ */
 void unit_publish(struct unit *u)
 {
 	uint32_t changed = u->changed;
 
+	if (!changed)
+		return;
 	u->changed = 0;
-	if (changed & (BIT(PROP_FW_STATE) | BIT(PROP_TEMP1_ALARM) | BIT(PROP_TEMP2_ALARM)))
+	if (changed & (BIT(PROP_FW_STATE) | ALARM_PROPS))
 		unit_count(u, true);
-	if (changed)
-		bus_unit_changed(u, changed);
+	publish_unit_changed(u, changed);
+	if (changed & ALARM_PROPS)
+		for (unsigned int ch = 0; ch < UNIT_CHANNELS; ch++)
+			if (changed & BIT(PROP_TEMP1_ALARM + ch))
+				alarms_condition_changed(u, ch);
 }
 
 static int64_t clock_usec(clockid_t clock)
@@ -216,17 +237,17 @@ uint64_t daemon_realtime_usec_of(const struct daemon *d, uint64_t mono_ns)
 	return usec > 0 ? (uint64_t)usec : 0;
 }
 
+/*
+ * A changed condition is news for unit_publish() (the Alarm signal, the
+ * lifecycle). The first reading's is the unit's state, not news:
+ * unit_add() forgets what its first reading changed.
+ */
 static void unit_set_alarm(struct unit *u, unsigned int ch, int alarm)
 {
 	if (u->alarm[ch] == alarm)
 		return;
 	u->alarm[ch] = alarm;
 	u->changed |= BIT(PROP_TEMP1_ALARM + ch);
-	/* Alarms before the first reading are the unit's state, not news. */
-	if (u->have_sample) {
-		bus_emit_alarm(u, ch + 1);
-		alarms_condition_changed(u, ch);
-	}
 }
 
 void unit_read_sample(struct unit *u)
@@ -275,7 +296,6 @@ void unit_read_sample(struct unit *u)
 	/* Signalled after the reading is in place: the signal carries it. */
 	for (unsigned int ch = 0; ch < UNIT_CHANNELS; ch++)
 		unit_set_alarm(u, ch, alarm_now[ch]);
-	u->have_sample = true;
 }
 
 /* A reading of the bulk path; the record has passed record_parse(). */
@@ -318,7 +338,6 @@ void unit_apply_record(struct unit *u, const struct coldroom_record *rec)
 	set_u64(u, &u->last_update_usec,
 		rec->timestamp_ns ? daemon_realtime_usec_of(u->daemon, rec->timestamp_ns) : 0,
 		BIT(PROP_LAST_UPDATE));
-	u->have_sample = true;
 }
 
 /* The alarm bits of a record or batch reading, whoever carries alarms. */
@@ -340,11 +359,10 @@ void unit_apply_alarm(struct unit *u, unsigned int channel, int alarm, int32_t t
 		set_i32(u, &u->temp[ch], temp,
 			BIT(PROP_TEMP1 + ch) | BIT(PROP_TEMP1_CELSIUS + ch));
 	}
-	/* bus_emit_alarm() logs the alarm itself, once. */
+	/* publish.c logs the alarm itself, once. */
 	log_fields(LOG_DEBUG, &(struct log_fields){ .unit = u->name, .serial = u->info->serial },
 		   "%s: netlink event: temp%u alarm %s at %d mC (sample %llu)", u->name,
 		   channel, alarm ? "set" : "cleared", temp, (unsigned long long)seq);
-	u->have_sample = true;
 	unit_set_alarm(u, ch, alarm);
 }
 
@@ -656,7 +674,7 @@ int unit_add(struct daemon *d, const char *name)
 		   &(struct log_fields){ .unit = u->name, .serial = u->info->serial },
 		   "%s: %s %s, firmware %s", u->name, u->info->model, u->info->serial,
 		   u->info->fw_state[0] ? u->info->fw_state : "unknown");
-	bus_unit_added(u);
+	publish_unit_added(u);
 	alarms_unit_added(u);
 	daemon_update_status(d);
 	return 0;
@@ -674,7 +692,7 @@ void unit_remove(struct daemon *d, struct unit *u)
 	if (i == d->n_units)
 		return;
 	/* InterfacesRemoved needs the object to resolve one last time. */
-	bus_unit_removed(u);
+	publish_unit_removed(u);
 	alarms_unit_removed(u);
 	unindex_unit(d, u);
 	unit_count(u, false);
@@ -930,68 +948,6 @@ int daemon_start_monitor(struct daemon *d)
 	return r;
 }
 
-static struct status_counts status_counts(const struct daemon *d)
-{
-	return (struct status_counts){
-		.units = d->n_units,
-		.ready = d->n_ready,
-		.alarms = d->n_alarming,
-		.unacknowledged = alarms_unacknowledged(d),
-	};
-}
-
-static bool status_counts_equal(const struct status_counts *a, const struct status_counts *b)
-{
-	return a->units == b->units && a->ready == b->ready && a->alarms == b->alarms &&
-	       a->unacknowledged == b->unacknowledged;
-}
-
-void daemon_publish_status(struct daemon *d)
-{
-	struct status_counts now = status_counts(d);
-	unsigned int ready = now.ready, alarms = now.alarms;
-	unsigned int unacked = now.unacknowledged;
-	char status[128], tail[48] = "";
-
-	/* What an operator must answer, on the line "systemctl status" shows. */
-	if (unacked)
-		snprintf(tail, sizeof(tail), ", %u not acknowledged", unacked);
-	snprintf(status, sizeof(status), "%zu unit%s, %u ready, %u alarm%s%s",
-		 d->n_units, d->n_units == 1 ? "" : "s", ready, alarms,
-		 alarms == 1 ? "" : "s", tail);
-	if (!d->ready || !strcmp(status, d->last_status))
-		return;
-	d->shown = now;
-	snprintf(d->last_status, sizeof(d->last_status), "%s", status);
-	sd_notifyf(0, "STATUS=%s", status);
-}
-
-static int on_status(sd_event_source *s, void *userdata)
-{
-	(void)s;
-	daemon_publish_status(userdata);
-	return 0;
-}
-
-/*
- * Once, when the loop is done with what woke it: STATUS= is a message.
- * Most calls end a batch window that changed no count: they cost no
- * formatting and no extra turn of the loop.
- */
-void daemon_update_status(struct daemon *d)
-{
-	struct status_counts now;
-
-	if (!d->ready)
-		return;
-	now = status_counts(d);
-	if (d->last_status[0] && status_counts_equal(&now, &d->shown))
-		return;
-	if (!d->status_source ||
-	    sd_event_source_set_enabled(d->status_source, SD_EVENT_ONESHOT) < 0)
-		daemon_publish_status(d);
-}
-
 int daemon_init(struct daemon *d, sd_event *event, const char *sysfs_root,
 		const char *config_path)
 {
@@ -1013,9 +969,7 @@ int daemon_init(struct daemon *d, sd_event *event, const char *sysfs_root,
 	d->sysfs_is_real = !strcmp(d->sysfs_root, "/sys");
 	daemon_refresh_clock(d);
 	bulk_release(d);	/* no units yet */
-	r = sd_event_add_defer(d->event, &d->status_source, on_status, d);
-	if (r >= 0)
-		r = sd_event_source_set_enabled(d->status_source, SD_EVENT_OFF);
+	r = publish_init(d);
 	if (r < 0)
 		return r;
 	r = config_init(&d->config);
@@ -1039,7 +993,7 @@ void daemon_done(struct daemon *d)
 	free(d->units);
 	free(d->by_number);
 	free(d->dirty);
-	bus_free(d);
+	publish_free(d);
 	alarms_done(d);
 	sd_event_source_disable_unref(d->flush_timer);
 	sd_event_source_disable_unref(d->status_source);

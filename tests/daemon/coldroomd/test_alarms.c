@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * The alarm lifecycle's rules and its state file (daemon/coldroomd/alarmrules.c):
+ * The alarm lifecycle's rules and its state file (daemon/coldroomd/alarm_rules.c):
  * raised -> acknowledged -> closed, raised -> cleared -> closed by the
  * acknowledgement, a cleared alarm that comes back is the same alarm; the
  * state file keeps every field and refuses what it did not write.
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "alarms.h"
+#include "alarm_rules.h"
 
 static void test_rules(void **state)
 {

@@ -1299,41 +1299,93 @@ static void test_sigterm(void **state)
 /* What the fake systemd and the AlarmChanged signals saw. */
 static struct {
 	char started[8][256];
-	char env[8][2048];		/* the unit's environment file when started */
+	char exec[8][256];		/* ExecStart's argv, one space between */
+	char env[8][2048];		/* Environment: "\nKEY=VALUE\n...\n" */
+	char description[8][256];
+	char props[8][512];		/* the other properties' names, "Name " each */
 	int n_started;
 	char events[16][32];
 	uint32_t states[16];
 	int n_events;
-	char run_dir[600];
 } al;
 
-static int fake_start_unit(sd_bus_message *m, void *userdata, sd_bus_error *error)
+/* @v's strings into @out as "SEP s SEP s ... SEP" (SEP '\n') or "s s" (' '). */
+static void join_strv(sd_bus_message *m, char sep, char *out, size_t size)
 {
-	const char *name, *mode;
-	char path[1200], instance[256];
-	char *at, *dot, *env;
+	char **v = NULL;
+	size_t len = 0;
+
+	assert_true(sd_bus_message_read_strv(m, &v) >= 0);
+	out[0] = '\0';
+	if (sep == '\n')
+		len += (size_t)snprintf(out, size, "\n");
+	for (char **p = v; p && *p; p++) {
+		len += (size_t)snprintf(out + len, size - len, "%s%s", *p,
+					sep == '\n' || p[1] ? (sep == '\n' ? "\n" : " ") : "");
+		assert_true(len < size);
+		free(*p);
+	}
+	free(v);
+}
+
+/* StartTransientUnit(name, mode, properties, aux): records what coldroomd asked for. */
+static int fake_start_transient_unit(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	const char *name, *mode, *prop;
+	int n = al.n_started;
 
 	(void)userdata, (void)error;
 	assert_int_equal(sd_bus_message_read(m, "ss", &name, &mode), 1);
-	assert_string_equal(mode, "replace");
-	assert_true(al.n_started < 8);
-	snprintf(al.started[al.n_started], sizeof(al.started[0]), "%s", name);
-	at = strchr(name, '@');
-	dot = strrchr(name, '.');
-	assert_non_null(at);
-	assert_non_null(dot);
-	snprintf(instance, sizeof(instance), "%.*s", (int)(dot - at - 1), at + 1);
-	snprintf(path, sizeof(path), "%s/alarms/%s.env", al.run_dir, instance);
-	env = slurp(path, NULL);
-	snprintf(al.env[al.n_started], sizeof(al.env[0]), "%s", env ? env : "");
-	free(env);
+	assert_string_equal(mode, "fail");
+	assert_true(n < 8);
+	snprintf(al.started[n], sizeof(al.started[0]), "%s", name);
+	al.exec[n][0] = al.env[n][0] = al.description[n][0] = al.props[n][0] = '\0';
+	assert_int_equal(sd_bus_message_enter_container(m, 'a', "(sv)"), 1);
+	while (sd_bus_message_enter_container(m, 'r', "sv") > 0) {
+		assert_int_equal(sd_bus_message_read(m, "s", &prop), 1);
+		if (!strcmp(prop, "ExecStart")) {
+			const char *path;
+			int ignore;
+
+			assert_int_equal(sd_bus_message_enter_container(m, 'v', "a(sasb)"), 1);
+			assert_int_equal(sd_bus_message_enter_container(m, 'a', "(sasb)"), 1);
+			assert_int_equal(sd_bus_message_enter_container(m, 'r', "sasb"), 1);
+			assert_int_equal(sd_bus_message_read(m, "s", &path), 1);
+			join_strv(m, ' ', al.exec[n], sizeof(al.exec[0]));
+			assert_string_equal(path, "/usr/libexec/coldroom/coldroom-notify");
+			assert_int_equal(sd_bus_message_read(m, "b", &ignore), 1);
+			assert_false(ignore);
+			assert_true(sd_bus_message_exit_container(m) >= 0);
+			assert_int_equal(sd_bus_message_enter_container(m, 'r', "sasb"), 0);
+			assert_true(sd_bus_message_exit_container(m) >= 0);
+			assert_true(sd_bus_message_exit_container(m) >= 0);
+		} else if (!strcmp(prop, "Environment")) {
+			assert_int_equal(sd_bus_message_enter_container(m, 'v', "as"), 1);
+			join_strv(m, '\n', al.env[n], sizeof(al.env[0]));
+			assert_true(sd_bus_message_exit_container(m) >= 0);
+		} else if (!strcmp(prop, "Description")) {
+			const char *v;
+
+			assert_int_equal(sd_bus_message_read(m, "v", "s", &v), 1);
+			snprintf(al.description[n], sizeof(al.description[0]), "%s", v);
+		} else {
+			size_t len = strlen(al.props[n]);
+
+			snprintf(al.props[n] + len, sizeof(al.props[0]) - len, "%s ", prop);
+			assert_true(sd_bus_message_skip(m, "v") >= 0);
+		}
+		assert_true(sd_bus_message_exit_container(m) >= 0);
+	}
+	assert_true(sd_bus_message_exit_container(m) >= 0);
+	assert_true(sd_bus_message_skip(m, "a(sa(sv))") >= 0);
 	al.n_started++;
 	return sd_bus_reply_method_return(m, "o", "/org/freedesktop/systemd1/job/1");
 }
 
 static const sd_bus_vtable fake_systemd_vtable[] = {
 	SD_BUS_VTABLE_START(0),
-	SD_BUS_METHOD("StartUnit", "ss", "o", fake_start_unit, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("StartTransientUnit", "ssa(sv)a(sa(sv))", "o", fake_start_transient_unit,
+		      SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_VTABLE_END
 };
 
@@ -1413,8 +1465,7 @@ static pid_t spawn_alarm_daemon(const char *conf, const char *state_dir)
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		unsetenv("NOTIFY_SOCKET");
 		execl(getenv("COLDROOMD"), "coldroomd", "--bus", g.open_addr, "--sysfs-root",
-		      g.t.sys, "--config", conf, "--state-dir", state_dir, "--runtime-dir",
-		      al.run_dir, (char *)NULL);
+		      g.t.sys, "--config", conf, "--state-dir", state_dir, (char *)NULL);
 		_exit(127);
 	}
 	wait_for_name(g.bus);
@@ -1434,9 +1485,13 @@ static void set_condition(const char *alarm, const char *temp, const char *seq)
 	reload();
 }
 
+/* A label with what a shell or an EnvironmentFile= would take apart. */
+#define AWKWARD_LABEL "Room \"B\" $HOME \\x41 'C'"
+
 /*
  * An alarm is raised only once its condition held for the delay, starts
- * coldroom-alarm@ with its facts and, unanswered, coldroom-escalate@; a
+ * coldroom-alarm@ as a transient unit with its facts as its environment,
+ * passed verbatim, and, unanswered, coldroom-escalate@; a
  * plain user cannot acknowledge it, root can, with a comment; one that
  * cleared unanswered stays listed until acknowledged; a blip shorter than
  * the delay raises nothing; open alarms survive a restart.
@@ -1453,10 +1508,9 @@ static void test_alarm_lifecycle(void **state)
 
 	(void)state;
 	memset(&al, 0, sizeof(al));
-	snprintf(al.run_dir, sizeof(al.run_dir), "%s/run", g.t.root);
 	snprintf(state_dir, sizeof(state_dir), "%s/state", g.t.root);
-	assert_int_equal(mkdir(al.run_dir, 0755), 0);
 	assert_int_equal(mkdir(state_dir, 0700), 0);
+	faketree_set(&g.t, "sensor1", "label", AWKWARD_LABEL "\n");
 	snprintf(conf, sizeof(conf), "%s/alarms.conf", g.t.root);
 	base = slurp(g.t.conf, NULL);
 	/* Delays long enough that a loaded machine cannot outrun them. */
@@ -1487,9 +1541,25 @@ static void test_alarm_lifecycle(void **state)
 	assert_true(ms_since(&start) >= 2900);
 	assert_string_equal(al.events[0], "raised");
 	assert_string_equal(al.started[0], "coldroom-alarm@SIM-000002-1.service");
-	assert_non_null(strstr(al.env[0], "COLDROOM_SERIAL=\"SIM-000002\""));
-	assert_non_null(strstr(al.env[0], "COLDROOM_TEMP_MDEG=3000\n"));
-	assert_non_null(strstr(al.env[0], "COLDROOM_ALARM_LEVEL=1\n"));
+	assert_string_equal(al.exec[0], "/usr/libexec/coldroom/coldroom-notify alarm");
+	assert_string_equal(al.description[0],
+			    "Cold-room alarm notification (alarm) for SIM-000002-1");
+	assert_non_null(strstr(al.env[0], "\nCOLDROOM_SERIAL=SIM-000002\n"));
+	assert_non_null(strstr(al.env[0], "\nCOLDROOM_PROBE=1\n"));
+	assert_non_null(strstr(al.env[0], "\nCOLDROOM_UNIT=sensor1\n"));
+	assert_non_null(strstr(al.env[0], "\nCOLDROOM_LABEL=" AWKWARD_LABEL "\n"));
+	assert_non_null(strstr(al.env[0], "\nCOLDROOM_MODEL=CRS-200\n"));
+	assert_non_null(strstr(al.env[0], "\nCOLDROOM_TEMP_MDEG=3000\n"));
+	assert_non_null(strstr(al.env[0], "\nCOLDROOM_ALARM_LEVEL=1\n"));
+	assert_non_null(strstr(al.env[0], "\nCOLDROOM_ALARM_STATE=raised\n"));
+	assert_non_null(strstr(al.env[0], "\nCOLDROOM_ESCALATE_AFTER_SEC=6\n"));
+	/* The unit's settings; a second raise can start the same name again. */
+	assert_non_null(strstr(al.props[0], "Type "));
+	assert_non_null(strstr(al.props[0], "CollectMode "));
+	assert_non_null(strstr(al.props[0], "ProtectHome "));
+	assert_non_null(strstr(al.props[0], "PrivateTmp "));
+	assert_non_null(strstr(al.props[0], "PrivateDevices "));
+	assert_non_null(strstr(al.props[0], "TimeoutStartUSec "));
 	list_alarms(g.bus, list, sizeof(list));
 	assert_string_equal(list, "SIM-000002/1/1//;");
 	assert_int_equal(sd_bus_get_property_trivial(g.bus, NAME, ROOT, MGR,
@@ -1504,7 +1574,9 @@ static void test_alarm_lifecycle(void **state)
 	}
 	assert_string_equal(al.events[1], "escalated");
 	assert_string_equal(al.started[1], "coldroom-escalate@SIM-000002-1.service");
-	assert_non_null(strstr(al.env[1], "COLDROOM_ALARM_LEVEL=2\n"));
+	assert_string_equal(al.exec[1], "/usr/libexec/coldroom/coldroom-notify escalate");
+	assert_non_null(strstr(al.env[1], "\nCOLDROOM_ALARM_LEVEL=2\n"));
+	assert_non_null(strstr(al.env[1], "\nCOLDROOM_LABEL=" AWKWARD_LABEL "\n"));
 
 	/* nobody may not acknowledge; root may. */
 	if (geteuid() == 0)
@@ -1591,6 +1663,7 @@ static void test_alarm_lifecycle(void **state)
 	assert_int_equal(stop(daemon), 0);
 	g.alarm_daemon = 0;
 	sd_bus_flush_close_unref(sys);
+	faketree_set(&g.t, "sensor1", "label", "Unit\n");
 }
 
 /* A second coldroomd on the open bus, reading records from @path. */

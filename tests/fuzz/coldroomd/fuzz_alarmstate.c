@@ -12,7 +12,7 @@
 
 #include "fuzz_assert.h"
 
-#include "alarms.h"
+#include "alarm_rules.h"
 
 static struct alarm_record reread;
 

@@ -28,7 +28,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-id128.h>
 
-#include "alarms.h"
+#include "alarm_lifecycle.h"
 #include "daemon.h"
 #include "faketree.h"
 #include "fuzz_assert.h"
@@ -231,7 +231,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fuzz_assert(sd_event_new(&event) >= 0);
 	fuzz_assert(daemon_init(&daemon_, event, tree.sys, tree.conf) >= 0);
 	/* Alarms kept in memory only: a call must write no file. */
-	fuzz_assert(alarms_init(&daemon_, NULL, NULL) >= 0);
+	fuzz_assert(alarms_init(&daemon_, NULL) >= 0);
 	sd_event_unref(event);
 	fuzz_assert(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) == 0);
 	fuzz_assert(sd_id128_randomize(&id) >= 0);

@@ -187,14 +187,16 @@ check "plantadmin: the label reached sysfs" \
 	wait_for 10 bash -c "[ \"\$(cat $CLASS/sensor0/label)\" = Freezer-B ]"
 
 echo "== alarms: the delay, the notification units, an operator's acknowledgement"
-# The site's own templates (they take precedence over the packaged ones):
-# each writes what it received where the test can read it.
+# The notification units are transient (no unit file); a site's drop-in
+# for the template applies to them. This one replaces the program with one
+# that writes what the unit received where the test can read it, and stays
+# a while so that the running instance can be inspected.
 for level in alarm escalate; do
-	cat >/etc/systemd/system/coldroom-$level@.service <<UNIT
+	mkdir -p /etc/systemd/system/coldroom-$level@.service.d
+	cat >/etc/systemd/system/coldroom-$level@.service.d/test.conf <<UNIT
 [Service]
-Type=oneshot
-EnvironmentFile=/run/coldroom/alarms/%i.env
-ExecStart=/bin/sh -c 'env | grep ^COLDROOM_ | sort >/run/coldroom-test-$level.env.new && mv /run/coldroom-test-$level.env.new /run/coldroom-test-$level.env'
+ExecStart=
+ExecStart=/bin/sh -c 'env | grep ^COLDROOM_ | sort >/run/coldroom-test-$level.env.new && mv /run/coldroom-test-$level.env.new /run/coldroom-test-$level.env && sleep 60'
 UNIT
 done
 systemctl daemon-reload
@@ -202,6 +204,10 @@ printf 'AlarmDelaySec=5\nEscalateAfterSec=6\n' >>/etc/coldroom/coldroomd.conf
 check "systemctl reload coldroomd takes the alarm settings" systemctl reload coldroomd
 useradd -M -s /bin/sh -G coldroom-operator operator1 || fail "useradd operator1"
 s1=$(sensor_of SIM-000001)
+# What a shell or an EnvironmentFile= would take apart must arrive as it is.
+awkward='Room "B" $HOME \x41'
+check "a label with quotes, a dollar and a backslash is set" \
+	coldroomctl set SIM-000001 "label=$awkward"
 old_band="temp1.min=$(cat "$CLASS/$s1/temp1_min") temp1.max=$(cat "$CLASS/$s1/temp1_max") temp1.hyst=$(cat "$CLASS/$s1/temp1_hyst")"
 # The simulated room is near -18 C: a band of -10 C .. 0 C puts probe 1 out.
 out_at=$(date +%s.%N)
@@ -223,6 +229,20 @@ check "its environment names the unit, the probe and level 1" bash -c \
 	 grep -qx COLDROOM_PROBE=1 /run/coldroom-test-alarm.env &&
 	 grep -qx COLDROOM_ALARM_LEVEL=1 /run/coldroom-test-alarm.env &&
 	 grep -q '^COLDROOM_TEMP_MDEG=-' /run/coldroom-test-alarm.env"
+check "its label arrived verbatim" grep -qxF "COLDROOM_LABEL=$awkward" /run/coldroom-test-alarm.env
+alarm_unit=coldroom-alarm@SIM-000001-1.service
+systemctl show --no-pager -p Transient,DropInPaths,Description,ExecStart "$alarm_unit"
+check "$alarm_unit is a transient unit, named as before" \
+	bash -c "[ \"\$(systemctl show -p Transient --value $alarm_unit)\" = yes ]"
+check "the template's drop-in applies to the transient instance" bash -c \
+	"systemctl show -p DropInPaths --value $alarm_unit | grep -q coldroom-alarm@.service.d/test.conf"
+# The sandbox the property table sets, as systemd applies it to the running instance.
+systemd-analyze security --no-pager "$alarm_unit" >/tmp/alarm-security.txt 2>&1
+grep -E 'PrivateTmp=|PrivateDevices=|ProtectHome=|Overall exposure' /tmp/alarm-security.txt
+check "systemd-analyze security: PrivateTmp, PrivateDevices and ProtectHome in force" bash -c \
+	"grep -q '✓ PrivateTmp=' /tmp/alarm-security.txt &&
+	 grep -q '✓ PrivateDevices=' /tmp/alarm-security.txt &&
+	 grep -q '✓ ProtectHome=' /tmp/alarm-security.txt"
 check "unanswered, coldroom-escalate@ ran at level 2" wait_for 30 \
 	bash -c "grep -qx COLDROOM_ALARM_LEVEL=2 /run/coldroom-test-escalate.env 2>/dev/null"
 systemctl status --no-pager 'coldroom-alarm@*' 'coldroom-escalate@*' 2>&1 | head -n 20
@@ -256,7 +276,7 @@ check "viewer: coldroomctl report writes the day as a PDF" bash -c \
 check "and as a PNG" bash -c \
 	"runuser -u viewer -- coldroomctl report --unit SIM-000001 -o /tmp/day.png &&
 	 [ \"\$(head -c 4 /tmp/day.png | tail -c 3)\" = PNG ]"
-rm -f /etc/systemd/system/coldroom-alarm@.service /etc/systemd/system/coldroom-escalate@.service
+rm -rf /etc/systemd/system/coldroom-alarm@.service.d /etc/systemd/system/coldroom-escalate@.service.d
 systemctl daemon-reload
 
 echo "== restart loses no unit"

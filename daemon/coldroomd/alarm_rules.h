@@ -1,24 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * alarms.h - the alarm lifecycle on top of the kernel's raw condition.
+ * alarm_rules.h - the pure layer under the alarm lifecycle: an alarm's
+ * states and the rules between them, the state file's format, and which
+ * serials and unit instance names are fit for it.
  *
- * The kernel's thresholds and hysteresis decide when a probe is out of
- * band (tempN_alarm); that stays the one source of the condition. On top
- * of it coldroomd keeps, per unit serial and probe, what a person acts on:
- * the condition must hold for the probe's delay before an alarm is
- * raised, and be gone as long before it is back to normal; an alarm is
- * raised -> acknowledged (who, when, comment) -> closed, or raised ->
- * cleared (not acknowledged) -> closed by the acknowledgement. Raising
- * starts coldroom-alarm@SERIAL-PROBE.service, and an alarm not
- * acknowledged in time coldroom-escalate@SERIAL-PROBE.service.
+ * Layer: the bottom of the alarms. No daemon, unit, timer or bus here:
+ * alarm_rules.c calls only libc and shared/ helpers, and everything above
+ * (alarm_lifecycle.c, the tests, the fuzzer) may call it.
  */
-#ifndef COLDROOMD_ALARMS_H
-#define COLDROOMD_ALARMS_H
+#ifndef COLDROOMD_ALARM_RULES_H
+#define COLDROOMD_ALARM_RULES_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 /* AlarmChanged's and ListAlarms' state; 0 is "unknown" as the D-Bus guide asks. */
 enum alarm_state {
@@ -52,8 +47,8 @@ struct alarm_record {
 };
 
 /*
- * The pure rules, without timers or the bus (tested in test_alarms.c).
- * Each returns the new state; the caller acts on a change.
+ * The rules (tested in test_alarms.c). Each returns the new state; the
+ * caller acts on a change.
  */
 /* The delay after the condition appeared has run out. */
 enum alarm_state alarm_rule_raise(enum alarm_state s);
@@ -87,32 +82,9 @@ int alarm_state_format(const struct alarm_record *a, char *buf, size_t size);
 
 /*
  * The unit instance of @serial and @probe, "SERIAL-PROBE": a serial
- * alarm_serial_ok() accepts needs no escaping, and an escaped one (\x2d)
- * would not survive as a file name in EnvironmentFile=.
+ * alarm_serial_ok() accepts needs no escaping, so the unit's name is the
+ * serial as operators know it.
  */
 int alarm_instance_name(const char *serial, unsigned int probe, char *buf, size_t size);
-
-struct daemon;
-struct unit;
-
-/* The daemon side (alarms.c, with timers, the bus and systemd). */
-int alarms_init(struct daemon *d, const char *state_dir, const char *runtime_dir);
-void alarms_done(struct daemon *d);
-void alarms_unit_added(struct unit *u);
-void alarms_unit_removed(struct unit *u);
-/* u->alarm[ch] changed (the kernel's condition). */
-void alarms_condition_changed(struct unit *u, unsigned int ch);
-unsigned int alarms_delay(const struct unit *u, unsigned int ch);
-int alarms_set_delay(struct unit *u, unsigned int ch, unsigned int seconds);
-unsigned int alarms_unacknowledged(const struct daemon *d);
-/* Acknowledge the open alarm of @key (unit name or serial) and @probe. */
-int alarms_acknowledge(struct daemon *d, const char *key, unsigned int probe, uid_t uid,
-		       const char *user, const char *comment);
-/*
- * The open alarms: slot @i of alarms_slots() is one, or NULL. @unit_name
- * gets the unit's name, "" when the unit is gone.
- */
-size_t alarms_slots(const struct daemon *d);
-const struct alarm_record *alarms_slot(const struct daemon *d, size_t i, const char **unit_name);
 
 #endif

@@ -1,22 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * alarms.c - coldroomd's alarm lifecycle (alarms.h says what it is): the
- * delays as timers, the open alarms kept in the state directory so that a
- * restart forgets none, the AlarmChanged signal, and the site's
- * notification units started through systemd.
+ * alarm_lifecycle.c - coldroomd's alarm lifecycle (alarm_lifecycle.h says
+ * what it is): the delays as timers, the open alarms kept in the state
+ * directory so that a restart forgets none, the facts of an alarm for the
+ * site's notification units.
+ *
+ * Layer: told by units.c (a changed condition, a unit come or gone) and by
+ * the bus methods (acknowledge, delays); its own timers (delay,
+ * escalation) are event sources. It calls only down: alarm_rules.c,
+ * alarm_notify.c, and publish.c for AlarmChanged, UnacknowledgedAlarms and
+ * STATUS=. It reads a unit's fields, never calls into units.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "alarms.h"
+#include "alarm_lifecycle.h"
+#include "alarm_notify.h"
 #include "daemon.h"
 #include "fileio.h"
 #include "log.h"
@@ -24,7 +31,6 @@
 
 #define STATE_FILE "alarms"
 #define STATE_FILE_MAX (4 * 1024 * 1024)
-#define ALARM_ENV_DIR "alarms"
 
 /* One unit serial and probe: its condition, its delay, its open alarm. */
 struct alarm_track {
@@ -42,10 +48,9 @@ struct alarms {
 	struct alarm_track **tracks;
 	size_t n_tracks, cap_tracks;
 	uint64_t next_id;
-	unsigned int n_unacked;
 	char *state_path;		/* NULL: not kept across restarts */
 	sd_event_source *save_defer;	/* one write per loop iteration, however many changed */
-	char *env_dir;			/* the notification units' environment files */
+	struct alarm_notifier *notifier;	/* the notification units */
 };
 
 static uint64_t now_realtime_usec(void)
@@ -218,145 +223,85 @@ static void count_unacked(struct daemon *d)
 
 	for (size_t i = 0; i < a->n_tracks; i++)
 		n += a->tracks[i]->rec.id && unacked(a->tracks[i]->rec.state);
-	if (n != a->n_unacked) {
-		a->n_unacked = n;
-		bus_alarms_count_changed(d);
+	if (n != d->n_unacked) {
+		d->n_unacked = n;
+		publish_unacked_changed(d);
 	}
 }
 
-/* KEY="VALUE" for an EnvironmentFile=; labels are printable ASCII. */
-static void env_put(FILE *f, const char *key, const char *value)
-{
-	fprintf(f, "%s=\"", key);
-	for (const char *p = value; *p; p++) {
-		if (*p == '"' || *p == '\\' || *p == '$' || *p == '`')
-			fputc('\\', f);
-		fputc(*p, f);
-	}
-	fputs("\"\n", f);
-}
+/* The facts of an alarm, as its notification unit's environment. */
+#define ENV_FACTS_MAX 20
+#define ENV_FACT_MAX (UNIT_LABEL_MAX + 32)
 
-static void env_put_num(FILE *f, const char *key, long long v)
-{
-	fprintf(f, "%s=%lld\n", key, v);
-}
-
-/* The facts of @t for its notification unit, in ENV_DIR/INSTANCE.env. */
-static int write_env(struct alarm_track *t, const char *instance, unsigned int level)
-{
-	struct alarms *a = t->daemon->alarms;
-	const struct unit *u = t->unit;
-	unsigned int ch = t->rec.probe - 1;
-	_cleanup_(freep) char *path = NULL, *tmp = NULL;
-	char when[64];
-	time_t secs = (time_t)(t->rec.raised_usec / 1000000);
-	struct tm tm;
-	FILE *f;
-	int r = 0;
-
-	if (!a->env_dir)
-		return 0;
-	if (asprintf(&path, "%s/%s.env", a->env_dir, instance) < 0) {
-		path = NULL;
-		return -ENOMEM;
-	}
-	if (asprintf(&tmp, "%s.new", path) < 0) {
-		tmp = NULL;
-		return -ENOMEM;
-	}
-	if (mkdir(a->env_dir, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	f = fopen(tmp, "we");
-	if (!f)
-		return -errno;
-	gmtime_r(&secs, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	env_put_num(f, "COLDROOM_ALARM_ID", (long long)t->rec.id);
-	env_put_num(f, "COLDROOM_ALARM_LEVEL", level);
-	env_put(f, "COLDROOM_ALARM_STATE", alarm_state_name(t->rec.state));
-	env_put(f, "COLDROOM_SERIAL", t->rec.serial);
-	env_put_num(f, "COLDROOM_PROBE", t->rec.probe);
-	env_put(f, "COLDROOM_UNIT", u ? u->name : "");
-	env_put(f, "COLDROOM_LABEL", u ? u->info->label : "");
-	env_put(f, "COLDROOM_MODEL", u ? u->info->model : "");
-	env_put_num(f, "COLDROOM_TEMP_MDEG", t->rec.temp);
-	if (u) {
-		env_put_num(f, "COLDROOM_TEMP_MIN_MDEG", u->temp_min[ch]);
-		env_put_num(f, "COLDROOM_TEMP_MAX_MDEG", u->temp_max[ch]);
-		env_put_num(f, "COLDROOM_TEMP_HYST_MDEG", u->temp_hyst[ch]);
-	}
-	env_put(f, "COLDROOM_RAISED", when);
-	env_put_num(f, "COLDROOM_RAISED_USEC", (long long)t->rec.raised_usec);
-	env_put_num(f, "COLDROOM_ESCALATE_AFTER_SEC", t->daemon->config.escalate_after_s);
-	if (fflush(f) != 0)
-		r = -errno;
-	if (fclose(f) != 0 && r >= 0)
-		r = -errno;
-	if (r >= 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	return r;
-}
-
-struct start_call {
-	char unit[ALARM_SERIAL_MAX * 4 + 64];
+struct env_facts {
+	char *v[ENV_FACTS_MAX + 1];
+	char buf[ENV_FACTS_MAX][ENV_FACT_MAX];
+	size_t n;
 };
 
-static int on_unit_started(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
-{
-	const struct start_call *c = userdata;
-	const sd_bus_error *e = sd_bus_message_get_error(m);
+static void env_fact(struct env_facts *e, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
-	(void)ret_error;
-	if (!e) {
-		log_info("alarm: started %s", c->unit);
-		return 0;
+static void env_fact(struct env_facts *e, const char *key, const char *fmt, ...)
+{
+	char *p = e->buf[e->n];
+	int k = snprintf(p, ENV_FACT_MAX, "%s=", key);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p + k, ENV_FACT_MAX - (size_t)k, fmt, ap);
+	va_end(ap);
+	e->v[e->n++] = p;
+	e->v[e->n] = NULL;
+}
+
+/*
+ * KEY=VALUE as systemd passes them to the unit: raw, so a label keeps its
+ * quotes, dollars and backslashes (labels are printable ASCII).
+ */
+static void alarm_facts(const struct alarm_track *t, unsigned int level, struct env_facts *e)
+{
+	const struct unit *u = t->unit;
+	unsigned int ch = t->rec.probe - 1;
+	time_t secs = (time_t)(t->rec.raised_usec / 1000000);
+	char when[64];
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	e->n = 0;
+	env_fact(e, "COLDROOM_ALARM_ID", "%" PRIu64, t->rec.id);
+	env_fact(e, "COLDROOM_ALARM_LEVEL", "%u", level);
+	env_fact(e, "COLDROOM_ALARM_STATE", "%s", alarm_state_name(t->rec.state));
+	env_fact(e, "COLDROOM_SERIAL", "%s", t->rec.serial);
+	env_fact(e, "COLDROOM_PROBE", "%u", t->rec.probe);
+	env_fact(e, "COLDROOM_UNIT", "%s", u ? u->name : "");
+	env_fact(e, "COLDROOM_LABEL", "%s", u ? u->info->label : "");
+	env_fact(e, "COLDROOM_MODEL", "%s", u ? u->info->model : "");
+	env_fact(e, "COLDROOM_TEMP_MDEG", "%" PRId32, t->rec.temp);
+	if (u) {
+		env_fact(e, "COLDROOM_TEMP_MIN_MDEG", "%" PRId32, u->temp_min[ch]);
+		env_fact(e, "COLDROOM_TEMP_MAX_MDEG", "%" PRId32, u->temp_max[ch]);
+		env_fact(e, "COLDROOM_TEMP_HYST_MDEG", "%" PRId32, u->temp_hyst[ch]);
 	}
-	if (sd_bus_error_has_name(e, "org.freedesktop.systemd1.NoSuchUnit") ||
-	    sd_bus_error_has_name(e, "org.freedesktop.systemd1.LoadFailed"))
-		log_notice("alarm: no %s installed (%s); nobody is notified by it", c->unit,
-			   e->message ? e->message : e->name);
-	else
-		log_warning("alarm: cannot start %s: %s", c->unit, e->message ? e->message : e->name);
-	return 0;
+	env_fact(e, "COLDROOM_RAISED", "%s", when);
+	env_fact(e, "COLDROOM_RAISED_USEC", "%" PRIu64, t->rec.raised_usec);
+	env_fact(e, "COLDROOM_ESCALATE_AFTER_SEC", "%u", t->daemon->config.escalate_after_s);
 }
 
 /* coldroom-alarm@ (level 1) or coldroom-escalate@ (level 2) of @t, not waited for. */
 static void start_notification(struct alarm_track *t, unsigned int level)
 {
 	struct daemon *d = t->daemon;
-	char instance[ALARM_SERIAL_MAX * 4 + 16];
-	_cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
-	struct start_call *c;
-	int r;
+	char instance[ALARM_SERIAL_MAX + 16];
+	struct env_facts e;
 
-	if (!d->config.alarm_units || !d->bus)
+	if (!d->config.alarm_units || !d->bus || !d->alarms->notifier)
 		return;
 	if (alarm_instance_name(t->rec.serial, t->rec.probe, instance, sizeof(instance)) < 0)
 		return;
-	r = write_env(t, instance, level);
-	if (r < 0)
-		log_warning("alarm: cannot write the environment of %s: %s", instance, strerror(-r));
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return;
-	snprintf(c->unit, sizeof(c->unit), "%s@%s.service",
-		 level == ALARM_LEVEL_ESCALATED ? "coldroom-escalate" : "coldroom-alarm", instance);
-	r = sd_bus_call_method_async(d->bus, &slot, "org.freedesktop.systemd1",
-				     "/org/freedesktop/systemd1",
-				     "org.freedesktop.systemd1.Manager", "StartUnit",
-				     on_unit_started, c, "ss", c->unit, "replace");
-	if (r >= 0)
-		r = sd_bus_slot_set_destroy_callback(slot, free);
-	if (r < 0) {
-		log_warning("alarm: cannot start %s: %s", c->unit, strerror(-r));
-		if (!slot)
-			free(c);
-		return;
-	}
-	/* The slot lives until the reply comes, and frees @c then. */
-	(void)sd_bus_slot_set_floating(slot, 1);
+	alarm_facts(t, level, &e);
+	(void)alarm_notify_start(d->alarms->notifier, d->bus, level, instance, e.v);
 }
 
 static void changed(struct alarm_track *t, const char *event, uint32_t uid, const char *user,
@@ -373,7 +318,7 @@ static void changed(struct alarm_track *t, const char *event, uint32_t uid, cons
 		   t->unit ? t->unit->temp[t->rec.probe - 1] : t->rec.temp,
 		   user && user[0] ? " by " : "", user ? user : "",
 		   comment && comment[0] ? ": " : "", comment ? comment : "");
-	bus_emit_alarm_changed(d, &t->rec, event, name, uid, user ? user : "",
+	publish_alarm_changed(d, &t->rec, event, name, uid, user ? user : "",
 			       comment ? comment : "", when,
 			       t->unit ? t->unit->temp[t->rec.probe - 1] : t->rec.temp);
 	state_save(d);
@@ -573,22 +518,15 @@ int alarms_set_delay(struct unit *u, unsigned int ch, unsigned int seconds)
 	return 0;
 }
 
-unsigned int alarms_unacknowledged(const struct daemon *d)
-{
-	return d->alarms ? d->alarms->n_unacked : 0;
-}
-
-int alarms_acknowledge(struct daemon *d, const char *key, unsigned int probe, uid_t uid,
-		       const char *user, const char *comment)
+int alarms_acknowledge(struct daemon *d, struct unit *u, const char *key, unsigned int probe,
+		       uid_t uid, const char *user, const char *comment)
 {
 	struct alarms *a = d->alarms;
 	struct alarm_track *t = NULL;
 	enum alarm_state next;
-	struct unit *u;
 
 	if (!a)
 		return -ENOENT;
-	u = daemon_find_unit(d, key);
 	if (u && probe >= 1 && probe <= UNIT_CHANNELS)
 		t = u->track[probe - 1];
 	if (!t)
@@ -687,14 +625,15 @@ static int state_load(struct daemon *d)
 			arm_escalation(t);
 	}
 	count_unacked(d);
-	if (a->n_unacked)
-		log_warning("%u alarm(s) not acknowledged (coldroomctl alarms)", a->n_unacked);
+	if (d->n_unacked)
+		log_warning("%u alarm(s) not acknowledged (coldroomctl alarms)", d->n_unacked);
 	return 0;
 }
 
-int alarms_init(struct daemon *d, const char *state_dir, const char *runtime_dir)
+int alarms_init(struct daemon *d, const char *state_dir)
 {
 	struct alarms *a = calloc(1, sizeof(*a));
+	int r;
 
 	if (!a)
 		return -ENOMEM;
@@ -704,10 +643,9 @@ int alarms_init(struct daemon *d, const char *state_dir, const char *runtime_dir
 		a->state_path = NULL;
 		return -ENOMEM;
 	}
-	if (runtime_dir && asprintf(&a->env_dir, "%s/%s", runtime_dir, ALARM_ENV_DIR) < 0) {
-		a->env_dir = NULL;
-		return -ENOMEM;
-	}
+	r = alarm_notifier_new(d->event, &a->notifier);
+	if (r < 0)
+		return r;
 	if (!a->state_path)
 		log_info("no state directory: open alarms are not kept across restarts");
 	return a->state_path ? state_load(d) : 0;
@@ -727,7 +665,7 @@ void alarms_done(struct daemon *d)
 		track_free(a->tracks[i]);
 	free(a->tracks);
 	free(a->state_path);
-	free(a->env_dir);
+	alarm_notifier_free(a->notifier);
 	free(a);
 	d->alarms = NULL;
 }

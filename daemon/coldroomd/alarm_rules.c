@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * alarmrules.c - the alarm lifecycle's rules and its state file, without
- * timers or the bus: what alarms.c and the tests share.
+ * alarm_rules.c - the alarm lifecycle's rules and its state file, without
+ * timers or the bus: what alarm_lifecycle.c and the tests share.
+ *
+ * Layer: the pure bottom of the alarms (alarm_rules.h); calls only libc
+ * and the shared helpers (config.h's limits, util.h's parsers).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -10,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alarms.h"
+#include "alarm_rules.h"
 #include "config.h"
 #include "hexstr.h"
 #include "macro.h"
