@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * record_fill DB DAY_START_EPOCH SERIAL... - writes a day of a plausible
- * record through the product's own writer (record.c), for the report
+ * record through the product's own writer (record/write.c), for the report
  * tests: a cold room near -18 C with the door opened now and then (probe
  * 1 air), a slower product probe (probe 2), a door left open at 10:00 that
  * raises, escalates, is acknowledged and clears, an hour without data at

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * coldroomctl_history.c - history: a unit's record read back from
+ * coldroom-recorder, both probes merged by time, as a table, CSV or
+ * --json.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <systemd/sd-bus.h>
+#include <json-c/json.h>
+
+#include "coldroomctl.h"
+#include "history_client.h"
+#include "macro.h"
+#include "record_types.h"
+#include "timestamp.h"
+#include "unit_client.h"
+
+/* A host row (the recorder not running, a clock jump, not written) is every probe's. */
+static bool host_status(uint8_t s)
+{
+	return s == RECORD_NOT_RUNNING || s == RECORD_CLOCK_JUMP || s == RECORD_NOT_WRITTEN;
+}
+
+enum history_format { HISTORY_TABLE, HISTORY_CSV, HISTORY_JSON };
+
+/* A row printed, or with --json appended to @rows. */
+static void print_history_row(enum history_format f, struct json_object *rows, bool *first,
+			      const char *serial, unsigned int probe,
+			      const struct history_series *s, size_t i)
+{
+	struct json_object *o;
+	char a[32], b[32];
+
+	format_local(s->start[i], a, sizeof(a));
+	format_local(s->end[i], b, sizeof(b));
+	switch (f) {
+	case HISTORY_CSV:
+		printf("%s,%" PRIu64 ",%" PRIu64 ",%s,%u,%u,", a, s->start[i], s->end[i], serial,
+		       probe, s->count[i]);
+		if (s->count[i])
+			printf("%.3f,%.3f,%.3f,", s->min[i] / 1000.0, s->mean[i] / 1000.0,
+			       s->max[i] / 1000.0);
+		else
+			printf(",,,");
+		printf("%s\n", record_status_name(s->status[i]));
+		break;
+	case HISTORY_JSON:
+		o = jnew(json_object_new_object());
+		jset(o, "start_usec", juint(s->start[i]));
+		jset(o, "end_usec", juint(s->end[i]));
+		jset(o, "serial", jstr(serial));
+		jset(o, "probe", juint(probe));
+		jset(o, "samples", juint(s->count[i]));
+		jset(o, "min_mdeg", s->count[i] ? jint(s->min[i]) : NULL);
+		jset(o, "mean_mdeg", s->count[i] ? jint(s->mean[i]) : NULL);
+		jset(o, "max_mdeg", s->count[i] ? jint(s->max[i]) : NULL);
+		jset(o, "status", jstr(record_status_name(s->status[i])));
+		jappend(rows, o);
+		break;
+	default:
+		if (probe)
+			printf("%-19s %-19s %5u %7u ", a, b, probe, s->count[i]);
+		else
+			printf("%-19s %-19s %5s %7u ", a, b, "-", s->count[i]);
+		if (s->count[i])
+			printf("%9.3f %9.3f %9.3f ", s->min[i] / 1000.0, s->mean[i] / 1000.0,
+			       s->max[i] / 1000.0);
+		else
+			printf("%9s %9s %9s ", "-", "-", "-");
+		printf("%s\n", record_status_name(s->status[i]));
+	}
+	*first = false;
+}
+
+/* history UNIT [--since WHEN] [--until WHEN] [--csv|--json] */
+int cmd_history(sd_bus *bus, char **args, int n)
+{
+	enum history_format f = arg_json ? HISTORY_JSON : HISTORY_TABLE;
+	struct history_series s[2] = { { 0 }, { 0 } };
+	struct json_object *rows = NULL;
+	uint64_t now = (uint64_t)time(NULL) * 1000000ULL, until = now, since = now - 86400ULL * 1000000ULL;
+	struct unit_info u;
+	size_t k[2] = { 0, 0 };
+	bool first = true;
+	int ret = 0;
+
+	for (int i = 1; i < n; i++) {
+		uint64_t *when = NULL;
+
+		if (!strcmp(args[i], "--csv"))
+			f = HISTORY_CSV;
+		else if (!strcmp(args[i], "--json"))
+			f = HISTORY_JSON;
+		else if (!strcmp(args[i], "--since") && i + 1 < n)
+			when = &since;
+		else if (!strcmp(args[i], "--until") && i + 1 < n)
+			when = &until;
+		else {
+			fprintf(stderr, "coldroomctl: history: usage: history UNIT [--since WHEN] [--until WHEN] [--csv|--json]\n");
+			return EXIT_USAGE;
+		}
+		if (when) {
+			int r = timestamp_parse(args[++i], now, when);
+
+			if (r == -ERANGE) {
+				fprintf(stderr, "coldroomctl: history: '%s' is out of range (1970 to 9999)\n",
+					args[i]);
+				return EXIT_USAGE;
+			}
+			if (r < 0) {
+				fprintf(stderr, "coldroomctl: history: '%s' is not a time: YYYY-MM-DD [HH:MM[:SS]], HH:MM, "
+					"now, today, yesterday, @EPOCH, -2h, \"1h 30min ago\", +1d, each with an "
+					"optional \" UTC\" (see systemd.time(7))\n", args[i]);
+				return EXIT_USAGE;
+			}
+		}
+	}
+	if (since >= until) {
+		fprintf(stderr, "coldroomctl: history: --since must be before --until\n");
+		return EXIT_USAGE;
+	}
+	resolve_unit(bus, args[0], &u);
+	for (unsigned int p = 0; p < 2; p++) {
+		_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+		int r = history_fetch(bus, u.serial, p + 1, since, until, &s[p], &e);
+
+		if (r < 0) {
+			ret = fail_record("history", &e, r);
+			goto out;
+		}
+	}
+	if (f == HISTORY_CSV)
+		printf("start,start_usec,end_usec,serial,probe,samples,min_c,mean_c,max_c,status\n");
+	else if (f == HISTORY_JSON)
+		rows = jnew(json_object_new_array());
+	else
+		printf("%-19s %-19s %5s %7s %9s %9s %9s %s\n", "START", "END", "PROBE", "SAMPLES",
+		       "MIN (C)", "MEAN (C)", "MAX (C)", "STATUS");
+	/* Both probes merged by time; a host row once, as probe 0. */
+	while (k[0] < s[0].n || k[1] < s[1].n) {
+		unsigned int p = k[1] < s[1].n &&
+				 (k[0] >= s[0].n || s[1].start[k[1]] < s[0].start[k[0]]);
+
+		if (host_status(s[p].status[k[p]]) && s[p].count[k[p]] == 0 && p == 1) {
+			k[p]++;
+			continue;
+		}
+		print_history_row(f, rows, &first, u.serial,
+				  host_status(s[p].status[k[p]]) && !s[p].count[k[p]] ? 0 : p + 1,
+				  &s[p], k[p]);
+		k[p]++;
+	}
+	if (rows)
+		json_print(rows);
+	else if (f == HISTORY_TABLE && first)
+		printf("no rows for %s in that time\n", u.serial);
+out:
+	history_series_free(&s[0]);
+	history_series_free(&s[1]);
+	free(u.path);
+	return ret;
+}

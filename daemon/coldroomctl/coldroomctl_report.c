@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * coldroomctl_report.c - report: a day of the record fetched from
+ * coldroom-recorder, unit by unit, with its verification, and handed to
+ * report.c to be drawn.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <systemd/sd-bus.h>
+
+#include "coldroomctl.h"
+#include "history_client.h"
+#include "macro.h"
+#include "report.h"
+#include "unit_client.h"
+
+/* @u's record of the day into @ru; 0 or an exit status. */
+static int report_fetch_unit(sd_bus *bus, const struct report *r, const struct unit_info *u,
+			     struct report_unit *ru)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	int k;
+
+	snprintf(ru->name, sizeof(ru->name), "%s", u->name);
+	snprintf(ru->serial, sizeof(ru->serial), "%s", u->serial);
+	snprintf(ru->label, sizeof(ru->label), "%s", u->label);
+	snprintf(ru->model, sizeof(ru->model), "%s", u->model);
+	for (unsigned int p = 0; p < 2; p++) {
+		/* The band in force now: the record keeps changes in its trail, not per row. */
+		ru->probe[p].has_band = u->path != NULL;
+		ru->probe[p].band_min = u->min[p];
+		ru->probe[p].band_max = u->max[p];
+		k = history_fetch(bus, u->serial, p + 1, r->start_us, r->end_us, &ru->probe[p].rows,
+				  &e);
+		if (k < 0)
+			return fail_record("report", &e, k);
+	}
+	k = history_events_fetch(bus, u->serial, r->start_us, r->end_us, &ru->events,
+				 &ru->n_events, &e);
+	return k < 0 ? fail_record("report", &e, k) : 0;
+}
+
+static void report_free(struct report *r)
+{
+	for (size_t i = 0; i < r->n_units; i++) {
+		history_series_free(&r->units[i].probe[0].rows);
+		history_series_free(&r->units[i].probe[1].rows);
+		free(r->units[i].events);
+	}
+	free(r->units);
+}
+
+/* report [--day DATE] [--unit UNIT] -o FILE.pdf|png|svg */
+int cmd_report(sd_bus *bus, char **args, int n)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	const char *day = NULL, *unit = NULL, *out = NULL;
+	struct unit_list l = { 0 };
+	struct report r = { 0 };
+	struct tm tm = { .tm_isdst = -1 };
+	char err[512], host[64] = "", when[32];
+	time_t now = time(NULL);
+	int ret = 0, k;
+
+	for (int i = 0; i < n; i++) {
+		if (i + 1 < n && !strcmp(args[i], "--day"))
+			day = args[++i];
+		else if (i + 1 < n && !strcmp(args[i], "--unit"))
+			unit = args[++i];
+		else if (i + 1 < n && (!strcmp(args[i], "-o") || !strcmp(args[i], "--output")))
+			out = args[++i];
+		else
+			out = NULL, i = n;
+	}
+	if (!out) {
+		fprintf(stderr, "coldroomctl: report: usage: report [--day YYYY-MM-DD] [--unit UNIT] -o FILE.pdf|png|svg\n");
+		return EXIT_USAGE;
+	}
+	if (day) {
+		const char *end = strptime(day, "%Y-%m-%d", &tm);
+
+		if (!end || *end) {
+			fprintf(stderr, "coldroomctl: report: --day takes YYYY-MM-DD, not '%s'\n", day);
+			return EXIT_USAGE;
+		}
+	} else {
+		localtime_r(&now, &tm);
+	}
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	r.start_us = (uint64_t)mktime(&tm) * 1000000ULL;
+	strftime(r.day, sizeof(r.day), "%Y-%m-%d", &tm);
+	tm.tm_mday++;
+	tm.tm_isdst = -1;
+	r.end_us = (uint64_t)mktime(&tm) * 1000000ULL;	/* 23 or 25 hours across DST */
+
+	if (unit) {
+		l.v = calloc(1, sizeof(*l.v));
+		if (!l.v)
+			return EXIT_FAILURE;
+		l.n = 1;
+		resolve_unit(bus, unit, &l.v[0]);
+	} else {
+		k = units_fetch(bus, &l, &e);
+		if (k < 0) {
+			ret = fail_call("report (no --unit: the units come from coldroomd)", &e, k);
+			goto out;
+		}
+	}
+	r.units = calloc(l.n ? l.n : 1, sizeof(*r.units));
+	if (!r.units) {
+		ret = EXIT_FAILURE;
+		goto out;
+	}
+	for (size_t i = 0; i < l.n && !ret; i++, r.n_units++)
+		ret = report_fetch_unit(bus, &r, &l.v[i], &r.units[i]);
+	if (ret)
+		goto out;
+	k = history_verify(bus, &r.intact, r.verify_message, sizeof(r.verify_message), &e);
+	r.verified = k >= 0;
+	if (k < 0)
+		snprintf(r.verify_message, sizeof(r.verify_message), "%s",
+			 e.message ? e.message : strerror(-k));
+	gethostname(host, sizeof(host) - 1);
+	format_local((uint64_t)now * 1000000ULL, when, sizeof(when));
+	snprintf(r.generated, sizeof(r.generated), "Generated %s on %s by coldroomctl %s", when,
+		 host, COLDROOM_VERSION);
+	k = report_render(&r, out, err, sizeof(err));
+	if (k < 0) {
+		fprintf(stderr, "coldroomctl: report: %s\n", err);
+		ret = k == -EINVAL ? EXIT_USAGE : EXIT_FAILURE;
+		goto out;
+	}
+	printf("%s: %zu unit%s, %s; record %s\n", out, r.n_units, r.n_units == 1 ? "" : "s", r.day,
+	       !r.verified ? "not verified" : r.intact ? "intact" : "NOT INTACT");
+out:
+	report_free(&r);
+	unit_list_free(&l);
+	return ret;
+}

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * coldroomctl_time.c - a CLOCK_REALTIME time in microseconds as local
+ * wall-clock text.
+ */
+#define _GNU_SOURCE
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "coldroomctl.h"
+
+void format_time(char *buf, size_t size, uint64_t usec)
+{
+	time_t t = (time_t)(usec / 1000000);
+	struct tm tm;
+
+	if (!usec || !localtime_r(&t, &tm))
+		snprintf(buf, size, "never");
+	else
+		strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+void format_local(uint64_t usec, char *buf, size_t size)
+{
+	time_t t = (time_t)(usec / 1000000);
+	struct tm tm;
+
+	if (!localtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm))
+		snprintf(buf, size, "@%" PRIu64, usec / 1000000);
+}
