@@ -35,10 +35,10 @@ vm_build_modules bench || exit 125
 rm -rf "$out"
 mkdir -p "$out"
 ${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -static \
-	-I"$top/include/uapi" -I"$top/daemon" -o "$out/coldroom-bench" \
+	-I"$top/include/uapi" -I"$top/daemon/coldroomd" -o "$out/coldroom-bench" \
 	"$here/coldroom-bench.c" || { echo "bench: building coldroom-bench failed" >&2; exit 125; }
 # Against the guest's libsystemd, the same Debian release as this one.
-${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -I"$top/daemon" -o "$out/dbus-latency" \
+${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -I"$top/daemon/shared" -o "$out/dbus-latency" \
 	"$here/dbus-latency.c" -lsystemd || { echo "bench: building dbus-latency failed" >&2; exit 125; }
 vm_daemon_files bench "$out/daemon" || exit 125
 "$top/tests/vm/driver/make-blobs.sh" "$out/blobs" >/dev/null ||

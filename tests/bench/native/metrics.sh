@@ -45,7 +45,7 @@ rm -rf "$out"
 mkdir -p "$out"
 make -s -C "$top/daemon" O="$O" >/dev/null || die "building the daemons failed"
 build_feeder "$out"
-${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -I"$top/daemon" -o "$out/dbus-latency" \
+${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -I"$top/daemon/shared" -o "$out/dbus-latency" \
 	"$top/tests/bench/dbus-latency.c" -lsystemd || die "building dbus-latency failed"
 
 make_scratch bench-metrics
