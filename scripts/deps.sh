@@ -4,7 +4,7 @@
 # what is missing.
 set -eu
 
-debian_packages="build-essential pkg-config git libsystemd-dev libcmocka-dev libcairo2-dev
+debian_packages="build-essential pkg-config git libsystemd-dev libmnl-dev libcmocka-dev libcairo2-dev
 	libsqlite3-dev sqlite3 nettle-dev poppler-utils
 	libmosquitto-dev mosquitto mosquitto-clients libmicrohttpd-dev libjson-c-dev libssl-dev curl openssl prometheus
 	prometheus-node-exporter
@@ -14,7 +14,7 @@ debian_packages="build-essential pkg-config git libsystemd-dev libcmocka-dev lib
 	libxml2-utils groff-base python3-minimal
 	linux-source-6.1 xz-utils bc flex bison libelf-dev"
 
-fedora_packages="gcc make pkgconf-pkg-config git systemd-devel libcmocka-devel cairo-devel
+fedora_packages="gcc make pkgconf-pkg-config git systemd-devel libmnl-devel libcmocka-devel cairo-devel
 	sqlite-devel sqlite nettle-devel poppler-utils
 	mosquitto-devel mosquitto libmicrohttpd-devel json-c-devel openssl-devel curl openssl golang-github-prometheus
 	clang compiler-rt sparse kernel-devel dkms kmod qemu-system-x86

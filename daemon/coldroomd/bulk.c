@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 
@@ -392,8 +393,8 @@ static int on_netlink(sd_event_source *s, int fd, uint32_t revents, void *userda
 		struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from),
 				      .msg_iov = &iov, .msg_iovlen = 1 };
 		ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
-		size_t left;
-		uint8_t *p;
+		const struct nlmsghdr *nh;
+		int left;
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -416,26 +417,22 @@ static int on_netlink(sd_event_source *s, int fd, uint32_t revents, void *userda
 		/* Only the kernel speaks on this group; a truncated datagram is skipped. */
 		if (from.nl_pid != 0 || (msg.msg_flags & MSG_TRUNC))
 			continue;
-		p = buf;
-		left = (size_t)n;
-		while (left >= NLMSG_HDRLEN) {
-			const struct nlmsghdr *nh = (const void *)p;
+		/*
+		 * A datagram may hold several messages, each checked on its own.
+		 * mnl_nlmsg_ok() takes a length of 2 GiB or more for a negative
+		 * one: compared as unsigned too, before mnl_nlmsg_next() steps.
+		 */
+		left = (int)n;
+		for (nh = (const void *)buf;
+		     mnl_nlmsg_ok(nh, left) && nh->nlmsg_len <= (unsigned int)left;
+		     nh = mnl_nlmsg_next(nh, &left)) {
 			struct genl_event ev;
-			size_t step;
-			int r;
+			int r = genl_event_parse(nh, nh->nlmsg_len, d->nl_family, &ev);
 
-			if (nh->nlmsg_len < NLMSG_HDRLEN || nh->nlmsg_len > left)
-				break;
-			r = genl_event_parse(p, nh->nlmsg_len, d->nl_family, &ev);
 			if (r == 0)
 				handle_event(d, &ev);
 			else if (r == -EBADMSG)
 				log_warning("netlink: malformed event skipped");
-			step = NLMSG_ALIGN(nh->nlmsg_len);
-			if (step >= left)
-				break;
-			p += step;
-			left -= step;
 		}
 	}
 }

@@ -201,6 +201,15 @@ static void test_event_firmware(void **state)
 	assert_int_equal(genl_event_parse(m.buf, m.len, FAMILY, &ev), 0);
 	assert_int_equal(ev.unit, 9);
 	assert_int_equal(ev.fw_state, COLDROOM_GENL_FW_READY);
+	/* The last attribute without its padding, and one newer than this daemon. */
+	m.len -= 2;
+	((struct nlmsghdr *)m.buf)->nlmsg_len = (uint32_t)m.len;
+	assert_int_equal(genl_event_parse(m.buf, m.len, FAMILY, &ev), 0);
+	assert_int_equal(ev.fw_state, COLDROOM_GENL_FW_READY);
+	m.len += 2;
+	msg_put(&m, COLDROOM_ATTR_MAX + 1, "new", 3);
+	assert_int_equal(genl_event_parse(m.buf, m.len, FAMILY, &ev), 0);
+	assert_int_equal(ev.unit, 9);
 
 	/* A state this daemon does not know. */
 	msg_start(&m, FAMILY, COLDROOM_CMD_FIRMWARE_STATE);
@@ -257,6 +266,24 @@ static void test_event_bad(void **state)
 	((uint32_t *)(a + 1))[0] = 3;
 	assert_int_equal(genl_event_parse(m.buf, m.len, FAMILY, &ev), -EBADMSG);
 
+	/* A length of 2 GiB or more, which an int comparison would let pass. */
+	alarm_msg(&m);
+	((struct nlmsghdr *)m.buf)->nlmsg_len = 0x80000000U + (uint32_t)m.len;
+	assert_int_equal(genl_event_parse(m.buf, m.len, FAMILY, &ev), -EBADMSG);
+	((struct nlmsghdr *)m.buf)->nlmsg_len = 0xfffffff0U;
+	assert_int_equal(genl_event_parse(m.buf, m.len, FAMILY, &ev), -EBADMSG);
+
+	/* Bytes after the last attribute that are no attribute. */
+	alarm_msg(&m);
+	m.len += 4;
+	((struct nlmsghdr *)m.buf)->nlmsg_len = (uint32_t)m.len;
+	assert_int_equal(genl_event_parse(m.buf, m.len, FAMILY, &ev), -EBADMSG);
+
+	/* A string without its NUL, even one this daemon does not use. */
+	alarm_msg(&m);
+	msg_put(&m, COLDROOM_ATTR_MODEL, "CRS-200", 7);
+	assert_int_equal(genl_event_parse(m.buf, m.len, FAMILY, &ev), -EBADMSG);
+
 	/* Another family, an unknown command. */
 	alarm_msg(&m);
 	assert_int_equal(genl_event_parse(m.buf, m.len, FAMILY + 1, &ev), -EOPNOTSUPP);
@@ -296,7 +323,24 @@ static void test_family(void **state)
 	len = genl_family_request(req, sizeof(req), 1);
 	assert_true(len > 0);
 	assert_int_equal(((struct nlmsghdr *)req)->nlmsg_len, len);
+	{
+		const struct nlmsghdr *nh = (const void *)req;
+		const struct genlmsghdr *gh = NLMSG_DATA(nh);
+		const struct nlattr *a = (const void *)((const uint8_t *)gh + GENL_HDRLEN);
+
+		assert_int_equal(nh->nlmsg_type, GENL_ID_CTRL);
+		assert_int_equal(nh->nlmsg_flags, NLM_F_REQUEST);
+		assert_int_equal(nh->nlmsg_seq, 1);
+		assert_int_equal(gh->cmd, CTRL_CMD_GETFAMILY);
+		assert_int_equal(a->nla_type, CTRL_ATTR_FAMILY_NAME);
+		assert_int_equal(a->nla_len, NLA_HDRLEN + sizeof(COLDROOM_GENL_NAME));
+		assert_string_equal((const char *)a + NLA_HDRLEN, COLDROOM_GENL_NAME);
+		assert_int_equal(len, NLMSG_HDRLEN + GENL_HDRLEN +
+				      NLA_ALIGN(NLA_HDRLEN + sizeof(COLDROOM_GENL_NAME)));
+	}
 	assert_int_equal(genl_family_request(req, 8, 1), -ENOBUFS);
+	/* Room for the headers, not for the name. */
+	assert_int_equal(genl_family_request(req, NLMSG_HDRLEN + GENL_HDRLEN + 8, 1), -ENOBUFS);
 
 	family_reply(&m, COLDROOM_GENL_MCGRP_EVENTS);
 	assert_int_equal(genl_family_parse(m.buf, m.len, &id, &group), 0);
@@ -321,6 +365,34 @@ static void test_family(void **state)
 	}
 	assert_int_equal(genl_family_parse(m.buf, m.len, &id, &group), -EBADMSG);
 
+	/* The family's id missing, or 0. */
+	msg_start(&m, GENL_ID_CTRL, CTRL_CMD_NEWFAMILY);
+	msg_put(&m, CTRL_ATTR_FAMILY_NAME, COLDROOM_GENL_NAME, sizeof(COLDROOM_GENL_NAME));
+	assert_int_equal(genl_family_parse(m.buf, m.len, &id, &group), -EBADMSG);
+	{
+		uint16_t zero = 0;
+
+		msg_put(&m, CTRL_ATTR_FAMILY_ID, &zero, sizeof(zero));
+		assert_int_equal(genl_family_parse(m.buf, m.len, &id, &group), -EBADMSG);
+	}
+	/* An ill-sized id, another family's answer, and no groups at all. */
+	msg_start(&m, GENL_ID_CTRL, CTRL_CMD_NEWFAMILY);
+	msg_put(&m, CTRL_ATTR_FAMILY_NAME, COLDROOM_GENL_NAME, sizeof(COLDROOM_GENL_NAME));
+	msg_put_u32(&m, CTRL_ATTR_FAMILY_ID, FAMILY);
+	assert_int_equal(genl_family_parse(m.buf, m.len, &id, &group), -EBADMSG);
+	{
+		uint16_t fid = FAMILY;
+
+		msg_start(&m, GENL_ID_CTRL, CTRL_CMD_NEWFAMILY);
+		msg_put(&m, CTRL_ATTR_FAMILY_NAME, "other", 6);
+		msg_put(&m, CTRL_ATTR_FAMILY_ID, &fid, sizeof(fid));
+		assert_int_equal(genl_family_parse(m.buf, m.len, &id, &group), -EBADMSG);
+		msg_start(&m, GENL_ID_CTRL, CTRL_CMD_NEWFAMILY);
+		msg_put(&m, CTRL_ATTR_FAMILY_NAME, COLDROOM_GENL_NAME, sizeof(COLDROOM_GENL_NAME));
+		msg_put(&m, CTRL_ATTR_FAMILY_ID, &fid, sizeof(fid));
+		assert_int_equal(genl_family_parse(m.buf, m.len, &id, &group), -ENOENT);
+	}
+
 	/* The controller's error: no such family. */
 	{
 		struct {
@@ -332,6 +404,9 @@ static void test_family(void **state)
 		assert_int_equal(genl_family_parse(&e, sizeof(e), &id, &group), -ENOENT);
 		assert_int_equal(genl_family_parse(&e, NLMSG_HDRLEN + 2, &id, &group),
 				 -EBADMSG);
+		/* An acknowledgement is no answer. */
+		e.err.error = 0;
+		assert_int_equal(genl_family_parse(&e, sizeof(e), &id, &group), -EBADMSG);
 	}
 }
 

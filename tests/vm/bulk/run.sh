@@ -24,7 +24,7 @@ rm -rf "$out"
 mkdir -p "$out"
 # Static: the guest has no libc of the host's version to promise.
 ${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -static -pthread \
-	-I"$top/include/uapi" -I"$top/daemon" \
+	-I"$top/include/uapi" -I"$top/daemon/coldroomd" \
 	-o "$out/crtest" "$here/crtest.c" ||
 	{ echo "bulk-vm: building crtest failed" >&2; exit 125; }
 "$top/tests/vm/driver/make-blobs.sh" "$out/blobs" >/dev/null ||
