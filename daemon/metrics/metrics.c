@@ -68,7 +68,6 @@ static void usage(FILE *f)
 		"on the sockets systemd passes (socket activation) or on --listen.\n\n"
 		"  -l, --listen ADDR:PORT listen on 127.0.0.1:9863, [::1]:9863, ... when\n"
 		"                         no socket is passed (up to 8 times)\n");
-
 }
 
 /* --listen, up to MAX_SOCKETS times. */

@@ -116,7 +116,6 @@ static void usage(FILE *f)
 		"Keeps the temperature record of the units coldroomd publishes.\n\n"
 		"  -c, --config FILE      settings (default " COLDROOMD_CONFIG_PATH ")\n"
 		"  -D, --database FILE    the record (default " RECORD_DEFAULT_PATH ")\n");
-
 }
 
 int main(int argc, char **argv)

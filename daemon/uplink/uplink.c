@@ -84,7 +84,6 @@ static void usage(FILE *f)
 		"Forwards the temperature record to an MQTT broker.\n\n"
 		"  -c, --config FILE      settings (default " UPLINK_CONFIG_PATH ")\n"
 		"  -s, --state-dir DIR    where the cursors are kept (default " DEFAULT_STATE_DIR ")\n");
-
 }
 
 static void uplink_done(struct uplink *u)
