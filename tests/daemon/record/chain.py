@@ -8,7 +8,8 @@ consumer off the host:
   chain.py rewrite DB SEQ COLUMN VALUE
       set one column of record row SEQ (an integer) and recompute the
       hash of it and every later row, and the head in meta: a rewrite
-      the chain walk alone cannot see.
+      the chain walk alone cannot see. Through the sqlite3 command (the
+      test VM's python3-minimal has no sqlite3 module).
   chain.py mqtt FILE
       FILE holds interval/gap payloads (or event payloads), one JSON
       object a line as the broker delivered them; de-duplicate by seq,
@@ -17,9 +18,8 @@ consumer off the host:
       on a break.
 """
 import hashlib
-import json
-import sqlite3
 import struct
+import subprocess
 import sys
 
 RECORD_COLUMNS = ["seq", "start_us", "end_us", "serial", "probe", "n", "min", "mean", "max",
@@ -54,24 +54,44 @@ def row_hash(table, prev, values):
     return h.digest()
 
 
+def literal(text):
+    """A value of SQLite's quote(): NULL, an integer, a real, 'text', X'blob'."""
+    if text == "NULL":
+        return None
+    if text.startswith("'"):
+        return text[1:-1].replace("''", "'")
+    if text.startswith("X'"):
+        return bytes.fromhex(text[2:-1])
+    return float(text) if "." in text or "e" in text.lower() else int(text)
+
+
+def sql(path, query):
+    out = subprocess.run(["sqlite3", "-batch", "-noheader", "-separator", "\x1f", path, query],
+                         check=True, capture_output=True, text=True).stdout
+    return [[literal(v) for v in line.split("\x1f")] for line in out.splitlines()]
+
+
 def rewrite(path, seq, column, value):
     if column not in RECORD_COLUMNS[1:]:
         sys.exit("chain.py: not a hashed column of record: " + column)
-    db = sqlite3.connect(path)
-    db.execute("BEGIN IMMEDIATE")
-    db.execute("UPDATE record SET %s = ? WHERE seq = ?" % column, (int(value), seq))
-    prev = db.execute("SELECT hash FROM record WHERE seq = ?", (seq - 1,)).fetchone()
-    if prev is None:
-        prev = db.execute("SELECT value FROM meta WHERE key = 'record_base_hash'").fetchone()
-    prev = prev[0] if prev else bytes(32)
-    cur = db.execute("SELECT %s FROM record WHERE seq >= ? ORDER BY seq"
-                     % ", ".join(RECORD_COLUMNS), (seq,)).fetchall()
-    for values in cur:
+    quoted = ", ".join("quote(%s)" % c for c in RECORD_COLUMNS)
+    prev = sql(path, "SELECT quote(hash) FROM record WHERE seq = %d" % (seq - 1))
+    if not prev:
+        prev = sql(path, "SELECT quote(value) FROM meta WHERE key = 'record_base_hash'")
+    prev = prev[0][0] if prev else bytes(32)
+    rows = sql(path, "SELECT %s FROM record WHERE seq >= %d ORDER BY seq" % (quoted, seq))
+    if not rows or rows[0][0] != seq:
+        sys.exit("chain.py: no record row %d" % seq)
+    rows[0][RECORD_COLUMNS.index(column)] = int(value)
+    script = ["BEGIN IMMEDIATE;",
+              "UPDATE record SET %s = %d WHERE seq = %d;" % (column, int(value), seq)]
+    for values in rows:
         prev = row_hash("record", prev, values)
-        db.execute("UPDATE record SET hash = ? WHERE seq = ?", (prev, values[0]))
-    db.execute("UPDATE meta SET value = ? WHERE key = 'record_head_hash'", (prev,))
-    db.commit()
-    print("rewrote rows %d..%d" % (seq, cur[-1][0]))
+        script.append("UPDATE record SET hash = X'%s' WHERE seq = %d;" % (prev.hex(), values[0]))
+    script.append("UPDATE meta SET value = X'%s' WHERE key = 'record_head_hash';" % prev.hex())
+    script.append("COMMIT;")
+    subprocess.run(["sqlite3", "-batch", path], input="\n".join(script), check=True, text=True)
+    print("rewrote rows %d..%d" % (seq, rows[-1][0]))
 
 
 def from_payload(p):
@@ -83,11 +103,13 @@ def from_payload(p):
     digest = p["samples_sha256"]
     return "record", [p["seq"], p["start_us"], p["end_us"], p["serial"], p["probe"],
                       p["samples"], p["min_mdeg"], p["mean_mdeg"], p["max_mdeg"],
-                      STATUS.index(p["status"]),
+                      p["status_code"],
                       bytes.fromhex(digest) if digest is not None else None]
 
 
 def mqtt(path):
+    import json
+
     rows = {}
     for line in open(path):
         line = line.strip()

@@ -159,6 +159,26 @@ want=$(q "SELECT seq || ',' || time_us || ',' || event || ',' || serial || ',' |
 	FROM audit WHERE seq <= $aud_head ORDER BY seq")
 check "GetAuditAfter 0: every entry up to the head, in order" test "$(tail -n +2 <<<"$got")" = "$want"
 check "and the head" between audit "$before" "$aud_head"
+# The versions with the chain: each row's hash and what the first chains from.
+want=$(q "SELECT lower(hex(hash)) FROM record WHERE seq BETWEEN 2 AND 5 ORDER BY seq")
+got=$(rec_json GetRecordsAfter2 tu 2 3 | python3 -c '
+import json, sys
+d = json.load(sys.stdin)["data"]
+print(bytes(d[1]).hex())
+for h in d[13]:
+    print(bytes(h).hex())')
+check "GetRecordsAfter2 2, 3 rows: row 2's hash, then rows 3..5's, as the record has them" \
+	test "$got" = "$want"
+want=$(q "SELECT seq || ',' || ((user IS NULL) + 2 * (what IS NULL) + 4 * (old_value IS NULL)
+	+ 8 * (new_value IS NULL) + 16 * (detail IS NULL)) || ',' || lower(hex(hash)) FROM audit
+	WHERE seq <= 3 ORDER BY seq")
+got=$(rec_json GetAuditAfter2 tu 0 3 | python3 -c '
+import json, sys
+d = json.load(sys.stdin)["data"]
+assert bytes(d[1]) == bytes(32), "the first entry chains from zeros"
+for e in d[2]:
+    print("%d,%d,%s" % (e[0], e[14], bytes(e[15]).hex()))')
+check "GetAuditAfter2: each entry's NULL columns and hash ($got)" test "$got" = "$want"
 got=$(rec_json GetRecordsAfter tu 1000000 100 | python3 -c 'import json, sys; d = json.load(sys.stdin)["data"]; print(len(d[1]))')
 check "GetRecordsAfter past the head: no rows ($got)" test "$got" = 0
 out=$(busctl --address="$addr" call org.coldroom.Recorder1 /org/coldroom/Recorder1 \
