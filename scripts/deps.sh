@@ -9,7 +9,7 @@ debian_packages="build-essential pkg-config git libsystemd-dev libmnl-dev libcmo
 	libmosquitto-dev mosquitto mosquitto-clients libmicrohttpd-dev libjson-c-dev libssl-dev curl openssl prometheus
 	prometheus-node-exporter
 	clang libclang-rt-14-dev sparse linux-headers-amd64 dkms kmod
-	qemu-system-x86 debootstrap cpio e2fsprogs dbus systemd
+	qemu-system-x86 debootstrap cpio e2fsprogs dbus systemd systemd-journal-remote
 	debhelper dh-dkms devscripts fakeroot dpkg-dev lintian rpm rpmlint
 	libxml2-utils groff-base python3-minimal
 	linux-source-6.1 xz-utils bc flex bison libelf-dev"
@@ -18,7 +18,7 @@ fedora_packages="gcc make pkgconf-pkg-config git systemd-devel libmnl-devel libc
 	sqlite-devel sqlite nettle-devel poppler-utils
 	mosquitto-devel mosquitto libmicrohttpd-devel json-c-devel openssl-devel curl openssl golang-github-prometheus
 	clang compiler-rt sparse kernel-devel dkms kmod qemu-system-x86
-	debootstrap cpio dbus-daemon rpm-build rpmlint dpkg-dev debhelper"
+	debootstrap cpio dbus-daemon systemd-journal-remote rpm-build rpmlint dpkg-dev debhelper"
 
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

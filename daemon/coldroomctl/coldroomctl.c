@@ -71,8 +71,12 @@ static void usage(FILE *f)
 		"  firmware UNIT [reload]    firmware state and source; reload it\n"
 		"  frame UNIT -o FILE.png    the latest thermal frame as a false-colour image\n"
 		"  reload                    make coldroomd re-read its configuration\n"
-		"  record verify             walk the record's hash chains: intact, or the\n"
-		"                            first row changed, deleted, inserted or moved\n\n"
+		"  record verify [--no-journal|--journal] [--journal-directory DIR]\n"
+		"                [--journal-file FILE]...\n"
+		"                            walk the record's hash chains: intact, or the\n"
+		"                            first row changed, deleted, inserted or moved;\n"
+		"                            and check it against the chain heads the\n"
+		"                            recorder anchored in the journal\n\n"
 		"UNIT is a unit name (sensor0) or a serial (SIM-000001).\n\n"
 		"Options:\n"
 		"  -j, --json                machine-readable output\n"
@@ -156,12 +160,12 @@ int main(int argc, char **argv)
 	else if (!strcmp(cmd, "set"))
 		NEED(1, 1000);
 	else if (!strcmp(cmd, "record")) {
-		NEED(1, 1);
+		NEED(1, 1 + 2 * RECORD_JOURNAL_FILES_MAX);
 		if (strcmp(argv[optind + 1], "verify")) {
 			fprintf(stderr, "coldroomctl: record: unknown action '%s'\n", argv[optind + 1]);
 			return EXIT_USAGE;
 		}
-		return cmd_record_verify();
+		return cmd_record_verify(argv + optind + 2, nargs - 1);
 	}
 	else if (!strcmp(cmd, "frame")) {
 		NEED(3, 3);

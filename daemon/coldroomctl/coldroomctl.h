@@ -70,6 +70,7 @@ int cmd_firmware(sd_bus *bus, const char *key, const char *action);
 int cmd_frame(sd_bus *bus, const char *key, const char *path);
 int cmd_history(sd_bus *bus, char **args, int n);
 int cmd_report(sd_bus *bus, char **args, int n);
-int cmd_record_verify(void);
+#define RECORD_JOURNAL_FILES_MAX 16
+int cmd_record_verify(char **args, int n);
 
 #endif

@@ -63,6 +63,14 @@ static const char *column_text(sqlite3_stmt *st, int i)
 	return t ? (const char *)t : NULL;
 }
 
+static void copy_hash(sqlite3_stmt *st, int i, uint8_t *out)
+{
+	if (sqlite3_column_bytes(st, i) == RECORD_HASH_SIZE)
+		memcpy(out, sqlite3_column_blob(st, i), RECORD_HASH_SIZE);
+	else
+		memset(out, 0, RECORD_HASH_SIZE);
+}
+
 /* Columns 0..6: start_us, end_us, n, min, mean, max, status. */
 static void history_row(sqlite3_stmt *st, struct record_history *h, size_t i)
 {
@@ -112,7 +120,7 @@ int record_history(struct record *r, const char *serial, unsigned int probe, uin
 
 /* An audit row of SELECT AUDIT_READ_COLUMNS: its strings live until the next step. */
 #define AUDIT_READ_COLUMNS "seq, time_us, event, serial, probe, uid, user, what, old_value, " \
-	"new_value, reading, detail"
+	"new_value, reading, detail, hash"
 
 static void event_from_row(sqlite3_stmt *st, struct record_event *ev)
 {
@@ -131,6 +139,8 @@ static void event_from_row(sqlite3_stmt *st, struct record_event *ev)
 		.has_reading = sqlite3_column_type(st, 10) != SQLITE_NULL,
 		.reading = sqlite3_column_int64(st, 10),
 		.detail = column_text(st, 11),
+		.hash = sqlite3_column_bytes(st, 12) == RECORD_HASH_SIZE ?
+			sqlite3_column_blob(st, 12) : NULL,
 	};
 }
 
@@ -191,6 +201,9 @@ void record_rows_free(struct record_rows *b)
 	free(b->serial);
 	free(b->seq);
 	free(b->probe);
+	free(b->hash);
+	free(b->samples_sha256);
+	free(b->has_samples);
 	record_history_free(&b->h);
 	memset(b, 0, sizeof(*b));
 }
@@ -204,8 +217,8 @@ int record_rows_after(struct record *r, uint64_t after_seq, size_t max_rows,
 
 	memset(b, 0, sizeof(*b));
 	if (sqlite3_prepare_v2(r->db,
-			       "SELECT start_us, end_us, n, min, mean, max, status, seq, serial, probe "
-			       "FROM record WHERE seq > ?1 ORDER BY seq LIMIT ?2", -1, &st, NULL))
+			       "SELECT start_us, end_us, n, min, mean, max, status, seq, serial, probe, "
+			       "samples_sha256, hash FROM record WHERE seq > ?1 ORDER BY seq LIMIT ?2", -1, &st, NULL))
 		return db_error(r, "reading the record");
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)(after_seq > INT64_MAX ? INT64_MAX : after_seq));
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)max_rows);
@@ -230,11 +243,24 @@ int record_rows_after(struct record *r, uint64_t after_seq, size_t max_rows,
 			if (!(p = realloc(b->probe, cap * sizeof(*b->probe))))
 				break;
 			b->probe = p;
+			if (!(p = realloc(b->hash, cap * RECORD_HASH_SIZE)))
+				break;
+			b->hash = p;
+			if (!(p = realloc(b->samples_sha256, cap * RECORD_HASH_SIZE)))
+				break;
+			b->samples_sha256 = p;
+			if (!(p = realloc(b->has_samples, cap)))
+				break;
+			b->has_samples = p;
 			k = 0;
 		}
 		history_row(st, h, i);
 		b->seq[i] = (uint64_t)sqlite3_column_int64(st, 7);
 		b->probe[i] = (uint8_t)sqlite3_column_int64(st, 9);
+		/* As stored: a hash or digest of another size is passed on as zeros. */
+		b->has_samples[i] = sqlite3_column_type(st, 10) != SQLITE_NULL;
+		copy_hash(st, 10, b->samples_sha256 + i * RECORD_HASH_SIZE);
+		copy_hash(st, 11, b->hash + i * RECORD_HASH_SIZE);
 		b->serial[i] = strdup(serial ? serial : "");
 		if (!b->serial[i]) {
 			k = -ENOMEM;
@@ -249,4 +275,30 @@ int record_rows_after(struct record *r, uint64_t after_seq, size_t max_rows,
 		return k < 0 ? k : db_error(r, "reading the record");
 	}
 	return 0;
+}
+
+int record_hash_at(struct record *r, bool audit, int64_t seq, uint8_t out[RECORD_HASH_SIZE])
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (seq == 0 || (!audit && seq == r->base.seq)) {
+		/* Where the chain starts: zeros, or the base after pruning. */
+		if (seq == 0)
+			memset(out, 0, RECORD_HASH_SIZE);
+		else
+			memcpy(out, r->base.hash, RECORD_HASH_SIZE);
+		return 1;
+	}
+	if (sqlite3_prepare_v2(r->db, audit ? "SELECT hash FROM audit WHERE seq = ?" :
+				      "SELECT hash FROM record WHERE seq = ?", -1, &st, NULL))
+		return db_error(r, "reading the record");
+	sqlite3_bind_int64(st, 1, seq);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		copy_hash(st, 0, out);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(r, "reading the record");
+	return rc == SQLITE_ROW;
 }

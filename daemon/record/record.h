@@ -125,12 +125,23 @@ struct record_rows {
 	uint64_t *seq;
 	char **serial;
 	uint8_t *probe;
+	uint8_t *hash;			/* n x RECORD_HASH_SIZE: each row's chain hash */
+	uint8_t *samples_sha256;	/* n x RECORD_HASH_SIZE, where has_samples */
+	uint8_t *has_samples;		/* samples_sha256 is not NULL */
 };
 int record_rows_after(struct record *r, uint64_t after_seq, size_t max_rows,
 		      struct record_rows *b);
 void record_rows_free(struct record_rows *b);
 int record_events_after(struct record *r, uint64_t after_seq, size_t max_events,
 			int (*fn)(void *userdata, const struct record_event *ev), void *userdata);
+
+/*
+ * The hash of row @seq of the record (or with @audit, the audit trail)
+ * as stored: 1 and @out set, 0 when there is no such row. Row 0 is the
+ * zeros every chain starts from; the record's base after pruning has
+ * the base hash. A follower sends it as the first row's previous hash.
+ */
+int record_hash_at(struct record *r, bool audit, int64_t seq, uint8_t out[RECORD_HASH_SIZE]);
 
 struct record_verify {
 	bool intact;
@@ -140,6 +151,37 @@ struct record_verify {
 
 /* Walk both chains. Returns 0 when the walk was possible (see ->intact). */
 int record_verify(struct record *r, struct record_verify *v);
+
+/*
+ * Anchors in the journal (RECORD.md): the recorder sends both heads with
+ * this MESSAGE_ID after each commit that moved one, with the fields
+ * COLDROOM_DATABASE (the file's absolute path), COLDROOM_RECORD_SEQ,
+ * COLDROOM_RECORD_HASH, COLDROOM_AUDIT_SEQ, COLDROOM_AUDIT_HASH (hex).
+ */
+#define RECORD_ANCHOR_MESSAGE_ID	"4e03b7dfd7114b3b95e26ce8dfdda6ad"
+#define RECORD_ANCHOR_BAD_MAX		16
+
+struct record_anchor_bad {
+	size_t n, total;		/* listed, and in all */
+	int64_t last;
+	int64_t seq[RECORD_ANCHOR_BAD_MAX];	/* the first anchored rows that disagree */
+};
+struct record_anchor_report {
+	bool agree;
+	size_t anchors, malformed;
+	uint64_t first_us, last_us;	/* the first and last anchor's time */
+	struct record_anchor_bad bad[2];	/* record, audit */
+	char message[1024];
+};
+
+/*
+ * Check the record as record_verify() last loaded it against the anchors
+ * of @database in @j that user @writer (the file's owner) sent. Returns 0
+ * when the check was possible (see ->agree), or a negative errno.
+ */
+struct sd_journal;
+int record_check_anchors(struct record *r, struct sd_journal *j, const char *database,
+			 uid_t writer, struct record_anchor_report *rep);
 
 const char *record_error(const struct record *r);
 

@@ -145,6 +145,7 @@ int on_commit(sd_event_source *s, void *userdata)
 	}
 	pending_done(rc);
 	write_recovered(rc);
+	anchor_heads(rc);
 	recorder_bus_committed(rc->bus, &rc->face);
 	return 0;
 }

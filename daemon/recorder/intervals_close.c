@@ -106,6 +106,7 @@ int close_intervals(struct recorder *rc, uint64_t real, bool stopping)
 	}
 	pending_done(rc);
 	write_recovered(rc);
+	anchor_heads(rc);
 	recorder_bus_committed(rc->bus, &rc->face);
 	rc->clock_jumped = false;
 	if (reset)

@@ -75,6 +75,8 @@ static int record_start(struct recorder *rc, uint64_t real)
 		k = record_commit(rc->rec);
 	if (k)
 		record_rollback(rc->rec);
+	else
+		anchor_heads(rc);
 	return k;
 }
 
@@ -96,6 +98,8 @@ static void recorder_done(struct recorder *rc)
 	if (rc->rec)
 		record_close(rc->rec);
 	config_free(&rc->cfg);
+	if (rc->anchor_export)
+		fclose(rc->anchor_export);
 	sd_event_unref(rc->event);
 }
 
@@ -103,10 +107,16 @@ static int on_option(int c, const char *arg, void *userdata)
 {
 	struct recorder *rc = userdata;
 
-	if (c != 'D')
+	switch (c) {
+	case 'D':
+		rc->db_path = arg;
+		return 0;
+	case 'A':
+		rc->anchor_path = arg;
+		return 0;
+	default:
 		return -EINVAL;
-	rc->db_path = arg;
-	return 0;
+	}
 }
 
 static void usage(FILE *f)
@@ -115,13 +125,18 @@ static void usage(FILE *f)
 		"Usage: coldroom-recorder [OPTIONS]\n"
 		"Keeps the temperature record of the units coldroomd publishes.\n\n"
 		"  -c, --config FILE      settings (default " COLDROOMD_CONFIG_PATH ")\n"
-		"  -D, --database FILE    the record (default " RECORD_DEFAULT_PATH ")\n");
+		"  -D, --database FILE    the record (default " RECORD_DEFAULT_PATH ")\n"
+		"      --anchor-export FILE\n"
+		"                         append the chain heads' anchors to FILE in the\n"
+		"                         journal export format instead of the journal\n"
+		"                         (for systemd-journal-remote; tests)\n");
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "database", required_argument, NULL, 'D' },
+		{ "anchor-export", required_argument, NULL, 'A' },
 		{ 0 }
 	};
 	static const struct service service = {
@@ -154,6 +169,17 @@ int main(int argc, char **argv)
 	if (k < 0) {
 		log_error("cannot open the record: %s", err);
 		sd_notifyf(0, "STATUS=cannot open the record: %s", err);
+		goto out;
+	}
+	/* The anchors name the file as coldroomctl will find it: absolute, no links. */
+	if (!realpath(rc.db_path, rc.db_real)) {
+		k = -errno;
+		log_error("cannot resolve %s: %s", rc.db_path, strerror(-k));
+		goto out;
+	}
+	if (rc.anchor_path && !(rc.anchor_export = fopen(rc.anchor_path, "ae"))) {
+		k = -errno;
+		log_error("cannot open %s: %s", rc.anchor_path, strerror(-k));
 		goto out;
 	}
 	k = intervals_new(rc.cfg.record_interval_s * USEC_PER_SEC, &rc.iv);
@@ -212,7 +238,6 @@ int main(int argc, char **argv)
 	audit(&rc, "recorder-stopped", NULL, 0, NULL, NULL, NULL, NULL, NULL);
 	if (close_intervals(&rc, now_us(CLOCK_REALTIME), true) < 0 && k >= 0)
 		k = -EIO;
-	log_heads(&rc);
 out:
 	recorder_done(&rc);
 	return k < 0 ? EXIT_FAILURE : EXIT_SUCCESS;

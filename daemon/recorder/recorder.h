@@ -6,9 +6,11 @@
 #ifndef COLDROOM_RECORDER_H
 #define COLDROOM_RECORDER_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
@@ -40,6 +42,13 @@ struct recorder {
 	struct intervals *iv;
 	struct config cfg;
 	const char *db_path;
+	char db_real[PATH_MAX];		/* its absolute path: COLDROOM_DATABASE= */
+
+	/* The heads last sent to the journal (anchor.c). */
+	const char *anchor_path;
+	FILE *anchor_export;		/* --anchor-export: export format, not the journal */
+	bool anchored, anchor_failing;
+	int64_t anchored_record, anchored_audit;
 
 	/* Per Number; the first two change with every sample. */
 	uint64_t *last_seq;
@@ -102,8 +111,10 @@ int write_host_gap(struct recorder *rc, uint64_t start, uint64_t end, unsigned i
 int close_intervals(struct recorder *rc, uint64_t real, bool stopping);
 int on_close_timer(sd_event_source *s, uint64_t usec, void *userdata);
 
+/* anchor.c: the heads into the journal after each commit that moved one */
+void anchor_heads(struct recorder *rc);
+
 /* retention.c: pruning */
-void log_heads(struct recorder *rc);
 int on_prune_timer(sd_event_source *s, uint64_t usec, void *userdata);
 
 #endif

@@ -99,12 +99,40 @@ static int append_entry(void *userdata, const struct record_event *ev)
 				     ev->reading, ev->detail ? ev->detail : "");
 }
 
+/*
+ * GetAuditAfter2's entry: GetAuditAfter's, then which text columns are
+ * NULL (RECORD.md hashes NULL and '' apart) and the entry's hash.
+ */
+static int append_entry2(void *userdata, const struct record_event *ev)
+{
+	static const uint8_t none[RECORD_HASH_SIZE];
+	sd_bus_message *reply = userdata;
+	uint32_t nulls = (!ev->user ? 1u : 0) | (!ev->what ? 2u : 0) | (!ev->old_value ? 4u : 0) |
+			 (!ev->new_value ? 8u : 0) | (!ev->detail ? 16u : 0);
+	int r;
+
+	r = sd_bus_message_open_container(reply, 'r', "ttssubussssbxsuay");
+	if (r >= 0)
+		r = sd_bus_message_append(reply, "ttssubussssbxsu", ev->seq, ev->time_us,
+					  ev->event ? ev->event : "", ev->serial ? ev->serial : "",
+					  (uint32_t)ev->probe, (int)ev->has_uid, (uint32_t)ev->uid,
+					  ev->user ? ev->user : "", ev->what ? ev->what : "",
+					  ev->old_value ? ev->old_value : "",
+					  ev->new_value ? ev->new_value : "", (int)ev->has_reading,
+					  ev->reading, ev->detail ? ev->detail : "", nulls);
+	if (r >= 0)
+		r = sd_bus_message_append_array(reply, 'y', ev->hash ? ev->hash : none,
+						 RECORD_HASH_SIZE);
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
 /* GetEvents (a unit's, by time) or GetAuditAfter (all, after a seq). */
 struct events_query {
 	const char *serial;		/* GetEvents; NULL: GetAuditAfter */
 	uint64_t since, until;
 	uint64_t after;
 	size_t max;
+	bool v2;			/* GetAuditAfter2 */
 };
 
 /* Append the entries @q asks for to @reply as an array, and send it. */
@@ -114,11 +142,12 @@ static int send_events(struct recorder_face *face, sd_bus_message *reply,
 	int r;
 
 	r = sd_bus_message_open_container(reply, 'a', q->serial ? "(tsubxsssss)" :
-							"(ttssubussssbxs)");
+						q->v2 ? "(ttssubussssbxsuay)" : "(ttssubussssbxs)");
 	if (r >= 0) {
 		r = q->serial ? record_events(face->rec, q->serial, q->since, q->until,
 					      RECORDER_MAX_EVENTS, append_event, reply) :
-				record_events_after(face->rec, q->after, q->max, append_entry, reply);
+				record_events_after(face->rec, q->after, q->max,
+						    q->v2 ? append_entry2 : append_entry, reply);
 		if (r < 0 && r != -ENOMEM && r != -ENOBUFS && r != -E2BIG)
 			return sd_bus_error_setf(error, RECORDER_ERROR_RECORD, "reading the audit trail: %s",
 						 record_error(face->rec));
@@ -183,6 +212,43 @@ static int append_rows(sd_bus_message *reply, const struct record_rows *b)
 	return r;
 }
 
+/* GetRecordsAfter2's arrays after GetRecordsAfter's: each row's digest and hash. */
+static int append_hashes(sd_bus_message *reply, const struct record_rows *b)
+{
+	int r;
+
+	r = sd_bus_message_open_container(reply, 'a', "ay");
+	for (size_t i = 0; r >= 0 && i < b->n; i++)
+		r = sd_bus_message_append_array(reply, 'y', b->samples_sha256 + i * RECORD_HASH_SIZE,
+						b->has_samples[i] ? RECORD_HASH_SIZE : 0);
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', "ay");
+	for (size_t i = 0; r >= 0 && i < b->n; i++)
+		r = sd_bus_message_append_array(reply, 'y', b->hash + i * RECORD_HASH_SIZE,
+						RECORD_HASH_SIZE);
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+/*
+ * The hash the first row of a reply chains from (empty with no rows): the
+ * row before it, or where the chain starts.
+ */
+static int append_prev(sd_bus_message *reply, struct recorder_face *face, bool audit,
+		       bool any, uint64_t first_seq)
+{
+	uint8_t h[RECORD_HASH_SIZE];
+	int k = 0;
+
+	if (any) {
+		k = record_hash_at(face->rec, audit, (int64_t)first_seq - 1, h);
+		if (k < 0)
+			return k;
+	}
+	return sd_bus_message_append_array(reply, 'y', h, k == 1 ? sizeof(h) : 0);
+}
+
 /*
  * The common start of GetRecordsAfter and GetAuditAfter: the arguments,
  * and a reply that begins with the chain's head. The head is read before
@@ -209,10 +275,10 @@ static int follow_start(sd_bus_message *m, struct recorder_face *face, bool audi
 	return r;
 }
 
-static int method_get_records_after(sd_bus_message *m, void *userdata, sd_bus_error *error)
+static int get_records_after(sd_bus_message *m, struct recorder_face *face, bool v2,
+			     sd_bus_error *error)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	struct recorder_face *face = userdata;
 	struct record_rows b;
 	uint64_t after;
 	uint32_t max;
@@ -225,17 +291,34 @@ static int method_get_records_after(sd_bus_message *m, void *userdata, sd_bus_er
 	if (r < 0)
 		return sd_bus_error_setf(error, RECORDER_ERROR_RECORD, "reading the record: %s",
 					 record_error(face->rec));
-	r = append_rows(reply, &b);
+	r = v2 ? append_prev(reply, face, false, b.n > 0, b.n ? b.seq[0] : 0) : 0;
+	if (r >= 0)
+		r = append_rows(reply, &b);
+	if (r >= 0 && v2)
+		r = append_hashes(reply, &b);
 	record_rows_free(&b);
 	if (r < 0)
-		return r;
+		return r == -EIO ? sd_bus_error_setf(error, RECORDER_ERROR_RECORD,
+						     "reading the record: %s",
+						     record_error(face->rec)) : r;
 	return sd_bus_send(NULL, reply, NULL);
 }
 
-static int method_get_audit_after(sd_bus_message *m, void *userdata, sd_bus_error *error)
+static int method_get_records_after(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return get_records_after(m, userdata, false, error);
+}
+
+static int method_get_records_after2(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return get_records_after(m, userdata, true, error);
+}
+
+static int get_audit_after(sd_bus_message *m, struct recorder_face *face, bool v2,
+			   sd_bus_error *error)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	struct recorder_face *face = userdata;
+	struct record_head head;
 	uint64_t after;
 	uint32_t max;
 	int r;
@@ -243,8 +326,27 @@ static int method_get_audit_after(sd_bus_message *m, void *userdata, sd_bus_erro
 	r = follow_start(m, face, true, &after, &max, &reply, error);
 	if (r < 0)
 		return r;
-	return send_events(face, reply, &(struct events_query){ .after = after, .max = max },
-			   error);
+	if (v2) {
+		/* The audit trail is never pruned: its rows are 1..head. */
+		record_heads(face->rec, NULL, &head);
+		r = append_prev(reply, face, true, after < (uint64_t)head.seq, after + 1);
+		if (r < 0)
+			return r == -EIO ? sd_bus_error_setf(error, RECORDER_ERROR_RECORD,
+							     "reading the audit trail: %s",
+							     record_error(face->rec)) : r;
+	}
+	return send_events(face, reply, &(struct events_query){ .after = after, .max = max,
+								 .v2 = v2 }, error);
+}
+
+static int method_get_audit_after(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return get_audit_after(m, userdata, false, error);
+}
+
+static int method_get_audit_after2(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return get_audit_after(m, userdata, true, error);
 }
 
 static int method_verify(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -289,6 +391,16 @@ static const sd_bus_vtable recorder_vtable[] = {
 	SD_BUS_METHOD_WITH_ARGS("GetAuditAfter", SD_BUS_ARGS("t", after_seq, "u", max_entries),
 				SD_BUS_RESULT("t", head_seq, "a(ttssubussssbxs)", entries),
 				method_get_audit_after, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetRecordsAfter2", SD_BUS_ARGS("t", after_seq, "u", max_rows),
+				SD_BUS_RESULT("t", head_seq, "ay", prev_hash, "at", seq, "at", start,
+					      "at", end, "as", serial, "ay", probe, "au", samples,
+					      "ai", min, "ai", mean, "ai", max, "ay", status,
+					      "aay", samples_sha256, "aay", hash),
+				method_get_records_after2, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetAuditAfter2", SD_BUS_ARGS("t", after_seq, "u", max_entries),
+				SD_BUS_RESULT("t", head_seq, "ay", prev_hash,
+					      "a(ttssubussssbxsuay)", entries),
+				method_get_audit_after2, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_SIGNAL_WITH_ARGS("Committed", SD_BUS_ARGS("t", record_seq, "t", audit_seq), 0),
 	SD_BUS_VTABLE_END
 };

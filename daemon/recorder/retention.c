@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * retention.c - old rows pruned a batch at a time, then the chain heads
- * logged; apart, as it runs on its own hourly timer.
+ * retention.c - old rows pruned a batch at a time, the new heads anchored;
+ * apart, as it runs on its own hourly timer.
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
@@ -11,7 +11,6 @@
 #include <time.h>
 #include <systemd/sd-event.h>
 
-#include "hexstr.h"
 #include "log.h"
 #include "record.h"
 #include "recorder.h"
@@ -19,18 +18,6 @@
 
 #define PRUNE_EVERY_US		(3600 * USEC_PER_SEC)
 #define PRUNE_BATCH		5000
-
-void log_heads(struct recorder *rc)
-{
-	struct record_head rec, aud;
-	char a[HEXSTR_SIZE(RECORD_HASH_SIZE)], b[HEXSTR_SIZE(RECORD_HASH_SIZE)];
-
-	/* Kept outside the database: a trail to check the file's heads against. */
-	record_heads(rc->rec, &rec, &aud);
-	hexstr_encode(rec.hash, RECORD_HASH_SIZE, a);
-	hexstr_encode(aud.hash, RECORD_HASH_SIZE, b);
-	log_info("chain heads: record %" PRId64 " %s, audit %" PRId64 " %s", rec.seq, a, aud.seq, b);
-}
 
 int on_prune_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
@@ -43,12 +30,12 @@ int on_prune_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	(void)usec;
 	k = record_prune(rc->rec, real > raw_keep ? real - raw_keep : 0,
 			 real > keep ? real - keep : 0, PRUNE_BATCH, &more);
-	if (k)
+	if (k) {
 		write_failed(rc, k);
-	else
+	} else {
+		anchor_heads(rc);
 		recorder_bus_committed(rc->bus, &rc->face);
-	if (!more)
-		log_heads(rc);
+	}
 	/* A batch at a time, between readings, until done. */
 	k = sd_event_source_set_time_relative(s, more ? 10000 : PRUNE_EVERY_US);
 	return k < 0 ? k : sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);

@@ -53,6 +53,7 @@ struct record_event {
 	bool has_reading;
 	int64_t reading;
 	const char *detail;
+	const uint8_t *hash;		/* read back: its chain hash (32 bytes), or NULL */
 };
 
 #endif

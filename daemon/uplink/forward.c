@@ -92,16 +92,57 @@ static int read_array(sd_bus_message *m, char type, const void **p, size_t size,
 	return 0;
 }
 
-/* GetRecordsAfter's reply, checked: n rows as parallel arrays inside the message. */
+/* A hash of the chain: 32 bytes, or with @empty_ok none. */
+static int read_hash(sd_bus_message *m, const uint8_t **p, bool empty_ok)
+{
+	size_t n;
+	int k = sd_bus_message_read_array(m, 'y', (const void **)p, &n);
+
+	if (k < 0)
+		return k;
+	if (n == 0 && empty_ok) {
+		*p = NULL;
+		return 0;
+	}
+	return n == UPLINK_HASH_SIZE ? 0 : -EBADMSG;
+}
+
+/* GetRecordsAfter2's array of hashes (or digests, empty where none). */
+static int read_hashes(sd_bus_message *m, size_t n, const uint8_t **out, bool empty_ok)
+{
+	size_t i = 0;
+	int k;
+
+	k = sd_bus_message_enter_container(m, 'a', "ay");
+	while (k >= 0 && i < n && (k = sd_bus_message_at_end(m, false)) == 0) {
+		k = read_hash(m, &out[i], empty_ok);
+		i++;
+	}
+	if (k >= 0 && i != n)
+		k = -EBADMSG;
+	/* More hashes than rows: exiting early fails. */
+	return k < 0 ? k : sd_bus_message_exit_container(m);
+}
+
+/* GetRecordsAfter2's reply, checked: n rows as parallel arrays inside the message. */
 struct rows_reply {
 	uint64_t head;
+	const uint8_t *prev_hash;	/* what the first row chains from */
 	size_t n;
 	const uint64_t *seq, *start, *end;
 	const char **serial;		/* malloc()ed; the strings are the message's */
 	const uint8_t *probe, *status;
 	const uint32_t *count;
 	const int32_t *min, *mean, *max;
+	const uint8_t **samples_sha256, **hash;	/* malloc()ed; the bytes are the message's */
 };
+
+static void rows_reply_free(struct rows_reply *r)
+{
+	free(r->serial);
+	free(r->samples_sha256);
+	free(r->hash);
+}
 
 /* Read and check @m: rows after @after, in seq order, none past the head. */
 static int read_rows(sd_bus_message *m, uint64_t after, struct rows_reply *r)
@@ -112,6 +153,8 @@ static int read_rows(sd_bus_message *m, uint64_t after, struct rows_reply *r)
 	memset(r, 0, sizeof(*r));
 	k = sd_bus_message_read(m, "t", &r->head);
 	if (k >= 0)
+		k = read_hash(m, &r->prev_hash, true);
+	if (k >= 0)
 		k = read_array(m, 't', (const void **)&r->seq, 8, &n[0]);
 	if (k >= 0)
 		k = read_array(m, 't', (const void **)&r->start, 8, &n[1]);
@@ -121,7 +164,9 @@ static int read_rows(sd_bus_message *m, uint64_t after, struct rows_reply *r)
 		return k;
 	r->n = n[0];
 	r->serial = calloc(r->n ? r->n : 1, sizeof(*r->serial));
-	if (!r->serial)
+	r->samples_sha256 = calloc(r->n ? r->n : 1, sizeof(*r->samples_sha256));
+	r->hash = calloc(r->n ? r->n : 1, sizeof(*r->hash));
+	if (!r->serial || !r->samples_sha256 || !r->hash)
 		return -ENOMEM;
 	k = sd_bus_message_enter_container(m, 'a', "s");
 	while (k >= 0 && i < r->n && (k = sd_bus_message_read(m, "s", &r->serial[i])) > 0)
@@ -141,7 +186,13 @@ static int read_rows(sd_bus_message *m, uint64_t after, struct rows_reply *r)
 		k = read_array(m, 'i', (const void **)&r->max, 4, &n[7]);
 	if (k >= 0)
 		k = read_array(m, 'y', (const void **)&r->status, 1, &n[8]);
+	if (k >= 0)
+		k = read_hashes(m, r->n, r->samples_sha256, true);
+	if (k >= 0)
+		k = read_hashes(m, r->n, r->hash, false);
 	if (k >= 0 && i != r->n)
+		k = -EBADMSG;
+	if (k >= 0 && r->n && !r->prev_hash)
 		k = -EBADMSG;
 	for (int j = 1; k >= 0 && j < 9; j++)
 		if (n[j] != r->n)
@@ -163,15 +214,15 @@ static int on_records(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
 	u->rec.fetching = false;
 	u->rec.call = sd_bus_slot_unref(u->rec.call);
 	if (sd_bus_message_is_method_error(m, NULL)) {
-		log_debug("GetRecordsAfter: %s", sd_bus_message_get_error(m)->message);
+		log_debug("GetRecordsAfter2: %s", sd_bus_message_get_error(m)->message);
 		return 0;
 	}
 	if (!u->mosq || u->conn != CONNECTED)
 		return 0;
 	k = read_rows(m, u->rec.sent, &r);
 	if (k < 0) {
-		log_warning("ignoring a malformed GetRecordsAfter reply: %s", strerror(-k));
-		free(r.serial);
+		log_warning("ignoring a malformed GetRecordsAfter2 reply: %s", strerror(-k));
+		rows_reply_free(&r);
 		return 0;
 	}
 	heard_head(u, &u->rec, r.head);
@@ -182,6 +233,8 @@ static int on_records(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
 			.seq = r.seq[i], .start_us = r.start[i], .end_us = r.end[i],
 			.serial = r.serial[i], .probe = r.probe[i], .n = r.count[i],
 			.min = r.min[i], .mean = r.mean[i], .max = r.max[i], .status = r.status[i],
+			.samples_sha256 = r.samples_sha256[i], .hash = r.hash[i],
+			.prev_hash = i ? r.hash[i - 1] : r.prev_hash,
 		};
 		bool host = !*row.serial;
 		int mid;
@@ -202,7 +255,7 @@ static int on_records(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
 				s->dirty = true;
 		}
 	}
-	free(r.serial);
+	rows_reply_free(&r);
 	publish_units(u, false);
 	backlog_update(u);
 	sync_io(u);
@@ -213,16 +266,34 @@ static int on_records(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
 static int read_entry(sd_bus_message *m, struct record_event *ev)
 {
 	int has_uid, has_reading, k;
-	uint32_t probe, uid;
+	uint32_t probe, uid, nulls;
 
-	k = sd_bus_message_read(m, "(ttssubussssbxs)", &ev->seq, &ev->time_us, &ev->event,
-				&ev->serial, &probe, &has_uid, &uid, &ev->user, &ev->what,
-				&ev->old_value, &ev->new_value, &has_reading, &ev->reading,
-				&ev->detail);
+	k = sd_bus_message_enter_container(m, 'r', "ttssubussssbxsuay");
 	if (k <= 0)
 		return k;
-	if (probe > 2 || !*ev->event)
+	k = sd_bus_message_read(m, "ttssubussssbxsu", &ev->seq, &ev->time_us, &ev->event,
+				&ev->serial, &probe, &has_uid, &uid, &ev->user, &ev->what,
+				&ev->old_value, &ev->new_value, &has_reading, &ev->reading,
+				&ev->detail, &nulls);
+	if (k >= 0)
+		k = read_hash(m, &ev->hash, false);
+	if (k >= 0)
+		k = sd_bus_message_exit_container(m);
+	if (k < 0)
+		return k;
+	if (probe > 2 || !*ev->event || nulls > 31)
 		return -EBADMSG;
+	/* The columns that are NULL in the record, not '' (the chain tells them apart). */
+	if (nulls & 1)
+		ev->user = NULL;
+	if (nulls & 2)
+		ev->what = NULL;
+	if (nulls & 4)
+		ev->old_value = NULL;
+	if (nulls & 8)
+		ev->new_value = NULL;
+	if (nulls & 16)
+		ev->detail = NULL;
 	ev->probe = probe;
 	ev->has_uid = has_uid;
 	ev->uid = uid;
@@ -234,6 +305,7 @@ static int on_audit(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
 	struct uplink *u = userdata;
 	struct record_event ev;
+	const uint8_t *prev;
 	uint64_t head;
 	int k;
 
@@ -241,14 +313,16 @@ static int on_audit(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 	u->aud.fetching = false;
 	u->aud.call = sd_bus_slot_unref(u->aud.call);
 	if (sd_bus_message_is_method_error(m, NULL)) {
-		log_debug("GetAuditAfter: %s", sd_bus_message_get_error(m)->message);
+		log_debug("GetAuditAfter2: %s", sd_bus_message_get_error(m)->message);
 		return 0;
 	}
 	if (!u->mosq || u->conn != CONNECTED)
 		return 0;
 	k = sd_bus_message_read(m, "t", &head);
 	if (k >= 0)
-		k = sd_bus_message_enter_container(m, 'a', "(ttssubussssbxs)");
+		k = read_hash(m, &prev, true);
+	if (k >= 0)
+		k = sd_bus_message_enter_container(m, 'a', "(ttssubussssbxsuay)");
 	if (k >= 0)
 		heard_head(u, &u->aud, head);
 	if (k >= 0 && sd_bus_message_at_end(m, false) > 0)
@@ -257,19 +331,20 @@ static int on_audit(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 		bool host = !*ev.serial;
 		int mid;
 
-		if (ev.seq <= u->aud.sent || ev.seq > head) {
+		if (ev.seq <= u->aud.sent || ev.seq > head || !prev) {
 			k = -EBADMSG;
 			break;
 		}
 		k = publish(u, uplink_topic(&u->origin, host ? NULL : ev.serial, "event"),
-			    uplink_event_json(&u->origin, &ev, historical(&u->aud, ev.seq)), 1, false,
-			    &mid);
+			    uplink_event_json(&u->origin, &ev, prev, historical(&u->aud, ev.seq)), 1,
+			    false, &mid);
 		if (k != MOSQ_ERR_SUCCESS) {
 			publish_failed(u, k);
 			k = 0;
 			break;
 		}
 		sent(&u->aud, ev.seq, mid);
+		prev = ev.hash;
 		if (!host) {
 			struct unit_slot *s = unit_slot(u, ev.serial);
 
@@ -278,7 +353,7 @@ static int on_audit(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 		}
 	}
 	if (k < 0)
-		log_warning("ignoring the rest of a malformed GetAuditAfter reply: %s", strerror(-k));
+		log_warning("ignoring the rest of a malformed GetAuditAfter2 reply: %s", strerror(-k));
 	publish_units(u, false);
 	backlog_update(u);
 	sync_io(u);
@@ -295,7 +370,7 @@ static void fetch(struct uplink *u, struct stream *s, bool audit)
 	if (s->fetching || !room || (s->historical_known && s->sent >= s->head))
 		return;
 	k = sd_bus_call_method_async(u->bus, &s->call, RECORDER_BUS_NAME, RECORDER_PATH,
-				     RECORDER_IFACE, audit ? "GetAuditAfter" : "GetRecordsAfter",
+				     RECORDER_IFACE, audit ? "GetAuditAfter2" : "GetRecordsAfter2",
 				     audit ? on_audit : on_records, u, "tu", s->sent, room);
 	if (k < 0)
 		log_error("cannot ask the recorder for the %s: %s", s->name, strerror(-k));

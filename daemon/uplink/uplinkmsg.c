@@ -168,6 +168,24 @@ static char *finish(struct jb *b)
 	return text;
 }
 
+static void put_hex(struct jb *b, const char *key, const uint8_t *p)
+{
+	char hex[2 * UPLINK_HASH_SIZE + 1];
+
+	for (size_t i = 0; i < UPLINK_HASH_SIZE; i++)
+		snprintf(hex + 2 * i, 3, "%02x", p[i]);
+	put_str(b, key, hex);
+}
+
+/* Where the row is in its chain: its hash and the one it chains from. */
+static void put_chain(struct jb *b, const uint8_t *hash, const uint8_t *prev_hash)
+{
+	if (hash && prev_hash) {
+		put_hex(b, "hash", hash);
+		put_hex(b, "prev_hash", prev_hash);
+	}
+}
+
 /* --- payloads ------------------------------------------------------------ */
 
 /* The interval's fields into @b (the row's own object or the state's). */
@@ -197,18 +215,27 @@ char *uplink_interval_json(const struct uplink_origin *o, const struct uplink_ro
 	put_str(&b, "serial", row->serial);
 	put_uint(&b, "probe", row->probe);
 	put_interval(&b, row);
+	if (row->hash && row->prev_hash) {
+		if (row->samples_sha256)
+			put_hex(&b, "samples_sha256", row->samples_sha256);
+		else
+			put_null(&b, "samples_sha256");
+		put_uint(&b, "status_code", row->status);
+	}
+	put_chain(&b, row->hash, row->prev_hash);
 	put_bool(&b, "historical", historical);
 	return finish(&b);
 }
 
+/* Absent when NULL; "" is sent, as the chain hashes the two apart. */
 static void put_opt_str(struct jb *b, const char *key, const char *v)
 {
-	if (v && *v)
+	if (v)
 		put_str(b, key, v);
 }
 
 char *uplink_event_json(const struct uplink_origin *o, const struct record_event *ev,
-			bool historical)
+			const uint8_t *prev_hash, bool historical)
 {
 	struct jb b = begin(o);
 
@@ -226,6 +253,7 @@ char *uplink_event_json(const struct uplink_origin *o, const struct record_event
 	if (ev->has_reading)
 		put_temp(&b, "reading", ev->reading);
 	put_opt_str(&b, "detail", ev->detail);
+	put_chain(&b, ev->hash, prev_hash);
 	put_bool(&b, "historical", historical);
 	return finish(&b);
 }
@@ -275,7 +303,11 @@ bool uplink_state_row(struct uplink_unit_state *st, const struct uplink_row *row
 	if (row->probe < 1 || row->probe > 2 || row->seq <= st->probe[row->probe - 1].seq)
 		return false;
 	st->probe[row->probe - 1] = *row;
-	st->probe[row->probe - 1].serial = NULL;	/* not kept: the state has it */
+	/* Not kept: the state has the serial; the hashes are the message's. */
+	st->probe[row->probe - 1].serial = NULL;
+	st->probe[row->probe - 1].samples_sha256 = NULL;
+	st->probe[row->probe - 1].hash = NULL;
+	st->probe[row->probe - 1].prev_hash = NULL;
 	if (row->seq > st->seq)
 		st->seq = row->seq;
 	if (row->status != RECORD_UNIT_GONE)

@@ -36,7 +36,9 @@ bool uplink_name_valid(const char *name);
  */
 char *uplink_topic(const struct uplink_origin *o, const char *serial, const char *leaf);
 
-/* One row of the record, as GetRecordsAfter returns it. */
+#define UPLINK_HASH_SIZE	32
+
+/* One row of the record, as GetRecordsAfter2 returns it. */
 struct uplink_row {
 	uint64_t seq, start_us, end_us;
 	const char *serial;		/* "" for the host's gap rows */
@@ -44,17 +46,22 @@ struct uplink_row {
 	uint32_t n;
 	int32_t min, mean, max;		/* millidegrees; meaningless when n is 0 */
 	unsigned int status;		/* enum record_status */
+	/* The chain (MQTT.md, "Holding the chain"); any NULL: not sent. */
+	const uint8_t *samples_sha256;	/* NULL: the row has no raw samples */
+	const uint8_t *hash, *prev_hash;
 };
 
 /*
  * The payloads, malloc()ed JSON text, NULL when out of memory. Every one
  * carries "v" (the contract version), "site", "host", the record's "seq"
- * and "historical" (MQTT.md says when it is true).
+ * and "historical" (MQTT.md says when it is true); an interval, gap or
+ * event also its chain position: "hash" and "prev_hash".
  */
 char *uplink_interval_json(const struct uplink_origin *o, const struct uplink_row *row,
 			   bool historical);
+/* @prev_hash: the hash of the entry before (NULL: not sent); @ev->hash its own. */
 char *uplink_event_json(const struct uplink_origin *o, const struct record_event *ev,
-			bool historical);
+			const uint8_t *prev_hash, bool historical);
 /* The host's birth (@online) and last will: retained on <base>/status. */
 char *uplink_status_json(const struct uplink_origin *o, bool online, const char *version,
 			 uint64_t time_us);

@@ -3,7 +3,10 @@
 # bus: rows per unit, probe and interval with the right aggregates, gap
 # rows (a unit without samples, a unit removed, the recorder stopped),
 # the audit trail, and `coldroomctl record verify` catching each kind of
-# edit made with the sqlite3 CLI behind the product's back.
+# edit made with the sqlite3 CLI behind the product's back; a consistent
+# rewrite (hashes and meta recomputed) caught by the chain heads the
+# recorder anchored in a journal file (systemd-journal-remote makes it of
+# the recorder's export-format anchors: there is no journald here).
 # Environment (set by the Makefile): COLDROOMD, COLDROOMCTL, RECORDER.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,7 +33,8 @@ start_daemon() {
 	wait_for 20 ctl list >/dev/null 2>&1
 }
 start_recorder() {
-	"$RECORDER" --bus "$addr" --config "$tmp/coldroom.conf" --database "$db" 2>>"$tmp/recorder.log" &
+	"$RECORDER" --bus "$addr" --config "$tmp/coldroom.conf" --database "$db" \
+		--anchor-export "$tmp/anchors.export" 2>>"$tmp/recorder.log" &
 	recorder_pid=$!
 }
 stop_recorder() {
@@ -155,6 +159,26 @@ want=$(q "SELECT seq || ',' || time_us || ',' || event || ',' || serial || ',' |
 	FROM audit WHERE seq <= $aud_head ORDER BY seq")
 check "GetAuditAfter 0: every entry up to the head, in order" test "$(tail -n +2 <<<"$got")" = "$want"
 check "and the head" between audit "$before" "$aud_head"
+# The versions with the chain: each row's hash and what the first chains from.
+want=$(q "SELECT lower(hex(hash)) FROM record WHERE seq BETWEEN 2 AND 5 ORDER BY seq")
+got=$(rec_json GetRecordsAfter2 tu 2 3 | python3 -c '
+import json, sys
+d = json.load(sys.stdin)["data"]
+print(bytes(d[1]).hex())
+for h in d[13]:
+    print(bytes(h).hex())')
+check "GetRecordsAfter2 2, 3 rows: row 2's hash, then rows 3..5's, as the record has them" \
+	test "$got" = "$want"
+want=$(q "SELECT seq || ',' || ((user IS NULL) + 2 * (what IS NULL) + 4 * (old_value IS NULL)
+	+ 8 * (new_value IS NULL) + 16 * (detail IS NULL)) || ',' || lower(hex(hash)) FROM audit
+	WHERE seq <= 3 ORDER BY seq")
+got=$(rec_json GetAuditAfter2 tu 0 3 | python3 -c '
+import json, sys
+d = json.load(sys.stdin)["data"]
+assert bytes(d[1]) == bytes(32), "the first entry chains from zeros"
+for e in d[2]:
+    print("%d,%d,%s" % (e[0], e[14], bytes(e[15]).hex()))')
+check "GetAuditAfter2: each entry's NULL columns and hash ($got)" test "$got" = "$want"
 got=$(rec_json GetRecordsAfter tu 1000000 100 | python3 -c 'import json, sys; d = json.load(sys.stdin)["data"]; print(len(d[1]))')
 check "GetRecordsAfter past the head: no rows ($got)" test "$got" = 0
 out=$(busctl --address="$addr" call org.coldroom.Recorder1 /org/coldroom/Recorder1 \
@@ -255,6 +279,58 @@ tampered emptied --truncate 0
 check "the file emptied: caught ($out)" test "$rc" = 7
 expect_missing=$(ctl --database "$tmp/none.db" record verify 2>&1); rc=$?
 check "a missing record: an error, not a verdict ($expect_missing)" test "$rc" = 1
+
+# Anchors: the heads the recorder committed, checked from a real journal file.
+anchors=$(grep -c '^MESSAGE_ID=4e03b7dfd7114b3b95e26ce8dfdda6ad$' "$tmp/anchors.export")
+commits=$(grep -c 'member=Committed' "$tmp/committed.log")
+check "an anchor per commit that moved a head ($anchors anchors, $commits Committed)" \
+	test "$anchors" -ge "$commits" -a "$commits" -ge 3
+last=$(grep '^COLDROOM_RECORD_SEQ=' "$tmp/anchors.export" | tail -n1 | cut -d= -f2)
+check "the last anchor is the record's head ($last)" test "$last" = "$(q 'SELECT max(seq) FROM record')"
+# A forged anchor from another user (journald stamps _UID): not believed.
+printf '%s\n' "__REALTIME_TIMESTAMP=$(date +%s)000000" "__MONOTONIC_TIMESTAMP=1" \
+	"_BOOT_ID=$(tr -d - </proc/sys/kernel/random/boot_id)" _UID=65534 \
+	MESSAGE_ID=4e03b7dfd7114b3b95e26ce8dfdda6ad "COLDROOM_DATABASE=$(realpath "$db")" \
+	COLDROOM_RECORD_SEQ=1 "COLDROOM_RECORD_HASH=$(printf '%064d' 0)" \
+	COLDROOM_AUDIT_SEQ=1 "COLDROOM_AUDIT_HASH=$(printf '%064d' 0)" "" >>"$tmp/anchors.export"
+jfile=$tmp/anchors.journal
+journal_remote=$(command -v systemd-journal-remote || ls /lib/systemd/systemd-journal-remote \
+	/usr/lib/systemd/systemd-journal-remote 2>/dev/null | head -n1)
+out=$("${journal_remote:-systemd-journal-remote}" --output="$jfile" "$tmp/anchors.export" 2>&1)
+check "systemd-journal-remote makes a journal file of the anchors ($out)" test -s "$jfile"
+out=$(ctl --database "$db" record verify --journal-file "$jfile"); rc=$?
+check "verify against the journal: intact, every anchor agrees ($out)" bash -c \
+	"[ $rc = 0 ] && grep -q 'journal: $anchors anchors from .* agree' <<<'$out'"
+out=$(ctl --json --database "$db" record verify --journal-file "$jfile"); rc=$?
+check "verify --json against the journal ($out)" bash -c \
+	"[ $rc = 0 ] && grep -q '\"journal\":{\"agree\":true,\"anchors\":$anchors,' <<<'$out'"
+out=$(ctl --database "$db" record verify --journal-file "$tmp/none.journal" 2>&1); rc=$?
+check "a journal file that is not there: an error ($out)" test "$rc" = 1
+out=$(ctl --database "$db" record verify --no-journal --journal-file "$jfile" 2>&1); rc=$?
+check "--no-journal with a journal file: a usage error" test "$rc" = 2
+
+# The attack: one temperature edited as root, every later hash and the
+# head in meta recomputed from RECORD.md's encoding.
+cp "$db" "$tmp/pristine.db"
+edit=$(q "SELECT min(seq) FROM record WHERE n > 0")
+out=$(python3 "$here/../record/chain.py" rewrite "$db" "$edit" max -30000); rc=$?
+check "the rewrite ($out)" test "$rc" = 0
+check "it changed the row" q_is "SELECT max FROM record WHERE seq = $edit" -30000
+out=$(ctl --database "$db" record verify --no-journal); rc=$?
+check "the chain alone says intact: the file cannot tell ($out)" bash -c \
+	"[ $rc = 0 ] && grep -q 'intact' <<<'$out' && grep -q 'journal: not checked' <<<'$out'"
+out=$(ctl --database "$db" record verify --journal-file "$jfile"); rc=$?
+first_bad=$(grep -o 'the journal anchored row [0-9]*' <<<"$out" | grep -o '[0-9]*$')
+range=$(grep -o 'record rows [0-9]*\.\.[0-9]*' <<<"$out" | grep -o '[0-9]*\.\.[0-9]*')
+check "the journal catches it: not intact, exit 7 ($out)" bash -c \
+	"[ $rc = 7 ] && grep -q 'journal: NOT INTACT' <<<'$out'"
+check "and names the rows: ${range:-none} holds the edited row $edit and ends at the first anchored row that disagrees ($first_bad)" \
+	bash -c "[ '${range%%..*}' -le $edit ] && [ $edit -le '${range##*..}' ] && [ '${range##*..}' = '$first_bad' ]"
+out=$(ctl --json --database "$db" record verify --journal-file "$jfile"); rc=$?
+check "--json lists the anchored rows that disagree ($out)" bash -c \
+	"[ $rc = 7 ] && grep -q '\"record_disagree\":\[$first_bad[],]' <<<'$out' &&
+	 grep -q '\"audit_disagree\":\[\]' <<<'$out'"
+cp "$tmp/pristine.db" "$db"
 
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	chmod 600 "$db"

@@ -7,7 +7,10 @@
 # payloads, the retained state, store-and-forward across a broker outage
 # (every row once, in order, the backlog marked historical), the last
 # will on kill -9, and the clear errors of a wrong password and of an
-# untrusted certificate.
+# untrusted certificate. The broker's copy holds the chain: each row's and
+# entry's hash follows from its payload and the one before it (checked as
+# MQTT.md says a consumer does), and after a consistent rewrite of the
+# database the broker's copy disagrees with it.
 # Environment (set by the Makefile): COLDROOMD, COLDROOMCTL, RECORDER, UPLINK.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -403,6 +406,34 @@ check "and the log too" wait_for 10 grep -q "certificate has expired" "$tmp/upli
 kill "$uplink_pid"; wait "$uplink_pid"; uplink_pid=
 
 kill "$recorder_pid" "$daemon_pid"; wait "$recorder_pid" "$daemon_pid"; recorder_pid= daemon_pid=
+
+# --- the chain off the host ---------------------------------------------------------
+chain=$here/../record/chain.py
+grep -E "^$base/(unit/[^ /]*/interval|gap) " "$tmp/sub.log" | cut -d' ' -f2- >"$tmp/rows.json"
+grep -E "^$base/(unit/[^ /]*/)?event " "$tmp/sub.log" | cut -d' ' -f2- >"$tmp/events.json"
+out=$(python3 "$chain" mqtt "$tmp/rows.json" 2>&1); rc=$?
+check "the broker's rows: each hash follows from its payload and chains from the row before ($(wc -l <"$tmp/rows.json") messages)" \
+	test "$rc" = 0
+out=$(python3 "$chain" mqtt "$tmp/events.json" 2>&1); rc=$?
+check "so do the broker's audit entries ($(wc -l <"$tmp/events.json") messages; $(tail -n1 <<<"$out"))" \
+	test "$rc" = 0
+# differs: the seqs whose hash the broker has otherwise than the database.
+differs() {
+	python3 "$chain" mqtt "$tmp/rows.json" | while read -r s h; do
+		[ "$(q "SELECT hex(hash) FROM record WHERE seq = $s" | tr A-F a-f)" = "$h" ] || echo "$s"
+	done
+}
+check "the broker's copy is the database's, hash for hash" test -z "$(differs)"
+edit=$(python3 -c '
+import json, sys
+print(min(json.loads(l)["seq"] for l in open(sys.argv[1]) if json.loads(l)["samples"] > 0))' "$tmp/rows.json")
+out=$(python3 "$chain" rewrite "$db" "$edit" max 30000); rc=$?
+check "a consistent rewrite of row $edit ($out)" test "$rc" = 0
+out=$(ctl --database "$db" record verify --no-journal); rc=$?
+check "which the file alone cannot tell ($out)" test "$rc" = 0
+bad=$(differs | head -n1)
+check "the broker's copy disagrees with the database from row $edit on (${bad:-none})" test "$bad" = "$edit"
+
 if [ "$failures" -ne 0 ]; then
 	echo "--- uplink log"; cat "$tmp/uplink.log"
 	echo "--- messages"; tail -n 60 "$tmp/sub.log"

@@ -122,6 +122,31 @@ static void test_interval(void **state)
 	assert_null(field(o, "min_c"));
 	assert_string_equal(str_of(o, "status"), "probe-fault");
 	assert_false(json_object_get_boolean(field(o, "historical")));
+	/* No chain given: no chain fields. */
+	assert_false(json_object_object_get_ex(o, "hash", NULL));
+	json_object_put(o);
+
+	/* The chain: the row's hash, the one before it, and the hashed digest. */
+	uint8_t hash[32], prev[32], digest[32];
+
+	memset(hash, 0xab, sizeof(hash));
+	memset(prev, 0x01, sizeof(prev));
+	memset(digest, 0xff, sizeof(digest));
+	row.hash = hash;
+	row.prev_hash = prev;
+	o = parsed(uplink_interval_json(&origin, &row, false));
+	assert_string_equal(str_of(o, "hash"),
+			    "abababababababababababababababababababababababababababababababab");
+	assert_string_equal(str_of(o, "prev_hash"),
+			    "0101010101010101010101010101010101010101010101010101010101010101");
+	assert_null(field(o, "samples_sha256"));
+	assert_true(json_object_object_get_ex(o, "samples_sha256", NULL));
+	assert_int_equal(int_of(o, "status_code"), RECORD_PROBE_FAULT);
+	json_object_put(o);
+	row.samples_sha256 = digest;
+	o = parsed(uplink_interval_json(&origin, &row, false));
+	assert_string_equal(str_of(o, "samples_sha256"),
+			    "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
 	json_object_put(o);
 }
 
@@ -133,7 +158,8 @@ static void test_event(void **state)
 		.has_reading = true, .reading = -9000,
 		.detail = "id 3, level 1: moved the stock\n\"now\"",
 	};
-	struct json_object *o = parsed(uplink_event_json(&origin, &ev, false));
+	uint8_t hash[32], prev[32];
+	struct json_object *o = parsed(uplink_event_json(&origin, &ev, NULL, false));
 
 	(void)state;
 	assert_int_equal(int_of(o, "seq"), 7);
@@ -146,8 +172,22 @@ static void test_event(void **state)
 	assert_string_equal(str_of(o, "user"), "ana");
 	assert_int_equal(int_of(o, "reading_mdeg"), -9000);
 	assert_string_equal(str_of(o, "detail"), "id 3, level 1: moved the stock\n\"now\"");
-	/* Absent is absent, not an empty string. */
+	/* Absent (NULL) is absent, not an empty string. */
 	assert_false(json_object_object_get_ex(o, "what", NULL));
+	assert_false(json_object_object_get_ex(o, "hash", NULL));
+	json_object_put(o);
+
+	/* '' is sent as '' (the chain hashes it apart from NULL), and the chain. */
+	memset(hash, 0x10, sizeof(hash));
+	memset(prev, 0x20, sizeof(prev));
+	ev.what = "";
+	ev.hash = hash;
+	o = parsed(uplink_event_json(&origin, &ev, prev, false));
+	assert_string_equal(str_of(o, "what"), "");
+	assert_string_equal(str_of(o, "hash"),
+			    "1010101010101010101010101010101010101010101010101010101010101010");
+	assert_string_equal(str_of(o, "prev_hash"),
+			    "2020202020202020202020202020202020202020202020202020202020202020");
 	json_object_put(o);
 }
 

@@ -63,7 +63,8 @@ run_test() {
 			echo "product-vm: FAIL site (no modules)"
 			return 125
 		}
-		files+=(--file "$VM_MODULES/coldroom.ko:/usr/lib/vmtest/modules/coldroom.ko"
+		files+=(--file "$top/tests/daemon/record/chain.py:/usr/lib/vmtest/chain.py"
+			--file "$VM_MODULES/coldroom.ko:/usr/lib/vmtest/modules/coldroom.ko"
 			--file "$VM_MODULES/coldroom_sim.ko:/usr/lib/vmtest/modules/coldroom_sim.ko")
 		for p in prometheus promtool; do
 			[ -x "/usr/bin/$p" ] || {

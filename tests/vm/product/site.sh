@@ -12,9 +12,13 @@
 #     last will on kill -9, a broker stopped for a minute (every interval
 #     once, in order, the backlog historical), a wrong password and an
 #     untrusted certificate said in State and systemctl status, and a
-#     second broker bridged to the first seeing this host's units.
+#     second broker bridged to the first seeing this host's units;
+#   - the record rewritten as root (one temperature, every later hash and
+#     the head in meta recomputed): record verify says intact without the
+#     journal and names the rows from the chain heads the recorder anchored
+#     in the real journal; the broker's copy of those rows disagrees.
 #
-# Files from the host (run.sh): /usr/lib/vmtest/packages/*.deb,
+# Files from the host (run.sh): /usr/lib/vmtest/packages/*.deb, /usr/lib/vmtest/chain.py,
 # /usr/lib/vmtest/modules/*.ko, /usr/lib/vmtest/product-lib.sh, and Prometheus's own binaries
 # /usr/lib/vmtest/bin/{prometheus,promtool}.
 set -uo pipefail
@@ -295,7 +299,38 @@ check "systemctl status says so" wait_for 60 status_has "certificate verify fail
 install -m 0644 "$mq/ca.pem" /etc/coldroom/mqtt-ca.pem
 systemctl restart coldroom-uplink
 check "the right CA again: connected" wait_for 60 state_is connected
+
+echo "== the record rewritten as root: the journal and the broker catch it"
+db=/var/lib/coldroom/record.db
+anchor_id=4e03b7dfd7114b3b95e26ce8dfdda6ad
+check "the recorder anchors its heads in the journal, as user coldroom-recorder" bash -c \
+	"journalctl -b MESSAGE_ID=$anchor_id COLDROOM_DATABASE=$db _UID=\$(id -u coldroom-recorder) \
+	 -o export | grep -q '^COLDROOM_RECORD_HASH=[0-9a-f]\{64\}\$'"
+out=$(coldroomctl record verify); rc=$?
+check "record verify: intact, and the journal's anchors agree ($out)" bash -c \
+	"[ $rc = 0 ] && grep -q 'journal: [0-9]* anchors from .* agree' <<<'$out'"
+check "the broker has a row with its hash" wait_for 60 \
+	grep -q "^$base/unit/SIM-000001/interval {.*\"samples\":[1-9].*\"hash\":\"[0-9a-f]*\"" /tmp/sub.log
 kill "$bridge" "$broker" 2>/dev/null
+edit=$(grep "^$base/unit/SIM-000001/interval {.*\"samples\":[1-9]" /tmp/sub.log | tail -n 1 |
+	sed 's/.*"seq":\([0-9]*\),.*/\1/')
+broker_hash=$(grep "^$base/unit/SIM-000001/interval {.*\"seq\":$edit," /tmp/sub.log | tail -n 1 |
+	sed 's/.*"hash":"\([0-9a-f]*\)".*/\1/')
+check "the broker's copy of row $edit is the database's" test \
+	"$broker_hash" = "$(sqlite3 "$db" "SELECT lower(hex(hash)) FROM record WHERE seq = $edit")"
+systemctl stop coldroom-uplink coldroom-recorder
+out=$(python3 /usr/lib/vmtest/chain.py rewrite "$db" "$edit" max 40000 2>&1); rc=$?
+check "root rewrites row $edit and every hash after it, and meta ($out)" test "$rc" = 0
+out=$(coldroomctl record verify --no-journal); rc=$?
+check "the file alone says intact ($out)" bash -c "[ $rc = 0 ] && grep -q 'intact' <<<'$out'"
+out=$(coldroomctl record verify); rc=$?
+range=$(grep -o 'record rows [0-9]*\.\.[0-9]*' <<<"$out" | grep -o '[0-9]*\.\.[0-9]*')
+check "with the journal: not intact, exit 7 ($out)" bash -c \
+	"[ $rc = 7 ] && grep -q 'journal: NOT INTACT' <<<'$out'"
+check "and it names the rows: $edit is in ${range:-none}" bash -c \
+	"[ '${range%%..*}' -le $edit ] 2>/dev/null && [ $edit -le '${range##*..}' ]"
+check "the broker's copy disagrees with the database" test \
+	"$broker_hash" != "$(sqlite3 "$db" "SELECT lower(hex(hash)) FROM record WHERE seq = $edit")"
 
 echo "== apt purge"
 modprobe -r coldroom_sim || fail "modprobe -r coldroom_sim"
