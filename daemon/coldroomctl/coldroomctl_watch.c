@@ -20,6 +20,7 @@
 #include "bus_names.h"
 #include "coldroomctl.h"
 #include "readings_msg.h"
+#include "signal_guard.h"
 #include "unit_client.h"
 
 /*
@@ -190,6 +191,7 @@ static int on_bus_signal(sd_bus_message *m, void *userdata, sd_bus_error *error)
 int cmd_watch(sd_bus *bus)
 {
 	struct watch w = { .bus = bus, .tty = isatty(STDOUT_FILENO) };
+	struct signal_guard *guard;
 	sigset_t mask;
 	int r;
 
@@ -204,16 +206,14 @@ int cmd_watch(sd_bus *bus)
 		r = sd_event_add_signal(w.event, NULL, SIGTERM, NULL, NULL);
 	if (r >= 0)
 		r = sd_bus_attach_event(bus, w.event, 0);
+	/* Only coldroomd's name's owner is believed (signal_guard.h). */
 	if (r >= 0)
-		r = sd_bus_match_signal(bus, NULL, SENSORS_BUS_NAME, SENSORS_PATH, SENSORS_MANAGER_IFACE, "Readings",
-					on_readings, &w);
+		r = signal_guard_new(bus, SENSORS_BUS_NAME, on_bus_signal, &w, &guard);
 	if (r >= 0)
-		r = sd_bus_match_signal(bus, NULL, SENSORS_BUS_NAME, NULL, NULL, NULL, on_bus_signal, &w);
+		r = signal_guard_match(guard, SENSORS_PATH, SENSORS_MANAGER_IFACE, "Readings",
+				       on_readings, &w);
 	if (r >= 0)
-		r = sd_bus_add_match(bus, NULL,
-				     "type='signal',sender='org.freedesktop.DBus',"
-				     "interface='org.freedesktop.DBus',member='NameOwnerChanged',"
-				     "arg0='" SENSORS_BUS_NAME "'", on_bus_signal, &w);
+		r = signal_guard_match(guard, NULL, NULL, NULL, on_bus_signal, &w);
 	if (r < 0) {
 		fprintf(stderr, "coldroomctl: watch: %s\n", strerror(-r));
 		sd_event_unref(w.event);

@@ -268,7 +268,7 @@ int bus_connect(struct metricsd *m, const struct service *service, const char *s
 					 .interfaces_removed = on_interfaces_removed,
 					 .properties_changed = on_properties_changed,
 					 .owner_changed = on_owner_changed,
-				 }, m);
+				 }, m, NULL);
 	if (r < 0)
 		log_error("cannot follow coldroomd on the bus: %s", strerror(-r));
 	return r;

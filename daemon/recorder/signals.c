@@ -19,6 +19,7 @@
 #include "readings_msg.h"
 #include "recorder.h"
 #include "service.h"
+#include "signal_guard.h"
 #include "unit_client.h"
 
 static int on_readings(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -282,26 +283,28 @@ static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *err
 
 int bus_connect(struct recorder *rc, const struct service *service, const char *spec)
 {
+	struct signal_guard *g;
 	int k;
 
 	k = service_bus_open(service, rc->event, spec, &rc->bus);
 	if (k < 0)
 		return k;
-	k = sd_bus_match_signal(rc->bus, NULL, SENSORS_BUS_NAME, SENSORS_PATH, SENSORS_MANAGER_IFACE,
-					"Readings", on_readings, rc);
+	/* Each of coldroomd's signals is taken from its name's owner only. */
+	k = units_follow(rc->bus, &(const struct units_follow){
+				 .interfaces_added = on_interfaces_added,
+				 .interfaces_removed = on_interfaces_removed,
+				 .properties_changed = on_properties_changed,
+				 .owner_changed = on_owner_changed,
+			 }, rc, &g);
 	if (k >= 0)
-		k = sd_bus_match_signal(rc->bus, NULL, SENSORS_BUS_NAME, SENSORS_PATH, SENSORS_MANAGER_IFACE,
-					"SettingChanged", on_setting_changed, rc);
+		k = signal_guard_match(g, SENSORS_PATH, SENSORS_MANAGER_IFACE, "Readings",
+				       on_readings, rc);
 	if (k >= 0)
-		k = sd_bus_match_signal(rc->bus, NULL, SENSORS_BUS_NAME, SENSORS_PATH, SENSORS_MANAGER_IFACE,
-					"AlarmChanged", on_alarm_changed, rc);
+		k = signal_guard_match(g, SENSORS_PATH, SENSORS_MANAGER_IFACE, "SettingChanged",
+				       on_setting_changed, rc);
 	if (k >= 0)
-		k = units_follow(rc->bus, &(const struct units_follow){
-					 .interfaces_added = on_interfaces_added,
-					 .interfaces_removed = on_interfaces_removed,
-					 .properties_changed = on_properties_changed,
-					 .owner_changed = on_owner_changed,
-				 }, rc);
+		k = signal_guard_match(g, SENSORS_PATH, SENSORS_MANAGER_IFACE, "AlarmChanged",
+				       on_alarm_changed, rc);
 	if (k < 0)
 		log_error("cannot follow coldroomd on the bus: %s", strerror(-k));
 	return k;

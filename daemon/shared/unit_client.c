@@ -114,27 +114,26 @@ int unit_interfaces_added_read(sd_bus_message *m, const char **path, struct unit
 	return r < 0 ? r : is_unit;
 }
 
-int units_follow(sd_bus *bus, const struct units_follow *f, void *userdata)
+int units_follow(sd_bus *bus, const struct units_follow *f, void *userdata,
+		 struct signal_guard **ret)
 {
+	struct signal_guard *g;
 	int r;
 
-	r = sd_bus_match_signal(bus, NULL, SENSORS_BUS_NAME, SENSORS_PATH, "org.freedesktop.DBus.ObjectManager",
-				"InterfacesAdded", f->interfaces_added, userdata);
+	r = signal_guard_new(bus, SENSORS_BUS_NAME, f->owner_changed, userdata, &g);
 	if (r >= 0)
-		r = sd_bus_match_signal(bus, NULL, SENSORS_BUS_NAME, SENSORS_PATH,
-					"org.freedesktop.DBus.ObjectManager", "InterfacesRemoved",
-					f->interfaces_removed, userdata);
+		r = signal_guard_match(g, SENSORS_PATH, "org.freedesktop.DBus.ObjectManager",
+				       "InterfacesAdded", f->interfaces_added, userdata);
 	if (r >= 0)
-		r = sd_bus_add_match(bus, NULL,
-				     "type='signal',sender='" SENSORS_BUS_NAME "',"
-				     "interface='org.freedesktop.DBus.Properties',"
-				     "member='PropertiesChanged',path_namespace='" SENSORS_PATH "/unit'",
-				     f->properties_changed, userdata);
+		r = signal_guard_match(g, SENSORS_PATH, "org.freedesktop.DBus.ObjectManager",
+				       "InterfacesRemoved", f->interfaces_removed, userdata);
 	if (r >= 0)
-		r = sd_bus_add_match(bus, NULL,
-				     "type='signal',sender='org.freedesktop.DBus',"
-				     "member='NameOwnerChanged',arg0='" SENSORS_BUS_NAME "'",
-				     f->owner_changed, userdata);
+		r = signal_guard_add_match(g, "interface='org.freedesktop.DBus.Properties',"
+					   "member='PropertiesChanged',"
+					   "path_namespace='" SENSORS_UNIT_PREFIX "'",
+					   f->properties_changed, userdata);
+	if (r >= 0 && ret)
+		*ret = g;
 	return r;
 }
 

@@ -13,6 +13,7 @@
 #include <systemd/sd-bus.h>
 
 #include "bus_names.h"
+#include "signal_guard.h"
 
 
 #define NO_NUMBER UINT32_MAX
@@ -55,8 +56,14 @@ struct units_follow {
 	sd_bus_message_handler_t owner_changed;		/* coldroomd came or went */
 };
 
-/* Subscribe @f's handlers, with @userdata, for the lifetime of @bus. */
-int units_follow(sd_bus *bus, const struct units_follow *f, void *userdata);
+/*
+ * Subscribe @f's handlers, with @userdata, for the lifetime of @bus, each
+ * signal taken only from coldroomd's current owner (signal_guard.h).
+ * @ret, when not NULL, is that guard, for the client's other matches of
+ * coldroomd's signals.
+ */
+int units_follow(sd_bus *bus, const struct units_follow *f, void *userdata,
+		 struct signal_guard **ret);
 
 /* Every unit, from GetManagedObjects. Negative errno; @e says why. */
 int units_fetch(sd_bus *bus, struct unit_list *out, sd_bus_error *e);

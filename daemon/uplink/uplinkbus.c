@@ -11,6 +11,7 @@
 #include "bus_names.h"
 #include "log.h"
 #include "service.h"
+#include "signal_guard.h"
 #include "uplink.h"
 
 static int get_cursor(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -66,6 +67,7 @@ static int on_name(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 
 int bus_setup(struct uplink *u, const struct service *service, const char *spec)
 {
+	struct signal_guard *recorder, *sensors;
 	int k;
 
 	k = service_bus_open(service, u->event, spec, &u->bus);
@@ -74,30 +76,25 @@ int bus_setup(struct uplink *u, const struct service *service, const char *spec)
 					     properties_vtable, u);
 	if (k >= 0)
 		k = sd_bus_request_name_async(u->bus, NULL, UPLINK_BUS_NAME, 0, on_name, NULL);
+	/* The recorder's and coldroomd's signals, from their names' owners only. */
 	if (k >= 0)
-		k = sd_bus_match_signal(u->bus, NULL, RECORDER_BUS_NAME, RECORDER_PATH,
-					RECORDER_IFACE, "Committed", on_committed, u);
+		k = signal_guard_new(u->bus, RECORDER_BUS_NAME, on_recorder_owner, u, &recorder);
 	if (k >= 0)
-		k = sd_bus_add_match(u->bus, NULL,
-				     "type='signal',sender='org.freedesktop.DBus',"
-				     "member='NameOwnerChanged',arg0='" RECORDER_BUS_NAME "'",
-				     on_recorder_owner, u);
+		k = signal_guard_match(recorder, RECORDER_PATH, RECORDER_IFACE, "Committed",
+				       on_committed, u);
 	if (k >= 0 && u->cfg.publish_samples) {
-		k = sd_bus_match_signal(u->bus, NULL, SENSORS_BUS_NAME, SENSORS_PATH, SENSORS_MANAGER_IFACE,
-					"Readings", on_readings, u);
+		k = signal_guard_new(u->bus, SENSORS_BUS_NAME, on_units_changed, u, &sensors);
 		if (k >= 0)
-			k = sd_bus_match_signal(u->bus, NULL, SENSORS_BUS_NAME, SENSORS_PATH,
-						"org.freedesktop.DBus.ObjectManager",
-						"InterfacesAdded", on_units_changed, u);
+			k = signal_guard_match(sensors, SENSORS_PATH, SENSORS_MANAGER_IFACE,
+					       "Readings", on_readings, u);
 		if (k >= 0)
-			k = sd_bus_match_signal(u->bus, NULL, SENSORS_BUS_NAME, SENSORS_PATH,
-						"org.freedesktop.DBus.ObjectManager",
-						"InterfacesRemoved", on_units_changed, u);
+			k = signal_guard_match(sensors, SENSORS_PATH,
+					       "org.freedesktop.DBus.ObjectManager",
+					       "InterfacesAdded", on_units_changed, u);
 		if (k >= 0)
-			k = sd_bus_add_match(u->bus, NULL,
-					     "type='signal',sender='org.freedesktop.DBus',"
-					     "member='NameOwnerChanged',arg0='" SENSORS_BUS_NAME "'",
-					     on_units_changed, u);
+			k = signal_guard_match(sensors, SENSORS_PATH,
+					       "org.freedesktop.DBus.ObjectManager",
+					       "InterfacesRemoved", on_units_changed, u);
 	}
 	if (k < 0)
 		log_error("cannot set up the bus: %s", strerror(-k));

@@ -29,24 +29,65 @@ fake_unit() {
 	: >"$d/firmware_error"; echo 1.0.0 >"$d/firmware_version"; : >"$d/firmware_reload"
 }
 
-# start_private_bus DIR starts a dbus-daemon that lets everyone do
-# everything on unix:path=DIR/bus and sets $addr and $bus_pid (the caller
-# kills it).
+# start_private_bus DIR starts a dbus-daemon on unix:path=DIR/bus with the
+# installed product's policy: the <policy> and <limit> elements of Debian's
+# stock system.conf ($SYSTEM_BUS_CONF), read at test time, then copies of
+# the project's policy files (systemd/org.coldroom.*.conf). The services
+# under test run as root, so a last file lets root own the names their own
+# users own when installed. DIR becomes traversable, so that a plain user
+# (as_plain_user) can connect. Sets $addr and $bus_pid (the caller kills it).
+lib_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 start_private_bus() {
-	cat >"$1/bus.conf" <<CONF
+	local conf
+	mkdir -p "$1/bus.d" && chmod 0711 "$1" || return 1
+	for conf in "$lib_top"/systemd/org.coldroom.*.conf; do
+		cp "$conf" "$1/bus.d/" || return 1
+	done
+	cat >"$1/bus.d/zz-services-as-root.conf" <<CONF
 <busconfig>
-  <listen>unix:path=$1/bus</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/> <allow own="*"/>
-    <allow send_destination="*"/> <allow receive_sender="*"/>
+  <policy user="root">
+    <allow own="org.coldroom.Recorder1"/>
+    <allow own="org.coldroom.Uplink1"/>
   </policy>
 </busconfig>
 CONF
+	python3 - "$1" "${SYSTEM_BUS_CONF:-/usr/share/dbus-1/system.conf}" <<'PY' || return 1
+import sys
+import xml.etree.ElementTree as ET
+
+scratch, stock = sys.argv[1], sys.argv[2]
+out = ET.Element("busconfig")
+ET.SubElement(out, "listen").text = "unix:path=%s/bus" % scratch
+ET.SubElement(out, "auth").text = "EXTERNAL"
+taken = [el for el in ET.parse(stock).getroot() if el.tag in ("policy", "limit")]
+if not any(el.tag == "policy" for el in taken):
+    sys.exit("%s has no <policy>" % stock)
+out.extend(taken)
+ET.SubElement(out, "includedir").text = "%s/bus.d" % scratch
+ET.ElementTree(out).write("%s/bus.conf" % scratch)
+PY
 	dbus-daemon --config-file="$1/bus.conf" --fork --print-address=3 --print-pid=4 \
-		3>"$1/address" 4>"$1/pid" 2>/dev/null || return 1
+		3>"$1/address" 4>"$1/pid" 2>"$1/bus.log" || { cat "$1/bus.log" >&2; return 1; }
 	addr=$(head -n1 "$1/address")
 	bus_pid=$(head -n1 "$1/pid")
+}
+
+# as_plain_user COMMAND...: COMMAND as nobody, a user with no group of ours.
+as_plain_user() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"
+}
+
+# bus_has_name NAME: NAME has an owner on $addr (asks the bus itself, which
+# needs no peer credentials, unlike `busctl status`).
+bus_has_name() {
+	busctl --address="$addr" call org.freedesktop.DBus /org/freedesktop/DBus \
+		org.freedesktop.DBus NameHasOwner s "$1" 2>/dev/null | grep -qx 'b true'
+}
+
+# bus_owner NAME: the unique name that owns NAME on $addr.
+bus_owner() {
+	busctl --address="$addr" call org.freedesktop.DBus /org/freedesktop/DBus \
+		org.freedesktop.DBus GetNameOwner s "$1" | sed -n 's/^s "\(.*\)"$/\1/p'
 }
 
 # scratch_dir NAME: $tmp, a new directory, and a trap that stops the

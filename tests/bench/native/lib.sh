@@ -46,11 +46,18 @@ ${bus_policy_extra:-}
 CONF
 }
 
+# name_owned ADDRESS NAME: NAME has an owner (asked of the bus itself:
+# `busctl status` wants the peer's credentials, which a chroot's bus lacks).
+name_owned() {
+	busctl --address="$1" call org.freedesktop.DBus /org/freedesktop/DBus \
+		org.freedesktop.DBus NameHasOwner s "$2" 2>/dev/null | grep -qx 'b true'
+}
+
 # wait_for_name ADDRESS: coldroomd owns its name (it has scanned the tree).
 wait_for_name() {
 	local i
 	for i in $(seq 600); do
-		busctl --address="$1" status org.coldroom.Sensors1 >/dev/null 2>&1 && return 0
+		name_owned "$1" org.coldroom.Sensors1 && return 0
 		sleep 0.1
 	done
 	return 1

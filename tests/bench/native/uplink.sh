@@ -70,10 +70,10 @@ db=$scratch/record.db
 { cat "$out/coldroom.conf"; echo "RecordIntervalSec=$interval"; } >"$out/recorder.conf"
 start_recorder "$out/recorder.conf" "$db"
 for _ in $(seq 100); do
-	busctl --address="$addr" status org.coldroom.Recorder1 >/dev/null 2>&1 && break
+	name_owned "$addr" org.coldroom.Recorder1 && break
 	sleep 0.2
 done
-busctl --address="$addr" status org.coldroom.Recorder1 >/dev/null 2>&1 ||
+name_owned "$addr" org.coldroom.Recorder1 ||
 	die "the recorder did not take its name ($out/recorder.log)"
 
 # The broker: every message queued for the subscriber however many (the

@@ -38,7 +38,7 @@ daemon_pid=$!
 wait_for 20 ctl list >/dev/null 2>&1
 "$RECORDER" --bus "$addr" --config "$tmp/coldroom.conf" --database "$db" 2>"$tmp/recorder.log" &
 recorder_pid=$!
-wait_for 20 busctl --address="$addr" status org.coldroom.Recorder1 >/dev/null 2>&1
+wait_for 20 bus_has_name org.coldroom.Recorder1
 
 # Bad requests: a D-Bus error each (the methods only read).
 rec_call() { busctl --address="$addr" call org.coldroom.Recorder1 /org/coldroom/Recorder1 \

@@ -131,7 +131,7 @@ daemon_pid=$!
 wait_for 20 ctl list >/dev/null 2>&1 || { fail "coldroomd did not start"; exit 1; }
 "$RECORDER" --bus "$addr" --config "$tmp/coldroom.conf" --database "$db" 2>>"$tmp/recorder.log" &
 recorder_pid=$!
-wait_for 20 busctl --address="$addr" status org.coldroom.Recorder1 >/dev/null 2>&1 ||
+wait_for 20 bus_has_name org.coldroom.Recorder1 ||
 	{ fail "the recorder did not start"; exit 1; }
 
 # --- settings and secrets ------------------------------------------------------

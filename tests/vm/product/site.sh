@@ -13,6 +13,10 @@
 #     once, in order, the backlog historical), a wrong password and an
 #     untrusted certificate said in State and systemctl status, and a
 #     second broker bridged to the first seeing this host's units;
+#   - a plain user's forged signals (AlarmChanged, SettingChanged,
+#     Readings, InterfacesAdded, PropertiesChanged, Committed), broadcast
+#     and to each client alone: nothing of them in the record, the audit
+#     trail, the metrics page or the broker.
 #   - the record rewritten as root (one temperature, every later hash and
 #     the head in meta recomputed): record verify says intact without the
 #     journal and names the rows from the chain heads the recorder anchored
@@ -212,7 +216,9 @@ base=coldroom/v1/plant-1/coldroom-vm
 check "birth: the host is online" wait_for 30 grep -q "^$base/status {.*\"state\":\"online\"" /tmp/sub.log
 check "an interval of each unit arrives" wait_for 90 bash -c \
 	"for s in SIM-000000 SIM-000001 SIM-000002; do grep -q \"^$base/unit/\$s/interval {.*\\\"serial\\\":\\\"\$s\\\"\" /tmp/sub.log || exit 1; done"
-check "with the record's seq, the interval's times, and live" \
+# What was recorded before the uplink connected comes first, historical;
+# a live interval follows within one recording interval.
+check "with the record's seq, the interval's times, and live" wait_for 60 \
 	grep -q "^$base/unit/SIM-000001/interval {.*\"seq\":[0-9]*,.*\"start_us\":[0-9]*,.*\"historical\":false" /tmp/sub.log
 retained=$(sub -t "$base/unit/SIM-000001/state" -C 1 -W 10 -F '%r %p')
 check "the unit's state is retained" bash -c "grep -q '^1 .*\"serial\":\"SIM-000001\"' <<<'$retained'"
@@ -299,6 +305,75 @@ check "systemctl status says so" wait_for 60 status_has "certificate verify fail
 install -m 0644 "$mq/ca.pem" /etc/coldroom/mqtt-ca.pem
 systemctl restart coldroom-uplink
 check "the right CA again: connected" wait_for 60 state_is connected
+
+echo "== a plain user forges coldroomd's and the recorder's signals"
+# Debian's stock bus policy lets every user send any signal, broadcast or
+# to one connection's unique name; the clients take a signal only from
+# the name's current owner, never one addressed to them alone.
+useradd -M -s /usr/sbin/nologin forger || fail "useradd forger"
+DB=/var/lib/coldroom/record.db
+bus_driver() { busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus "$@"; }
+owner_of() { bus_driver GetNameOwner s "$1" | sed -n 's/^s "\(.*\)"$/\1/p'; }
+unique_of_pid() {
+	local n
+	for n in $(bus_driver ListNames | grep -o '":[0-9.]*"' | tr -d '"'); do
+		[ "$(bus_driver GetConnectionUnixProcessID s "$n" 2>/dev/null)" = "u $1" ] &&
+			{ echo "$n"; return 0; }
+	done
+	return 1
+}
+curl -sS --max-time 30 -o /dev/null "$METRICS"	# coldroom-metrics runs
+recorder_name=$(owner_of org.coldroom.Recorder1)
+uplink_name=$(owner_of org.coldroom.Uplink1)
+metrics_name=$(unique_of_pid "$(systemctl show -P MainPID coldroom-metrics.service)")
+check "the clients' unique names ($recorder_name $uplink_name $metrics_name)" \
+	test -n "$recorder_name" -a -n "$uplink_name" -a -n "$metrics_name"
+audit_max=$(sqlite3 -readonly "$DB" "SELECT max(seq) FROM audit")
+now=$(($(date +%s) * 1000000))
+S=/org/coldroom/Sensors1 M=org.coldroom.Sensors1.Manager u1=$(sensor_of SIM-000001)
+forge_all() { # forge_all [--destination=NAME]
+	local f=(runuser -u forger -- busctl --system emit "$@" --)
+	"${f[@]}" $S $M AlarmChanged tsssuuuituss 4242 acknowledged SIM-000001 "$u1" 1 2 1 \
+		77777 "$now" 0 root "forged: all is well" &&
+	"${f[@]}" $S $M SettingChanged osssssus "$S/unit/$u1" "$u1" SIM-000001 \
+		temp1_max -15000 40000 0 root &&
+	"${f[@]}" $S $M Readings auaiaiayayayatat 2 "${u1#sensor}" 7 2 77777 77777 2 -77777 -77777 \
+		2 1 1 2 1 1 2 3 3 2 999999 999999 2 "$now" "$now" &&
+	"${f[@]}" $S org.freedesktop.DBus.ObjectManager InterfacesAdded 'oa{sa{sv}}' \
+		$S/unit/sensor1048575 1 org.coldroom.Sensors1.Unit 3 Number u 1048575 \
+		Serial s FORGED-1 Label s forged &&
+	"${f[@]}" "$S/unit/$u1" org.freedesktop.DBus.Properties PropertiesChanged 'sa{sv}as' \
+		org.coldroom.Sensors1.Unit 2 Label s forged Temp1Max i 40000 0 &&
+	"${f[@]}" /org/coldroom/Recorder1 org.coldroom.Recorder1 Committed tt 999999 999999
+}
+check "forger sends them broadcast" forge_all
+for dest in "$recorder_name" "$uplink_name" "$metrics_name"; do
+	check "and to $dest alone" forge_all --destination="$dest"
+done
+# A real change after them: the recorder has taken all that came before.
+coldroomctl set "$(sensor_of SIM-000002)" label=After >/dev/null || fail "coldroomctl set label=After"
+check "the recorder took the real change" wait_for 30 bash -c \
+	"sqlite3 -readonly $DB \"SELECT 1 FROM audit WHERE event = 'setting-changed' AND new_value = 'After'\" | grep -q 1"
+new_audit=$(sqlite3 -readonly "$DB" "SELECT event || ' ' || serial || ' ' || coalesce(what, '') ||
+	' ' || coalesce(new_value, '') FROM audit WHERE seq > $audit_max")
+check "the audit trail has the real change only ($new_audit)" \
+	test "$new_audit" = "setting-changed SIM-000002 label After"
+check "an interval closes after them" wait_for 60 bash -c \
+	"[ \"\$(sqlite3 -readonly $DB 'SELECT count(*) FROM record WHERE start_us > $now')\" -ge 1 ]"
+check "no forged reading or unit in the record" test "$(sqlite3 -readonly "$DB" \
+	"SELECT count(*) FROM record WHERE max >= 77777 OR min <= -77777 OR serial = 'FORGED-1'")" = 0
+check "coldroomctl record verify: intact" coldroomctl record verify
+code=$(curl -sS --max-time 30 -o /tmp/page-forged -w '%{http_code}' "$METRICS")
+check "the metrics page: served ($code), nothing forged" bash -c \
+	"[ '$code' = 200 ] && grep -q 'label=\"After\"' /tmp/page-forged &&
+	 ! grep -qE 'forged|FORGED|77\.777|sensor1048575' /tmp/page-forged &&
+	 ! grep -qE '^coldroom_temperature_max_celsius\{.*SIM-000001.*probe=\"1\"\} 40$' /tmp/page-forged"
+check "the broker: nothing forged" bash -c "! grep -qE '77777|FORGED|forged' /tmp/sub.log"
+check "the uplink's Backlog is no forged head ($(up_prop Backlog))" \
+	bash -c "[ \"\$(busctl get-property org.coldroom.Uplink1 /org/coldroom/Uplink1 org.coldroom.Uplink1 Backlog | cut -d' ' -f2)\" -lt 1000 ]"
+check "a refusal is not logged above debug: no journal flood" bash -c \
+	"! journalctl -b -u coldroom-recorder --no-pager -p info | grep -q 'dropped signal'"
+userdel forger
 
 echo "== the record rewritten as root: the journal and the broker catch it"
 db=/var/lib/coldroom/record.db
