@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -75,39 +76,87 @@ static void history_row(sqlite3_stmt *st, struct record_history *h, size_t i)
 	h->status[i] = (uint8_t)sqlite3_column_int64(st, 6);
 }
 
+/*
+ * Two index ranges merged in time order, each as tight as the rows allow:
+ * a unit's row is at most RECORD_ROW_MAX_US long, so one that overlaps
+ * [since, until) started in [since - RECORD_ROW_MAX_US, until); the host's
+ * rows (any length, one per restart or clock jump) are few.
+ */
+#define HISTORY_COLUMNS "start_us, end_us, n, min, mean, max, status, seq"
+
+static int history_step(sqlite3_stmt *st, bool *more)
+{
+	int rc = st ? sqlite3_step(st) : SQLITE_DONE;
+
+	*more = rc == SQLITE_ROW;
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* Does @a's current row come before @b's, by (start_us, seq)? */
+static bool history_before(sqlite3_stmt *a, sqlite3_stmt *b)
+{
+	int64_t sa = sqlite3_column_int64(a, 0), sb = sqlite3_column_int64(b, 0);
+
+	return sa < sb || (sa == sb && sqlite3_column_int64(a, 7) < sqlite3_column_int64(b, 7));
+}
+
 int record_history(struct record *r, const char *serial, unsigned int probe, uint64_t since_us,
 		   uint64_t until_us, size_t max_rows, struct record_history *h)
 {
-	sqlite3_stmt *st;
-	int rc, k = 0;
+	sqlite3_stmt *unit = NULL, *host = NULL;
+	int64_t since = (int64_t)(since_us > INT64_MAX ? INT64_MAX : since_us);
+	int64_t until = (int64_t)(until_us > INT64_MAX ? INT64_MAX : until_us);
+	bool more_unit = false, more_host = false;
+	int k = 0;
 
 	memset(h, 0, sizeof(*h));
 	/* The host's rows (serial '') are gaps of every unit. */
 	if (sqlite3_prepare_v2(r->db,
-			       "SELECT start_us, end_us, n, min, mean, max, status FROM record "
-			       "WHERE ((serial = ?1 AND probe = ?2) OR serial = '') "
-			       "AND start_us < ?4 AND end_us > ?3 "
-			       "ORDER BY start_us, seq LIMIT ?5", -1, &st, NULL))
-		return db_error(r, "reading the history");
-	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, probe);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)since_us);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)(until_us > INT64_MAX ? INT64_MAX : until_us));
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)max_rows);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		size_t i = h->n;
+			       "SELECT " HISTORY_COLUMNS " FROM record WHERE serial = '' "
+			       "AND start_us < ?2 AND end_us > ?1 ORDER BY start_us, seq LIMIT ?3",
+			       -1, &host, NULL) ||
+	    (serial[0] &&
+	     sqlite3_prepare_v2(r->db,
+				"SELECT " HISTORY_COLUMNS " FROM record WHERE serial = ?4 "
+				"AND probe = ?5 AND start_us >= ?6 AND start_us < ?2 "
+				"AND end_us > ?1 ORDER BY start_us, seq LIMIT ?3",
+				-1, &unit, NULL))) {
+		k = db_error(r, "reading the history");
+		goto out;
+	}
+	sqlite3_bind_int64(host, 1, since);
+	sqlite3_bind_int64(host, 2, until);
+	sqlite3_bind_int64(host, 3, (sqlite3_int64)max_rows);
+	if (unit) {
+		sqlite3_bind_int64(unit, 1, since);
+		sqlite3_bind_int64(unit, 2, until);
+		sqlite3_bind_int64(unit, 3, (sqlite3_int64)max_rows);
+		sqlite3_bind_text(unit, 4, serial, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(unit, 5, probe);
+		sqlite3_bind_int64(unit, 6, since > (int64_t)RECORD_ROW_MAX_US ?
+					    since - (int64_t)RECORD_ROW_MAX_US : 0);
+	}
+	k = history_step(unit, &more_unit);
+	if (!k)
+		k = history_step(host, &more_host);
+	while (!k && (more_unit || more_host) && h->n < max_rows) {
+		bool from_unit = more_unit && (!more_host || history_before(unit, host));
+		sqlite3_stmt *st = from_unit ? unit : host;
 
 		if (h->n == h->cap && (k = history_grow(h)) < 0)
 			break;
-		history_row(st, h, i);
+		history_row(st, h, h->n);
 		h->n++;
+		k = history_step(st, from_unit ? &more_unit : &more_host);
 	}
-	sqlite3_finalize(st);
-	if (k < 0 || (rc != SQLITE_DONE && rc != SQLITE_ROW)) {
+	if (k == -EIO)
+		k = db_error(r, "reading the history");
+out:
+	sqlite3_finalize(unit);
+	sqlite3_finalize(host);
+	if (k < 0)
 		record_history_free(h);
-		return k < 0 ? k : db_error(r, "reading the history");
-	}
-	return 0;
+	return k;
 }
 
 /* An audit row of SELECT AUDIT_READ_COLUMNS: its strings live until the next step. */

@@ -56,6 +56,12 @@ struct record_row {
 
 
 /*
+ * The longest a unit's row may be: an interval (RecordIntervalSec is at
+ * most 900 s). History reads rely on it; the host's rows have no bound.
+ */
+#define RECORD_ROW_MAX_US	(900ULL * 1000000)
+
+/*
  * Writes are grouped: record_begin(), any number of record_add_row() and
  * record_add_event(), record_commit() (one fsync'd transaction that also
  * moves the chain heads). record_rollback() forgets the group, heads
@@ -138,8 +144,38 @@ struct record_verify {
 	char message[RECORD_MESSAGE_MAX];	/* "intact: ..." or the first break */
 };
 
-/* Walk both chains. Returns 0 when the walk was possible (see ->intact). */
+/* Walk both chains whole. Returns 0 when the walk was possible (see ->intact). */
 int record_verify(struct record *r, struct record_verify *v);
+
+/*
+ * The same walk in slices, for a process that must stay responsive (the
+ * recorder): each record_walk_step() is one short read transaction that
+ * walks for about @budget_us (0: to the end) and returns 0 when there is
+ * more to walk, 1 when the walk is over (@v says intact or the break, and
+ * how many rows are known intact), a negative errno when it could not
+ * run. Rows appended or pruned between steps are followed. A walk may
+ * start at a checkpoint (the last rows a walk found intact, see
+ * record_walk_position()); from NULL it starts at the chains' base.
+ */
+struct record_checkpoint {
+	struct record_head record, audit;
+	char pruned[96];	/* the audit trail's last record-pruned value up to audit.seq */
+	int64_t full_us;	/* CLOCK_REALTIME: when the last walk from the base ended */
+};
+struct record_walk;
+int record_walk_new(const struct record_checkpoint *from, struct record_walk **ret);
+int record_walk_step(struct record *r, struct record_walk *w, uint64_t budget_us,
+		     struct record_verify *v);
+void record_walk_position(const struct record_walk *w, struct record_checkpoint *cp);
+void record_walk_free(struct record_walk *w);
+
+/*
+ * The recorder's checkpoint, kept in meta (RECORD.md says why that cannot
+ * hide an edit from a full walk): loaded (zeros when none) and stored (the
+ * writer only, outside a write group).
+ */
+int record_checkpoint_load(struct record *r, struct record_checkpoint *cp);
+int record_checkpoint_store(struct record *r, const struct record_checkpoint *cp);
 
 const char *record_error(const struct record *r);
 

@@ -66,7 +66,8 @@ int record_add_row(struct record *r, const struct record_row *row)
 
 	if (row->end_us < row->start_us || row->start_us > INT64_MAX ||
 	    row->end_us > INT64_MAX || !row->serial || row->probe > 2 ||
-	    row->status >= RECORD_STATUS_COUNT)
+	    row->status >= RECORD_STATUS_COUNT ||
+	    (row->serial[0] && row->end_us - row->start_us > RECORD_ROW_MAX_US))
 		return -EINVAL;
 	if (row->samples)
 		sha256_of(row->samples, row->samples_len, digest);
