@@ -30,7 +30,7 @@ void verifier_free(struct verifier *v);
 
 /*
  * A Verify call: queued for the walk under way (or a new one from the
- * checkpoint). Returns 0 with the reply to come, or a negative errno with
+ * checkpoint). Returns 1 with the reply to come, or a negative errno with
  * @error set: one call pending per sender, VERIFY_MAX_WAITERS in all.
  */
 int verifier_request(struct verifier *v, sd_bus_message *m, sd_bus_error *error);
