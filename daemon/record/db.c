@@ -53,7 +53,8 @@ static const char schema_sql[] =
 	"  new_value TEXT,"
 	"  reading INTEGER,"
 	"  detail TEXT,"
-	"  hash BLOB NOT NULL);";
+	"  hash BLOB NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS audit_by_unit ON audit (serial, time_us);";
 
 static __attribute__((format(printf, 2, 3)))
 int set_error(struct record *r, const char *fmt, ...)
@@ -204,16 +205,12 @@ int record_checkpoint_load(struct record *r, struct record_checkpoint *cp)
 	return 0;
 }
 
-int record_checkpoint_store(struct record *r, const struct record_checkpoint *cp)
+/* The checkpoint's meta entries, inside the caller's transaction. */
+int checkpoint_write(struct record *r, const struct record_checkpoint *cp)
 {
 	struct col c = col_text(cp->pruned);
 	int k;
 
-	if (!r->writer || r->in_group)
-		return -EINVAL;
-	k = db_exec(r, "BEGIN IMMEDIATE", "writing the checkpoint");
-	if (k)
-		return k;
 	k = store_head(r, "verified_record", &cp->record);
 	if (!k)
 		k = store_head(r, "verified_audit", &cp->audit);
@@ -222,11 +219,35 @@ int record_checkpoint_store(struct record *r, const struct record_checkpoint *cp
 	c = col_int(cp->full_us);
 	if (!k)
 		k = meta_set(r, "verified_full_us", &c);
+	return k;
+}
+
+int record_checkpoint_store(struct record *r, const struct record_checkpoint *cp)
+{
+	int k;
+
+	if (!r->writer || r->in_group)
+		return -EINVAL;
+	k = db_exec(r, "BEGIN IMMEDIATE", "writing the checkpoint");
+	if (k)
+		return k;
+	k = checkpoint_write(r, cp);
 	if (!k)
 		k = db_exec(r, "COMMIT", "writing the checkpoint");
 	if (k)
 		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+	else
+		r->cp_pending = false;
 	return k;
+}
+
+int record_checkpoint_defer(struct record *r, const struct record_checkpoint *cp)
+{
+	if (!r->writer)
+		return -EINVAL;
+	r->cp = *cp;
+	r->cp_pending = true;
+	return 0;
 }
 
 /* --- open and close ----------------------------------------------------- */

@@ -114,10 +114,14 @@ int record_commit(struct record *r)
 	k = store_head(r, "record_head", &r->rec.pending);
 	if (!k)
 		k = store_head(r, "audit_head", &r->aud.pending);
+	/* The verifier's checkpoint rides along: no commit (no fsync) of its own. */
+	if (!k && r->cp_pending)
+		k = checkpoint_write(r, &r->cp);
 	if (!k)
 		k = db_exec(r, "COMMIT", "committing");
 	if (k)
 		return k;
+	r->cp_pending = false;
 	r->in_group = false;
 	r->rec.head = r->rec.pending;
 	r->aud.head = r->aud.pending;

@@ -6,8 +6,9 @@
  * come first. Every caller of Verify waits for the walk under way (one
  * call per sender, VERIFY_MAX_WAITERS in all) and gets its verdict when it
  * reaches the heads, or after VERIFY_WAIT_US the last verdict and how far
- * the walk is. The walk starts from the checkpoint (the last rows found
- * intact), kept in the database; once a week it starts from the base.
+ * the walk is. A call starts a walk from the base; the recorder's own
+ * hourly walk starts from the checkpoint (the last rows found intact),
+ * kept in the database, and from the base once a week.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,8 +22,6 @@
 #include "log.h"
 #include "recorder.h"
 #include "verifier.h"
-
-#define CHECKPOINT_EVERY_US	(60 * USEC_PER_SEC)
 
 struct waiter {
 	sd_bus_message *m;
@@ -39,7 +38,6 @@ struct verifier {
 	unsigned int walk_slices;
 	struct record_verify progress;	/* the walk under way, after its last slice */
 	struct record_checkpoint cp, stored;
-	uint64_t stored_at;		/* CLOCK_MONOTONIC */
 	struct record_verify last;	/* the last walk's verdict */
 	bool have_last;
 	uint64_t last_at;		/* CLOCK_REALTIME */
@@ -53,22 +51,24 @@ static bool ahead(const struct record_checkpoint *a, const struct record_checkpo
 	return a->record.seq >= b->record.seq && a->audit.seq >= b->audit.seq;
 }
 
+/*
+ * The checkpoint kept: with the recorder's next commit (it costs no
+ * commit, no fsync, of its own), or @now at stop.
+ */
 static void store(struct verifier *v, bool now)
 {
-	uint64_t t = now_us(CLOCK_MONOTONIC);
 	int k;
 
-	if (!memcmp(&v->cp, &v->stored, sizeof(v->cp)) ||
-	    (!now && t < v->stored_at + CHECKPOINT_EVERY_US))
+	if (!now && !memcmp(&v->cp, &v->stored, sizeof(v->cp)))
 		return;
-	k = record_checkpoint_store(v->rec, &v->cp);
+	k = now ? record_checkpoint_store(v->rec, &v->cp) :
+		  record_checkpoint_defer(v->rec, &v->cp);
 	/* Kept in memory: the next walk starts from it all the same. */
 	if (k < 0) {
 		log_debug("verify: cannot store the checkpoint: %s", record_error(v->rec));
 		return;
 	}
 	v->stored = v->cp;
-	v->stored_at = t;
 }
 
 static void reply(struct waiter *w, bool intact, int64_t record_rows, int64_t audit_rows,
@@ -173,7 +173,7 @@ static void walk_done(struct verifier *v, const struct record_verify *res)
 			pos.full_us = (int64_t)now_us(CLOCK_REALTIME);
 		v->cp = pos;
 	}
-	store(v, v->walk_full || !res->intact);
+	store(v, false);
 	if (!res->intact && (!v->have_last || v->last.intact ||
 			     strcmp(v->last.message, res->message)))
 		log_warning("verify: the record is NOT INTACT: %s", res->message);
@@ -264,8 +264,13 @@ int verifier_request(struct verifier *v, sd_bus_message *m, sd_bus_error *error)
 		return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
 					 "%u Verify calls are pending: try again later",
 					 VERIFY_MAX_WAITERS);
+	/*
+	 * A caller is owed the whole chain, as coldroomctl record verify
+	 * walks it: a walk from the base (an edit before the checkpoint
+	 * included), and the last verdict if it takes longer than the wait.
+	 */
 	if (!v->walk) {
-		k = start_walk(v, false);
+		k = start_walk(v, true);
 		if (k < 0)
 			return k;
 	}

@@ -454,6 +454,16 @@ static void test_checkpoint(void **state)
 	assert_int_equal(record_checkpoint_store(r, &cp), 0);
 	assert_int_equal(record_checkpoint_load(r, &back), 0);
 	assert_memory_equal(&back, &cp, sizeof(cp));
+	/* Deferred: nothing written until the next commit, then with its rows. */
+	cp.full_us = 5678;
+	assert_int_equal(record_checkpoint_defer(r, &cp), 0);
+	assert_int_equal(record_checkpoint_load(r, &back), 0);
+	assert_int_equal(back.full_us, 1234);
+	assert_int_equal(record_begin(r), 0);
+	assert_int_equal(record_commit(r), 0);
+	assert_int_equal(record_checkpoint_load(r, &back), 0);
+	assert_memory_equal(&back, &cp, sizeof(cp));
+	cp.full_us = 1234;
 	record_close(r);
 
 	/* From the checkpoint: only the new rows are walked, the counts are the whole. */
@@ -572,34 +582,101 @@ static void test_history(void **state)
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	for (int64_t since = T0 - MINUTE; since < (int64_t)(T0 + 110 * MINUTE);
 	     since += 7 * MINUTE / 2 + 1)
-		for (int64_t len = 1; len < 120 * (int64_t)MINUTE; len = len * 3 + MINUTE / 2)
-			for (int limit = 1; limit <= 400; limit *= 20) {
-				size_t n = history_reference(db, "SIM-000000", 1, since, since + len,
-							     limit, start, end, status);
+		for (int64_t len = 1; len < 120 * (int64_t)MINUTE; len = len * 3 + MINUTE / 2) {
+			size_t n = history_reference(db, "SIM-000000", 1, since, since + len, 512,
+						     start, end, status);
 
-				assert_int_equal(record_history(r, "SIM-000000", 1, (uint64_t)since,
-								(uint64_t)(since + len),
-								(size_t)limit, &h), 0);
-				assert_int_equal(h.n, n);
-				for (size_t i = 0; i < n; i++) {
-					assert_int_equal(h.start_us[i], start[i]);
-					assert_int_equal(h.end_us[i], end[i]);
-					assert_int_equal(h.status[i], status[i]);
-				}
-				record_history_free(&h);
+			/* Page after page from the cursor: the reference's rows, each once. */
+			for (size_t limit = 1; limit <= 400; limit *= 20) {
+				struct record_page pg = { .max = limit };
+				size_t got = 0;
+
+				do {
+					assert_int_equal(record_history(r, "SIM-000000", 1,
+									(uint64_t)since,
+									(uint64_t)(since + len),
+									&pg, &h), 0);
+					assert_true(h.n <= limit);
+					assert_true(got + h.n <= n);
+					for (size_t i = 0; i < h.n; i++, got++) {
+						assert_int_equal(h.start_us[i], start[got]);
+						assert_int_equal(h.end_us[i], end[got]);
+						assert_int_equal(h.status[i], status[got]);
+					}
+					/* More only after a full page, and rows do remain. */
+					assert_int_equal(pg.more, got < n);
+					if (pg.more)
+						assert_int_equal(h.n, limit);
+					record_history_free(&h);
+					pg.after_time = pg.next_time;
+					pg.after_seq = pg.next_seq;
+				} while (pg.more);
+				assert_int_equal(got, n);
 			}
+		}
 	/* Every row, as many as there are: the gap's edges exactly. */
 	assert_int_equal(record_history(r, "SIM-000000", 1, T0 + 30 * MINUTE, T0 + 90 * MINUTE,
-					100, &h), 0);
+					&(struct record_page){ .max = 100 }, &h), 0);
 	assert_int_equal(h.n, 1);
 	assert_int_equal(h.status[0], RECORD_NOT_RUNNING);
 	record_history_free(&h);
 	/* The other probe sees the gaps but none of probe 1's long rows. */
 	assert_int_equal(record_history(r, "SIM-000000", 2, T0 + 90 * MINUTE, T0 + 104 * MINUTE,
-					100, &h), 0);
+					&(struct record_page){ .max = 100 }, &h), 0);
 	assert_int_equal(h.n, 0);
 	record_history_free(&h);
 	sqlite3_close(db);
+	record_close(r);
+}
+
+static int collect_event(void *userdata, const struct record_event *ev)
+{
+	uint64_t *seqs = userdata;
+
+	assert_true(seqs[0] < 64);
+	seqs[++seqs[0]] = ev->seq;
+	return 0;
+}
+
+/* A unit's audit entries page after page: time order, ties and a clock set back. */
+static void test_events_paged(void **state)
+{
+	struct fixture *f = *state;
+	struct record *r = NULL;
+	char err[RECORD_MESSAGE_MAX];
+	/* seq 11..14: at T0+5m, another unit's, T0+1m (the clock set back), T0+5m. */
+	static const uint64_t at[] = { 5, 5, 1, 5 };
+	/* SIM-000000's in [T0+1m, T0+9m) by (time, seq); write_intervals' at T0+2m, 4m, 6m, 8m. */
+	static const uint64_t want[] = { 7, 13, 3, 5, 11, 14, 7, 9 };
+
+	write_intervals(f->path, T0, 10);
+	assert_int_equal(record_open(f->path, RECORD_WRITE, &r, err, sizeof(err)), 0);
+	assert_int_equal(record_begin(r), 0);
+	for (size_t i = 0; i < 4; i++) {
+		struct record_event ev = {
+			.time_us = T0 + at[i] * MINUTE + 1000, .event = "alarm-acknowledged",
+			.serial = i == 1 ? "SIM-000001" : "SIM-000000", .probe = 1,
+		};
+
+		assert_int_equal(record_add_event(r, &ev), 0);
+	}
+	assert_int_equal(record_commit(r), 0);
+	for (size_t max = 1; max <= 16; max *= 2) {
+		uint64_t got[65] = { 0 };
+		struct record_page pg = { .max = max };
+
+		do {
+			uint64_t before = got[0];
+
+			assert_int_equal(record_events(r, "SIM-000000", T0 + MINUTE, T0 + 9 * MINUTE,
+						       &pg, collect_event, got), 0);
+			assert_true(got[0] - before <= max);
+			assert_int_equal(pg.more, got[0] < want[0]);
+			pg.after_time = pg.next_time;
+			pg.after_seq = pg.next_seq;
+		} while (pg.more);
+		assert_memory_equal(got, want, sizeof(want));
+	}
 	record_close(r);
 }
 
@@ -623,6 +700,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_walk_in_slices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_paged, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
