@@ -2,7 +2,9 @@
 # What Recorder1's callers make the recorder's loop do on a large record:
 # record_stall (beside this script) writes UNITS x DAYS at the default
 # interval through the product's writer and times a Verify walk in 10 ms
-# slices and GetHistory. Usage: record-stall.sh [UNITS [DAYS]] (after make -C daemon).
+# slices and one page of each read (GetHistoryPage, GetRecordsAfter), in
+# wall-clock and CPU time, and says what kept the longest off the CPU.
+# Usage: record-stall.sh [UNITS [DAYS]] (after make -C daemon).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
