@@ -39,7 +39,7 @@ static const char schema_sql[] =
 	"  samples_sha256 BLOB,"
 	"  samples BLOB,"
 	"  hash BLOB NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS record_by_unit ON record (serial, start_us);"
+	"CREATE INDEX IF NOT EXISTS record_by_probe ON record (serial, probe, start_us);"
 	"CREATE TABLE IF NOT EXISTS audit ("
 	"  seq INTEGER PRIMARY KEY,"
 	"  time_us INTEGER NOT NULL,"
@@ -53,7 +53,8 @@ static const char schema_sql[] =
 	"  new_value TEXT,"
 	"  reading INTEGER,"
 	"  detail TEXT,"
-	"  hash BLOB NOT NULL);";
+	"  hash BLOB NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS audit_by_unit ON audit (serial, time_us);";
 
 static __attribute__((format(printf, 2, 3)))
 int set_error(struct record *r, const char *fmt, ...)
@@ -173,6 +174,82 @@ int store_head(struct record *r, const char *name, const struct record_head *h)
 	return meta_set(r, key, &c);
 }
 
+/* --- the verifier's checkpoint ------------------------------------------ */
+
+int record_checkpoint_load(struct record *r, struct record_checkpoint *cp)
+{
+	sqlite3_stmt *st;
+	int k, rc;
+
+	memset(cp, 0, sizeof(*cp));
+	k = load_head(r, "verified_record", &cp->record);
+	if (!k)
+		k = load_head(r, "verified_audit", &cp->audit);
+	if (!k)
+		k = meta_get(r, "verified_full_us", &cp->full_us, NULL);
+	if (k < 0)
+		return k;
+	if (sqlite3_prepare_v2(r->db, "SELECT value FROM meta WHERE key = 'verified_pruned'",
+			       -1, &st, NULL))
+		return db_error(r, "reading the checkpoint");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT)
+		snprintf(cp->pruned, sizeof(cp->pruned), "%s",
+			 (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(r, "reading the checkpoint");
+	/* Not a checkpoint a walk could have left: start from the base. */
+	if (cp->record.seq < 0 || cp->audit.seq < 0)
+		memset(cp, 0, sizeof(*cp));
+	return 0;
+}
+
+/* The checkpoint's meta entries, inside the caller's transaction. */
+int checkpoint_write(struct record *r, const struct record_checkpoint *cp)
+{
+	struct col c = col_text(cp->pruned);
+	int k;
+
+	k = store_head(r, "verified_record", &cp->record);
+	if (!k)
+		k = store_head(r, "verified_audit", &cp->audit);
+	if (!k)
+		k = meta_set(r, "verified_pruned", &c);
+	c = col_int(cp->full_us);
+	if (!k)
+		k = meta_set(r, "verified_full_us", &c);
+	return k;
+}
+
+int record_checkpoint_store(struct record *r, const struct record_checkpoint *cp)
+{
+	int k;
+
+	if (!r->writer || r->in_group)
+		return -EINVAL;
+	k = db_exec(r, "BEGIN IMMEDIATE", "writing the checkpoint");
+	if (k)
+		return k;
+	k = checkpoint_write(r, cp);
+	if (!k)
+		k = db_exec(r, "COMMIT", "writing the checkpoint");
+	if (k)
+		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+	else
+		r->cp_pending = false;
+	return k;
+}
+
+int record_checkpoint_defer(struct record *r, const struct record_checkpoint *cp)
+{
+	if (!r->writer)
+		return -EINVAL;
+	r->cp = *cp;
+	r->cp_pending = true;
+	return 0;
+}
+
 /* --- open and close ----------------------------------------------------- */
 
 int db_exec(struct record *r, const char *sql, const char *what)
@@ -202,6 +279,9 @@ static int open_writer(struct record *r, const char *path)
 		k = db_exec(r, "BEGIN IMMEDIATE", "creating the schema");
 	if (!k)
 		k = db_exec(r, schema_sql, "creating the schema");
+	/* Before record_by_probe, history was read by (serial, start_us): now redundant. */
+	if (!k)
+		k = db_exec(r, "DROP INDEX IF EXISTS record_by_unit", "upgrading the schema");
 	if (!k) {
 		int64_t version = 0;
 

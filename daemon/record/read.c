@@ -5,10 +5,12 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "record.h"
 #include "record_internal.h"
@@ -83,39 +85,126 @@ static void history_row(sqlite3_stmt *st, struct record_history *h, size_t i)
 	h->status[i] = (uint8_t)sqlite3_column_int64(st, 6);
 }
 
-int record_history(struct record *r, const char *serial, unsigned int probe, uint64_t since_us,
-		   uint64_t until_us, size_t max_rows, struct record_history *h)
+/*
+ * Two index ranges merged in time order, each as tight as the rows allow:
+ * a unit's row is at most RECORD_ROW_MAX_US long, so one that overlaps
+ * [since, until) started in [since - RECORD_ROW_MAX_US, until); the host's
+ * rows (any length, one per restart or clock jump) are few. A page starts
+ * after its cursor (start, seq): both ranges start at its start.
+ */
+#define HISTORY_COLUMNS "start_us, end_us, n, min, mean, max, status, seq"
+#define PAGE_AFTER "AND start_us >= ?7 AND (start_us > ?7 OR seq > ?8) "
+
+static uint64_t mono_us(void)
 {
-	sqlite3_stmt *st;
-	int rc, k = 0;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static int64_t clamp64(uint64_t v)
+{
+	return (int64_t)(v > INT64_MAX ? INT64_MAX : v);
+}
+
+/* Has @pg's time run out, after @n rows? The first row is always read. */
+static bool page_over(const struct record_page *pg, size_t n, uint64_t deadline)
+{
+	return n >= pg->max || (deadline && n && mono_us() >= deadline);
+}
+
+static int history_step(sqlite3_stmt *st, bool *more)
+{
+	int rc = st ? sqlite3_step(st) : SQLITE_DONE;
+
+	*more = rc == SQLITE_ROW;
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* Does @a's current row come before @b's, by (start_us, seq)? */
+static bool history_before(sqlite3_stmt *a, sqlite3_stmt *b)
+{
+	int64_t sa = sqlite3_column_int64(a, 0), sb = sqlite3_column_int64(b, 0);
+
+	return sa < sb || (sa == sb && sqlite3_column_int64(a, 7) < sqlite3_column_int64(b, 7));
+}
+
+static void history_bind(sqlite3_stmt *st, int64_t since, int64_t until, int64_t lower,
+			 const struct record_page *pg)
+{
+	sqlite3_bind_int64(st, 1, since);
+	sqlite3_bind_int64(st, 2, until);
+	/* One more than the page: whether more remain. */
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)(pg->max >= INT64_MAX ? INT64_MAX : pg->max + 1));
+	sqlite3_bind_int64(st, 7, lower);
+	sqlite3_bind_int64(st, 8, clamp64(pg->after_seq));
+}
+
+int record_history(struct record *r, const char *serial, unsigned int probe, uint64_t since_us,
+		   uint64_t until_us, struct record_page *pg, struct record_history *h)
+{
+	sqlite3_stmt *unit = NULL, *host = NULL;
+	int64_t since = clamp64(since_us), until = clamp64(until_us);
+	int64_t after = clamp64(pg->after_time), lower;
+	uint64_t deadline = pg->budget_us ? mono_us() + pg->budget_us : 0;
+	bool more_unit = false, more_host = false;
+	int k = 0;
 
 	memset(h, 0, sizeof(*h));
+	pg->more = false;
+	pg->next_time = pg->after_time;
+	pg->next_seq = pg->after_seq;
 	/* The host's rows (serial '') are gaps of every unit. */
 	if (sqlite3_prepare_v2(r->db,
-			       "SELECT start_us, end_us, n, min, mean, max, status FROM record "
-			       "WHERE ((serial = ?1 AND probe = ?2) OR serial = '') "
-			       "AND start_us < ?4 AND end_us > ?3 "
-			       "ORDER BY start_us, seq LIMIT ?5", -1, &st, NULL))
-		return db_error(r, "reading the history");
-	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, probe);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)since_us);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)(until_us > INT64_MAX ? INT64_MAX : until_us));
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)max_rows);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		size_t i = h->n;
+			       "SELECT " HISTORY_COLUMNS " FROM record WHERE serial = '' "
+			       "AND start_us < ?2 AND end_us > ?1 " PAGE_AFTER
+			       "ORDER BY start_us, seq LIMIT ?3",
+			       -1, &host, NULL) ||
+	    (serial[0] &&
+	     sqlite3_prepare_v2(r->db,
+				"SELECT " HISTORY_COLUMNS " FROM record WHERE serial = ?4 "
+				"AND probe = ?5 AND start_us >= ?6 AND start_us < ?2 "
+				"AND end_us > ?1 " PAGE_AFTER "ORDER BY start_us, seq LIMIT ?3",
+				-1, &unit, NULL))) {
+		k = db_error(r, "reading the history");
+		goto out;
+	}
+	history_bind(host, since, until, after, pg);
+	if (unit) {
+		lower = since > (int64_t)RECORD_ROW_MAX_US ? since - (int64_t)RECORD_ROW_MAX_US : 0;
+		history_bind(unit, since, until, after, pg);
+		sqlite3_bind_text(unit, 4, serial, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(unit, 5, probe);
+		sqlite3_bind_int64(unit, 6, lower);
+	}
+	k = history_step(unit, &more_unit);
+	if (!k)
+		k = history_step(host, &more_host);
+	while (!k && (more_unit || more_host)) {
+		bool from_unit = more_unit && (!more_host || history_before(unit, host));
+		sqlite3_stmt *st = from_unit ? unit : host;
 
+		if (page_over(pg, h->n, deadline)) {
+			pg->more = true;
+			break;
+		}
 		if (h->n == h->cap && (k = history_grow(h)) < 0)
 			break;
-		history_row(st, h, i);
+		history_row(st, h, h->n);
+		pg->next_time = h->start_us[h->n];
+		pg->next_seq = (uint64_t)sqlite3_column_int64(st, 7);
 		h->n++;
+		k = history_step(st, from_unit ? &more_unit : &more_host);
 	}
-	sqlite3_finalize(st);
-	if (k < 0 || (rc != SQLITE_DONE && rc != SQLITE_ROW)) {
+	if (k == -EIO)
+		k = db_error(r, "reading the history");
+out:
+	sqlite3_finalize(unit);
+	sqlite3_finalize(host);
+	if (k < 0)
 		record_history_free(h);
-		return k < 0 ? k : db_error(r, "reading the history");
-	}
-	return 0;
+	return k;
 }
 
 /* An audit row of SELECT AUDIT_READ_COLUMNS: its strings live until the next step. */
@@ -144,17 +233,31 @@ static void event_from_row(sqlite3_stmt *st, struct record_event *ev)
 	};
 }
 
-/* Step @st (bound), handing each audit row to @fn. */
-static int walk_events(struct record *r, sqlite3_stmt *st,
+/*
+ * Step @st (bound), handing each audit row to @fn; with @pg, one page of
+ * them and where the next starts (column 1 the time, 0 the seq).
+ */
+static int walk_events(struct record *r, sqlite3_stmt *st, struct record_page *pg,
 		       int (*fn)(void *userdata, const struct record_event *ev), void *userdata)
 {
+	uint64_t deadline = pg && pg->budget_us ? mono_us() + pg->budget_us : 0;
 	int rc = SQLITE_DONE, k = 0;
+	size_t n = 0;
 
 	while (k >= 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct record_event ev;
 
+		if (pg && page_over(pg, n, deadline)) {
+			pg->more = true;
+			break;
+		}
 		event_from_row(st, &ev);
 		k = fn(userdata, &ev);
+		if (pg && k >= 0) {
+			pg->next_time = ev.time_us;
+			pg->next_seq = ev.seq;
+		}
+		n++;
 	}
 	sqlite3_finalize(st);
 	if (k < 0)
@@ -163,21 +266,30 @@ static int walk_events(struct record *r, sqlite3_stmt *st,
 }
 
 int record_events(struct record *r, const char *serial, uint64_t since_us, uint64_t until_us,
-		  size_t max_events, int (*fn)(void *userdata, const struct record_event *ev),
+		  struct record_page *pg, int (*fn)(void *userdata, const struct record_event *ev),
 		  void *userdata)
 {
+	int64_t after = clamp64(pg->after_time), since = clamp64(since_us);
 	sqlite3_stmt *st;
 
+	pg->more = false;
+	pg->next_time = pg->after_time;
+	pg->next_seq = pg->after_seq;
+	/* audit_by_unit: the unit's range of it, in its order. */
 	if (sqlite3_prepare_v2(r->db,
 			       "SELECT " AUDIT_READ_COLUMNS " FROM audit WHERE serial = ?1 "
-			       "AND time_us >= ?2 AND time_us < ?3 ORDER BY seq LIMIT ?4",
+			       "AND time_us >= ?2 AND time_us < ?3 "
+			       "AND (time_us > ?5 OR seq > ?6) ORDER BY time_us, seq LIMIT ?4",
 			       -1, &st, NULL))
 		return db_error(r, "reading the audit trail");
 	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)since_us);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)(until_us > INT64_MAX ? INT64_MAX : until_us));
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)max_events);
-	return walk_events(r, st, fn, userdata);
+	sqlite3_bind_int64(st, 2, since > after ? since : after);
+	sqlite3_bind_int64(st, 3, clamp64(until_us));
+	/* One more than the page: whether more remain. */
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)(pg->max >= INT64_MAX ? INT64_MAX : pg->max + 1));
+	sqlite3_bind_int64(st, 5, after);
+	sqlite3_bind_int64(st, 6, clamp64(pg->after_seq));
+	return walk_events(r, st, pg, fn, userdata);
 }
 
 int record_events_after(struct record *r, uint64_t after_seq, size_t max_events,
@@ -191,7 +303,7 @@ int record_events_after(struct record *r, uint64_t after_seq, size_t max_events,
 		return db_error(r, "reading the audit trail");
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)(after_seq > INT64_MAX ? INT64_MAX : after_seq));
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)max_events);
-	return walk_events(r, st, fn, userdata);
+	return walk_events(r, st, NULL, fn, userdata);
 }
 
 void record_rows_free(struct record_rows *b)

@@ -56,6 +56,12 @@ struct record_row {
 
 
 /*
+ * The longest a unit's row may be: an interval (RecordIntervalSec is at
+ * most 900 s). History reads rely on it; the host's rows have no bound.
+ */
+#define RECORD_ROW_MAX_US	(900ULL * 1000000)
+
+/*
  * Writes are grouped: record_begin(), any number of record_add_row() and
  * record_add_event(), record_commit() (one fsync'd transaction that also
  * moves the chain heads). record_rollback() forgets the group, heads
@@ -89,9 +95,27 @@ int record_prune(struct record *r, uint64_t raw_before_us,
 		 uint64_t rows_before_us, unsigned int batch, bool *more);
 
 /*
+ * One page of a read that an unprivileged caller asks for (Recorder1):
+ * the rows after (@after_time, @after_seq) in the read's order (time,
+ * then seq; zeros: from the first), at most @max of them, and no more
+ * once @budget_us (0: none) has passed after the first, so that no call
+ * holds the recorder's loop for long whatever the disk. ->more says that
+ * rows remain; the next page starts after (->next_time, ->next_seq), the
+ * last row returned.
+ */
+struct record_page {
+	uint64_t after_time, after_seq;
+	size_t max;
+	uint64_t budget_us;
+	bool more;
+	uint64_t next_time, next_seq;
+};
+
+/*
  * The rows of one unit's probe, and the host's gap rows (not-running,
  * clock-jump, not-written: every unit's), that overlap [@since_us,
- * @until_us), in time order, at most @max_rows. Arrays owned by @h.
+ * @until_us), in time order (start, then seq), one page @pg of them.
+ * Arrays owned by @h.
  */
 struct record_history {
 	size_t n, cap;
@@ -101,16 +125,17 @@ struct record_history {
 	uint8_t *status;		/* enum record_status */
 };
 int record_history(struct record *r, const char *serial, unsigned int probe, uint64_t since_us,
-		   uint64_t until_us, size_t max_rows, struct record_history *h);
+		   uint64_t until_us, struct record_page *pg, struct record_history *h);
 void record_history_free(struct record_history *h);
 
 /*
- * The audit entries about @serial in [@since_us, @until_us), oldest
- * first, at most @max_events; @fn is called with each (its strings live
- * until it returns) and may stop the walk with a negative errno.
+ * The audit entries about @serial in [@since_us, @until_us), in time order
+ * (time, then seq), one page @pg of them; @fn is called with each (its
+ * strings live until it returns) and may stop the walk with a negative
+ * errno.
  */
 int record_events(struct record *r, const char *serial, uint64_t since_us, uint64_t until_us,
-		  size_t max_events, int (*fn)(void *userdata, const struct record_event *ev),
+		  struct record_page *pg, int (*fn)(void *userdata, const struct record_event *ev),
 		  void *userdata);
 
 /*
@@ -149,8 +174,41 @@ struct record_verify {
 	char message[RECORD_MESSAGE_MAX];	/* "intact: ..." or the first break */
 };
 
-/* Walk both chains. Returns 0 when the walk was possible (see ->intact). */
+/* Walk both chains whole. Returns 0 when the walk was possible (see ->intact). */
 int record_verify(struct record *r, struct record_verify *v);
+
+/*
+ * The same walk in slices, for a process that must stay responsive (the
+ * recorder): each record_walk_step() is one short read transaction that
+ * walks for about @budget_us (0: to the end) and returns 0 when there is
+ * more to walk, 1 when the walk is over (@v says intact or the break, and
+ * how many rows are known intact), a negative errno when it could not
+ * run. Rows appended or pruned between steps are followed. A walk may
+ * start at a checkpoint (the last rows a walk found intact, see
+ * record_walk_position()); from NULL it starts at the chains' base.
+ */
+struct record_checkpoint {
+	struct record_head record, audit;
+	char pruned[96];	/* the audit trail's last record-pruned value up to audit.seq */
+	int64_t full_us;	/* CLOCK_REALTIME: when the last walk from the base ended */
+};
+struct record_walk;
+int record_walk_new(const struct record_checkpoint *from, struct record_walk **ret);
+int record_walk_step(struct record *r, struct record_walk *w, uint64_t budget_us,
+		     struct record_verify *v);
+void record_walk_position(const struct record_walk *w, struct record_checkpoint *cp);
+void record_walk_free(struct record_walk *w);
+
+/*
+ * The recorder's checkpoint, kept in meta (RECORD.md says why that cannot
+ * hide an edit from a full walk): loaded (zeros when none), stored now in
+ * a transaction of its own (the writer only, outside a write group), or
+ * deferred to the next record_commit(), so that storing it costs no
+ * commit of its own (a commit's fsync can hold a process for long).
+ */
+int record_checkpoint_load(struct record *r, struct record_checkpoint *cp);
+int record_checkpoint_store(struct record *r, const struct record_checkpoint *cp);
+int record_checkpoint_defer(struct record *r, const struct record_checkpoint *cp);
 
 /*
  * Anchors in the journal (RECORD.md): the recorder sends both heads with

@@ -30,6 +30,8 @@ struct record {
 	struct record_head base;	/* the record chain's start after pruning */
 	int64_t raw_pruned;		/* rows up to this seq have no samples */
 	sqlite3_stmt *insert_row, *insert_event, *set_meta;
+	struct record_checkpoint cp;	/* record_checkpoint_defer(): for the next commit */
+	bool cp_pending;
 	char error[RECORD_MESSAGE_MAX];
 };
 
@@ -76,6 +78,7 @@ int meta_get(struct record *r, const char *key, int64_t *seq, uint8_t *hash);
 int meta_set(struct record *r, const char *key, const struct col *value);
 int load_head(struct record *r, const char *name, struct record_head *h);
 int store_head(struct record *r, const char *name, const struct record_head *h);
+int checkpoint_write(struct record *r, const struct record_checkpoint *cp);
 
 /* chain.c */
 void hash_row(const char *table, const uint8_t prev[RECORD_HASH_SIZE],

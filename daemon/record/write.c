@@ -66,7 +66,8 @@ int record_add_row(struct record *r, const struct record_row *row)
 
 	if (row->end_us < row->start_us || row->start_us > INT64_MAX ||
 	    row->end_us > INT64_MAX || !row->serial || row->probe > 2 ||
-	    row->status >= RECORD_STATUS_COUNT)
+	    row->status >= RECORD_STATUS_COUNT ||
+	    (row->serial[0] && row->end_us - row->start_us > RECORD_ROW_MAX_US))
 		return -EINVAL;
 	if (row->samples)
 		sha256_of(row->samples, row->samples_len, digest);
@@ -113,10 +114,14 @@ int record_commit(struct record *r)
 	k = store_head(r, "record_head", &r->rec.pending);
 	if (!k)
 		k = store_head(r, "audit_head", &r->aud.pending);
+	/* The verifier's checkpoint rides along: no commit (no fsync) of its own. */
+	if (!k && r->cp_pending)
+		k = checkpoint_write(r, &r->cp);
 	if (!k)
 		k = db_exec(r, "COMMIT", "committing");
 	if (k)
 		return k;
+	r->cp_pending = false;
 	r->in_group = false;
 	r->rec.head = r->rec.pending;
 	r->aud.head = r->aud.pending;

@@ -36,6 +36,7 @@
 #include "recorder.h"
 #include "recorderbus.h"
 #include "service.h"
+#include "verifier.h"
 
 /* Before the first interval: the time nothing was recorded, in the record. */
 static int record_start(struct recorder *rc, uint64_t real)
@@ -82,6 +83,8 @@ static int record_start(struct recorder *rc, uint64_t real)
 
 static void recorder_done(struct recorder *rc)
 {
+	/* Its held callers answered while the bus is still there. */
+	verifier_free(rc->face.verifier);
 	for (uint32_t n = 0; n < rc->n_units; n++)
 		free(rc->units[n].info.path);
 	free(rc->units);
@@ -218,7 +221,9 @@ int main(int argc, char **argv)
 	intervals_reset(rc.iv, real);
 	rc.face = (struct recorder_face){ .rec = rc.rec, .status = rc.status,
 					  .interval_s = rc.cfg.record_interval_s };
-	k = bus_connect(&rc, &service, args.bus);
+	k = verifier_new(rc.event, rc.rec, &rc.face.verifier);
+	if (k >= 0)
+		k = bus_connect(&rc, &service, args.bus);
 	if (k >= 0)
 		k = recorder_bus_publish(rc.bus, &rc.face);
 	if (k >= 0)

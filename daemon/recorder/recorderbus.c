@@ -3,19 +3,31 @@
  * recorderbus.c - org.coldroom.Recorder1 (DBUS-API.md, "The record"). The
  * record's rows come back as fixed-width arrays, like coldroomd's
  * Readings; every method is a read of the recorder's own connection to
- * the database, bounded in rows so that a caller cannot hold the readings
- * up for long.
+ * the database, one page of at most RECORDER_PAGE_ROWS rows and
+ * RECORDER_PAGE_US a call, so that a caller cannot hold the readings up
+ * for long: callers page on.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
+#include <time.h>
 
 #include "bus_names.h"
 #include "log.h"
 #include "macro.h"
 #include "recorderbus.h"
 
+
+static uint64_t now_monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
 
 static int check_range(const char *serial, uint64_t since, uint64_t until, sd_bus_error *error)
 {
@@ -30,17 +42,24 @@ static int check_range(const char *serial, uint64_t since, uint64_t until, sd_bu
 	return 0;
 }
 
-static int method_get_history(sd_bus_message *m, void *userdata, sd_bus_error *error)
+/*
+ * GetHistory (the first page only, as before pages) and GetHistoryPage
+ * (a page after a cursor, and where the next starts).
+ */
+static int get_history(sd_bus_message *m, struct recorder_face *face, bool paged,
+		       sd_bus_error *error)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	struct recorder_face *face = userdata;
+	struct record_page pg = { .max = RECORDER_PAGE_ROWS, .budget_us = RECORDER_PAGE_US };
 	struct record_history h;
 	const char *serial;
-	uint64_t since, until;
+	uint64_t since, until, t0;
 	uint32_t probe;
 	int r;
 
 	r = sd_bus_message_read(m, "sutt", &serial, &probe, &since, &until);
+	if (r >= 0 && paged)
+		r = sd_bus_message_read(m, "tt", &pg.after_time, &pg.after_seq);
 	if (r < 0)
 		return r;
 	r = check_range(serial, since, until, error);
@@ -49,7 +68,10 @@ static int method_get_history(sd_bus_message *m, void *userdata, sd_bus_error *e
 	if (probe < 1 || probe > 2)
 		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
 					 "probe must be 1 or 2, not %u", probe);
-	r = record_history(face->rec, serial, probe, since, until, RECORDER_MAX_ROWS, &h);
+	t0 = now_monotonic_us();
+	r = record_history(face->rec, serial, probe, since, until, &pg, &h);
+	log_debug("GetHistory %s %u: %zu rows in %" PRIu64 " us", serial, probe, h.n,
+		  now_monotonic_us() - t0);
 	if (r < 0)
 		return sd_bus_error_setf(error, RECORDER_ERROR_RECORD, "reading the record: %s",
 					 record_error(face->rec));
@@ -68,10 +90,22 @@ static int method_get_history(sd_bus_message *m, void *userdata, sd_bus_error *e
 		r = sd_bus_message_append_array(reply, 'i', h.max, h.n * sizeof(int32_t));
 	if (r >= 0)
 		r = sd_bus_message_append_array(reply, 'y', h.status, h.n);
+	if (r >= 0 && paged)
+		r = sd_bus_message_append(reply, "btt", (int)pg.more, pg.next_time, pg.next_seq);
 	record_history_free(&h);
 	if (r < 0)
 		return r;
 	return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_history(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return get_history(m, userdata, false, error);
+}
+
+static int method_get_history_page(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return get_history(m, userdata, true, error);
 }
 
 static int append_event(void *userdata, const struct record_event *ev)
@@ -126,10 +160,12 @@ static int append_entry2(void *userdata, const struct record_event *ev)
 	return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
-/* GetEvents (a unit's, by time) or GetAuditAfter (all, after a seq). */
+/* GetEvents[Page] (a unit's, by time) or GetAuditAfter[2] (all, after a seq). */
 struct events_query {
 	const char *serial;		/* GetEvents; NULL: GetAuditAfter */
 	uint64_t since, until;
+	struct record_page *pg;		/* GetEvents[Page] */
+	bool paged;			/* GetEventsPage: the cursor after the array */
 	uint64_t after;
 	size_t max;
 	bool v2;			/* GetAuditAfter2 */
@@ -144,8 +180,8 @@ static int send_events(struct recorder_face *face, sd_bus_message *reply,
 	r = sd_bus_message_open_container(reply, 'a', q->serial ? "(tsubxsssss)" :
 						q->v2 ? "(ttssubussssbxsuay)" : "(ttssubussssbxs)");
 	if (r >= 0) {
-		r = q->serial ? record_events(face->rec, q->serial, q->since, q->until,
-					      RECORDER_MAX_EVENTS, append_event, reply) :
+		r = q->serial ? record_events(face->rec, q->serial, q->since, q->until, q->pg,
+					      append_event, reply) :
 				record_events_after(face->rec, q->after, q->max,
 						    q->v2 ? append_entry2 : append_entry, reply);
 		if (r < 0 && r != -ENOMEM && r != -ENOBUFS && r != -E2BIG)
@@ -154,20 +190,26 @@ static int send_events(struct recorder_face *face, sd_bus_message *reply,
 	}
 	if (r >= 0)
 		r = sd_bus_message_close_container(reply);
+	if (r >= 0 && q->paged)
+		r = sd_bus_message_append(reply, "btt", (int)q->pg->more, q->pg->next_time,
+					  q->pg->next_seq);
 	if (r < 0)
 		return r;
 	return sd_bus_send(NULL, reply, NULL);
 }
 
-static int method_get_events(sd_bus_message *m, void *userdata, sd_bus_error *error)
+static int get_events(sd_bus_message *m, struct recorder_face *face, bool paged,
+		      sd_bus_error *error)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	struct recorder_face *face = userdata;
+	struct record_page pg = { .max = RECORDER_PAGE_ROWS, .budget_us = RECORDER_PAGE_US };
 	const char *serial;
 	uint64_t since, until;
 	int r;
 
 	r = sd_bus_message_read(m, "stt", &serial, &since, &until);
+	if (r >= 0 && paged)
+		r = sd_bus_message_read(m, "tt", &pg.after_time, &pg.after_seq);
 	if (r < 0)
 		return r;
 	r = check_range(serial, since, until, error);
@@ -177,7 +219,18 @@ static int method_get_events(sd_bus_message *m, void *userdata, sd_bus_error *er
 	if (r < 0)
 		return r;
 	return send_events(face, reply, &(struct events_query){ .serial = serial, .since = since,
-								 .until = until }, error);
+								 .until = until, .pg = &pg,
+								 .paged = paged }, error);
+}
+
+static int method_get_events(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return get_events(m, userdata, false, error);
+}
+
+static int method_get_events_page(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return get_events(m, userdata, true, error);
 }
 
 /* Appends a record row's values to the reply of GetRecordsAfter. */
@@ -287,7 +340,7 @@ static int get_records_after(sd_bus_message *m, struct recorder_face *face, bool
 	r = follow_start(m, face, false, &after, &max, &reply, error);
 	if (r < 0)
 		return r;
-	r = record_rows_after(face->rec, after, max, &b);
+	r = record_rows_after(face->rec, after, max < RECORDER_PAGE_ROWS ? max : RECORDER_PAGE_ROWS, &b);
 	if (r < 0)
 		return sd_bus_error_setf(error, RECORDER_ERROR_RECORD, "reading the record: %s",
 					 record_error(face->rec));
@@ -335,8 +388,9 @@ static int get_audit_after(sd_bus_message *m, struct recorder_face *face, bool v
 							     "reading the audit trail: %s",
 							     record_error(face->rec)) : r;
 	}
-	return send_events(face, reply, &(struct events_query){ .after = after, .max = max,
-								 .v2 = v2 }, error);
+	return send_events(face, reply, &(struct events_query){
+		.after = after, .max = max < RECORDER_PAGE_ROWS ? max : RECORDER_PAGE_ROWS,
+		.v2 = v2 }, error);
 }
 
 static int method_get_audit_after(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -349,18 +403,12 @@ static int method_get_audit_after2(sd_bus_message *m, void *userdata, sd_bus_err
 	return get_audit_after(m, userdata, true, error);
 }
 
+/* The reply comes when the shared walk reaches the heads (verifier.c). */
 static int method_verify(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct recorder_face *face = userdata;
-	struct record_verify v;
-	int r;
 
-	r = record_verify(face->rec, &v);
-	if (r < 0)
-		return sd_bus_error_setf(error, RECORDER_ERROR_RECORD, "verifying the record: %s",
-					 record_error(face->rec));
-	return sd_bus_reply_method_return(m, "bxxs", (int)v.intact, v.record_rows, v.audit_rows,
-					  v.message);
+	return verifier_request(face->verifier, m, error);
 }
 
 static const sd_bus_vtable recorder_vtable[] = {
@@ -379,6 +427,19 @@ static const sd_bus_vtable recorder_vtable[] = {
 	SD_BUS_METHOD_WITH_ARGS("GetEvents", SD_BUS_ARGS("s", serial, "t", since, "t", until),
 				SD_BUS_RESULT("a(tsubxsssss)", events), method_get_events,
 				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetHistoryPage",
+				SD_BUS_ARGS("s", serial, "u", probe, "t", since, "t", until,
+					    "t", after_start, "t", after_seq),
+				SD_BUS_RESULT("at", start, "at", end, "au", samples, "ai", min,
+					      "ai", mean, "ai", max, "ay", status, "b", more,
+					      "t", next_start, "t", next_seq),
+				method_get_history_page, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetEventsPage",
+				SD_BUS_ARGS("s", serial, "t", since, "t", until, "t", after_time,
+					    "t", after_seq),
+				SD_BUS_RESULT("a(tsubxsssss)", events, "b", more, "t", next_time,
+					      "t", next_seq),
+				method_get_events_page, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("Verify", SD_BUS_NO_ARGS,
 				SD_BUS_RESULT("b", intact, "x", record_rows, "x", audit_rows,
 					      "s", message),

@@ -13,6 +13,7 @@
 
 #include "bus_names.h"
 #include "record.h"
+#include "verifier.h"
 
 struct recorder_face {
 	struct record *rec;
@@ -20,6 +21,7 @@ struct recorder_face {
 	int write_failing;		/* the record cannot be written (disk full); int: "b" */
 	uint32_t interval_s;
 	int64_t signalled_record, signalled_audit;	/* heads in the last Committed */
+	struct verifier *verifier;	/* Verify */
 };
 
 /* Serve @face's object on @bus and ask for the name. */

@@ -25,10 +25,15 @@
 #define RECORDER_PATH		"/org/coldroom/Recorder1"
 #define RECORDER_IFACE		"org.coldroom.Recorder1"
 #define RECORDER_ERROR_RECORD	"org.coldroom.Recorder1.Error.RecordUnreadable"
-/* One call answers at most this many rows or events; callers page on. */
-#define RECORDER_MAX_ROWS	100000
-#define RECORDER_MAX_EVENTS	10000
-#define RECORDER_MAX_FOLLOW	10000	/* GetRecordsAfter, GetAuditAfter */
+/*
+ * One call answers at most RECORDER_PAGE_ROWS rows or events, and no more
+ * once RECORDER_PAGE_US has passed (BENCHMARKS.md: a row on cold pages
+ * costs up to ~25 us): no caller holds the recorder's loop for long.
+ * Callers page on (DBUS-API.md).
+ */
+#define RECORDER_PAGE_ROWS	1000
+#define RECORDER_PAGE_US	15000
+#define RECORDER_MAX_FOLLOW	10000	/* GetRecordsAfter's, GetAuditAfter's argument */
 
 /* coldroom-uplink: its state. */
 #define UPLINK_BUS_NAME		"org.coldroom.Uplink1"

@@ -22,11 +22,13 @@ void history_series_free(struct history_series *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* The next array of @m, of @n entries of @size bytes, copied. */
-static int read_array(sd_bus_message *m, char type, size_t size, size_t *n, void **out)
+/* The next array of @m, of @n entries of @size bytes, appended to *@out's @have. */
+static int read_array(sd_bus_message *m, char type, size_t size, size_t have, size_t *n,
+		      void **out)
 {
 	const void *p;
 	size_t len;
+	void *grown;
 	int r;
 
 	r = sd_bus_message_read_array(m, type, &p, &len);
@@ -35,62 +37,77 @@ static int read_array(sd_bus_message *m, char type, size_t size, size_t *n, void
 	if (len % size || (*n != SIZE_MAX && len / size != *n))
 		return -EBADMSG;	/* the arrays are parallel */
 	*n = len / size;
-	*out = malloc(len ? len : 1);
-	if (!*out)
+	grown = realloc(*out, (have + *n) * size + 1);
+	if (!grown)
 		return -ENOMEM;
+	*out = grown;
 	if (len)
-		memcpy(*out, p, len);
+		memcpy((char *)grown + have * size, p, len);
 	return 0;
+}
+
+/*
+ * A cursor that does not move on is a recorder that would have us ask
+ * forever: a page's last row comes after the one before it.
+ */
+static bool cursor_moved(uint64_t time, uint64_t seq, uint64_t next_time, uint64_t next_seq)
+{
+	return next_time > time || (next_time == time && next_seq > seq);
 }
 
 int history_fetch(sd_bus *bus, const char *serial, unsigned int probe, uint64_t since,
 		  uint64_t until, struct history_series *out, sd_bus_error *e)
 {
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	size_t n = SIZE_MAX;
-	int r;
+	uint64_t after_time = 0, after_seq = 0;
+	int more = 1, r = 0;
 
 	memset(out, 0, sizeof(*out));
-	r = sd_bus_call_method(bus, RECORDER_BUS_NAME, RECORDER_PATH, RECORDER_IFACE,
-			       "GetHistory", e, &reply, "sutt", serial, (uint32_t)probe, since,
-			       until);
-	if (r < 0)
-		return r;
-	r = read_array(reply, 't', sizeof(uint64_t), &n, (void **)&out->start);
-	if (r >= 0)
-		r = read_array(reply, 't', sizeof(uint64_t), &n, (void **)&out->end);
-	if (r >= 0)
-		r = read_array(reply, 'u', sizeof(uint32_t), &n, (void **)&out->count);
-	if (r >= 0)
-		r = read_array(reply, 'i', sizeof(int32_t), &n, (void **)&out->min);
-	if (r >= 0)
-		r = read_array(reply, 'i', sizeof(int32_t), &n, (void **)&out->mean);
-	if (r >= 0)
-		r = read_array(reply, 'i', sizeof(int32_t), &n, (void **)&out->max);
-	if (r >= 0)
-		r = read_array(reply, 'y', 1, &n, (void **)&out->status);
+	/* Page after page (GetHistoryPage): the whole range, a bounded call at a time. */
+	while (r >= 0 && more) {
+		_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+		uint64_t next_time, next_seq;
+		size_t n = SIZE_MAX;
+
+		r = sd_bus_call_method(bus, RECORDER_BUS_NAME, RECORDER_PATH, RECORDER_IFACE,
+				       "GetHistoryPage", e, &reply, "sutttt", serial,
+				       (uint32_t)probe, since, until, after_time, after_seq);
+		if (r < 0)
+			break;
+		r = read_array(reply, 't', sizeof(uint64_t), out->n, &n, (void **)&out->start);
+		if (r >= 0)
+			r = read_array(reply, 't', sizeof(uint64_t), out->n, &n, (void **)&out->end);
+		if (r >= 0)
+			r = read_array(reply, 'u', sizeof(uint32_t), out->n, &n, (void **)&out->count);
+		if (r >= 0)
+			r = read_array(reply, 'i', sizeof(int32_t), out->n, &n, (void **)&out->min);
+		if (r >= 0)
+			r = read_array(reply, 'i', sizeof(int32_t), out->n, &n, (void **)&out->mean);
+		if (r >= 0)
+			r = read_array(reply, 'i', sizeof(int32_t), out->n, &n, (void **)&out->max);
+		if (r >= 0)
+			r = read_array(reply, 'y', 1, out->n, &n, (void **)&out->status);
+		if (r >= 0)
+			r = sd_bus_message_read(reply, "btt", &more, &next_time, &next_seq);
+		if (r >= 0 && more && (!n || !cursor_moved(after_time, after_seq, next_time, next_seq)))
+			r = -EBADMSG;
+		if (r < 0)
+			break;
+		out->n += n;
+		after_time = next_time;
+		after_seq = next_seq;
+	}
 	if (r < 0) {
 		history_series_free(out);
 		return r;
 	}
-	out->n = n;
 	return 0;
 }
 
-int history_events_fetch(sd_bus *bus, const char *serial, uint64_t since, uint64_t until,
-			 struct history_event **out, size_t *n, sd_bus_error *e)
+/* One GetEventsPage reply's entries appended to *@v (@n of @cap). */
+static int read_events(sd_bus_message *reply, struct history_event **v, size_t *n, size_t *cap)
 {
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	struct history_event *v = NULL;
-	size_t cap = 0;
 	int r;
 
-	*out = NULL;
-	*n = 0;
-	r = sd_bus_call_method(bus, RECORDER_BUS_NAME, RECORDER_PATH, RECORDER_IFACE,
-			       "GetEvents", e, &reply, "stt", serial, since, until);
-	if (r < 0)
-		return r;
 	r = sd_bus_message_enter_container(reply, 'a', "(tsubxsssss)");
 	while (r >= 0) {
 		const char *event, *user, *what, *old_value, *new_value, *detail;
@@ -104,18 +121,16 @@ int history_events_fetch(sd_bus *bus, const char *serial, uint64_t since, uint64
 					&reading, &user, &what, &old_value, &new_value, &detail);
 		if (r <= 0)
 			break;
-		if (*n == cap) {
-			size_t c = cap ? 2 * cap : 64;
-			struct history_event *nv = realloc(v, c * sizeof(*nv));
+		if (*n == *cap) {
+			size_t c = *cap ? 2 * *cap : 64;
+			struct history_event *nv = realloc(*v, c * sizeof(*nv));
 
-			if (!nv) {
-				r = -ENOMEM;
-				break;
-			}
-			v = nv;
-			cap = c;
+			if (!nv)
+				return -ENOMEM;
+			*v = nv;
+			*cap = c;
 		}
-		ev = &v[(*n)++];
+		ev = &(*v)[(*n)++];
 		memset(ev, 0, sizeof(*ev));
 		ev->time = time;
 		snprintf(ev->event, sizeof(ev->event), "%s", event);
@@ -125,6 +140,41 @@ int history_events_fetch(sd_bus *bus, const char *serial, uint64_t since, uint64
 		snprintf(ev->user, sizeof(ev->user), "%s", user);
 		snprintf(ev->what, sizeof(ev->what), "%s", what);
 		snprintf(ev->detail, sizeof(ev->detail), "%s", detail);
+	}
+	if (r >= 0)
+		r = sd_bus_message_exit_container(reply);
+	return r;
+}
+
+int history_events_fetch(sd_bus *bus, const char *serial, uint64_t since, uint64_t until,
+			 struct history_event **out, size_t *n, sd_bus_error *e)
+{
+	struct history_event *v = NULL;
+	uint64_t after_time = 0, after_seq = 0;
+	size_t cap = 0;
+	int more = 1, r = 0;
+
+	*out = NULL;
+	*n = 0;
+	while (r >= 0 && more) {
+		_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+		uint64_t next_time, next_seq;
+		size_t had = *n;
+
+		r = sd_bus_call_method(bus, RECORDER_BUS_NAME, RECORDER_PATH, RECORDER_IFACE,
+				       "GetEventsPage", e, &reply, "stttt", serial, since, until,
+				       after_time, after_seq);
+		if (r >= 0)
+			r = read_events(reply, &v, n, &cap);
+		if (r >= 0)
+			r = sd_bus_message_read(reply, "btt", &more, &next_time, &next_seq);
+		if (r >= 0 && more &&
+		    (*n == had || !cursor_moved(after_time, after_seq, next_time, next_seq)))
+			r = -EBADMSG;
+		if (r >= 0) {
+			after_time = next_time;
+			after_seq = next_seq;
+		}
 	}
 	if (r < 0) {
 		free(v);

@@ -31,12 +31,12 @@ struct history_event {
 	char detail[512];
 };
 
-/* GetHistory; negative errno, @e says why. */
+/* The whole range, page after page (GetHistoryPage); negative errno, @e says why. */
 int history_fetch(sd_bus *bus, const char *serial, unsigned int probe, uint64_t since,
 		  uint64_t until, struct history_series *out, sd_bus_error *e);
 void history_series_free(struct history_series *s);
 
-/* GetEvents into a malloc()ed array. */
+/* The whole range (GetEventsPage) into a malloc()ed array. */
 int history_events_fetch(sd_bus *bus, const char *serial, uint64_t since, uint64_t until,
 			 struct history_event **out, size_t *n, sd_bus_error *e);
 

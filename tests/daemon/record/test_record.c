@@ -3,7 +3,9 @@
  * The record's hash chains: written and read back intact, and every kind
  * of edit behind the product's back (a changed value, a deleted, inserted
  * or moved row, rows dropped at either end, changed raw samples, a
- * truncated file) found and named by record_verify().
+ * truncated file) found and named by record_verify(); the same walk in
+ * slices and from a checkpoint; one unit's history read back by index
+ * exactly as the query without indexes read it.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -355,6 +357,329 @@ static void test_prune(void **state)
 	expect_broken(f->path, "rows 13..13 before it are missing");
 }
 
+
+/* Walk @path in slices of @budget_us from @from; returns the verdict. */
+static void walk_path(const char *path, const struct record_checkpoint *from, uint64_t budget_us,
+		      struct record_verify *v, struct record_checkpoint *pos, int *steps)
+{
+	struct record *r = NULL;
+	struct record_walk *w = NULL;
+	char err[RECORD_MESSAGE_MAX];
+	int k, n = 0;
+
+	assert_int_equal(record_open(path, RECORD_READ, &r, err, sizeof(err)), 0);
+	assert_int_equal(record_walk_new(from, &w), 0);
+	while ((k = record_walk_step(r, w, budget_us, v)) == 0)
+		n++;
+	assert_int_equal(k, 1);
+	if (pos)
+		record_walk_position(w, pos);
+	if (steps)
+		*steps = n;
+	record_walk_free(w);
+	record_close(r);
+}
+
+static void test_walk_in_slices(void **state)
+{
+	struct fixture *f = *state;
+	struct record_verify whole, v;
+	struct record *r = NULL, *rd = NULL;
+	struct record_walk *w = NULL;
+	char err[RECORD_MESSAGE_MAX];
+	int steps, k;
+	bool more;
+
+	write_intervals(f->path, T0, 200);
+	verify_path(f->path, &whole);
+	assert_true(whole.intact);
+	/* A microsecond a slice: a slice per WALK_CLOCK_EVERY rows, the same verdict. */
+	walk_path(f->path, NULL, 1, &v, NULL, &steps);
+	assert_true(steps > 4);
+	assert_true(v.intact);
+	assert_string_equal(v.message, whole.message);
+	assert_int_equal(v.record_rows, whole.record_rows);
+	assert_int_equal(v.audit_rows, whole.audit_rows);
+
+	/* Rows written and pruned between the slices are followed. */
+	assert_int_equal(record_open(f->path, RECORD_READ, &rd, err, sizeof(err)), 0);
+	assert_int_equal(record_walk_new(NULL, &w), 0);
+	assert_int_equal(record_walk_step(rd, w, 1, &v), 0);
+	write_intervals(f->path, T0 + 200 * MINUTE, 3);
+	assert_int_equal(record_open(f->path, RECORD_WRITE, &r, err, sizeof(err)), 0);
+	do
+		assert_int_equal(record_prune(r, T0 + 150 * MINUTE, T0 + 150 * MINUTE, 1000, &more), 0);
+	while (more);
+	record_close(r);
+	while ((k = record_walk_step(rd, w, 1, &v)) == 0)
+		;
+	assert_int_equal(k, 1);
+	if (!v.intact)
+		fail_msg("%s", v.message);
+	assert_int_equal(v.record_rows, 53 * 4);
+	record_walk_free(w);
+
+	/* A prune done by hand between the slices is not followed. */
+	assert_int_equal(record_walk_new(NULL, &w), 0);
+	assert_int_equal(record_walk_step(rd, w, 1, &v), 0);
+	tamper(f->path, "DELETE FROM record WHERE seq = 800");
+	while ((k = record_walk_step(rd, w, 1, &v)) == 0)
+		;
+	assert_false(v.intact);
+	assert_non_null(strstr(v.message, "rows 800..800 before it are missing"));
+	record_walk_free(w);
+	record_close(rd);
+}
+
+static void test_checkpoint(void **state)
+{
+	struct fixture *f = *state;
+	struct record_checkpoint cp, back, pos;
+	struct record_verify v, whole;
+	struct record *r = NULL;
+	char err[RECORD_MESSAGE_MAX];
+	int steps;
+
+	write_intervals(f->path, T0, 20);
+	walk_path(f->path, NULL, 0, &v, &cp, NULL);
+	assert_true(v.intact);
+	assert_int_equal(cp.record.seq, 80);
+	assert_int_equal(cp.audit.seq, 20);
+
+	/* Kept in meta by the writer, read back as stored. */
+	assert_int_equal(record_open(f->path, RECORD_WRITE, &r, err, sizeof(err)), 0);
+	assert_int_equal(record_checkpoint_load(r, &back), 0);
+	assert_int_equal(back.record.seq, 0);
+	cp.full_us = 1234;
+	assert_int_equal(record_checkpoint_store(r, &cp), 0);
+	assert_int_equal(record_checkpoint_load(r, &back), 0);
+	assert_memory_equal(&back, &cp, sizeof(cp));
+	/* Deferred: nothing written until the next commit, then with its rows. */
+	cp.full_us = 5678;
+	assert_int_equal(record_checkpoint_defer(r, &cp), 0);
+	assert_int_equal(record_checkpoint_load(r, &back), 0);
+	assert_int_equal(back.full_us, 1234);
+	assert_int_equal(record_begin(r), 0);
+	assert_int_equal(record_commit(r), 0);
+	assert_int_equal(record_checkpoint_load(r, &back), 0);
+	assert_memory_equal(&back, &cp, sizeof(cp));
+	cp.full_us = 1234;
+	record_close(r);
+
+	/* From the checkpoint: only the new rows are walked, the counts are the whole. */
+	write_intervals(f->path, T0 + 20 * MINUTE, 5);
+	verify_path(f->path, &whole);
+	walk_path(f->path, &cp, 0, &v, &pos, NULL);
+	assert_true(v.intact);
+	assert_string_equal(v.message, whole.message);
+	assert_int_equal(pos.record.seq, 100);
+
+	/* A row changed after the checkpoint: found by the walk from it. */
+	tamper(f->path, "UPDATE record SET max = 9999 WHERE seq = 90");
+	walk_path(f->path, &cp, 1, &v, &pos, &steps);
+	assert_false(v.intact);
+	assert_non_null(strstr(v.message, "record row 90 "));
+	assert_int_equal(pos.record.seq, 89);
+	tamper(f->path, "UPDATE record SET max = -17900 - 2 WHERE seq = 90");
+	walk_path(f->path, &cp, 0, &v, NULL, NULL);
+	assert_true(v.intact);
+
+	/*
+	 * A row changed before it: a walk from the checkpoint does not look
+	 * back (RECORD.md); the walk from the base does.
+	 */
+	tamper(f->path, "UPDATE record SET max = 9999 WHERE seq = 10");
+	walk_path(f->path, &cp, 0, &v, NULL, NULL);
+	assert_true(v.intact);
+	walk_path(f->path, NULL, 0, &v, &pos, NULL);
+	assert_false(v.intact);
+	assert_non_null(strstr(v.message, "record row 10 "));
+	assert_int_equal(pos.record.seq, 9);
+	/* A checkpoint moved back there meets the break every time. */
+	walk_path(f->path, &pos, 0, &v, NULL, NULL);
+	assert_false(v.intact);
+	assert_non_null(strstr(v.message, "record row 10 "));
+
+	/* The checkpoint's own row rewritten, or deleted: found. */
+	tamper(f->path, "UPDATE record SET hash = zeroblob(32) WHERE seq = 80");
+	walk_path(f->path, &cp, 0, &v, NULL, NULL);
+	assert_false(v.intact);
+	assert_non_null(strstr(v.message, "record row 80 is not the row it was"));
+	tamper(f->path, "DELETE FROM audit WHERE seq = 20");
+	walk_path(f->path, &cp, 0, &v, NULL, NULL);
+	assert_false(v.intact);
+	assert_non_null(strstr(v.message, "audit row 20 is missing"));
+}
+
+/* The query GetHistory used before it had its indexes: the reference. */
+static size_t history_reference(sqlite3 *db, const char *serial, unsigned int probe,
+				int64_t since, int64_t until, int64_t limit, int64_t *start,
+				int64_t *end, int *status)
+{
+	sqlite3_stmt *st;
+	size_t n = 0;
+
+	assert_int_equal(sqlite3_prepare_v2(db,
+		"SELECT start_us, end_us, status FROM record "
+		"WHERE ((serial = ?1 AND probe = ?2) OR serial = '') "
+		"AND start_us < ?4 AND end_us > ?3 ORDER BY start_us, seq LIMIT ?5",
+		-1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, probe);
+	sqlite3_bind_int64(st, 3, since);
+	sqlite3_bind_int64(st, 4, until);
+	sqlite3_bind_int64(st, 5, limit);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		start[n] = sqlite3_column_int64(st, 0);
+		end[n] = sqlite3_column_int64(st, 1);
+		status[n] = sqlite3_column_int(st, 2);
+		n++;
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+static void test_history(void **state)
+{
+	struct fixture *f = *state;
+	static int64_t start[512], end[512];
+	static int status[512];
+	struct record *r = NULL;
+	char err[RECORD_MESSAGE_MAX];
+	struct record_history h;
+	sqlite3 *db;
+	struct record_row row = { .serial = "SIM-000000", .probe = 1, .n = 1 };
+	struct record_row gap = { .serial = "" };
+
+	write_intervals(f->path, T0, 30);
+	assert_int_equal(record_open(f->path, RECORD_WRITE, &r, err, sizeof(err)), 0);
+	/* Unit rows are an interval at most; the host's rows any length. */
+	row.start_us = T0;
+	row.end_us = T0 + RECORD_ROW_MAX_US + 1;
+	assert_int_equal(record_begin(r), 0);
+	assert_int_equal(record_add_row(r, &row), -EINVAL);
+	gap.start_us = T0 + 30 * MINUTE;
+	gap.end_us = T0 + 90 * MINUTE;
+	gap.status = RECORD_NOT_RUNNING;
+	assert_int_equal(record_add_row(r, &gap), 0);
+	/* A whole interval after the gap, and one as long as allowed. */
+	row.start_us = T0 + 90 * MINUTE;
+	row.end_us = row.start_us + RECORD_ROW_MAX_US;
+	assert_int_equal(record_add_row(r, &row), 0);
+	/* The clock set back: a jump row, then rows over times already recorded. */
+	gap.start_us = T0 + 105 * MINUTE;
+	gap.end_us = T0 + 105 * MINUTE + 1;
+	gap.status = RECORD_CLOCK_JUMP;
+	assert_int_equal(record_add_row(r, &gap), 0);
+	row.start_us = T0 + 10 * MINUTE + 30000000;
+	row.end_us = row.start_us + MINUTE;
+	assert_int_equal(record_add_row(r, &row), 0);
+	gap.start_us = T0 + 12 * MINUTE;
+	gap.end_us = T0 + 12 * MINUTE;	/* empty: overlaps nothing */
+	assert_int_equal(record_add_row(r, &gap), 0);
+	assert_int_equal(record_commit(r), 0);
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	for (int64_t since = T0 - MINUTE; since < (int64_t)(T0 + 110 * MINUTE);
+	     since += 7 * MINUTE / 2 + 1)
+		for (int64_t len = 1; len < 120 * (int64_t)MINUTE; len = len * 3 + MINUTE / 2) {
+			size_t n = history_reference(db, "SIM-000000", 1, since, since + len, 512,
+						     start, end, status);
+
+			/* Page after page from the cursor: the reference's rows, each once. */
+			for (size_t limit = 1; limit <= 400; limit *= 20) {
+				struct record_page pg = { .max = limit };
+				size_t got = 0;
+
+				do {
+					assert_int_equal(record_history(r, "SIM-000000", 1,
+									(uint64_t)since,
+									(uint64_t)(since + len),
+									&pg, &h), 0);
+					assert_true(h.n <= limit);
+					assert_true(got + h.n <= n);
+					for (size_t i = 0; i < h.n; i++, got++) {
+						assert_int_equal(h.start_us[i], start[got]);
+						assert_int_equal(h.end_us[i], end[got]);
+						assert_int_equal(h.status[i], status[got]);
+					}
+					/* More only after a full page, and rows do remain. */
+					assert_int_equal(pg.more, got < n);
+					if (pg.more)
+						assert_int_equal(h.n, limit);
+					record_history_free(&h);
+					pg.after_time = pg.next_time;
+					pg.after_seq = pg.next_seq;
+				} while (pg.more);
+				assert_int_equal(got, n);
+			}
+		}
+	/* Every row, as many as there are: the gap's edges exactly. */
+	assert_int_equal(record_history(r, "SIM-000000", 1, T0 + 30 * MINUTE, T0 + 90 * MINUTE,
+					&(struct record_page){ .max = 100 }, &h), 0);
+	assert_int_equal(h.n, 1);
+	assert_int_equal(h.status[0], RECORD_NOT_RUNNING);
+	record_history_free(&h);
+	/* The other probe sees the gaps but none of probe 1's long rows. */
+	assert_int_equal(record_history(r, "SIM-000000", 2, T0 + 90 * MINUTE, T0 + 104 * MINUTE,
+					&(struct record_page){ .max = 100 }, &h), 0);
+	assert_int_equal(h.n, 0);
+	record_history_free(&h);
+	sqlite3_close(db);
+	record_close(r);
+}
+
+static int collect_event(void *userdata, const struct record_event *ev)
+{
+	uint64_t *seqs = userdata;
+
+	assert_true(seqs[0] < 64);
+	seqs[++seqs[0]] = ev->seq;
+	return 0;
+}
+
+/* A unit's audit entries page after page: time order, ties and a clock set back. */
+static void test_events_paged(void **state)
+{
+	struct fixture *f = *state;
+	struct record *r = NULL;
+	char err[RECORD_MESSAGE_MAX];
+	/* seq 11..14: at T0+5m, another unit's, T0+1m (the clock set back), T0+5m. */
+	static const uint64_t at[] = { 5, 5, 1, 5 };
+	/* SIM-000000's in [T0+1m, T0+9m) by (time, seq); write_intervals' at T0+2m, 4m, 6m, 8m. */
+	static const uint64_t want[] = { 7, 13, 3, 5, 11, 14, 7, 9 };
+
+	write_intervals(f->path, T0, 10);
+	assert_int_equal(record_open(f->path, RECORD_WRITE, &r, err, sizeof(err)), 0);
+	assert_int_equal(record_begin(r), 0);
+	for (size_t i = 0; i < 4; i++) {
+		struct record_event ev = {
+			.time_us = T0 + at[i] * MINUTE + 1000, .event = "alarm-acknowledged",
+			.serial = i == 1 ? "SIM-000001" : "SIM-000000", .probe = 1,
+		};
+
+		assert_int_equal(record_add_event(r, &ev), 0);
+	}
+	assert_int_equal(record_commit(r), 0);
+	for (size_t max = 1; max <= 16; max *= 2) {
+		uint64_t got[65] = { 0 };
+		struct record_page pg = { .max = max };
+
+		do {
+			uint64_t before = got[0];
+
+			assert_int_equal(record_events(r, "SIM-000000", T0 + MINUTE, T0 + 9 * MINUTE,
+						       &pg, collect_event, got), 0);
+			assert_true(got[0] - before <= max);
+			assert_int_equal(pg.more, got[0] < want[0]);
+			pg.after_time = pg.next_time;
+			pg.after_seq = pg.next_seq;
+		} while (pg.more);
+		assert_memory_equal(got, want, sizeof(want));
+	}
+	record_close(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +697,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_changed_samples, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_walk_in_slices, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_checkpoint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_paged, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
