@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <microhttpd.h>
 #include <systemd/sd-event.h>
 
@@ -23,10 +24,18 @@
 #include "metricsfmt.h"
 #include "parse_util.h"
 
-/* libmicrohttpd's limits: a request's headers must fit in the memory limit. */
-#define HTTP_CONNECTION_LIMIT	32
+/*
+ * libmicrohttpd's limits: a request's headers must fit in the memory limit.
+ * Its timeout is for idle connections only; one byte a second keeps one
+ * open. So the headers have a deadline of their own, and near the limit the
+ * oldest connection without a complete request makes room for a new one: a
+ * local user trickling headers on many connections cannot lock a scrape out.
+ */
+#define HTTP_CONNECTION_LIMIT	128
+#define HTTP_CONNECTIONS_SPARE	8
 #define HTTP_MEMORY_LIMIT	(16 * 1024)
 #define HTTP_TIMEOUT_SEC	10
+#define HTTP_HEADER_TIMEOUT_SEC	5
 
 /*
  * Markers of a request's state before it waits for a scrape: its headers
@@ -88,6 +97,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)version;
 	(void)upload_data;
 	if (!rq) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		struct http_conn *hc = ci ? ci->socket_context : NULL;
+
+		if (hc)
+			hc->in_request = true;
 		/* The headers: refuse now what cannot be served. */
 		if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
 			*con_cls = &request_refused;
@@ -152,14 +167,117 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return MHD_YES;
 }
 
+static uint64_t monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Close @hc: libmicrohttpd sees the end of its socket and lets it go. */
+static void conn_close(struct http_conn *hc, const char *why)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(hc->connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	if (hc->closing || !ci)
+		return;
+	hc->closing = true;
+	log_debug("http: closing a connection: %s", why);
+	(void)shutdown(ci->connect_fd, SHUT_RDWR);
+}
+
+/* Close what is past the headers' deadline; again in a second while any is open. */
+static void reap(struct http_server *s, bool make_room)
+{
+	uint64_t now = monotonic_us();
+
+	for (struct http_conn *hc = s->first; hc; hc = hc->next)
+		if (!hc->in_request && now - hc->since >= HTTP_HEADER_TIMEOUT_SEC * 1000000ULL)
+			conn_close(hc, "no complete request in time");
+	if (make_room && s->n_conns >= HTTP_CONNECTION_LIMIT - HTTP_CONNECTIONS_SPARE)
+		for (struct http_conn *hc = s->first; hc; hc = hc->next)
+			if (!hc->in_request && !hc->closing) {
+				conn_close(hc, "the oldest incomplete one, to make room");
+				break;
+			}
+}
+
+static int on_reaper(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	struct http_server *s = userdata;
+
+	(void)usec;
+	reap(s, false);
+	if (s->first)
+		(void)sd_event_source_set_time_relative(src, 1000000ULL);
+	else
+		(void)sd_event_source_set_enabled(src, SD_EVENT_OFF);
+	return 0;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_server *s = cls;
+	struct http_conn *hc = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		reap(s, true);
+		hc = calloc(1, sizeof(*hc));
+		if (!hc) {
+			/* Not tracked: it still has libmicrohttpd's idle timeout. */
+			log_warning("http: out of memory tracking a connection");
+			return;
+		}
+		hc->connection = c;
+		hc->since = monotonic_us();
+		hc->prev = s->last;
+		if (s->last)
+			s->last->next = hc;
+		else
+			s->first = hc;
+		s->last = hc;
+		s->n_conns++;
+		*socket_context = hc;
+		if (sd_event_source_get_enabled(s->reaper, NULL) <= 0) {
+			(void)sd_event_source_set_time_relative(s->reaper, 1000000ULL);
+			(void)sd_event_source_set_enabled(s->reaper, SD_EVENT_ON);
+		}
+		return;
+	}
+	if (!hc)
+		return;
+	if (hc->prev)
+		hc->prev->next = hc->next;
+	else
+		s->first = hc->next;
+	if (hc->next)
+		hc->next->prev = hc->prev;
+	else
+		s->last = hc->prev;
+	s->n_conns--;
+	free(hc);
+	*socket_context = NULL;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	struct request *rq = *con_cls;
 
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct http_conn *hc = ci ? ci->socket_context : NULL;
+
 	(void)cls;
-	(void)c;
 	(void)toe;
+	if (hc) {
+		/* Kept alive: the next request's headers have their deadline too. */
+		hc->in_request = false;
+		hc->since = monotonic_us();
+	}
 	if (!rq || rq == (void *)&request_refused || rq == (void *)&request_accepted)
 		return;
 	if (rq->response)
@@ -242,6 +360,7 @@ int server_start(struct metricsd *m, int fd)
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_TIMEOUT_SEC,
 				  MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, m,
+				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 				  MHD_OPTION_END);
 	if (!s->mhd)
 		return -EINVAL;
@@ -254,6 +373,11 @@ int server_start(struct metricsd *m, int fd)
 		/* Accuracy 1 us: sd-event's default (0) lets it slip by 250 ms. */
 		r = sd_event_add_time_relative(m->event, &s->timer, CLOCK_MONOTONIC, 0, 1,
 					       on_server_timer, s);
+	if (r >= 0)
+		r = sd_event_add_time_relative(m->event, &s->reaper, CLOCK_MONOTONIC, 1000000ULL,
+					       100000, on_reaper, s);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(s->reaper, SD_EVENT_OFF);
 	if (r >= 0)
 		server_kick(s);
 	return r;

@@ -33,9 +33,20 @@ struct request {
 	unsigned int status;
 };
 
+/* A client's connection, oldest first: closed if its request's headers are late. */
+struct http_conn {
+	struct http_conn *prev, *next;
+	struct MHD_Connection *connection;
+	uint64_t since;		/* CLOCK_MONOTONIC: accepted, or its last request answered */
+	bool in_request;	/* its headers are in: a scrape's to wait for, not a trickle */
+	bool closing;
+};
+
 struct http_server {
 	struct MHD_Daemon *mhd;
-	sd_event_source *io, *timer;
+	sd_event_source *io, *timer, *reaper;
+	struct http_conn *first, *last;
+	size_t n_conns;
 };
 
 struct metricsd {

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <systemd/sd-bus.h>
 
 #include "bus_names.h"
@@ -256,6 +257,7 @@ static int on_records(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
 		}
 	}
 	rows_reply_free(&r);
+	ack_wait_update(u);
 	publish_units(u, false);
 	backlog_update(u);
 	sync_io(u);
@@ -354,6 +356,7 @@ static int on_audit(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 	}
 	if (k < 0)
 		log_warning("ignoring the rest of a malformed GetAuditAfter2 reply: %s", strerror(-k));
+	ack_wait_update(u);
 	publish_units(u, false);
 	backlog_update(u);
 	sync_io(u);
@@ -386,6 +389,29 @@ void pump(struct uplink *u)
 	fetch(u, &u->aud, true);
 }
 
+/*
+ * Since when a PUBACK is due: the first message of an empty window, or the
+ * last acknowledgement (@progress) while others are still out.
+ */
+static void ack_wait(struct uplink *u, bool progress)
+{
+	struct timespec ts;
+
+	if (!u->rec.n && !u->aud.n) {
+		u->waiting_since = 0;
+		return;
+	}
+	if (u->waiting_since && !progress)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	u->waiting_since = (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000 ?: 1;
+}
+
+void ack_wait_update(struct uplink *u)
+{
+	ack_wait(u, false);
+}
+
 /* The broker has the message @mid: move the cursor over what it has in a row. */
 void on_publish(struct mosquitto *mosq, void *userdata, int mid)
 {
@@ -402,12 +428,14 @@ void on_publish(struct mosquitto *mosq, void *userdata, int mid)
 		if (i == s->n)
 			continue;
 		s->q[i].acked = true;
+		ack_wait(u, true);
 		for (done = 0; done < s->n && s->q[done].acked; done++)
 			;
 		if (!done)
 			return;
 		memmove(s->q, s->q + done, (s->n - done) * sizeof(s->q[0]));
 		s->n -= done;
+		ack_wait(u, true);
 		s->acked = s->n ? s->q[0].seq - 1 : s->sent;
 		u->cursor_dirty = true;
 		backlog_update(u);

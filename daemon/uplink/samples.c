@@ -4,6 +4,7 @@
  * apart from forward.c, as none of it is in the record or kept.
  */
 #define _GNU_SOURCE
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-bus.h>
@@ -71,6 +72,7 @@ int on_readings(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
 	struct uplink *u = userdata;
 	struct readings_msg r;
+	uint64_t dropped = 0;
 
 	(void)ret_error;
 	if (u->conn != CONNECTED)
@@ -88,9 +90,27 @@ int on_readings(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 			.alarm = { r.alarms[i] & READINGS_ALARM_TEMP1, r.alarms[i] & READINGS_ALARM_TEMP2 },
 		};
 
-		if (serial)
-			(void)publish(u, uplink_topic(&u->origin, serial, "sample"),
-				      uplink_sample_json(&u->origin, &s), 0, false, NULL);
+		if (!serial)
+			continue;
+		if (mosquitto_want_write(u->mosq)) {
+			/* The socket does not drain: queue a bounded number, then drop. */
+			if (u->samples_queued >= SAMPLES_QUEUED_MAX) {
+				dropped++;
+				continue;
+			}
+			u->samples_queued++;
+		}
+		(void)publish(u, uplink_topic(&u->origin, serial, "sample"),
+			      uplink_sample_json(&u->origin, &s), 0, false, NULL);
+	}
+	if (dropped) {
+		u->samples_dropped += dropped;
+		if (!u->dropping) {
+			u->dropping = true;
+			set_state(u, LOG_WARNING, "connected; the broker does not read: live samples "
+				  "dropped (%" PRIu64 " so far; record rows are resent, never dropped)",
+				  u->samples_dropped);
+		}
 	}
 	sync_io(u);
 	return 0;

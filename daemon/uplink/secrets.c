@@ -68,6 +68,13 @@ int load_secrets(struct uplink *u)
 			log_error("a password (%s) but no Username=", path);
 			return -EINVAL;
 		}
+		if (!u->cfg.ca_file && !u->cfg.allow_insecure_password) {
+			snprintf(u->state, sizeof(u->state), "a password (%s) without CAFile= would "
+				 "be sent in clear: set CAFile= (TLS), or AllowInsecurePassword=yes",
+				 path);
+			log_error("%s", u->state);
+			return -EPERM;
+		}
 		k = read_file_at(AT_FDCWD, path, SECRET_MAX, &u->password, &len);
 		if (k < 0) {
 			log_error("cannot read the password from %s: %s", path, strerror(-k));

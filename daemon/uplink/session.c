@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <inttypes.h>
 #include <mosquitto.h>
 #include <netdb.h>
 #include <openssl/ssl.h>
@@ -25,13 +26,16 @@
 #define COLDROOM_VERSION "0.1.0"
 #endif
 
-static uint64_t now_us(void)
+static uint64_t now(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
 }
+
+/* A broker that reads but never acknowledges: given up on after two keepalives. */
+#define ACK_TIMEOUT_US(u)	(2ULL * (u)->cfg.keepalive_s * USEC_PER_SEC)
 
 /*
  * Publish @payload (owned) on @topic (owned); the mid in *@mid when asked.
@@ -98,10 +102,17 @@ void lost(struct uplink *u, int rc, int err)
 	(void)sd_event_source_set_enabled(u->misc_timer, SD_EVENT_OFF);
 	/* Not acknowledged is not sent: the next session sends it again. */
 	u->rec.n = u->aud.n = 0;
+	u->waiting_since = 0;
+	u->samples_queued = 0;
+	u->dropping = false;
 	u->rec.fetching = u->aud.fetching = false;
 	u->rec.call = sd_bus_slot_unref(u->rec.call);
 	u->aud.call = sd_bus_slot_unref(u->aud.call);
-	if (!u->refused)
+	if (u->stalled_s)
+		/* The broker takes messages but never acknowledges them: a new session. */
+		set_state(u, LOG_WARNING, "no acknowledgement for %u s: reconnecting in %u s",
+			  u->stalled_s, u->backoff_s);
+	else if (!u->refused)
 		set_state(u, LOG_ERR, "%s; retrying in %u s", why, u->backoff_s);
 	schedule_retry(u);
 }
@@ -130,10 +141,15 @@ static void on_connect(struct mosquitto *mosq, void *userdata, int rc)
 	/* A broker without persistence forgot the retained discovery: say it again. */
 	for (size_t i = 0; i < u->units_cap; i++)
 		u->units[i].discovered = false;
-	online = uplink_status_json(&u->origin, true, COLDROOM_VERSION, now_us());
+	online = uplink_status_json(&u->origin, true, COLDROOM_VERSION, now(CLOCK_REALTIME));
 	(void)publish(u, uplink_topic(&u->origin, NULL, "status"), online, 1, true, NULL);
 	publish_units(u, true);
-	set_state(u, LOG_NOTICE, "connected");
+	if (u->stalled_s)
+		set_state(u, LOG_NOTICE, "connected (again after no acknowledgement for %u s)",
+			  u->stalled_s);
+	else
+		set_state(u, LOG_NOTICE, "connected");
+	u->stalled_s = 0;
 	pump(u);
 }
 
@@ -207,7 +223,17 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 void sync_io(struct uplink *u)
 {
 	int fd = u->mosq && u->conn != DOWN ? mosquitto_socket(u->mosq) : -1;
-	uint32_t events = EPOLLIN | (fd >= 0 && mosquitto_want_write(u->mosq) ? EPOLLOUT : 0);
+	bool pending = fd >= 0 && mosquitto_want_write(u->mosq);
+	uint32_t events = EPOLLIN | (pending ? EPOLLOUT : 0);
+
+	if (!pending)
+		u->samples_queued = 0;	/* drained: samples may be queued again */
+	if (!pending && u->dropping) {
+		u->dropping = false;
+		if (u->conn == CONNECTED)
+			set_state(u, LOG_NOTICE, "connected; %" PRIu64 " live samples dropped so far "
+				  "(the broker did not read them in time)", u->samples_dropped);
+	}
 
 	if (fd != u->io_fd) {
 		u->io = sd_event_source_disable_unref(u->io);
@@ -228,6 +254,13 @@ int on_misc(sd_event_source *s, uint64_t usec, void *userdata)
 	(void)usec;
 	if (u->conn == DOWN)
 		return 0;
+	if (u->conn == CONNECTED && u->waiting_since &&
+	    now(CLOCK_MONOTONIC) - u->waiting_since >= ACK_TIMEOUT_US(u)) {
+		/* Not acknowledged is not sent: the next session sends it again. */
+		u->stalled_s = (unsigned int)(ACK_TIMEOUT_US(u) / USEC_PER_SEC);
+		lost(u, MOSQ_ERR_KEEPALIVE, 0);
+		return 0;
+	}
 	rc = mosquitto_loop_misc(u->mosq);
 	/* Also what TLS holds decrypted but unread, which epoll cannot see. */
 	if (rc == MOSQ_ERR_SUCCESS && u->conn != DOWN && mosquitto_socket(u->mosq) >= 0)
@@ -253,8 +286,11 @@ static int new_client(struct uplink *u)
 	mosquitto_publish_callback_set(u->mosq, on_publish);
 	mosquitto_log_callback_set(u->mosq, on_log);
 	(void)mosquitto_int_option(u->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
-	/* Our window bounds what is in flight; libmosquitto must not hold any back. */
-	(void)mosquitto_max_inflight_messages_set(u->mosq, 0);
+	/*
+	 * Our windows bound the record's messages; this bounds what else is in
+	 * flight (retained unit states), the rest waits in libmosquitto's queue.
+	 */
+	(void)mosquitto_int_option(u->mosq, MOSQ_OPT_SEND_MAXIMUM, MAX_INFLIGHT);
 	k = u->cfg.username ? mosquitto_username_pw_set(u->mosq, u->cfg.username, u->password) :
 			      MOSQ_ERR_SUCCESS;
 	if (k == MOSQ_ERR_SUCCESS && u->cfg.ca_file)

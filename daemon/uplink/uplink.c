@@ -163,7 +163,10 @@ int main(int argc, char **argv)
 	if (k >= 0)
 		k = cursor_load(&u);
 	if (k < 0) {
-		sd_notify(0, "STATUS=cannot start; the journal says why");
+		if (u.state[0])
+			sd_notifyf(0, "STATUS=%s", u.state);
+		else
+			sd_notify(0, "STATUS=cannot start; the journal says why");
 		goto out;
 	}
 	mosquitto_lib_init();

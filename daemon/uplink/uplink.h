@@ -22,6 +22,10 @@
 #define BACKOFF_MIN_S		1
 #define BACKOFF_MAX_S		60
 #define STATE_MAX		512
+/* QoS 1 messages libmosquitto may have unacknowledged: both windows, the status and unit states. */
+#define MAX_INFLIGHT		(2 * WINDOW + 56)
+/* Samples (QoS 0) queued while the socket does not drain; beyond, they are dropped. */
+#define SAMPLES_QUEUED_MAX	1000
 
 enum conn { DOWN, CONNECTING, CONNECTED };
 
@@ -87,6 +91,12 @@ struct uplink {
 	uint64_t told_record, told_audit;	/* the cursors last in PropertiesChanged */
 	bool props_dirty;
 	int connected;			/* "b" */
+
+	uint64_t samples_queued;	/* published since the socket last drained */
+	uint64_t samples_dropped;	/* in all, for State */
+	bool dropping;			/* since the socket last drained */
+	uint64_t waiting_since;		/* CLOCK_MONOTONIC: a PUBACK is due since then; 0: none */
+	unsigned int stalled_s;		/* the connection was dropped: no PUBACK for so long */
 };
 
 /* status.c: what is shown (State, Backlog, STATUS=) */
@@ -106,6 +116,7 @@ void publish_units(struct uplink *u, bool all);
 /* forward.c: the record's followers */
 void pump(struct uplink *u);
 void on_publish(struct mosquitto *mosq, void *userdata, int mid);
+void ack_wait_update(struct uplink *u);
 void learn_heads(struct uplink *u);
 int on_committed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);
 int on_recorder_owner(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);

@@ -118,6 +118,11 @@ static int check_whole(void *settings, char *err, size_t err_len)
 		snprintf(err, err_len, "PasswordFile= needs Username=");
 		return -EINVAL;
 	}
+	if (c->password_file && !c->ca_file && !c->allow_insecure_password) {
+		snprintf(err, err_len, "PasswordFile= without CAFile= would send the password "
+			 "in clear: set CAFile= (TLS), or AllowInsecurePassword=yes");
+		return -EINVAL;
+	}
 	if (!c->port)
 		c->port = c->ca_file ? UPLINK_DEFAULT_TLS_PORT : UPLINK_DEFAULT_PORT;
 	return 0;
@@ -155,6 +160,7 @@ static const struct conf_key uplink_keys[] = {
 	  .min = UPLINK_MIN_KEEPALIVE_S, .max = UPLINK_MAX_KEEPALIVE_S },
 	KEY("PublishSamples", conf_parse_bool, publish_samples),
 	KEY("HomeAssistantDiscovery", conf_parse_bool, ha_discovery),
+	KEY("AllowInsecurePassword", conf_parse_bool, allow_insecure_password),
 };
 
 const struct conf_table uplink_config_table = {

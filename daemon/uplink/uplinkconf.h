@@ -35,6 +35,7 @@ struct uplink_config {
 	unsigned int keepalive_s;	/* KeepaliveSec= */
 	bool publish_samples;		/* PublishSamples= */
 	bool ha_discovery;		/* HomeAssistantDiscovery= */
+	bool allow_insecure_password;	/* AllowInsecurePassword=: a password without TLS */
 };
 
 /* The keys of uplink.conf, for conf_load() (conf_parser.h). */

@@ -148,7 +148,7 @@ check "a header line without a colon: 400" test "$(raw 'GET /metrics HTTP/1.1\r\
 # A connection closed mid-request: checked below (same process, right page).
 exec 3<>"/dev/tcp/127.0.0.1/$port" && printf 'GET /metr' >&3
 exec 3<&-
-# A request that never ends (slowloris) is closed after the 10 s timeout.
+# A request whose headers never end (slowloris) is closed at their deadline.
 idle_closed() {
 	exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
 	printf 'GET /metrics HTTP/1.1\r\nHost: x\r\n' >&3
@@ -163,6 +163,34 @@ check "and the next scrape is still right" same_as_ctl sensor0 sensor1 || cat "$
 check "the refusals it made are counted ($(value coldroom_metrics_requests_rejected_total))" \
 	test "$(value coldroom_metrics_requests_rejected_total)" = 5
 check "still the same process" kill -0 "$metrics_pid"
+
+# A local user holding 40 connections that trickle headers, one byte a
+# second (each byte resets an idle timeout): a scrape is still answered,
+# and the server closes them all.
+python3 - "$port" >"$tmp/trickle.out" 2>&1 <<'PY' &
+import socket, sys, time
+conns = [socket.create_connection(("127.0.0.1", int(sys.argv[1]))) for _ in range(40)]
+print("open", flush=True)
+req = b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 4000
+for i in range(len(req)):
+    for c in list(conns):
+        try:
+            c.send(req[i:i + 1])
+        except OSError:
+            conns.remove(c)
+    if not conns:
+        print("all closed", flush=True)
+        sys.exit(0)
+    time.sleep(1)
+print("still open:", len(conns), flush=True)
+sys.exit(1)
+PY
+trickle_pid=$!
+check "40 trickling connections are open" wait_for 20 grep -q '^open' "$tmp/trickle.out"
+check "a scrape is answered beside them" status_is 200
+check "the server closes the trickling connections" wait_for 40 grep -q '^all closed' "$tmp/trickle.out"
+wait "$trickle_pid"
+check "which then end (status $?)" test "$(tail -n 1 "$tmp/trickle.out")" = "all closed"
 
 # Several scrapes at once share the answer.
 curls=()

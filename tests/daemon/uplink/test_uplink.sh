@@ -187,6 +187,19 @@ printf 'KeepaliveSec=1\n' >"$tmp/dropin.conf.d/20-bad.conf"
 out=$("$UPLINK" --bus "$addr" --config "$tmp/dropin.conf" --state-dir "$tmp/state" 2>&1); rc=$?
 check "a bad drop-in is refused with its file and line ($out)" \
 	bash -c "[ $rc -eq 1 ] && grep -qF 'dropin.conf.d/20-bad.conf:1: KeepaliveSec=1 is out of range' <<<'$out'"
+# A password without TLS is refused, from a file or a credential, unless the site allows it.
+uplink_conf "$tmp/plain.conf"
+sed -i "/^CAFile=/d" "$tmp/plain.conf"
+out=$("$UPLINK" --bus "$addr" --config "$tmp/plain.conf" --state-dir "$tmp/state" 2>&1); rc=$?
+check "a password without CAFile= is refused ($out)" \
+	bash -c "[ $rc -eq 1 ] && grep -qF 'PasswordFile= without CAFile= would send the password in clear' <<<'$out'"
+sed -i "/^PasswordFile=/d" "$tmp/plain.conf"
+mkdir -p "$tmp/plaincreds"; cp -p "$tmp/password" "$tmp/plaincreds/mqtt-password"
+out=$(CREDENTIALS_DIRECTORY=$tmp/plaincreds "$UPLINK" --bus "$addr" --config "$tmp/plain.conf" \
+	--state-dir "$tmp/state" 2>&1); rc=$?
+check "so is the credential mqtt-password without CAFile= ($out)" \
+	bash -c "[ $rc -eq 1 ] && grep -qF 'without CAFile= would be sent in clear' <<<'$out'"
+check "and nothing was connected or kept" test ! -e "$tmp/state/cursor"
 
 # --- connected: birth, intervals, events, state ---------------------------------
 start_uplink "$tmp/uplink.conf"
@@ -369,6 +382,12 @@ check "READY=1 was sent: a broker that refuses does not fail the service" grep -
 check "and it retries with a growing delay" wait_for 30 grep -q "retrying in 2 s" "$tmp/uplink.log"
 kill "$uplink_pid"; wait "$uplink_pid"; rc=$?; uplink_pid=
 check "it stops cleanly meanwhile" test "$rc" -eq 0
+uplink_conf "$tmp/plain.conf"
+sed -i "/^CAFile=/d" "$tmp/plain.conf"
+NOTIFY_SOCKET=$tmp/notify "$UPLINK" --bus "$addr" --config "$tmp/plain.conf" --state-dir "$tmp/state2" \
+	>/dev/null 2>&1; rc=$?
+check "a password without TLS fails the service ($rc), the reason in STATUS=" bash -c \
+	"[ $rc -eq 1 ] && grep -q '^STATUS=.*PasswordFile= without CAFile= would send the password in clear' '$tmp/notify.log'"
 
 uplink_conf "$tmp/nobroker.conf"
 sed -i "s|^Broker=.*|Broker=127.0.0.1:$(free_port)|" "$tmp/nobroker.conf"
@@ -404,6 +423,61 @@ check "an expired certificate: the State says so" wait_for 30 \
 	state_is "TLS: certificate verify failed (certificate has expired)"
 check "and the log too" wait_for 10 grep -q "certificate has expired" "$tmp/uplink.log"
 kill "$uplink_pid"; wait "$uplink_pid"; uplink_pid=
+
+# A broker that takes the messages, answers pings, and never acknowledges one.
+port4=$(free_port)
+python3 - "$port4" >"$tmp/deaf.log" 2>&1 <<'PY' &
+import socket, sys
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", int(sys.argv[1])))
+srv.listen(4)
+print("listening", flush=True)
+while True:
+    c, _ = srv.accept()
+    buf = b""
+    while True:
+        d = c.recv(65536)
+        if not d:
+            break
+        buf += d
+        while len(buf) >= 2:
+            n, m, i = 0, 1, 1
+            while i < len(buf) and buf[i] & 0x80:
+                n += (buf[i] & 0x7f) * m; m *= 128; i += 1
+            if i >= len(buf):
+                break
+            n += (buf[i] & 0x7f) * m
+            if len(buf) < i + 1 + n:
+                break
+            kind = buf[0] >> 4
+            buf = buf[i + 1 + n:]
+            if kind == 1:
+                c.sendall(b"\x20\x02\x00\x00")      # CONNACK: accepted
+                print("connect", flush=True)
+            elif kind == 12:
+                c.sendall(b"\xd0\x00")              # PINGRESP
+            elif kind == 3:
+                print("publish", flush=True)       # never a PUBACK
+    c.close()
+PY
+extra_pids="$extra_pids $!"
+wait_for 10 grep -q listening "$tmp/deaf.log" || fail "the deaf broker did not start"
+cat >"$tmp/deaf.conf" <<CONF
+Broker=127.0.0.1:$port4
+Site=plant-1
+Host=gw1
+KeepaliveSec=5
+CONF
+rm -rf "$tmp/state4"; cp -r "$tmp/state" "$tmp/state4"; cp "$tmp/state4/cursor" "$tmp/cursor-before"
+: >"$tmp/uplink.log"
+start_uplink "$tmp/deaf.conf" "$tmp/state4"
+check "a broker that never acknowledges gets the record's messages" wait_for 30 grep -q publish "$tmp/deaf.log"
+check "after two keepalives the uplink says so and reconnects" wait_for 30 \
+	grep -q "no acknowledgement for 10 s: reconnecting" "$tmp/uplink.log"
+check "and connects again" wait_for 30 grep -q "connected (again after no acknowledgement" "$tmp/uplink.log"
+kill "$uplink_pid"; wait "$uplink_pid"; uplink_pid=
+check "its cursor did not move past what was never acknowledged" cmp -s "$tmp/cursor-before" "$tmp/state4/cursor"
 
 kill "$recorder_pid" "$daemon_pid"; wait "$recorder_pid" "$daemon_pid"; recorder_pid= daemon_pid=
 

@@ -372,6 +372,10 @@ static void test_config_errors(void **state)
 		{ "CertFile=/c\nKeyFile=/k", "CertFile= and KeyFile= need CAFile= (TLS)" },
 		{ "CAFile=/ca\nKeyFile=/k", "KeyFile= needs CertFile=" },
 		{ "PasswordFile=/p", "PasswordFile= needs Username=" },
+		{ "Username=u\nPasswordFile=/p", "PasswordFile= without CAFile= would send the "
+		  "password in clear: set CAFile= (TLS), or AllowInsecurePassword=yes" },
+		{ "AllowInsecurePassword=maybe",
+		  "line 1: AllowInsecurePassword=maybe must be yes or no" },
 	};
 	struct uplink_config c = { 0 };
 
@@ -385,6 +389,15 @@ static void test_config_errors(void **state)
 		assert_null(c.broker);	/* untouched */
 	}
 	assert_int_equal(uplink_config_parse("Site=a\0", 7, &c, (char[64]){ 0 }, 64), -EINVAL);
+	/* A password in clear only when the site says so. */
+	{
+		const char *t = "Username=u\nPasswordFile=/p\nAllowInsecurePassword=yes";
+
+		assert_int_equal(uplink_config_parse(t, strlen(t), &c, (char[64]){ 0 }, 64), 0);
+		assert_true(c.allow_insecure_password);
+		assert_string_equal(c.password_file, "/p");
+		uplink_config_free(&c);
+	}
 }
 
 static void test_config_load(void **state)
