@@ -247,7 +247,12 @@ static int method_set_thresholds(sd_bus_message *m, void *userdata, sd_bus_error
 		{ "temp1_min", "temp1_max", "temp1_hyst" },
 		{ "temp2_min", "temp2_max", "temp2_hyst" },
 	};
-	char vmin[16], vmax[16], vhyst[16];
+	char vmin[16], vmax[16], vhyst[16], omin[16], omax[16], ohyst[16];
+	struct threshold_step {
+		unsigned int attr;		/* index in attrs[ch] */
+		const char *value, *undo;
+	} steps[3];
+	unsigned int n_steps = 0, done;
 	int32_t old_min, old_max, old_hyst;
 	uint32_t channel;
 	int32_t min, max, hyst;
@@ -283,25 +288,51 @@ static int method_set_thresholds(sd_bus_message *m, void *userdata, sd_bus_error
 	 * The kernel judges every single write by the same rule, so each step
 	 * must leave valid thresholds: widen the band to cover both the old
 	 * and the new one, set the hysteresis (valid there, since the new
-	 * band is), then narrow the band to the new one.
+	 * band is), then narrow the band to the new one. A step that fails
+	 * undoes the ones before it in reverse order, each back to a state
+	 * that was valid: a failed call changes nothing.
 	 */
 	unit_read_settings(u);
 	old_min = u->temp_min[ch];
 	old_max = u->temp_max[ch];
 	old_hyst = u->temp_hyst[ch];
-	r = 0;
-	if (min < u->temp_min[ch])
-		r = unit_write(u, attrs[ch][0], vmin, error);
-	if (r >= 0 && max > u->temp_max[ch])
-		r = unit_write(u, attrs[ch][1], vmax, error);
-	if (r >= 0)
-		r = unit_write(u, attrs[ch][2], vhyst, error);
-	if (r >= 0 && min > u->temp_min[ch])
-		r = unit_write(u, attrs[ch][0], vmin, error);
-	if (r >= 0 && max < u->temp_max[ch])
-		r = unit_write(u, attrs[ch][1], vmax, error);
+	snprintf(omin, sizeof(omin), "%d", old_min);
+	snprintf(omax, sizeof(omax), "%d", old_max);
+	snprintf(ohyst, sizeof(ohyst), "%d", old_hyst);
+	if (min < old_min)
+		steps[n_steps++] = (struct threshold_step){ 0, vmin, omin };
+	if (max > old_max)
+		steps[n_steps++] = (struct threshold_step){ 1, vmax, omax };
+	steps[n_steps++] = (struct threshold_step){ 2, vhyst, ohyst };
+	if (min > old_min)
+		steps[n_steps++] = (struct threshold_step){ 0, vmin, omin };
+	if (max < old_max)
+		steps[n_steps++] = (struct threshold_step){ 1, vmax, omax };
+	for (done = 0, r = 0; done < n_steps; done++) {
+		r = unit_write(u, attrs[ch][steps[done].attr], steps[done].value, error);
+		if (r < 0)
+			break;
+	}
+	while (r < 0 && done-- > 0) {
+		int k = write_string_at(u->dirfd, attrs[ch][steps[done].attr], steps[done].undo);
+
+		if (k < 0) {
+			char why[512];
+
+			snprintf(why, sizeof(why),
+				 "%s; restoring %s to %s failed too (%s): the thresholds are those the unit's properties show",
+				 error->message ? error->message : "", attrs[ch][steps[done].attr],
+				 steps[done].undo, strerror(-k));
+			log_fields(LOG_ERR, &(struct log_fields){ .unit = u->name,
+								  .serial = u->info->serial },
+				   "%s: %s", u->name, why);
+			sd_bus_error_free(error);
+			r = sd_bus_error_set(error, SENSORS_ERROR_WRITE_FAILED, why);
+			break;
+		}
+	}
 	unit_after_write(u);
-	/* What took effect, even of a change that failed half-way. */
+	/* What took effect: nothing, unless undoing a failed step failed too. */
 	emit_setting_changed_int(u, uid, attrs[ch][0], old_min, u->temp_min[ch]);
 	emit_setting_changed_int(u, uid, attrs[ch][1], old_max, u->temp_max[ch]);
 	emit_setting_changed_int(u, uid, attrs[ch][2], old_hyst, u->temp_hyst[ch]);

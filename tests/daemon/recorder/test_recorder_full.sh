@@ -47,20 +47,29 @@ PY
 notify_pid=$!
 for _ in $(seq 50); do [ -S "$tmp/notify" ] && break; sleep 0.1; done
 db=$disk/record.db
-q() { sqlite3 -batch -noheader "$db" "$1"; }
-rows() { q "SELECT count(*) FROM record" 2>/dev/null || echo 0; }
+q() { sqlite3 -batch -noheader -cmd '.timeout 5000' "$db" "$1"; }
+# The row count, or a failure: a database missing, locked or unreadable is
+# an error to report, never 0 rows.
+rows() {
+	local n
+	[ -s "$db" ] || { echo "rows: $db is missing or empty" >&2; return 1; }
+	n=$(q "SELECT count(*) FROM record") || return 1
+	[[ $n =~ ^[0-9]+$ ]] || { echo "rows: '$n' is not a count" >&2; return 1; }
+	echo "$n"
+}
+# rows_are OP N: the count, read successfully, compares so to N.
+rows_are() { local n; n=$(rows) && [ "$n" "$1" "$2" ]; }
 NOTIFY_SOCKET=$tmp/notify "$RECORDER" --bus "$addr" --config "$tmp/coldroom.conf" \
 	--database "$db" 2>"$tmp/recorder.log" &
 recorder_pid=$!
-has_rows() { [ "$(rows)" -gt 0 ]; }
-check "rows are written" wait_for 25 has_rows
+check "rows are written" wait_for 25 rows_are -gt 0 2>/dev/null
 
 # Fill the disk; the next interval cannot be written.
 dd if=/dev/zero of="$disk/filler" bs=4k 2>/dev/null
 said_full() { grep -q "disk full" "$tmp/recorder.log"; }
 check "the recorder says the disk is full" wait_for 25 said_full
 # Counted once a write has failed: a commit under way while dd ran is in.
-before=$(rows)
+before=$(rows) || { fail "the rows written before the disk was full cannot be counted"; exit 1; }
 # The datagram and the log line come apart: wait for the listener's copy.
 check "and so does its STATUS= line" wait_for 10 \
 	grep -q "STATUS=cannot write the record: disk full; retrying" "$tmp/notified"
@@ -69,13 +78,12 @@ failing() { busctl --address="$addr" get-property org.coldroom.Recorder1 /org/co
 check "and so does its WriteFailing property on the bus" failing true
 check "it is still running" kill -0 "$recorder_pid"
 sleep 12	# another interval due while the disk is full
-check "nothing was written meanwhile" test "$(rows)" = "$before"
+check "nothing was written meanwhile" rows_are -eq "$before"
 
 rm -f "$disk/filler"
 said_back() { grep -q "the record is written again" "$tmp/recorder.log"; }
 check "space back: it says it writes again" wait_for 20 said_back
-more() { [ "$(rows)" -gt "$before" ]; }
-check "and the held intervals are written" wait_for 10 more
+check "and the held intervals are written" wait_for 10 rows_are -gt "$before"
 check "WriteFailing is false again" wait_for 10 failing false
 kill "$recorder_pid"; wait "$recorder_pid"; rc=$?; recorder_pid=
 check "it stops cleanly" test "$rc" -eq 0

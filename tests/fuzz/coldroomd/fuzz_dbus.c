@@ -10,12 +10,16 @@
  *   byte 0   the method (calls[] below, or an unknown one)
  *   byte 1   the object: the manager, sensor0, sensor1 or a unit that is not
  *   byte 2   bit 0: the method's own signature, else one made of the
- *            following bytes
+ *            following bytes; bit 1: the next byte says which of the
+ *            call's opens for writing fail (bit N: the Nth, from 0), with
+ *            EINVAL (a value the kernel refuses) if bit 2, else EIO
  *   rest     the arguments' values
  *
- * Every call is answered, the daemon survives it, and a call that fails
- * opens no file of the tree for writing (the daemon's openat() is wrapped
- * to see it).
+ * Every call is answered, the daemon survives it, and the units' settings
+ * properties are what the tree holds. A call that fails on its own opens
+ * no file of the tree for writing (the daemon's openat() is wrapped to see
+ * it and to fail the chosen opens); one that fails because a write failed
+ * leaves the tree as it was, unless undoing it failed too.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -74,6 +78,10 @@ static sd_bus *server, *client;
 /* Files the daemon opened for writing while a call was handled. */
 static bool tracking;
 static unsigned int write_opens;
+/* Of those, which to fail (bit N: the Nth), with what; how many failed. */
+static uint8_t fail_mask;
+static int fail_errno;
+static unsigned int write_fails;
 
 int __real_openat(int dirfd, const char *path, int flags, ...);
 
@@ -89,8 +97,15 @@ int __wrap_openat(int dirfd, const char *path, int flags, ...)
 		mode = va_arg(ap, mode_t);
 		va_end(ap);
 	}
-	if (tracking && (flags & O_ACCMODE) != O_RDONLY)
-		write_opens++;
+	if (tracking && (flags & O_ACCMODE) != O_RDONLY) {
+		unsigned int n = write_opens++;
+
+		if (n < 8 && fail_mask & 1u << n) {
+			write_fails++;
+			errno = fail_errno;
+			return -1;
+		}
+	}
 	return __real_openat(dirfd, path, flags, mode);
 }
 
@@ -178,6 +193,103 @@ static void settings_reset(void)
 			faketree_set(&tree, name, attr, "-15000\n");
 			snprintf(attr, sizeof(attr), "temp%d_hyst", ch);
 			faketree_set(&tree, name, attr, "500\n");
+		}
+	}
+}
+
+static const char *const setting_attrs[] = {
+	"label", "update_interval_ms", "temp1_min", "temp1_max", "temp1_hyst",
+	"temp2_min", "temp2_max", "temp2_hyst",
+};
+/* The properties of those, in the same order. */
+static const char *const setting_props[] = {
+	"Label", "UpdateIntervalMs", "Temp1Min", "Temp1Max", "Temp1Hyst",
+	"Temp2Min", "Temp2Max", "Temp2Hyst",
+};
+#define N_SETTINGS (sizeof(setting_attrs) / sizeof(setting_attrs[0]))
+
+/* What the tree holds of unit @u's settings, one line each. */
+static void tree_settings(int u, char out[N_SETTINGS][80])
+{
+	for (size_t i = 0; i < N_SETTINGS; i++) {
+		char path[700];
+		char *s;
+
+		snprintf(path, sizeof(path), "%s/class/coldroom/sensor%d/%s", tree.sys, u,
+			 setting_attrs[i]);
+		s = slurp(path, NULL);
+		fuzz_assert(s);
+		s[strcspn(s, "\n")] = '\0';
+		snprintf(out[i], sizeof(out[i]), "%s", s);
+		free(s);
+	}
+}
+
+static char props[N_SETTINGS][80];
+static int props_got;
+
+static int on_get_all(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	const char *name, *contents;
+
+	(void)userdata, (void)e;
+	fuzz_assert(!sd_bus_message_is_method_error(m, NULL));
+	fuzz_assert(sd_bus_message_enter_container(m, 'a', "{sv}") > 0);
+	while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+		size_t i;
+
+		fuzz_assert(sd_bus_message_read(m, "s", &name) > 0);
+		for (i = 0; i < N_SETTINGS && strcmp(name, setting_props[i]); i++)
+			;
+		fuzz_assert(sd_bus_message_peek_type(m, NULL, &contents) > 0);
+		if (i == N_SETTINGS) {
+			fuzz_assert(sd_bus_message_skip(m, "v") >= 0);
+		} else {
+			const char *str;
+			int32_t i32;
+			uint32_t u32;
+
+			fuzz_assert(sd_bus_message_enter_container(m, 'v', contents) > 0);
+			if (contents[0] == 's') {
+				fuzz_assert(sd_bus_message_read(m, "s", &str) > 0);
+				snprintf(props[i], sizeof(props[i]), "%s", str);
+			} else if (contents[0] == 'u') {
+				fuzz_assert(sd_bus_message_read(m, "u", &u32) > 0);
+				snprintf(props[i], sizeof(props[i]), "%u", u32);
+			} else {
+				fuzz_assert(sd_bus_message_read(m, "i", &i32) > 0);
+				snprintf(props[i], sizeof(props[i]), "%d", i32);
+			}
+			fuzz_assert(sd_bus_message_exit_container(m) >= 0);
+			props_got++;
+		}
+		fuzz_assert(sd_bus_message_exit_container(m) >= 0);
+	}
+	return 0;
+}
+
+static void pump(void);
+
+/* Both units' settings properties, as a client reads them, are the tree. */
+static void check_props_are_tree(void)
+{
+	char t[N_SETTINGS][80];
+
+	for (int u = 0; u < 2; u++) {
+		props_got = 0;
+		fuzz_assert(sd_bus_call_method_async(client, NULL, NULL,
+						     u ? ROOT "/unit/sensor1" : ROOT "/unit/sensor0",
+						     PROPS, "GetAll", on_get_all, NULL, "s",
+						     UNIT) >= 0);
+		pump();
+		fuzz_assert(props_got == (int)N_SETTINGS);
+		tree_settings(u, t);
+		for (size_t i = 0; i < N_SETTINGS; i++) {
+			if (strcmp(props[i], t[i])) {
+				fprintf(stderr, "sensor%d: %s is '%s' but %s holds '%s'\n", u,
+					setting_props[i], props[i], setting_attrs[i], t[i]);
+				fuzz_assert(!"the properties are the tree");
+			}
 		}
 	}
 }
@@ -272,13 +384,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct input in = { data, data + size };
 	const struct call *c;
 	const char *path;
-	char signature[8];
+	char signature[8], before[2][N_SETTINGS][80], after[2][N_SETTINGS][80];
 	uint8_t which, object, mode;
 	bool ok = true;
 
 	which = take_byte(&in);
 	object = take_byte(&in);
 	mode = take_byte(&in);
+	fail_mask = mode & 2 ? take_byte(&in) : 0;
+	fail_errno = mode & 4 ? EINVAL : EIO;
 	c = &calls[which % (sizeof(calls) / sizeof(calls[0]))];
 	path = c->on_unit || object % 4 ? unit_paths[object % 3] : ROOT;
 	if (mode & 1) {
@@ -299,18 +413,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ok) {
 		int sent = replies;
 
+		memset(before, 0, sizeof(before));
+		memset(after, 0, sizeof(after));
+		tree_settings(0, before[0]);
+		tree_settings(1, before[1]);
 		errors = 0;
 		write_opens = 0;
+		write_fails = 0;
 		tracking = true;
 		fuzz_assert(sd_bus_call_async(client, NULL, m, on_reply, NULL, 0) >= 0);
 		pump();
 		tracking = false;
 		fuzz_assert(replies == sent + 1);
-		if (errors && write_opens) {
+		if (errors && !write_fails && write_opens) {
 			fprintf(stderr, "%s.%s on %s failed but wrote %u file(s) of the tree\n",
 				c->iface, c->member, path, write_opens);
 			fuzz_assert(!"a failed call changes nothing");
 		}
+		/* A write failed: the call fails, and undoes what it wrote before. */
+		if (write_fails)
+			fuzz_assert(errors);
+		tree_settings(0, after[0]);
+		tree_settings(1, after[1]);
+		if (write_fails == 1 && memcmp(before, after, sizeof(before))) {
+			fprintf(stderr, "%s.%s on %s: a write failed, the rest stayed written\n",
+				c->iface, c->member, path);
+			fuzz_assert(!"a failed call changes nothing");
+		}
+		/* Whatever happened, what the daemon publishes is what the units hold. */
+		check_props_are_tree();
 		/* A call that changed the units: back to the defaults for the next. */
 		if (write_opens)
 			settings_defaults();
