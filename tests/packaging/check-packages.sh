@@ -134,8 +134,10 @@ check "coldroom-sensor.rpm holds no module source" lacks "$list" '^/usr/src/'
 scripts=$(rpm -qp --scripts "$rpm" 2>/dev/null)
 check "rpm %pre creates the groups" has "$(sed -n '/^preinstall/,/^postinstall/p' <<<"$scripts")" \
 	'systemd-sysusers' '^g coldroom ' '^g coldroom-admin '
+# rpm -qlv cuts owner and group to 8 characters: ask for them in full.
 check "rpm: notify.conf (webhook tokens) is 0640 root:coldroom-notify" \
-	has "$(rpm -qlvp "$rpm" 2>/dev/null)" '^-rw-r----- .* root +coldroom-notify .* /etc/coldroom/notify\.conf$'
+	has "$(rpm -qp --qf '[%{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILENAMES}\n]' \
+		"$rpm" 2>/dev/null)" '^-rw-r----- root:coldroom-notify /etc/coldroom/notify\.conf$'
 check "rpm %pre creates the user coldroom-notify" \
 	has "$(sed -n '/^preinstall/,/^postinstall/p' <<<"$scripts")" '^u coldroom-notify '
 check "rpm %post: systemd_post, udev reload" has "$(sed -n '/^postinstall/,/^preuninstall/p' <<<"$scripts")" \
