@@ -82,6 +82,8 @@ check "notify.conf (webhook tokens) is shipped 0640" \
 	has "$(dpkg-deb -c "$deb")" '^-rw-r----- .* \./etc/coldroom/notify\.conf$'
 check "postinst gives notify.conf to root:coldroom-notify 0640" \
 	has "$(cat "$ctl/postinst")" 'chown root:coldroom-notify .*notify\.conf' 'chmod 0640 .*notify\.conf'
+check "coldroom-notify's curl (mail, webhooks) is recommended" has "$(cat "$ctl/control")" \
+	'^Recommends:.*curl'
 check "preinst creates the user coldroom-notify" has "$(cat "$ctl/preinst")" '^u coldroom-notify '
 check "prerm stops coldroomd on removal" has "$(cat "$ctl/prerm")" 'deb-systemd-invoke stop coldroomd\.service'
 check "postrm reloads udev rules" has "$(cat "$ctl/postrm")" 'udevadm control --reload-rules'
@@ -138,6 +140,8 @@ check "rpm %pre creates the groups" has "$(sed -n '/^preinstall/,/^postinstall/p
 check "rpm: notify.conf (webhook tokens) is 0640 root:coldroom-notify" \
 	has "$(rpm -qp --qf '[%{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILENAMES}\n]' \
 		"$rpm" 2>/dev/null)" '^-rw-r----- root:coldroom-notify /etc/coldroom/notify\.conf$'
+check "rpm: coldroom-notify's curl is recommended" \
+	has "$(rpm -qp --recommends "$rpm" 2>/dev/null)" '^curl$'
 check "rpm %pre creates the user coldroom-notify" \
 	has "$(sed -n '/^preinstall/,/^postinstall/p' <<<"$scripts")" '^u coldroom-notify '
 check "rpm %post: systemd_post, udev reload" has "$(sed -n '/^postinstall/,/^preuninstall/p' <<<"$scripts")" \
