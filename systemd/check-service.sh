@@ -10,7 +10,10 @@
 #  - the recorder and the uplink run as their own users with no capability;
 #  - the alarm notification units, which have no unit file, keep their
 #    settings: the table in daemon/coldroomd/alarm_notify.c, written out as
-#    a unit file, is as sandboxed as the template units it replaced;
+#    a unit file, runs as coldroom-notify in a sandbox within the daemons'
+#    budget;
+#  - every service shipped, and the notification units, has MemoryMax= and
+#    TasksMax=;
 #  - the D-Bus policies are well-formed XML and let only the right user own
 #    each name.
 #
@@ -127,15 +130,33 @@ entries=$(sed -n 's/^\t{ "\(Unit\|Service\)", "\([A-Za-z]*\)", '"'"'.'"'"', "\([
 	echo "ExecStart=/usr/libexec/coldroom/coldroom-notify alarm"
 	sed -n 's/^Service //p' <<<"$entries" | sed 's/^TimeoutStartSec=\([0-9]*\)$/TimeoutStartSec=\1s/'
 } >"$unit"
-# 8.6: the template units' exposure when they were shipped as files.
-check_exposure 8.6
+check_exposure "$max"
 [ "$(setting Type)" = oneshot ] || fail "alarm units: Type= must be oneshot"
-for key in ProtectHome PrivateTmp PrivateDevices; do
+for key in ProtectHome PrivateTmp PrivateDevices NoNewPrivileges RestrictSUIDSGID; do
 	[ "$(setting "$key")" = yes ] || fail "alarm units: $key=yes is missing from $table"
 done
+[ "$(setting User)" = coldroom-notify ] || fail "alarm units: must run as coldroom-notify"
+grep -q '^u coldroom-notify ' coldroom.sysusers || fail "sysusers does not create the user coldroom-notify"
+[ "$(setting ProtectSystem)" = strict ] || fail "alarm units: ProtectSystem= must be strict"
+[ -z "$(setting CapabilityBoundingSet)" ] && grep -qx 'CapabilityBoundingSet=' "$unit" ||
+	fail "alarm units: need no capability"
+[ "$(setting RestrictAddressFamilies)" = "AF_INET AF_INET6 AF_UNIX" ] ||
+	fail "alarm units: only IP (webhooks, SMTP) and AF_UNIX"
+grep -qx 'SystemCallFilter=@system-service' "$unit" ||
+	fail "alarm units: SystemCallFilter=@system-service is missing"
+grep -qE '(^|[|;] *)sendmail ' coldroom-notify && fail "coldroom-notify: sendmail's setgid helpers do not run under NoNewPrivileges="
+grep -q 'notify.conf' Makefile && grep -q 'install -D -m 0640 notify.conf' Makefile ||
+	fail "notify.conf (webhook tokens) must be installed 0640"
 [ "$(setting RemainAfterExit)" = no ] && grep -qx 'CollectMode=inactive-or-failed' "$unit" ||
 	fail "alarm units: an instance must be unloaded once it ran, so the next alarm can start it"
 [ -n "$(setting TimeoutStartSec)" ] || fail "alarm units: TimeoutStartSec= is missing"
 
+# Bounded: every service shipped, and the notification units' table.
+for unit in *.service "$tmp/coldroom-alarm-check.service"; do
+	for key in MemoryMax TasksMax; do
+		[ -n "$(setting "$key")" ] || fail "$unit: $key= is missing"
+	done
+done
+
 [ "$failures" -eq 0 ] || exit 1
-echo "systemd: coldroomd, coldroom-recorder, coldroom-metrics and coldroom-uplink services, the alarm notification units' settings and the D-Bus policies pass"
+echo "systemd: coldroomd, coldroom-recorder, coldroom-metrics and coldroom-uplink services, the alarm notification units' settings, their limits and the D-Bus policies pass"

@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,11 +39,23 @@
  * down: there is no unit file (systemd refuses a transient unit that has
  * one). systemd/check-service.sh reads this table, one entry a line, to
  * check the sandbox. Types: 's' a string, 'b' yes/no, 'a' a list of one
- * string, 'T' seconds (sent as KEY with "Sec" made "USec", in us).
+ * string, 'T' seconds (sent as KEY with "Sec" made "USec", in us), 't' a
+ * number, 'l' a list of names, allowed or, after "~", denied (sent as
+ * "(bas)"), 'n' RestrictNamespaces=yes (sent as no namespace allowed),
+ * 'c' an empty capability set.
  *
- * The sandbox is loose on purpose: sendmail(8) implementations hand mail
- * to setgid helpers that write to their spool (Postfix's postdrop), which
- * NoNewPrivileges=, DynamicUser= and ProtectSystem=strict would break.
+ * They run as their own user, coldroom-notify (sysusers), the only one
+ * besides root that may read notify.conf and its webhook tokens, in a
+ * sandbox like the services': no privilege to gain, nothing to write,
+ * no devices, IP and AF_UNIX only. Mail is handed over SMTP to the local
+ * MTA (localhost:25, curl's smtp://) rather than through sendmail(8):
+ * sendmail implementations pass mail to setgid helpers (Postfix's
+ * postdrop), which NoNewPrivileges= and RestrictSUIDSGID= forbid, and
+ * every MTA that provides sendmail also listens on localhost:25.
+ *
+ * MemoryMax= and TasksMax=: a shell, awk and curl, whatever the number
+ * of units (a few MiB and at most four processes); the limits leave
+ * ample room and stop a runaway.
  *
  * RemainAfterExit=no and CollectMode=inactive-or-failed: once an instance
  * has run, whether it succeeded or failed, systemd unloads it, so the next
@@ -63,9 +76,38 @@ static const struct notify_setting {
 	{ "Service", "Type", 's', "oneshot" },
 	{ "Service", "RemainAfterExit", 'b', "no" },
 	{ "Service", "TimeoutStartSec", 'T', "120" },
+	{ "Service", "User", 's', "coldroom-notify" },
+	{ "Service", "Group", 's', "coldroom-notify" },
+	{ "Service", "UMask", 'u', "0077" },
+	{ "Service", "MemoryMax", 't', "67108864" },
+	{ "Service", "TasksMax", 't', "16" },
+	{ "Service", "CapabilityBoundingSet", 'c', "" },
+	{ "Service", "NoNewPrivileges", 'b', "yes" },
+	{ "Service", "ProtectSystem", 's', "strict" },
 	{ "Service", "ProtectHome", 's', "yes" },
 	{ "Service", "PrivateTmp", 'b', "yes" },
 	{ "Service", "PrivateDevices", 'b', "yes" },
+	{ "Service", "PrivateIPC", 'b', "yes" },
+	{ "Service", "ProtectHostname", 'b', "yes" },
+	{ "Service", "ProtectClock", 'b', "yes" },
+	{ "Service", "ProtectKernelTunables", 'b', "yes" },
+	{ "Service", "ProtectKernelModules", 'b', "yes" },
+	{ "Service", "ProtectKernelLogs", 'b', "yes" },
+	{ "Service", "ProtectControlGroups", 'b', "yes" },
+	{ "Service", "ProtectProc", 's', "invisible" },
+	{ "Service", "ProcSubset", 's', "pid" },
+	{ "Service", "RestrictAddressFamilies", 'l', "AF_INET AF_INET6 AF_UNIX" },
+	{ "Service", "RestrictNamespaces", 'n', "yes" },
+	{ "Service", "RestrictRealtime", 'b', "yes" },
+	{ "Service", "RestrictSUIDSGID", 'b', "yes" },
+	{ "Service", "LockPersonality", 'b', "yes" },
+	{ "Service", "MemoryDenyWriteExecute", 'b', "yes" },
+	{ "Service", "RemoveIPC", 'b', "yes" },
+	{ "Service", "KeyringMode", 's', "private" },
+	{ "Service", "DevicePolicy", 's', "closed" },
+	{ "Service", "SystemCallArchitectures", 'a', "native" },
+	{ "Service", "SystemCallFilter", 'l', "@system-service" },
+	{ "Service", "SystemCallFilter", 'l', "~@privileged @resources" },
 };
 
 struct notify_start {
@@ -127,12 +169,53 @@ static void start_free(struct notify_start *c)
 	free(c);
 }
 
+/* A 'l' entry: "(bas)", an allow list or, after "~", a deny list. */
+static int append_list(sd_bus_message *m, const struct notify_setting *s)
+{
+	bool deny = s->value[0] == '~';
+	char buf[128], *save = NULL;
+	int r;
+
+	if (snprintf(buf, sizeof(buf), "%s", s->value + deny) >= (int)sizeof(buf))
+		return -EINVAL;
+	r = sd_bus_message_open_container(m, 'r', "sv");
+	if (r >= 0)
+		r = sd_bus_message_append(m, "s", s->key);
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'v', "(bas)");
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'r', "bas");
+	if (r >= 0)
+		r = sd_bus_message_append(m, "b", (int)!deny);
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'a', "s");
+	for (char *w = strtok_r(buf, " ", &save); r >= 0 && w; w = strtok_r(NULL, " ", &save))
+		r = sd_bus_message_append(m, "s", w);
+	for (int i = 0; r >= 0 && i < 3; i++)
+		r = sd_bus_message_close_container(m);
+	if (r >= 0)
+		r = sd_bus_message_close_container(m);
+	return r;
+}
+
 static int append_setting(sd_bus_message *m, const struct notify_setting *s)
 {
 	char name[64];
 	size_t n;
 
 	switch (s->type) {
+	case 't':
+		return sd_bus_message_append(m, "(sv)", s->key, "t",
+					     (uint64_t)strtoull(s->value, NULL, 10));
+	case 'u':
+		return sd_bus_message_append(m, "(sv)", s->key, "u",
+					     (uint32_t)strtoul(s->value, NULL, 8));
+	case 'c':
+	case 'n':
+		/* No capability; no namespace type allowed. */
+		return sd_bus_message_append(m, "(sv)", s->key, "t", (uint64_t)0);
+	case 'l':
+		return append_list(m, s);
 	case 's':
 		return sd_bus_message_append(m, "(sv)", s->key, "s", s->value);
 	case 'b':

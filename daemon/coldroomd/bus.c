@@ -89,9 +89,14 @@ static int caller_uid(sd_bus_message *m, uid_t *uid, sd_bus_error *error)
 	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
 	int r;
 
-	r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_UID | SD_BUS_CREDS_EUID, &creds);
-	if (r >= 0 && sd_bus_creds_get_euid(creds, uid) < 0)
-		r = sd_bus_creds_get_uid(creds, uid);
+	/*
+	 * The effective uid, the one the bus vouches for (SO_PEERCRED, or the
+	 * bus daemon's record of it); never the real uid, which sd-bus reads
+	 * from /proc, where the caller's pid may be another process by now.
+	 */
+	r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
+	if (r >= 0)
+		r = sd_bus_creds_get_euid(creds, uid);
 	if (r < 0)
 		return sd_bus_error_set_errnof(error, r, "cannot identify the caller: %s",
 					       strerror(-r));

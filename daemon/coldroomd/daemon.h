@@ -164,7 +164,12 @@ struct daemon {
 	struct unit_pool *unit_pools;	/* where units live (units.c) */
 	struct unit **spare_units;	/* free slots of the pools */
 	size_t n_spare_units, n_pooled_units;
-	struct unit **by_number;	/* sensorN at [N]: records name units by number */
+	/*
+	 * sensorN at [N]: records name units by number. Only the kernel's
+	 * sysfs names drive it (never a bus message), and they stop at
+	 * COLDROOM_UNIT_MAX: 8 MB at most.
+	 */
+	struct unit **by_number;
 	size_t n_by_number;
 	size_t n_units, cap_units;
 

@@ -55,6 +55,7 @@ static void metricsd_done(struct metricsd *m)
 	units_clear(m);
 	free(m->infos);
 	free(m->units);
+	unit_index_free(&m->index);
 	page_unref(m->page);
 	sd_bus_flush_close_unref(m->bus);
 	sd_event_unref(m->event);

@@ -16,6 +16,7 @@
 #include "metricsfmt.h"
 #include "readings_msg.h"
 #include "service.h"
+#include "unit_index.h"
 
 #define MAX_SOCKETS		8
 
@@ -55,10 +56,14 @@ struct metricsd {
 	struct http_server servers[MAX_SOCKETS];
 	size_t n_servers;
 
-	/* The units by Number: rare state, kept apart from the readings. */
+	/*
+	 * The units present, dense (unit i: infos[i], units[i]), found by
+	 * Number through @index: rare state, kept apart from the readings.
+	 */
 	struct unit_info *infos;
-	struct metrics_unit *units;	/* .info set while the unit is present */
-	size_t n_slots, n_present;
+	struct metrics_unit *units;	/* .info = &infos[i] */
+	struct unit_index index;
+	size_t n_present, cap_units;
 	bool coldroomd_up;
 
 	/* The scrape in flight: both replies, then the waiting requests. */

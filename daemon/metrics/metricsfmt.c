@@ -214,11 +214,19 @@ static int scalar(struct mbuf *b, const char *name, const char *type, const char
 
 static const char *const probe_label[2] = { ",probe=\"1\"", ",probe=\"2\"" };
 
-static const struct metrics_unit *unit_of(const struct metrics_input *in, uint32_t number)
+/* The unit a reading names, or NULL; *@hint as unit_index_next()'s. */
+static const struct metrics_unit *unit_of(const struct metrics_input *in, uint32_t number,
+					  size_t *hint)
 {
-	if (number >= in->n_units || !in->units[number].info)
-		return NULL;
-	return &in->units[number];
+	long at = unit_index_next(in->index, number, hint);
+
+	return at < 0 ? NULL : &in->units[at];
+}
+
+/* The @k-th unit in Number order. */
+static const struct metrics_unit *unit_nth(const struct metrics_input *in, size_t k)
+{
+	return &in->units[in->index->v[k].at];
 }
 
 /* What a unit-property family shows of @u (probe 0 or 1 where it has one). */
@@ -229,8 +237,8 @@ static int per_unit_threshold(struct mbuf *b, const struct metrics_input *in, co
 {
 	int r = family(b, name, "gauge", help);
 
-	for (size_t n = 0; n < in->n_units && !r; n++) {
-		const struct metrics_unit *u = unit_of(in, (uint32_t)n);
+	for (size_t n = 0; n < in->index->n && !r; n++) {
+		const struct metrics_unit *u = unit_nth(in, n);
 
 		for (int c = 0; u && c < 2 && !r; c++) {
 			const struct unit_info *i = u->info;
@@ -253,8 +261,8 @@ static int unit_families(struct mbuf *b, const struct metrics_input *in)
 
 	r = family(b, "coldroom_unit_info", "gauge",
 		   "A unit coldroomd publishes: its model and firmware version (always 1).");
-	for (size_t n = 0; n < in->n_units && !r; n++) {
-		const struct metrics_unit *u = unit_of(in, (uint32_t)n);
+	for (size_t n = 0; n < in->index->n && !r; n++) {
+		const struct metrics_unit *u = unit_nth(in, n);
 
 		if (!u)
 			continue;
@@ -286,8 +294,8 @@ static int unit_families(struct mbuf *b, const struct metrics_input *in)
 	if (!r)
 		r = family(b, "coldroom_firmware_state", "gauge",
 			   "The unit's firmware state: 1 for the state it is in, 0 for the others.");
-	for (size_t n = 0; n < in->n_units && !r; n++) {
-		const struct metrics_unit *u = unit_of(in, (uint32_t)n);
+	for (size_t n = 0; n < in->index->n && !r; n++) {
+		const struct metrics_unit *u = unit_nth(in, n);
 
 		for (size_t s = 0; u && s < sizeof(fw_states) / sizeof(*fw_states) && !r; s++) {
 			bool in_state = !strcmp(u->info->fw_state, fw_states[s]);
@@ -300,8 +308,8 @@ static int unit_families(struct mbuf *b, const struct metrics_input *in)
 	if (!r)
 		r = family(b, "coldroom_update_interval_seconds", "gauge",
 			   "Time between the unit's samples.");
-	for (size_t n = 0; n < in->n_units && !r; n++) {
-		const struct metrics_unit *u = unit_of(in, (uint32_t)n);
+	for (size_t n = 0; n < in->index->n && !r; n++) {
+		const struct metrics_unit *u = unit_nth(in, n);
 
 		if (u)
 			r = series_fixed(b, "coldroom_update_interval_seconds", u, NULL,
@@ -319,8 +327,8 @@ static int reading_families(struct mbuf *b, const struct metrics_input *in)
 	r = family(b, "coldroom_temperature_celsius", "gauge",
 		   "The probe's latest reading, stamped with the time of its sample; "
 		   "absent unless the probe status is 1 (ok).");
-	for (size_t i = 0; i < rd->n && !r; i++) {
-		const struct metrics_unit *u = unit_of(in, rd->unit[i]);
+	for (size_t i = 0, hint = 0; i < rd->n && !r; i++) {
+		const struct metrics_unit *u = unit_of(in, rd->unit[i], &hint);
 		const int32_t temp[2] = { rd->temp1[i], rd->temp2[i] };
 		const uint8_t status[2] = { rd->temp1_status[i], rd->temp2_status[i] };
 
@@ -337,8 +345,8 @@ static int reading_families(struct mbuf *b, const struct metrics_input *in)
 		r = family(b, "coldroom_probe_status", "gauge",
 			   "The probe's status: 0 unknown, 1 ok, 2 no data (no firmware or no "
 			   "sample yet), 3 probe disconnected.");
-	for (size_t i = 0; i < rd->n && !r; i++) {
-		const struct metrics_unit *u = unit_of(in, rd->unit[i]);
+	for (size_t i = 0, hint = 0; i < rd->n && !r; i++) {
+		const struct metrics_unit *u = unit_of(in, rd->unit[i], &hint);
 		const uint8_t status[2] = { rd->temp1_status[i], rd->temp2_status[i] };
 
 		for (int c = 0; u && c < 2 && !r; c++)
@@ -348,8 +356,8 @@ static int reading_families(struct mbuf *b, const struct metrics_input *in)
 	if (!r)
 		r = family(b, "coldroom_alarm", "gauge",
 			   "1 while the probe is out of its alarm band (the kernel's condition), else 0.");
-	for (size_t i = 0; i < rd->n && !r; i++) {
-		const struct metrics_unit *u = unit_of(in, rd->unit[i]);
+	for (size_t i = 0, hint = 0; i < rd->n && !r; i++) {
+		const struct metrics_unit *u = unit_of(in, rd->unit[i], &hint);
 		const bool alarm[2] = { rd->alarms[i] & READINGS_ALARM_TEMP1,
 					rd->alarms[i] & READINGS_ALARM_TEMP2 };
 
@@ -361,8 +369,8 @@ static int reading_families(struct mbuf *b, const struct metrics_input *in)
 	if (!r)
 		r = family(b, "coldroom_samples_total", "counter",
 			   "The unit's sample sequence number: samples taken since the unit appeared.");
-	for (size_t i = 0; i < rd->n && !r; i++) {
-		const struct metrics_unit *u = unit_of(in, rd->unit[i]);
+	for (size_t i = 0, hint = 0; i < rd->n && !r; i++) {
+		const struct metrics_unit *u = unit_of(in, rd->unit[i], &hint);
 
 		if (u)
 			r = series_fixed(b, "coldroom_samples_total", u, NULL,
@@ -372,8 +380,8 @@ static int reading_families(struct mbuf *b, const struct metrics_input *in)
 	if (!r)
 		r = family(b, "coldroom_last_sample_timestamp_seconds", "gauge",
 			   "When the unit's latest sample was taken (Unix time); absent before the first.");
-	for (size_t i = 0; i < rd->n && !r; i++) {
-		const struct metrics_unit *u = unit_of(in, rd->unit[i]);
+	for (size_t i = 0, hint = 0; i < rd->n && !r; i++) {
+		const struct metrics_unit *u = unit_of(in, rd->unit[i], &hint);
 
 		if (u && rd->last_update[i])
 			r = series_fixed(b, "coldroom_last_sample_timestamp_seconds", u, NULL,

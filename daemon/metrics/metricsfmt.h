@@ -16,6 +16,7 @@
 
 #include "readings_msg.h"
 #include "unit_client.h"
+#include "unit_index.h"
 
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -45,7 +46,7 @@ int metrics_escape(struct mbuf *b, const char *s);
 
 /* A unit as the page names it. */
 struct metrics_unit {
-	const struct unit_info *info;	/* NULL: no unit has this Number */
+	const struct unit_info *info;
 	/* serial="...",unit="...",label="..." escaped, made by metrics_unit_labels() */
 	const char *labels;
 	size_t labels_len;
@@ -68,8 +69,8 @@ struct metrics_service {
 };
 
 struct metrics_input {
-	const struct metrics_unit *units;	/* indexed by the unit's Number */
-	size_t n_units;
+	const struct metrics_unit *units;	/* dense, in any order */
+	const struct unit_index *index;		/* each unit's Number to its entry */
 	/* NULL when coldroomd did not answer: only the service's metrics */
 	const struct readings_msg *readings;
 	const struct metrics_manager *manager;

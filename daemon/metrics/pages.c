@@ -54,7 +54,7 @@ int page_build(struct metricsd *m, const struct readings_msg *readings,
 {
 	struct page *p = page_for_writing(m);
 	struct metrics_input in = {
-		.units = m->units, .n_units = m->n_slots, .readings = readings,
+		.units = m->units, .index = &m->index, .readings = readings,
 		.manager = manager, .service = &m->counters,
 	};
 	int r = 0;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * units.c - the units followed: coldroomd's objects by Number, their labels,
- * kept from its signals; apart, as a scrape only reads them.
+ * units.c - the units followed: coldroomd's objects, dense, found by Number
+ * (unit_index.h), their labels, kept from its signals; apart, as a scrape
+ * only reads them.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,8 +22,6 @@
 #include "unit_client.h"
 #include "unit_name.h"
 
-#define MAX_UNITS		(1U << 20)	/* Numbers above are not served */
-
 void publish_status(struct metricsd *m)
 {
 	if (m->coldroomd_up)
@@ -31,59 +30,69 @@ void publish_status(struct metricsd *m)
 		sd_notify(0, "STATUS=coldroomd is not on the bus: scrapes get 503");
 }
 
-static int units_grow(struct metricsd *m, uint32_t number)
+/* Room for one more unit. */
+static int units_grow(struct metricsd *m)
 {
-	size_t n = m->n_slots ? m->n_slots : 64;
+	size_t n = m->cap_units ? 2 * m->cap_units : 64;
 	struct unit_info *infos;
 	struct metrics_unit *units;
 
-	while (n <= number)
-		n *= 2;
+	if (m->n_present < m->cap_units)
+		return 0;
 	infos = realloc(m->infos, n * sizeof(*infos));
 	if (!infos)
 		return -ENOMEM;
 	m->infos = infos;
+	/* The infos moved: point the units at their new place. */
+	for (size_t i = 0; i < m->n_present; i++)
+		m->units[i].info = &infos[i];
 	units = realloc(m->units, n * sizeof(*units));
 	if (!units)
 		return -ENOMEM;
 	m->units = units;
-	memset(infos + m->n_slots, 0, (n - m->n_slots) * sizeof(*infos));
-	memset(units + m->n_slots, 0, (n - m->n_slots) * sizeof(*units));
-	/* The infos moved: point the present units at their new place. */
-	for (size_t i = 0; i < m->n_slots; i++)
-		if (units[i].info)
-			units[i].info = &infos[i];
-	m->n_slots = n;
+	m->cap_units = n;
 	return 0;
 }
 
-static void unit_clear(struct metricsd *m, uint32_t number)
+static void unit_free(struct metricsd *m, size_t at)
 {
-	struct metrics_unit *u = &m->units[number];
+	free(m->infos[at].path);
+	free((char *)m->units[at].labels);
+}
 
-	if (u->info)
-		m->n_present--;
-	free(m->infos[number].path);
-	free((char *)u->labels);
-	memset(&m->infos[number], 0, sizeof(m->infos[number]));
-	*u = (struct metrics_unit){ 0 };
+/* Unit @at goes: the last unit takes its entry. */
+static void unit_clear(struct metricsd *m, size_t at)
+{
+	size_t last = m->n_present - 1;
+
+	unit_free(m, at);
+	(void)unit_index_remove(&m->index, m->infos[at].number);
+	if (at != last) {
+		m->infos[at] = m->infos[last];
+		m->units[at] = m->units[last];
+		m->units[at].info = &m->infos[at];
+		(void)unit_index_move(&m->index, m->infos[at].number, (uint32_t)at);
+	}
+	m->n_present--;
 }
 
 void units_clear(struct metricsd *m)
 {
-	for (size_t n = 0; n < m->n_slots; n++)
-		unit_clear(m, (uint32_t)n);
+	for (size_t i = 0; i < m->n_present; i++)
+		unit_free(m, i);
+	m->n_present = 0;
+	unit_index_clear(&m->index);
 }
 
-/* The labels of unit @number, after its properties changed. */
-static int unit_relabel(struct metricsd *m, uint32_t number)
+/* The labels of unit @at, after its properties changed. */
+static int unit_relabel(struct metricsd *m, size_t at)
 {
-	struct metrics_unit *u = &m->units[number];
+	struct metrics_unit *u = &m->units[at];
 	char *labels;
 	size_t len;
 	int r;
 
-	r = metrics_unit_labels(&m->infos[number], &labels, &len);
+	r = metrics_unit_labels(&m->infos[at], &labels, &len);
 	if (r)
 		return r;
 	free((char *)u->labels);
@@ -96,44 +105,45 @@ static int unit_relabel(struct metricsd *m, uint32_t number)
 static int unit_seen(struct metricsd *m, struct unit_info *info)
 {
 	uint32_t number = info->number;
+	long at;
 	int r;
 
-	if (number == NO_NUMBER || number >= MAX_UNITS) {
+	if (number > COLDROOM_UNIT_MAX) {
 		log_warning("unit %s is not served: it has no sensorN number",
 			    info->path ? info->path : "?");
 		return 0;
 	}
-	if (number >= m->n_slots) {
-		r = units_grow(m, number);
-		if (r)
-			return r;
-	}
-	unit_clear(m, number);
-	m->infos[number] = *info;
-	info->path = NULL;
-	r = unit_relabel(m, number);
-	if (r) {
-		unit_clear(m, number);
+	at = unit_index_find(&m->index, number);
+	if (at >= 0)
+		unit_clear(m, (size_t)at);
+	r = units_grow(m);
+	if (!r)
+		r = unit_index_add(&m->index, number, (uint32_t)m->n_present);
+	if (r)
 		return r;
-	}
-	m->units[number].info = &m->infos[number];
-	m->n_present++;
-	return 0;
+	at = (long)m->n_present++;
+	m->infos[at] = *info;
+	m->units[at] = (struct metrics_unit){ .info = &m->infos[at] };
+	info->path = NULL;
+	r = unit_relabel(m, (size_t)at);
+	if (r)
+		unit_clear(m, (size_t)at);
+	return r;
 }
 
-/* The Number of the present unit with object path @path, or -1. */
+/* The entry of the present unit with object path @path, or -1. */
 static long unit_by_path(struct metricsd *m, const char *path)
 {
 	static const char prefix[] = SENSORS_PATH "/unit/";
-	long n;
+	long n, at;
 
 	if (!path || strncmp(path, prefix, sizeof(prefix) - 1))
 		return -1;
 	n = unit_name_number(path + sizeof(prefix) - 1);
-	if (n < 0 || (size_t)n >= m->n_slots || !m->units[n].info ||
-	    !m->infos[n].path || strcmp(m->infos[n].path, path))
+	at = n < 0 ? -1 : unit_index_find(&m->index, (uint32_t)n);
+	if (at < 0 || !m->infos[at].path || strcmp(m->infos[at].path, path))
 		return -1;
-	return n;
+	return at;
 }
 
 /* Every unit coldroomd has, replacing what was known. */
@@ -200,7 +210,7 @@ static int on_interfaces_removed(sd_bus_message *msg, void *userdata, sd_bus_err
 		return 0;
 	n = unit_by_path(m, path);
 	if (n >= 0) {
-		unit_clear(m, (uint32_t)n);
+		unit_clear(m, (size_t)n);
 		publish_status(m);
 	}
 	return 0;
@@ -224,12 +234,15 @@ static int on_properties_changed(sd_bus_message *msg, void *userdata, sd_bus_err
 	/* A malformed message leaves the unit as it was. */
 	was = m->infos[n];
 	r = unit_props_read(msg, &m->infos[n]);
+	/* A unit's Number is its name's: the index holds it. */
+	if (r >= 0 && m->infos[n].number != was.number)
+		r = -EBADMSG;
 	if (r < 0) {
 		m->infos[n] = was;
 		log_warning("ignoring a malformed PropertiesChanged of %s", was.path);
 		return 0;
 	}
-	r = unit_relabel(m, (uint32_t)n);
+	r = unit_relabel(m, (size_t)n);
 	if (r < 0)
 		log_error("cannot relabel %s: %s", was.path, strerror(-r));
 	return 0;

@@ -22,7 +22,7 @@ struct acc {			/* one probe in one open interval */
 
 struct slot {			/* per unit: what changes with every sample */
 	struct acc acc[2][2];	/* [parity of the interval][probe - 1] */
-	bool known, present;
+	bool present;
 };
 
 struct intervals {
@@ -30,10 +30,9 @@ struct intervals {
 	uint64_t oldest;	/* start of the older open interval */
 	uint64_t begin;		/* when recording (re)started */
 	uint32_t raw_max;	/* raw samples kept per probe and interval */
-	struct slot *slots;
-	char **serials;		/* cold, by Number */
-	uint32_t n_slots;
-	size_t n_known;
+	struct slot *slots;	/* dense: the caller's entries */
+	char **serials;		/* cold, alike */
+	uint32_t n_slots, cap_slots;
 	uint64_t refused;
 };
 
@@ -80,7 +79,7 @@ uint64_t intervals_oldest(const struct intervals *iv)
 
 size_t intervals_units(const struct intervals *iv)
 {
-	return iv->n_known;
+	return iv->n_slots;
 }
 
 uint64_t intervals_refused(const struct intervals *iv)
@@ -98,16 +97,15 @@ static void acc_clear(struct acc *a)
 	a->raw_len = 0;
 }
 
-static int grow(struct intervals *iv, uint32_t number)
+/* Room for one more unit. */
+static int grow(struct intervals *iv)
 {
-	uint32_t n = iv->n_slots ? iv->n_slots : 64;
+	uint32_t n = iv->cap_slots ? 2 * iv->cap_slots : 64;
 	struct slot *slots;
 	char **serials;
 
-	while (n <= number)
-		n *= 2;
-	if (n > INTERVALS_MAX_UNITS)
-		n = INTERVALS_MAX_UNITS;
+	if (iv->n_slots < iv->cap_slots)
+		return 0;
 	slots = realloc(iv->slots, n * sizeof(*slots));
 	if (!slots)
 		return -ENOMEM;
@@ -116,52 +114,53 @@ static int grow(struct intervals *iv, uint32_t number)
 	if (!serials)
 		return -ENOMEM;
 	iv->serials = serials;
-	memset(slots + iv->n_slots, 0, (n - iv->n_slots) * sizeof(*slots));
-	memset(serials + iv->n_slots, 0, (n - iv->n_slots) * sizeof(*serials));
-	for (uint32_t i = iv->n_slots; i < n; i++)
-		for (int g = 0; g < 2; g++)
-			for (int p = 0; p < 2; p++)
-				acc_clear(&slots[i].acc[g][p]);
-	iv->n_slots = n;
+	iv->cap_slots = n;
 	return 0;
 }
 
-int intervals_unit_add(struct intervals *iv, uint32_t number, const char *serial)
+int intervals_unit_add(struct intervals *iv, uint32_t unit, const char *serial)
 {
 	struct slot *s;
 	char *copy;
 	int k;
 
-	if (number >= INTERVALS_MAX_UNITS || !serial || !*serial)
+	if (unit > iv->n_slots || !serial || !*serial)
 		return -EINVAL;
-	if (number >= iv->n_slots) {
-		k = grow(iv, number);
-		if (k)
+	if (unit == iv->n_slots) {
+		copy = strdup(serial);
+		k = copy ? grow(iv) : -ENOMEM;
+		if (k) {
+			free(copy);
 			return k;
+		}
+		s = &iv->slots[unit];
+		memset(s, 0, sizeof(*s));
+		for (int g = 0; g < 2; g++)
+			for (int p = 0; p < 2; p++)
+				acc_clear(&s->acc[g][p]);
+		iv->serials[unit] = copy;
+		iv->n_slots++;
 	}
-	s = &iv->slots[number];
-	if (!iv->serials[number] || strcmp(iv->serials[number], serial)) {
+	s = &iv->slots[unit];
+	if (strcmp(iv->serials[unit], serial)) {
 		copy = strdup(serial);
 		if (!copy)
 			return -ENOMEM;
-		free(iv->serials[number]);
-		iv->serials[number] = copy;
+		free(iv->serials[unit]);
+		iv->serials[unit] = copy;
 		/* Another unit under this Number: nothing of the old one carries over. */
 		for (int g = 0; g < 2; g++)
 			for (int p = 0; p < 2; p++)
 				acc_clear(&s->acc[g][p]);
 	}
-	if (!s->known)
-		iv->n_known++;
-	s->known = true;
 	s->present = true;
 	return 0;
 }
 
-void intervals_unit_gone(struct intervals *iv, uint32_t number)
+void intervals_unit_gone(struct intervals *iv, uint32_t unit)
 {
-	if (number < iv->n_slots)
-		iv->slots[number].present = false;
+	if (unit < iv->n_slots)
+		iv->slots[unit].present = false;
 }
 
 static int raw_append(struct intervals *iv, struct acc *a, uint32_t ms, int32_t mdeg)
@@ -190,20 +189,20 @@ static int raw_append(struct intervals *iv, struct acc *a, uint32_t ms, int32_t 
 	return 0;
 }
 
-bool intervals_sample(struct intervals *iv, uint32_t number, unsigned int probe,
+bool intervals_sample(struct intervals *iv, uint32_t unit, unsigned int probe,
 		      int32_t mdeg, unsigned int status, uint64_t stamp_us)
 {
 	uint64_t start = stamp_us - stamp_us % iv->len;
 	struct slot *s;
 	struct acc *a;
 
-	if (number >= iv->n_slots || !iv->slots[number].known || probe < 1 || probe > 2)
+	if (unit >= iv->n_slots || probe < 1 || probe > 2)
 		return false;
 	if (start != iv->oldest && start != iv->oldest + iv->len) {
 		iv->refused++;
 		return false;
 	}
-	s = &iv->slots[number];
+	s = &iv->slots[unit];
 	a = &s->acc[(start / iv->len) & 1][probe - 1];
 	if (status != STATUS_OK) {
 		if (status > a->worst && status <= STATUS_DISCONNECTED)
@@ -241,8 +240,6 @@ static int write_one(struct intervals *iv, uint64_t start, uint64_t end_us,
 	for (uint32_t i = 0; i < iv->n_slots && !k; i++) {
 		struct slot *s = &iv->slots[i];
 
-		if (!s->known)
-			continue;
 		for (unsigned int p = 0; p < 2 && !k; p++) {
 			struct acc *a = &s->acc[parity][p];
 			struct record_row row = {

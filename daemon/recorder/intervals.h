@@ -8,7 +8,8 @@
  * intervals are open at once, so that samples taken just before a
  * boundary and delivered just after it still count where they were taken;
  * an interval is written (intervals_write()) a grace period after its end.
- * Hot state is one dense array indexed by the unit's Number, two
+ * Hot state is one dense array of the units known, in the order they came
+ * (the caller's own entries: the recorder's unit i is unit i here), two
  * accumulators per probe, one per open interval.
  */
 #ifndef COLDROOM_INTERVALS_H
@@ -20,7 +21,6 @@
 
 #include "record.h"
 
-#define INTERVALS_MAX_UNITS	(1U << 20)	/* Numbers above are not recorded */
 #define INTERVALS_SAMPLE_SIZE	8		/* le32 ms since start, le32 mdeg */
 
 struct intervals;
@@ -32,18 +32,20 @@ void intervals_free(struct intervals *iv);
 uint64_t intervals_length(const struct intervals *iv);
 
 /*
- * A unit is recorded from the first interval it is known in. @serial is
- * copied. Known again after intervals_unit_gone(): present again.
+ * A unit is recorded from the first interval it is known in. @unit is an
+ * entry known already or the next one (intervals_units()): units are
+ * never dropped, so rows say a unit that went is gone. @serial is copied.
+ * Known again after intervals_unit_gone(): present again.
  */
-int intervals_unit_add(struct intervals *iv, uint32_t number, const char *serial);
-void intervals_unit_gone(struct intervals *iv, uint32_t number);
+int intervals_unit_add(struct intervals *iv, uint32_t unit, const char *serial);
+void intervals_unit_gone(struct intervals *iv, uint32_t unit);
 
 /*
  * One reading. @status is TempNStatus (1 ok, 2 no data, 3 probe
  * disconnected). Returns false when the sample was not taken in an open
  * interval (too late or too early) and so is not recorded.
  */
-bool intervals_sample(struct intervals *iv, uint32_t number, unsigned int probe,
+bool intervals_sample(struct intervals *iv, uint32_t unit, unsigned int probe,
 		      int32_t mdeg, unsigned int status, uint64_t stamp_us);
 
 /*

@@ -90,6 +90,7 @@ static void recorder_done(struct recorder *rc)
 	free(rc->units);
 	free(rc->last_seq);
 	free(rc->alarms);
+	unit_index_free(&rc->index);
 	for (size_t i = 0; i < rc->n_pending; i++)
 		pending_free(&rc->pending[i]);
 	free(rc->pending);

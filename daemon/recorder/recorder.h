@@ -22,12 +22,13 @@
 #include "recorderbus.h"
 #include "service.h"
 #include "unit_client.h"
+#include "unit_index.h"
 
 #define USEC_PER_SEC		1000000ULL
 
 struct unit_state {		/* cold: what the audit trail compares */
 	struct unit_info info;
-	bool known, present;
+	bool present;
 };
 
 struct pending {		/* an event waiting for its commit */
@@ -50,11 +51,17 @@ struct recorder {
 	bool anchored, anchor_failing;
 	int64_t anchored_record, anchored_audit;
 
-	/* Per Number; the first two change with every sample. */
+	/*
+	 * Per unit recorded since the start, dense in the order they came,
+	 * each found by its Number through @index (never by indexing with a
+	 * Number: that would grow with the largest Number named); entry i is
+	 * the intervals' unit i too. The first two change with every sample.
+	 */
+	struct unit_index index;
 	uint64_t *last_seq;
 	uint8_t *alarms;
 	struct unit_state *units;
-	uint32_t n_units;
+	uint32_t n_units, cap_units;
 
 	struct pending *pending;
 	size_t n_pending, cap_pending;
@@ -97,9 +104,9 @@ void pending_done(struct recorder *rc);
 int on_commit(sd_event_source *s, void *userdata);
 
 /* units.c: the units recorded */
-struct unit_state *unit_by_path(struct recorder *rc, const char *path, uint32_t *number);
+struct unit_state *unit_by_path(struct recorder *rc, const char *path, uint32_t *at);
 int unit_seen(struct recorder *rc, struct unit_info *u, bool announce);
-void unit_gone(struct recorder *rc, uint32_t number, const char *why);
+void unit_gone(struct recorder *rc, uint32_t at, const char *why);
 int fetch_all(struct recorder *rc, bool announce);
 
 /* signals.c: coldroomd's signals followed */

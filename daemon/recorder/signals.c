@@ -26,6 +26,7 @@ static int on_readings(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct recorder *rc = userdata;
 	struct readings_msg r;
+	size_t hint = 0;
 
 	(void)error;
 	if (readings_msg_read(m, &r) < 0) {
@@ -34,10 +35,11 @@ static int on_readings(sd_bus_message *m, void *userdata, sd_bus_error *error)
 		return 0;
 	}
 	for (size_t i = 0; i < r.n; i++) {
-		uint32_t n = r.unit[i];
+		long at = unit_index_next(&rc->index, r.unit[i], &hint);
+		uint32_t n = (uint32_t)at;
 		uint8_t changed;
 
-		if (n >= rc->n_units || !rc->units[n].present)
+		if (at < 0 || !rc->units[n].present)
 			continue;
 		if (r.sample_seq[i] != rc->last_seq[n]) {
 			rc->last_seq[n] = r.sample_seq[i];
@@ -112,11 +114,11 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
 	struct unit_state *st;
 	struct unit_info was;
 	const char *iface;
-	uint32_t number;
+	uint32_t at;
 	int k;
 
 	(void)error;
-	st = unit_by_path(rc, sd_bus_message_get_path(m), &number);
+	st = unit_by_path(rc, sd_bus_message_get_path(m), &at);
 	if (!st)
 		return 0;
 	k = sd_bus_message_read(m, "s", &iface);
@@ -147,7 +149,7 @@ static int on_setting_changed(sd_bus_message *m, void *userdata, sd_bus_error *e
 	const char *path, *name, *serial, *setting, *old_value, *new_value, *user;
 	struct unit_state *st;
 	unsigned long long v;
-	uint32_t number, uid;
+	uint32_t at, uid;
 	uid_t who;
 
 	(void)error;
@@ -157,7 +159,7 @@ static int on_setting_changed(sd_bus_message *m, void *userdata, sd_bus_error *e
 		return 0;
 	}
 	who = (uid_t)uid;
-	st = unit_by_path(rc, path, &number);
+	st = unit_by_path(rc, path, &at);
 	if (!strcmp(setting, "firmware_reload")) {
 		audit_by(rc, "firmware-reload-requested", serial, 0, NULL, NULL, NULL, NULL, NULL,
 			 &who, user);
@@ -251,13 +253,13 @@ static int on_interfaces_removed(sd_bus_message *m, void *userdata, sd_bus_error
 {
 	struct recorder *rc = userdata;
 	const char *path;
-	uint32_t number;
+	uint32_t at;
 
 	(void)error;
 	if (sd_bus_message_read(m, "o", &path) < 0)
 		return 0;
-	if (unit_by_path(rc, path, &number))
-		unit_gone(rc, number, "removed");
+	if (unit_by_path(rc, path, &at))
+		unit_gone(rc, at, "removed");
 	return 0;
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * units.c - the units recorded, by Number: present or not, and what the
- * audit trail compares a change against; apart, as every signal looks them up.
+ * units.c - the units recorded, dense, found by Number (unit_index.h):
+ * present or not, and what the audit trail compares a change against;
+ * apart, as every signal looks them up.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,17 +22,16 @@
 #include "unit_client.h"
 #include "unit_name.h"
 
-static int units_grow(struct recorder *rc, uint32_t number)
+/* Room for one more unit in the dense arrays. */
+static int units_grow(struct recorder *rc)
 {
-	uint32_t n = rc->n_units ? rc->n_units : 64;
+	uint32_t n = rc->cap_units ? 2 * rc->cap_units : 64;
 	struct unit_state *units;
 	uint64_t *seq;
 	uint8_t *alarms;
 
-	while (n <= number)
-		n *= 2;
-	if (n > INTERVALS_MAX_UNITS)
-		n = INTERVALS_MAX_UNITS;
+	if (rc->n_units < rc->cap_units)
+		return 0;
 	units = realloc(rc->units, n * sizeof(*units));
 	if (!units)
 		return -ENOMEM;
@@ -44,27 +44,52 @@ static int units_grow(struct recorder *rc, uint32_t number)
 	if (!alarms)
 		return -ENOMEM;
 	rc->alarms = alarms;
-	memset(units + rc->n_units, 0, (n - rc->n_units) * sizeof(*units));
-	memset(seq + rc->n_units, 0, (n - rc->n_units) * sizeof(*seq));
-	memset(alarms + rc->n_units, 0, (n - rc->n_units) * sizeof(*alarms));
-	rc->n_units = n;
+	rc->cap_units = n;
 	return 0;
 }
 
-/* The unit state of a unit object path (.../unit/sensorN), or NULL. */
-struct unit_state *unit_by_path(struct recorder *rc, const char *path, uint32_t *number)
+/* The entry of unit @number, a new one if it has none; -ENOMEM. */
+static long unit_entry(struct recorder *rc, uint32_t number, const char *serial)
+{
+	long at = unit_index_find(&rc->index, number);
+	uint32_t n = rc->n_units;
+	int k;
+
+	if (at >= 0) {
+		k = intervals_unit_add(rc->iv, (uint32_t)at, serial);
+		return k ? k : at;
+	}
+	k = units_grow(rc);
+	if (!k)
+		k = unit_index_add(&rc->index, number, n);
+	if (k)
+		return k;
+	k = intervals_unit_add(rc->iv, n, serial);
+	if (k) {
+		unit_index_remove(&rc->index, number);
+		return k;
+	}
+	rc->units[n] = (struct unit_state){ 0 };
+	rc->last_seq[n] = 0;
+	rc->alarms[n] = 0;
+	rc->n_units++;
+	return n;
+}
+
+/* The unit recorded with object path @path (.../unit/sensorN) and its entry, or NULL. */
+struct unit_state *unit_by_path(struct recorder *rc, const char *path, uint32_t *at)
 {
 	const char *name = strrchr(path, '/');
-	long n;
+	long n, i;
 
 	if (!name || strncmp(path, SENSORS_PATH "/unit/", strlen(SENSORS_PATH "/unit/")))
 		return NULL;
 	n = unit_name_number(name + 1);
-	if (n < 0 || (unsigned long)n >= rc->n_units || !rc->units[n].known ||
-	    !rc->units[n].info.path || strcmp(rc->units[n].info.path, path))
+	i = n < 0 ? -1 : unit_index_find(&rc->index, (uint32_t)n);
+	if (i < 0 || !rc->units[i].info.path || strcmp(rc->units[i].info.path, path))
 		return NULL;
-	*number = (uint32_t)n;
-	return &rc->units[n];
+	*at = (uint32_t)i;
+	return &rc->units[i];
 }
 
 /* Take @u (its path moves into the state) as unit @u->number, present. */
@@ -72,23 +97,20 @@ int unit_seen(struct recorder *rc, struct unit_info *u, bool announce)
 {
 	struct unit_state *st;
 	char detail[400];
-	int k;
+	bool known;
+	long at;
 
-	if (u->number == NO_NUMBER || u->number >= INTERVALS_MAX_UNITS || !u->serial[0]) {
+	if (u->number > COLDROOM_UNIT_MAX || !u->serial[0]) {
 		log_warning("unit %s is not recorded: it has no sensorN number or serial",
 			    u->path ? u->path : "?");
 		return 0;
 	}
-	if (u->number >= rc->n_units) {
-		k = units_grow(rc, u->number);
-		if (k)
-			return k;
-	}
-	k = intervals_unit_add(rc->iv, u->number, u->serial);
-	if (k)
-		return k;
-	st = &rc->units[u->number];
-	if (announce || (st->known && strcmp(st->info.serial, u->serial))) {
+	known = unit_index_find(&rc->index, u->number) >= 0;
+	at = unit_entry(rc, u->number, u->serial);
+	if (at < 0)
+		return (int)at;
+	st = &rc->units[at];
+	if (announce || (known && strcmp(st->info.serial, u->serial))) {
 		snprintf(detail, sizeof(detail), "%s %s, model %s, label '%s', firmware %s",
 			 u->name, u->serial, u->model, u->label, u->fw_state);
 		audit(rc, "unit-added", u->serial, 0, NULL, NULL, NULL, NULL, detail);
@@ -96,21 +118,20 @@ int unit_seen(struct recorder *rc, struct unit_info *u, bool announce)
 	free(st->info.path);
 	st->info = *u;
 	u->path = NULL;
-	st->known = true;
 	st->present = true;
-	rc->alarms[u->number] = (uint8_t)((u->alarm[0] ? READINGS_ALARM_TEMP1 : 0) |
-					  (u->alarm[1] ? READINGS_ALARM_TEMP2 : 0));
+	rc->alarms[at] = (uint8_t)((u->alarm[0] ? READINGS_ALARM_TEMP1 : 0) |
+				   (u->alarm[1] ? READINGS_ALARM_TEMP2 : 0));
 	return 0;
 }
 
-void unit_gone(struct recorder *rc, uint32_t number, const char *why)
+void unit_gone(struct recorder *rc, uint32_t at, const char *why)
 {
-	struct unit_state *st = &rc->units[number];
+	struct unit_state *st = &rc->units[at];
 
 	if (!st->present)
 		return;
 	st->present = false;
-	intervals_unit_gone(rc->iv, number);
+	intervals_unit_gone(rc->iv, at);
 	audit(rc, "unit-removed", st->info.serial, 0, NULL, NULL, NULL, NULL, why);
 }
 
@@ -132,17 +153,20 @@ int fetch_all(struct recorder *rc, bool announce)
 		return k;
 	}
 	for (size_t i = 0; i < l.n && !k; i++) {
-		uint32_t number = l.v[i].number;
-		bool was = number < rc->n_units && rc->units[number].present;
+		long at = unit_index_find(&rc->index, l.v[i].number);
+		bool was = at >= 0 && rc->units[at].present;
 
 		k = unit_seen(rc, &l.v[i], announce && !was);
 	}
 	listed = k ? NULL : calloc(rc->n_units ? rc->n_units : 1, sizeof(*listed));
 	if (!k && !listed)
 		k = -ENOMEM;
-	for (size_t i = 0; i < l.n && !k; i++)
-		if (l.v[i].number < rc->n_units)
-			listed[l.v[i].number] = true;
+	for (size_t i = 0; i < l.n && !k; i++) {
+		long at = unit_index_find(&rc->index, l.v[i].number);
+
+		if (at >= 0)
+			listed[at] = true;
+	}
 	for (uint32_t n = 0; n < rc->n_units && !k; n++)
 		if (rc->units[n].present && !listed[n])
 			unit_gone(rc, n, "no longer published by coldroomd");

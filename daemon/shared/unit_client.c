@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/coldroom.h>
+
 #include "macro.h"
 #include "unit_client.h"
 
@@ -58,7 +60,16 @@ int unit_props_read(sd_bus_message *m, struct unit_info *u)
 		STR("FirmwareVersion", u->fw_version)
 		STR("FirmwareError", u->fw_error)
 		STR("FirmwareSource", u->fw_source)
-		NUM("Number", "u", u->number)
+		else if (!strcmp(key, "Number") && !strcmp(contents, "u")) {
+			uint32_t number;
+
+			/* sensorN stops at COLDROOM_UNIT_MAX; a unit without one has NO_NUMBER. */
+			r = sd_bus_message_read(m, "u", &number);
+			if (r >= 0 && number > COLDROOM_UNIT_MAX && number != NO_NUMBER)
+				r = -EBADMSG;
+			else if (r >= 0)
+				u->number = number;
+		}
 		NUM("Temp1", "i", u->temp[0])
 		NUM("Temp2", "i", u->temp[1])
 		NUM("Temp1Status", "u", u->status[0])

@@ -19,32 +19,39 @@
 
 void numbers_free(struct uplink *u)
 {
-	for (size_t i = 0; i < u->n_numbers; i++)
-		free(u->serial_by_number[i]);
-	free(u->serial_by_number);
-	u->serial_by_number = NULL;
-	u->n_numbers = 0;
+	for (size_t i = 0; i < u->n_serials; i++)
+		free(u->serials[i]);
+	free(u->serials);
+	u->serials = NULL;
+	u->n_serials = 0;
+	unit_index_free(&u->numbers);
 }
 
+/* Each unit's serial, as many entries as units (never as the largest Number). */
 void numbers_fetch(struct uplink *u)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
 	struct unit_list l = { 0 };
-	size_t n = 0;
 
 	numbers_free(u);
 	if (units_fetch(u->bus, &l, &e) < 0) {
 		log_debug("cannot list coldroomd's units: %s", e.message ?: "?");
 		return;
 	}
-	for (size_t i = 0; i < l.n; i++)
-		if (l.v[i].number != NO_NUMBER && l.v[i].number >= n)
-			n = l.v[i].number + 1;
-	u->serial_by_number = n ? calloc(n, sizeof(char *)) : NULL;
-	u->n_numbers = u->serial_by_number ? n : 0;
-	for (size_t i = 0; i < l.n && u->n_numbers; i++)
-		if (l.v[i].number != NO_NUMBER && l.v[i].serial[0])
-			u->serial_by_number[l.v[i].number] = strdup(l.v[i].serial);
+	u->serials = l.n ? calloc(l.n, sizeof(char *)) : NULL;
+	for (size_t i = 0; i < l.n && u->serials; i++) {
+		char *serial;
+
+		if (l.v[i].number > COLDROOM_UNIT_MAX || !l.v[i].serial[0])
+			continue;
+		serial = strdup(l.v[i].serial);
+		if (!serial || unit_index_add(&u->numbers, l.v[i].number, (uint32_t)u->n_serials)) {
+			/* Out of memory, or listed twice: that unit's samples are not published. */
+			free(serial);
+			continue;
+		}
+		u->serials[u->n_serials++] = serial;
+	}
 	unit_list_free(&l);
 }
 
@@ -73,6 +80,7 @@ int on_readings(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 	struct uplink *u = userdata;
 	struct readings_msg r;
 	uint64_t dropped = 0;
+	size_t hint = 0;
 
 	(void)ret_error;
 	if (u->conn != CONNECTED)
@@ -82,7 +90,8 @@ int on_readings(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 		return 0;
 	}
 	for (size_t i = 0; i < r.n; i++) {
-		const char *serial = r.unit[i] < u->n_numbers ? u->serial_by_number[r.unit[i]] : NULL;
+		long at = unit_index_next(&u->numbers, r.unit[i], &hint);
+		const char *serial = at < 0 ? NULL : u->serials[at];
 		struct uplink_sample s = {
 			.serial = serial, .sample_seq = r.sample_seq[i], .time_us = r.last_update[i],
 			.temp = { r.temp1[i], r.temp2[i] },

@@ -14,6 +14,7 @@
 #include <systemd/sd-event.h>
 
 #include "service.h"
+#include "unit_index.h"
 #include "uplinkconf.h"
 #include "uplinkmsg.h"
 
@@ -82,8 +83,10 @@ struct uplink {
 
 	struct unit_slot *units;	/* by serial, open addressing */
 	size_t units_cap, units_used;
-	char **serial_by_number;	/* PublishSamples: coldroomd's unit numbers */
-	size_t n_numbers;
+	/* PublishSamples: coldroomd's units' serials, dense, by Number through @numbers */
+	char **serials;
+	size_t n_serials;
+	struct unit_index numbers;
 
 	char state[STATE_MAX];		/* the State property and STATUS= line */
 	char broker[300];

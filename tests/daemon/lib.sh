@@ -115,6 +115,27 @@ fake_sample() {
 	echo $((seq + 1)) >"$d/sample_seq"
 }
 
+# rss_kb PID: PID's resident memory (VmRSS), in kB.
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+# rss_within PID BEFORE_KB MORE_KB: PID's resident memory grew by at most
+# MORE_KB since it was BEFORE_KB (a bound far above an allocator's noise).
+rss_within() {
+	local now
+	now=$(rss_kb "$1") && [ -n "$now" ] && [ "$now" -le $(($2 + $3)) ] && return 0
+	echo "VmRSS of $1: $2 kB, now ${now:-?} kB (at most +$3 kB)" >&2
+	return 1
+}
+
+# huge_units SYS: units named with the largest Number there is
+# (COLDROOM_UNIT_MAX, sensor1048575, serial SIM-100000) and one above it
+# (sensor1048576, SIM-100001: coldroomd publishes it without a Number).
+# A client whose tables grow with the largest Number a message names, not
+# with the units that exist, takes a million entries for the first.
+huge_units() {
+	fake_unit "$1" sensor1048575 SIM-100000
+	fake_unit "$1" sensor1048576 SIM-100001
+}
+
 # introspection_matches NAME XML: the interface NAME of the object
 # /NAME (dots as slashes) on $addr is exactly what the shipped XML says.
 introspection_matches() {

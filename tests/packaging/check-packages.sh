@@ -78,6 +78,13 @@ check "postinst creates the groups, reloads the bus policy and udev rules" \
 	"try-restart .*'coldroomd\.service'" "try-restart .*'coldroom-recorder\.service'"
 check "postinst creates the groups before it reloads the bus" \
 	bash -c "[ \$(grep -n systemd-sysusers '$ctl/postinst' | cut -d: -f1 | head -1) -lt \$(grep -n ReloadConfig '$ctl/postinst' | cut -d: -f1 | head -1) ]"
+check "notify.conf (webhook tokens) is shipped 0640" \
+	has "$(dpkg-deb -c "$deb")" '^-rw-r----- .* \./etc/coldroom/notify\.conf$'
+check "postinst gives notify.conf to root:coldroom-notify 0640" \
+	has "$(cat "$ctl/postinst")" 'chown root:coldroom-notify .*notify\.conf' 'chmod 0640 .*notify\.conf'
+check "coldroom-notify's curl (mail, webhooks) is recommended" has "$(cat "$ctl/control")" \
+	'^Recommends:.*curl'
+check "preinst creates the user coldroom-notify" has "$(cat "$ctl/preinst")" '^u coldroom-notify '
 check "prerm stops coldroomd on removal" has "$(cat "$ctl/prerm")" 'deb-systemd-invoke stop coldroomd\.service'
 check "postrm reloads udev rules" has "$(cat "$ctl/postrm")" 'udevadm control --reload-rules'
 check "coldroom-sensor.deb runs no DKMS" lacks "$(cat "$ctl"/p*)" 'dkms'
@@ -129,6 +136,14 @@ check "coldroom-sensor.rpm holds no module source" lacks "$list" '^/usr/src/'
 scripts=$(rpm -qp --scripts "$rpm" 2>/dev/null)
 check "rpm %pre creates the groups" has "$(sed -n '/^preinstall/,/^postinstall/p' <<<"$scripts")" \
 	'systemd-sysusers' '^g coldroom ' '^g coldroom-admin '
+# rpm -qlv cuts owner and group to 8 characters: ask for them in full.
+check "rpm: notify.conf (webhook tokens) is 0640 root:coldroom-notify" \
+	has "$(rpm -qp --qf '[%{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILENAMES}\n]' \
+		"$rpm" 2>/dev/null)" '^-rw-r----- root:coldroom-notify /etc/coldroom/notify\.conf$'
+check "rpm: coldroom-notify's curl is recommended" \
+	has "$(rpm -qp --recommends "$rpm" 2>/dev/null)" '^curl$'
+check "rpm %pre creates the user coldroom-notify" \
+	has "$(sed -n '/^preinstall/,/^postinstall/p' <<<"$scripts")" '^u coldroom-notify '
 check "rpm %post: systemd_post, udev reload" has "$(sed -n '/^postinstall/,/^preuninstall/p' <<<"$scripts")" \
 	'coldroomd\.service' 'udevadm control --reload'
 check "rpm %preun: systemd_preun stops and disables on erase" \

@@ -226,6 +226,20 @@ publish
 check "a unit removed disappears" wait_for 20 page_lacks 'unit="sensor1"'
 check "the values are those coldroomctl shows" same_as_ctl sensor0 sensor2 || cat "$tmp/compare.out"
 
+# Bounded by the units that exist: coldroomd names the largest Number
+# there is in InterfacesAdded and GetReadings (lib.sh, huge_units).
+rss0=$(rss_kb "$metrics_pid")
+huge_units "$sys"
+fake_sample "$sys" sensor1048575 -20000 3000
+publish
+check "the unit of the largest Number shows, with its reading" wait_for 20 page_has \
+	'coldroom_temperature_celsius{serial="SIM-100000",unit="sensor1048575",label="Room sensor1048575",probe="1"} -20 '
+check "a unit without a Number does not" page_lacks 'SIM-100001'
+check "coldroom-metrics' resident memory grew by at most 20 MB" rss_within "$metrics_pid" "$rss0" 20480
+rm -rf "$sys/class/coldroom/sensor1048575" "$sys/class/coldroom/sensor1048576"
+publish
+check "and gone again" wait_for 20 page_lacks 'SIM-100000'
+
 # coldroomd gone, then back.
 kill "$daemon_pid"; wait "$daemon_pid"; daemon_pid=
 # A scrape in flight when coldroomd went fails on its own (503 too): the

@@ -67,10 +67,14 @@ static void test_escape(void **state)
 	check_escape("\\\"\n", "\\\\\\\"\\n");
 }
 
-/* Two units (Numbers 0 and 2), readings of three (Number 7 unknown). */
+/*
+ * Two units (Numbers 0 and 2, dense in the other order), readings of three
+ * (Number 7 unknown).
+ */
 struct fixture {
 	struct unit_info info[3];
 	struct metrics_unit units[3];
+	struct unit_index index;
 	uint32_t number[3];
 	int32_t temp1[3], temp2[3];
 	uint8_t s1[3], s2[3], alarms[3];
@@ -82,10 +86,10 @@ struct fixture {
 	struct mbuf page;
 };
 
-static void unit(struct fixture *f, uint32_t n, const char *serial, const char *label,
-		 const char *fw_state)
+static void unit(struct fixture *f, uint32_t at, uint32_t n, const char *serial,
+		 const char *label, const char *fw_state)
 {
-	struct unit_info *u = &f->info[n];
+	struct unit_info *u = &f->info[at];
 	char *labels;
 	size_t len;
 
@@ -99,7 +103,8 @@ static void unit(struct fixture *f, uint32_t n, const char *serial, const char *
 	snprintf(u->fw_version, sizeof(u->fw_version), "%s", !strcmp(fw_state, "ready") ? "1.2.3" : "");
 	assert_int_equal(metrics_unit_labels(u, &labels, &len), 0);
 	assert_int_equal(strlen(labels), len);
-	f->units[n] = (struct metrics_unit){ .info = u, .labels = labels, .labels_len = len };
+	f->units[at] = (struct metrics_unit){ .info = u, .labels = labels, .labels_len = len };
+	assert_int_equal(unit_index_add(&f->index, n, at), 0);
 }
 
 static int setup(void **state)
@@ -107,8 +112,8 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	unit(f, 0, "SIM-000001", "Room \"A\"\\1", "ready");
-	unit(f, 2, "SIM-000003", "Dock", "pending");
+	unit(f, 1, 0, "SIM-000001", "Room \"A\"\\1", "ready");
+	unit(f, 0, 2, "SIM-000003", "Dock", "pending");
 	/* Number 0 sampled; Number 2 has no sample yet; Number 7 is unknown. */
 	f->number[0] = 0, f->temp1[0] = -18250, f->temp2[0] = 3500, f->s1[0] = 1, f->s2[0] = 1;
 	f->alarms[0] = READINGS_ALARM_TEMP2, f->seq[0] = 42, f->when[0] = 1733250000123456ULL;
@@ -122,7 +127,7 @@ static int setup(void **state)
 					       .unacknowledged_alarms = 1 };
 	f->service = (struct metrics_service){ .scrapes = 3, .scrape_errors = 1,
 					       .requests_rejected = 2, .readings_call_usec = 1500 };
-	f->in = (struct metrics_input){ .units = f->units, .n_units = 3, .readings = &f->rd,
+	f->in = (struct metrics_input){ .units = f->units, .index = &f->index, .readings = &f->rd,
 					.manager = &f->manager, .service = &f->service };
 	*state = f;
 	return 0;
@@ -134,6 +139,7 @@ static int teardown(void **state)
 
 	for (int i = 0; i < 3; i++)
 		free((char *)f->units[i].labels);
+	unit_index_free(&f->index);
 	mbuf_free(&f->page);
 	free(f);
 	return 0;

@@ -238,6 +238,21 @@ check "a unit added while recording is in the trail" wait_for 10 \
 check "and has rows of its own" wait_for 25 \
 	q_ge "SELECT count(*) FROM record WHERE serial = 'SIM-000003'" 1
 
+# Bounded by the units that exist: coldroomd names the largest Number
+# there is in InterfacesAdded and Readings (lib.sh, huge_units).
+rss0=$(rss_kb "$recorder_pid")
+huge_units "$sys"
+publish
+check "the unit of the largest Number is in the trail" wait_for 10 \
+	q_is "SELECT count(*) FROM audit WHERE event = 'unit-added' AND serial = 'SIM-100000'" 1
+sample sensor1048575 -20000 3000
+publish
+check "and its sample in its rows" wait_for 25 \
+	q_ge "SELECT count(*) FROM record WHERE serial = 'SIM-100000' AND n > 0 AND min = -20000" 1
+check "a unit without a Number is not recorded" \
+	q_is "SELECT count(*) FROM audit WHERE serial = 'SIM-100001'" 0
+check "the recorder's resident memory grew by at most 20 MB" rss_within "$recorder_pid" "$rss0" 20480
+
 # Stopped for a while: a host gap row when it is back.
 check "the recorder stops cleanly" stop_recorder
 check "the stop is in the trail" test "$(q "SELECT count(*) FROM audit WHERE event = 'recorder-stopped'")" = 1

@@ -275,6 +275,18 @@ check "Home Assistant discovery of each probe, retained" bash -c \
 check "the bridged broker sees the first host's units" wait_for 20 \
 	grep -q "^$base/unit/SIM-000002/interval " "$tmp/bridge-sub.log"
 
+# Bounded by the units that exist: coldroomd names the largest Number
+# there is in InterfacesAdded and Readings (lib.sh, huge_units).
+rss0=$(rss_kb "$uplink_pid")
+huge_units "$sys"
+huge_unit_seen() {
+	sample sensor1048575 -22000 1000
+	grep -q "^$base/unit/SIM-100000/sample {.*\"serial\":\"SIM-100000\"" "$tmp/sub.log"
+}
+check "PublishSamples: the samples of the unit of the largest Number" wait_for 20 huge_unit_seen
+check "and none of a unit without a Number" bash -c "! grep -q '/SIM-100001/sample ' '$tmp/sub.log'"
+check "the uplink's resident memory grew by at most 20 MB" rss_within "$uplink_pid" "$rss0" 20480
+
 # rows_verdict BEFORE DOWN LIVE: the record's rows as a consumer got them,
 # de-duplicated by seq: all there from the first on, in order; those of
 # (BEFORE, DOWN], recorded while they could not be sent, historical; those

@@ -189,14 +189,21 @@ check "plantadmin: the label reached sysfs" \
 echo "== alarms: the delay, the notification units, an operator's acknowledgement"
 # The notification units are transient (no unit file); a site's drop-in
 # for the template applies to them. This one replaces the program with one
-# that writes what the unit received where the test can read it, and stays
-# a while so that the running instance can be inspected.
+# that writes what the unit received where the test can read it, runs the
+# real coldroom-notify in the unit's sandbox, and stays a while so that the
+# running instance can be inspected. The units run as coldroom-notify with
+# the file system read-only: the drop-in opens the one directory it writes
+# to. notify.conf names a webhook with a token; nothing listens on port 9.
+install -d -o coldroom-notify -m 0700 /run/coldroom-test
+cp -p /etc/coldroom/notify.conf /tmp/notify.conf.orig
+echo 'WEBHOOK_URL=http://127.0.0.1:9/hooks/cold-room?token=SECRET-TOKEN-4711' >>/etc/coldroom/notify.conf
 for level in alarm escalate; do
 	mkdir -p /etc/systemd/system/coldroom-$level@.service.d
 	cat >/etc/systemd/system/coldroom-$level@.service.d/test.conf <<UNIT
 [Service]
+ReadWritePaths=/run/coldroom-test
 ExecStart=
-ExecStart=/bin/sh -c 'env | grep ^COLDROOM_ | sort >/run/coldroom-test-$level.env.new && mv /run/coldroom-test-$level.env.new /run/coldroom-test-$level.env && sleep 60'
+ExecStart=/bin/sh -c 'env | grep ^COLDROOM_ | sort >/run/coldroom-test/$level.env.new && mv /run/coldroom-test/$level.env.new /run/coldroom-test/$level.env; /usr/libexec/coldroom/coldroom-notify $level; sleep 60'
 UNIT
 done
 systemctl daemon-reload
@@ -222,14 +229,14 @@ check "systemctl status says an alarm awaits acknowledgement" wait_for 10 \
 raised_after=$(awk -v a="$out_at" -v b="$(date +%s.%N)" 'BEGIN { printf "%d", b - a }')
 check "it was raised after the 5 s delay, not at once (${raised_after} s)" test "$raised_after" -ge 4
 coldroomctl alarms
-check "coldroom-alarm@ ran with the alarm's facts" wait_for 30 test -s /run/coldroom-test-alarm.env
-cat /run/coldroom-test-alarm.env
+check "coldroom-alarm@ ran with the alarm's facts" wait_for 30 test -s /run/coldroom-test/alarm.env
+cat /run/coldroom-test/alarm.env
 check "its environment names the unit, the probe and level 1" bash -c \
-	"grep -qx COLDROOM_SERIAL=SIM-000001 /run/coldroom-test-alarm.env &&
-	 grep -qx COLDROOM_PROBE=1 /run/coldroom-test-alarm.env &&
-	 grep -qx COLDROOM_ALARM_LEVEL=1 /run/coldroom-test-alarm.env &&
-	 grep -q '^COLDROOM_TEMP_MDEG=-' /run/coldroom-test-alarm.env"
-check "its label arrived verbatim" grep -qxF "COLDROOM_LABEL=$awkward" /run/coldroom-test-alarm.env
+	"grep -qx COLDROOM_SERIAL=SIM-000001 /run/coldroom-test/alarm.env &&
+	 grep -qx COLDROOM_PROBE=1 /run/coldroom-test/alarm.env &&
+	 grep -qx COLDROOM_ALARM_LEVEL=1 /run/coldroom-test/alarm.env &&
+	 grep -q '^COLDROOM_TEMP_MDEG=-' /run/coldroom-test/alarm.env"
+check "its label arrived verbatim" grep -qxF "COLDROOM_LABEL=$awkward" /run/coldroom-test/alarm.env
 alarm_unit=coldroom-alarm@SIM-000001-1.service
 systemctl show --no-pager -p Transient,DropInPaths,Description,ExecStart "$alarm_unit"
 check "$alarm_unit is a transient unit, named as before" \
@@ -243,8 +250,19 @@ check "systemd-analyze security: PrivateTmp, PrivateDevices and ProtectHome in f
 	"grep -q '✓ PrivateTmp=' /tmp/alarm-security.txt &&
 	 grep -q '✓ PrivateDevices=' /tmp/alarm-security.txt &&
 	 grep -q '✓ ProtectHome=' /tmp/alarm-security.txt"
+check "$alarm_unit runs as coldroom-notify, not root" bash -c \
+	"[ \"\$(systemctl show -p User --value $alarm_unit)\" = coldroom-notify ] &&
+	 [ \"\$(stat -c %U /run/coldroom-test/alarm.env)\" = coldroom-notify ]"
+check "systemd-analyze security: NoNewPrivileges, ProtectSystem=strict, address families in force" bash -c \
+	"grep -q '✓ NoNewPrivileges=' /tmp/alarm-security.txt &&
+	 grep -q '✓ ProtectSystem=' /tmp/alarm-security.txt &&
+	 grep -q '✓ RestrictAddressFamilies=~AF_PACKET' /tmp/alarm-security.txt"
+systemctl show --no-pager -p MemoryMax,TasksMax,NoNewPrivileges,ProtectSystem "$alarm_unit"
+check "$alarm_unit: MemoryMax=64M, TasksMax=16" bash -c \
+	"[ \"\$(systemctl show -p MemoryMax --value $alarm_unit)\" = 67108864 ] &&
+	 [ \"\$(systemctl show -p TasksMax --value $alarm_unit)\" = 16 ]"
 check "unanswered, coldroom-escalate@ ran at level 2" wait_for 30 \
-	bash -c "grep -qx COLDROOM_ALARM_LEVEL=2 /run/coldroom-test-escalate.env 2>/dev/null"
+	bash -c "grep -qx COLDROOM_ALARM_LEVEL=2 /run/coldroom-test/escalate.env 2>/dev/null"
 systemctl status --no-pager 'coldroom-alarm@*' 'coldroom-escalate@*' 2>&1 | head -n 20
 runuser -u viewer -- coldroomctl ack SIM-000001 1 --comment "not mine"
 rc=$?
@@ -278,6 +296,22 @@ check "and as a PNG" bash -c \
 	 [ \"\$(head -c 4 /tmp/day.png | tail -c 3)\" = PNG ]"
 rm -rf /etc/systemd/system/coldroom-alarm@.service.d /etc/systemd/system/coldroom-escalate@.service.d
 systemctl daemon-reload
+
+echo "== notify.conf's secrets: readable by coldroom-notify only, never in the journal"
+check "notify.conf is 0640 root:coldroom-notify" \
+	test "$(stat -c '%a %U:%G' /etc/coldroom/notify.conf)" = "640 root:coldroom-notify"
+check "a plain user cannot read it" bash -c "! runuser -u viewer -- cat /etc/coldroom/notify.conf 2>/dev/null"
+# coldroom-alarm@ ran the real program in its sandbox (above). curl's exit
+# status 7 (connection refused) says curl ran and reached the network;
+# one the sandbox killed would say 159 (SIGSYS).
+journalctl --sync 2>/dev/null || true
+journalctl -b -u "$alarm_unit" --no-pager -o cat | grep coldroom-notify
+check "coldroom-notify, in $alarm_unit's sandbox, read notify.conf and names the webhook's host" \
+	bash -c "journalctl -b -u $alarm_unit --no-pager -o cat |
+		grep -q 'webhook at 127.0.0.1:9 failed (curl exit 7)'"
+check "the webhook's token is nowhere in the journal" bash -c \
+	"! journalctl -b --no-pager -o cat | grep -q SECRET-TOKEN-4711"
+mv /tmp/notify.conf.orig /etc/coldroom/notify.conf
 
 echo "== restart loses no unit"
 seq_before=$(cat "$CLASS/sensor0/sample_seq")
