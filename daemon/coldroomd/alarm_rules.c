@@ -4,7 +4,7 @@
  * timers or the bus: what alarm_lifecycle.c and the tests share.
  *
  * Layer: the pure bottom of the alarms (alarm_rules.h); calls only libc
- * and the shared helpers (config.h's limits, util.h's parsers).
+ * and the shared helpers (config.h's limits, parse_util.h's parsers, hexstr.h).
  */
 #define _GNU_SOURCE
 #include <errno.h>
