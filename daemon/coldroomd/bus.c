@@ -539,7 +539,7 @@ static int prop_get_alarm_delay(sd_bus *bus, const char *path, const char *inter
 				     (uint32_t)alarms_delay(u, !strcmp(property, "Temp2AlarmDelay")));
 }
 
-static const sd_bus_vtable unit_vtable[] = {
+const sd_bus_vtable bus_unit_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Name", "s", prop_get_string, U(name), CONST),
 	SD_BUS_PROPERTY("Number", "u", NULL, U(number), CONST),
@@ -596,21 +596,12 @@ static const sd_bus_vtable unit_vtable[] = {
  * Every unit's latest reading, in unit order, in the Readings signal's
  * shape. The snapshot is taken by the first call after a window ended or
  * a unit came or went, so all callers of one window share one pass over
- * the units; each reply copies its arrays whole.
+ * the units; each reply copies its arrays whole, after the window's end
+ * (replies.c).
  */
 static int method_get_readings(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	struct daemon *d = userdata;
-	int r;
-
-	(void)error;
-	r = sd_bus_message_new_method_return(m, &reply);
-	if (r >= 0)
-		r = publish_append_readings(d, reply);
-	if (r >= 0)
-		r = sd_bus_send(NULL, reply, NULL);
-	return r;
+	return replies_get_readings(userdata, m, error);
 }
 
 static int method_get_unit(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -843,9 +834,11 @@ int bus_attach(struct daemon *d, sd_bus *bus)
 					     manager_vtable, d);
 	if (r >= 0)
 		r = sd_bus_add_fallback_vtable(bus, NULL, SENSORS_UNIT_PREFIX, SENSORS_UNIT_IFACE,
-					       unit_vtable, unit_find, d);
+					       bus_unit_vtable, unit_find, d);
 	if (r >= 0)
 		r = sd_bus_add_node_enumerator(bus, NULL, SENSORS_UNIT_PREFIX, unit_enumerate, d);
+	if (r >= 0)
+		r = replies_attach(d, bus);
 	if (r < 0) {
 		log_error("cannot publish the objects: %s", strerror(-r));
 		return r;
@@ -861,10 +854,9 @@ int bus_setup(struct daemon *d, const struct service *service, const char *bus_s
 	int r;
 
 	/*
-	 * Callers and readings take turns: at the same priority sd-event runs
-	 * the source that has waited longest, so a client calling the most
-	 * expensive methods back to back cannot hold the readings up (nor can
-	 * readings hold up callers).
+	 * Callers come after the readings: the window's timer and the device
+	 * have a higher priority than the bus, and no call holds the loop
+	 * long (GetManagedObjects is answered in slices, replies.c).
 	 */
 	r = service_bus_open(service, d->event, bus_spec, &bus);
 	if (r < 0)

@@ -667,6 +667,7 @@ int unit_add(struct daemon *d, const char *name)
 	memmove(&d->units[pos + 1], &d->units[pos], (d->n_units - pos) * sizeof(*d->units));
 	d->units[pos] = u;
 	d->n_units++;
+	d->units_gen++;
 	u->changed = 0;
 	unit_count(u, true);
 	/* Thousands of lines at each start say less than the READY summary. */
@@ -698,6 +699,7 @@ void unit_remove(struct daemon *d, struct unit *u)
 	unit_count(u, false);
 	memmove(&d->units[i], &d->units[i + 1], (d->n_units - i - 1) * sizeof(*d->units));
 	d->n_units--;
+	d->units_gen++;
 	for (i = 0; i < d->n_dirty; i++)
 		if (d->dirty[i] == u) {
 			d->dirty[i] = d->dirty[--d->n_dirty];
@@ -993,6 +995,7 @@ void daemon_done(struct daemon *d)
 	free(d->units);
 	free(d->by_number);
 	free(d->dirty);
+	replies_free(d);
 	publish_free(d);
 	alarms_done(d);
 	sd_event_source_disable_unref(d->flush_timer);

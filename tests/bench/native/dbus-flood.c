@@ -7,7 +7,8 @@
  *
  * Keeps four calls in flight on the system bus for SECONDS, alternating
  * GetManagedObjects and Manager.GetReadings, and prints
- * "FLOOD <calls answered> <errors>".
+ * "FLOOD <calls answered> <errors> <GetManagedObjects answered>
+ * <GetReadings answered> <refused with LimitsExceeded>".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,22 +23,40 @@
 
 struct flood {
 	sd_bus *bus;
-	uint64_t calls, answered, errors;
+	uint64_t calls, answered, errors, objects, readings, limited;
 	int stopping;
 };
 
 static int send_one(struct flood *f);
 
-static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *error)
+static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *error, int objects)
 {
 	struct flood *f = userdata;
 
 	(void)error;
-	if (sd_bus_message_is_method_error(m, NULL))
+	if (sd_bus_message_is_method_error(m, SD_BUS_ERROR_LIMITS_EXCEEDED)) {
 		f->errors++;
-	else
+		f->limited++;
+	} else if (sd_bus_message_is_method_error(m, NULL)) {
+		f->errors++;
+	} else {
 		f->answered++;
+		if (objects)
+			f->objects++;
+		else
+			f->readings++;
+	}
 	return f->stopping ? 0 : send_one(f);
+}
+
+static int on_objects(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return on_reply(m, userdata, error, 1);
+}
+
+static int on_readings(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return on_reply(m, userdata, error, 0);
 }
 
 static int send_one(struct flood *f)
@@ -49,7 +68,7 @@ static int send_one(struct flood *f)
 					objects ? "org.freedesktop.DBus.ObjectManager"
 						: "org.coldroom.Sensors1.Manager",
 					objects ? "GetManagedObjects" : "GetReadings",
-					on_reply, f, NULL);
+					objects ? on_objects : on_readings, f, NULL);
 }
 
 static int on_done(sd_event_source *s, uint64_t usec, void *userdata)
@@ -90,7 +109,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dbus-flood: %s\n", strerror(-r));
 		return 1;
 	}
-	printf("FLOOD %" PRIu64 " %" PRIu64 "\n", f.answered, f.errors);
+	printf("FLOOD %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", f.answered,
+	       f.errors, f.objects, f.readings, f.limited);
 	sd_bus_flush_close_unref(f.bus);
 	sd_event_unref(event);
 	return 0;

@@ -107,7 +107,8 @@ build_feeder() {
 # DIR/daemon.log. The FIFO is on the scratch tmpfs, as /dev/coldroom is on
 # devtmpfs: on a disk file system every read() of it updates its atime
 # through the journal. coldroomd runs under the command in the array
-# coldroomd_under when set (valgrind). Sets $addr, $bus_pid, $feeder_pid and
+# coldroomd_under when set (valgrind); $coldroomd_bin, when set, is the
+# binary (another build, to compare with). Sets $addr, $bus_pid, $feeder_pid and
 # $daemon_pid and adds them to $pids. Needs $O (the build), $scratch
 # (make_scratch), $out/feeder (build_feeder "$out") and die().
 start_fed_coldroomd() {
@@ -134,7 +135,7 @@ start_fed_coldroomd() {
 	feeder_pid=$!
 	pids+=("$feeder_pid")
 	${coldroomd_under[@]+"${coldroomd_under[@]}"} \
-		"$O/daemon/coldroomd" --bus "$addr" --sysfs-root "$sys" --config "$dir/coldroom.conf" \
+		"${coldroomd_bin:-$O/daemon/coldroomd}" --bus "$addr" --sysfs-root "$sys" --config "$dir/coldroom.conf" \
 		--records-from "$records" 2>"$dir/daemon.log" &
 	daemon_pid=$!
 	pids+=("$daemon_pid")
