@@ -105,6 +105,31 @@ scratch_cleanup() {
 	rm -rf "$tmp"
 }
 
+# start_notify_listener SOCKET LOG: systemd's side of sd_notify on SOCKET,
+# every line of every datagram into LOG with the time it came; added to
+# $extra_pids. Fails if the socket does not appear.
+start_notify_listener() {
+	python3 - "$1" "$2" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a", buffering=1) as log:
+    while True:
+        d = s.recv(4096).decode(errors="replace")
+        for line in d.split("\n"):
+            log.write("%.3f %s\n" % (time.monotonic(), line))
+PY
+	extra_pids="$extra_pids $!"
+	wait_for 10 test -S "$1"
+}
+
+# watchdog_gap LOG: "MAX_US N", the longest time between two WATCHDOG=1 of
+# a start_notify_listener LOG from READY=1 on, and how many came.
+watchdog_gap() {
+	awk '/ READY=1$/ { r = 1 } r && / WATCHDOG=1$/ { if (last && $1 - last > max) max = $1 - last; last = $1; n++ }
+		END { printf "%d %d\n", max * 1000000, n }' "$1"
+}
+
 # fake_sample SYS UNIT TEMP1 TEMP2: a new sample of UNIT in a fake tree,
 # as the kernel would publish it (stamped CLOCK_MONOTONIC, here: boot time).
 fake_sample() {

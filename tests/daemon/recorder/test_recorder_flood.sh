@@ -35,18 +35,8 @@ serials=$(for i in $(seq 1 40); do printf 'FILL-%06d ' "$i"; done)
 "$RECORD_FILL" "$db" "$day" $serials || { fail "record_fill"; exit 1; }
 
 # systemd's side of sd_notify: every datagram, with the time it came.
-python3 - "$tmp/notify" "$tmp/notify.log" <<'PY' &
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "a", buffering=1) as log:
-    while True:
-        d = s.recv(4096).decode(errors="replace")
-        for line in d.split("\n"):
-            log.write("%.3f %s\n" % (time.monotonic(), line))
-PY
-extra_pids=$!
-wait_for 10 test -S "$tmp/notify" || { fail "the notify listener did not start"; exit 1; }
+start_notify_listener "$tmp/notify" "$tmp/notify.log" ||
+	{ fail "the notify listener did not start"; exit 1; }
 
 "$COLDROOMD" --bus "$addr" --sysfs-root "$sys" --config "$tmp/coldroom.conf" 2>>"$tmp/daemon.log" &
 daemon_pid=$!
@@ -94,8 +84,7 @@ flood_end=$(date +%s)
 
 check "the recorder is still running" kill -0 "$recorder_pid"
 # The longest time between two WATCHDOG=1 from READY=1 on: under WATCHDOG_USEC.
-gap=$(awk '/ READY=1$/ { r = 1 } r && / WATCHDOG=1$/ { if (last && $1 - last > max) max = $1 - last; last = $1; n++ }
-	END { printf "%d %d\n", max * 1000000, n }' "$tmp/notify.log")
+gap=$(watchdog_gap "$tmp/notify.log")
 check "WATCHDOG=1 kept coming (${gap% *} us at most between two, ${gap#* } in all)" \
 	test "${gap#* }" -ge 2 -a "${gap% *}" -lt "$watchdog_us"
 verdicts=$(cat "$tmp"/verify.[0-9] | sort | uniq -c)
