@@ -186,6 +186,7 @@ bench: all
 
 bench-native: daemon
 	tests/bench/native/run.sh
+	tests/bench/native/methods.sh
 	tests/bench/native/recorder.sh
 	tests/bench/native/record-stall.sh
 	tests/bench/native/metrics.sh

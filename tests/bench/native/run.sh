@@ -59,13 +59,7 @@ die() { echo "bench-native: $*" >&2; exit 1; }
 . "$here/lib.sh"
 rm -rf "$out"
 mkdir -p "$out"
-make -s -C "$top/daemon" O="$O" >/dev/null || die "building coldroomd failed"
-build_feeder "$out"
-for prog in "$top/tests/bench/dbus-latency.c" "$here/dbus-flood.c"; do
-	${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -I"$top/daemon/shared" -o "$out/$(basename "$prog" .c)" \
-		"$prog" -lsystemd || die "building $(basename "$prog") failed"
-done
-command -v dbus-daemon >/dev/null || die "dbus-daemon is missing (make deps)"
+build_tools "$out"
 
 # The trees (20 files a unit) go to a scratch directory, gone after each run.
 make_scratch bench-native
