@@ -197,7 +197,9 @@ check "add uevent carries model and serial" grep -q COLDROOM_SERIAL=SIM-000001 /
 
 echo "== every bad write is EINVAL and changes nothing"
 S=$CLASS/$s0
-for v in $'\n' "$(printf 'x%.0s' {1..33})" $'bad\x01label' $'two\n\n' $'tab\there'; do
+# The blob's rule (coldroom_fw_check_label): no space at either end either.
+for v in $'\n' "$(printf 'x%.0s' {1..33})" $'bad\x01label' $'two\n\n' $'tab\there' \
+	" lead" "trail " " " $'trail \n'; do
 	expect_einval "$S/label" "$v"
 done
 echo "A label of 32 chars is fine!...." >"$S/label"
