@@ -1,9 +1,10 @@
 #!/bin/bash
 # Guest: /dev/coldroom end to end: the node, record format and ordering,
 # whole records only, ioctls good and bad, subscriptions, several readers,
-# SIGIO, the mmap ring (same records as read(), thermal frames, poll, bad
-# mappings and lying indices), overflow accounting, /proc and debugfs, and
-# threads sharing one file.
+# SIGIO, poll() beside a read() stalled on userfaultfd, the mmap ring
+# (same records as read(), thermal frames, poll, bad mappings and lying
+# indices), overflow accounting, /proc and debugfs, and threads sharing
+# one file.
 set -euo pipefail
 . /usr/lib/vmtest/bulk-lib.sh
 
@@ -47,6 +48,13 @@ crt subscribe 1
 crt readers 4
 crt sigio
 crt quiet 0 999
+
+echo "== poll() never waits for a copy to user memory"
+# A read() or GET_SUBSCRIPTION into a userfaultfd page stalls until the
+# fault is served (as on FUSE or a remote mapping): poll() and
+# epoll_wait() on the same file must still return.
+crt uffd read
+crt uffd getsub
 
 echo "== mmap ring"
 crt mmap 300
