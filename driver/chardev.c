@@ -530,10 +530,16 @@ static long ioctl_set_subscription(struct coldroom_reader *rd,
 	} else if (sub.nr_units) {
 		if (sub.nr_units > COLDROOM_SUB_MAX_UNITS)
 			return -EINVAL;
-		units = vmemdup_user(u64_to_user_ptr(sub.units),
-				     array_size(sub.nr_units, sizeof(u32)));
-		if (IS_ERR(units))
-			return PTR_ERR(units);
+		/* Sized by the caller: charged to its memory cgroup. */
+		units = kvmalloc_array(sub.nr_units, sizeof(u32),
+				       GFP_KERNEL_ACCOUNT);
+		if (!units)
+			return -ENOMEM;
+		if (copy_from_user(units, u64_to_user_ptr(sub.units),
+				   array_size(sub.nr_units, sizeof(u32)))) {
+			kvfree(units);
+			return -EFAULT;
+		}
 		for (i = 0; i < sub.nr_units; i++) {
 			if (units[i] > COLDROOM_UNIT_MAX) {
 				kvfree(units);
@@ -541,7 +547,8 @@ static long ioctl_set_subscription(struct coldroom_reader *rd,
 			}
 			bits = max(bits, units[i] + 1);
 		}
-		map = kvcalloc(BITS_TO_LONGS(bits), sizeof(long), GFP_KERNEL);
+		map = kvcalloc(BITS_TO_LONGS(bits), sizeof(long),
+			       GFP_KERNEL_ACCOUNT);
 		if (!map) {
 			kvfree(units);
 			return -ENOMEM;

@@ -1156,6 +1156,65 @@ static int cmd_uffd(int argc, char **argv)
 	return 0;
 }
 
+/* ---- SET_SUBSCRIPTION's memory is charged to the caller's cgroup ---- */
+
+static long long read_ll(const char *path)
+{
+	long long v = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f || fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/*
+ * K files each subscribed to unit COLDROOM_UNIT_MAX (a bitmap of every
+ * unit number, 128 KiB): their release must lower MEMORY_CURRENT, the
+ * memory.current of the cgroup crtest runs in, by at least half of that
+ * (the charge batches of each CPU blur the rest).
+ */
+static int cmd_memcg(int argc, char **argv)
+{
+	unsigned int k = argc > 1 ? strtoul(argv[1], NULL, 0) : 64, i;
+	uint32_t top = COLDROOM_UNIT_MAX;
+	struct coldroom_subscription sub = { .nr_units = 1, .units = (uintptr_t)&top };
+	struct coldroom_subscription all = { .flags = COLDROOM_SUB_ALL };
+	long long map = (COLDROOM_UNIT_MAX + 1) / 8, held, released;
+	int *fd;
+
+	if (argc < 1) {
+		bad("usage: memcg MEMORY_CURRENT [K]");
+		return 1;
+	}
+	fd = calloc(k, sizeof(*fd));
+	for (i = 0; i < k; i++)
+		fd[i] = open_dev(O_NONBLOCK);
+	for (i = 0; i < k; i++)
+		if (ioctl(fd[i], COLDROOM_IOC_SET_SUBSCRIPTION, &sub)) {
+			bad("SET_SUBSCRIPTION of unit %u: %s", top, strerror(errno));
+			return 0;
+		}
+	held = read_ll(argv[0]);
+	for (i = 0; i < k; i++)
+		if (ioctl(fd[i], COLDROOM_IOC_SET_SUBSCRIPTION, &all)) {
+			bad("SET_SUBSCRIPTION all: %s", strerror(errno));
+			return 0;
+		}
+	released = read_ll(argv[0]);
+	printf("memcg: %u subscriptions of %lld bytes: memory.current %lld held, %lld released\n",
+	       k, map, held, released);
+	expect(held >= 0 && released >= 0 && held - released >= k * map / 2,
+	       "releasing %u subscription maps (%lld KiB) gives back %lld KiB of the cgroup's charge",
+	       k, k * map / 1024, (held - released) / 1024);
+	for (i = 0; i < k; i++)
+		close(fd[i]);
+	free(fd);
+	return 0;
+}
+
 static int cmd_cycles(int argc, char **argv)
 {
 	unsigned int n = argc > 0 ? strtoul(argv[0], NULL, 0) : 100, i;
@@ -1378,6 +1437,7 @@ static const struct {
 	{ "cycles", cmd_cycles, "[N]          N short-lived mapped readers" },
 	{ "lockorder", cmd_lockorder, "[SECONDS] read, GET_SUBSCRIPTION and mmap on one file, at once" },
 	{ "uffd", cmd_uffd, "read|getsub [S]  poll returns while a copy to user memory stalls" },
+	{ "memcg", cmd_memcg, "CURRENT [K]    subscriptions are charged to the caller's cgroup" },
 };
 
 int main(int argc, char **argv)
