@@ -361,6 +361,11 @@ int coldroom_fw_reload(struct coldroom_sensor *s)
 	int ret = 0;
 
 	mutex_lock(&s->ops_lock);
+	/*
+	 * Stop first: once ->stop() returns no sample is in flight, so none
+	 * raises an alarm after "pending" has cleared it and told listeners.
+	 */
+	coldroom_stop_sampling(s);
 	mutex_lock(&fw_queue_lock);
 	if (s->fw_dead) {
 		ret = -ENODEV;
@@ -373,8 +378,6 @@ int coldroom_fw_reload(struct coldroom_sensor *s)
 		coldroom_fw_start(s);
 	}
 	mutex_unlock(&fw_queue_lock);
-	if (!ret)
-		coldroom_stop_sampling(s);
 	mutex_unlock(&s->ops_lock);
 	return ret;
 }
