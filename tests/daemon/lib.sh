@@ -182,3 +182,24 @@ start_prometheus() {
 		--web.listen-address="127.0.0.1:$pport" >"$1/prometheus.log" 2>&1 &
 	prometheus_pid=$!
 }
+
+# run_recorder DIR: coldroom-recorder on $addr with DIR/coldroom.conf, its
+# record DIR/record.db; waits for its name. Sets $recorder_pid.
+run_recorder() {
+	"$RECORDER" --bus "$addr" --config "$1/coldroom.conf" --database "$1/record.db" \
+		2>>"$1/recorder.log" &
+	recorder_pid=$!
+	wait_for 20 bus_has_name org.coldroom.Recorder1
+}
+
+# run_uplink DIR PORT: coldroom-uplink on $addr, to a broker at
+# 127.0.0.1:PORT without TLS or password (DIR/uplink.conf, its state in
+# DIR/uplink-state); waits for its name. Sets $uplink_pid (the caller kills it).
+run_uplink() {
+	mkdir -p "$1/uplink-state"
+	printf 'Broker=127.0.0.1:%s\nSite=plant-1\nHost=gw1\nKeepaliveSec=5\n' "$2" >"$1/uplink.conf"
+	"$UPLINK" --bus "$addr" --config "$1/uplink.conf" --state-dir "$1/uplink-state" \
+		2>>"$1/uplink.log" &
+	uplink_pid=$!
+	wait_for 20 bus_has_name org.coldroom.Uplink1
+}

@@ -1,20 +1,22 @@
 #!/bin/bash
 # The mixin against a real coldroom-metrics (in front of coldroomd on a fake
-# sysfs tree and a private bus) and a real Prometheus server:
+# sysfs tree and a private bus, with coldroom-recorder and a coldroom-uplink
+# whose broker is away) and a real Prometheus server:
 #   - every metric name the rules and the dashboard use is on the scraped
 #     page (and a misspelt one is caught);
 #   - Prometheus loads the rules and evaluates every one without an error,
 #     and a recording rule has the value its series give;
 #   - every query of the dashboard, its variables set to "all", runs and
 #     answers at least one series.
-# Environment (set by the Makefile): COLDROOMD, COLDROOMCTL, METRICS.
+# Environment (set by the Makefile): COLDROOMD, COLDROOMCTL, METRICS,
+# RECORDER, UPLINK.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$top/tests/daemon/lib.sh"
 scratch_dir coldroom-mixin-test
-metrics_pid='' prometheus_pid=''
-trap 'kill $prometheus_pid $metrics_pid 2>/dev/null; scratch_cleanup' EXIT
+metrics_pid='' prometheus_pid='' uplink_pid=''
+trap 'kill $prometheus_pid $uplink_pid $metrics_pid 2>/dev/null; scratch_cleanup' EXIT
 rules=$top/mixin/coldroom.rules.yml
 dashboard=$top/mixin/coldroom-overview.json
 
@@ -28,11 +30,15 @@ fake_unit "$sys" sensor1 SIM-000002
 fake_sample "$sys" sensor0 -18250 3500
 fake_sample "$sys" sensor1 -20000 -21000
 start_coldroomd_metrics "$tmp" || { fail "coldroomd and coldroom-metrics did not start"; exit 1; }
+run_recorder "$tmp" || { fail "the recorder did not start"; exit 1; }
+run_uplink "$tmp" "$(free_port)" || { fail "the uplink did not start"; exit 1; }
 scraped() {
 	curl -s --max-time 10 -o "$tmp/page" -w '%{http_code}' "http://127.0.0.1:$mport/metrics" |
-		grep -qx 200 && grep -q '^coldroom_last_sample_timestamp_seconds{' "$tmp/page"
+		grep -qx 200 && grep -q '^coldroom_last_sample_timestamp_seconds{' "$tmp/page" &&
+		grep -q '^coldroom_recorder_write_failing ' "$tmp/page" &&
+		grep -q '^coldroom_uplink_backlog ' "$tmp/page"
 }
-check "coldroom-metrics serves both units" wait_for 30 scraped
+check "coldroom-metrics serves both units, the recorder's and the uplink's state" wait_for 30 scraped
 
 echo "== metric names"
 python3 "$here/mixin_queries.py" names "$tmp/page" "$rules" "$dashboard" >"$tmp/names.out" 2>&1
