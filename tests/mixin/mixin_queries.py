@@ -7,6 +7,10 @@ Grafana dashboard (its panels' targets and its variables).
       every metric name the rules and the dashboard use is on PAGE (a scrape
       of coldroom-metrics) or is Prometheus' own per-target series; the rules
       may also use what they record themselves. Exit 1, naming each stranger.
+  mixin_queries.py covered RULES TESTS
+      every alert of RULES has a severity label and summary, description and
+      runbook annotations, and the promtool tests TESTS have it both firing
+      and not firing; every recording rule is evaluated by a test.
   mixin_queries.py exprs DASHBOARD
       the dashboard's queries as Prometheus would run them (the dashboard's
       variables replaced by "all"; a variable's label_values(SELECTOR, LABEL)
@@ -105,7 +109,42 @@ def dashboard_exprs(path):
     return exprs
 
 
+def covered(rules_path, tests_path):
+    with open(rules_path, encoding="utf-8") as f:
+        rules = [r for g in yaml.safe_load(f)["groups"] for r in g["rules"]]
+    with open(tests_path, encoding="utf-8") as f:
+        tests = yaml.safe_load(f)["tests"]
+    firing, quiet, exprs = set(), set(), []
+    for t in tests:
+        for a in t.get("alert_rule_test", []):
+            (firing if a.get("exp_alerts") else quiet).add(a["alertname"])
+        exprs += [e["expr"] for e in t.get("promql_expr_test", [])]
+    bad = 0
+    for r in rules:
+        if "record" in r:
+            if not any(r["record"] in metric_names(e) for e in exprs):
+                print("recording rule %s: no test evaluates it" % r["record"])
+                bad += 1
+            continue
+        name = r["alert"]
+        if r.get("labels", {}).get("severity") not in ("critical", "warning"):
+            print("alert %s: no severity critical or warning" % name)
+            bad += 1
+        missing = {"summary", "description", "runbook"} - set(r.get("annotations", {}))
+        if missing:
+            print("alert %s: no %s annotation" % (name, ", ".join(sorted(missing))))
+            bad += 1
+        for what, seen in (("firing", firing), ("not firing", quiet)):
+            if name not in seen:
+                print("alert %s: no test has it %s" % (name, what))
+                bad += 1
+    print("%d rules: %s" % (len(rules), "each covered" if not bad else "%d gap(s)" % bad))
+    return 1 if bad else 0
+
+
 def main(argv):
+    if len(argv) == 4 and argv[1] == "covered":
+        return covered(argv[2], argv[3])
     if len(argv) == 3 and argv[1] == "exprs":
         for where, expr in dashboard_exprs(argv[2]):
             e = substitute(expr)
