@@ -122,11 +122,14 @@ check "it answers a query for SIM-000002's temperature" \
 	wait_for 60 answers 'coldroom_temperature_celsius{serial="SIM-000002",probe="2"}' '"serial":"SIM-000002"'
 query 'coldroom_temperature_celsius{serial="SIM-000002",probe="2"}' | head -c 400; echo
 n_rules=$(grep -cE '^ *- (alert|record):' "$RULES")
-# rules_ok: every rule of the file loaded, and evaluated without an error.
+# rules_ok: every rule of the file loaded, and evaluated without an error
+# (the guest's python3 is python3-minimal, without json: each rule has one
+# "health" in the API's answer).
 rules_ok() {
-	curl -sS --max-time 10 http://127.0.0.1:9090/api/v1/rules | python3 -c 'import json, sys
-rules = [r for g in json.load(sys.stdin)["data"]["groups"] for r in g["rules"]]
-sys.exit(not (len(rules) == int(sys.argv[1]) and all(r["health"] == "ok" for r in rules)))' "$n_rules"
+	local health
+	health=$(curl -sS --max-time 10 http://127.0.0.1:9090/api/v1/rules | grep -o '"health":"[a-z]*"')
+	[ "$(grep -c '"health":"ok"' <<<"$health")" -eq "$n_rules" ] &&
+		[ "$(wc -l <<<"$health")" -eq "$n_rules" ]
 }
 check "it evaluates the $n_rules packaged rules without an error" wait_for 60 rules_ok
 check "a recording rule answers for SIM-000002" wait_for 60 \
