@@ -426,6 +426,25 @@ static int manager_families(struct mbuf *b, const struct metrics_manager *m)
 	return r;
 }
 
+static int peer_families(struct mbuf *b, const struct metrics_peers *p)
+{
+	int r = 0;
+
+	if (p->recorder)
+		r = scalar(b, "coldroom_recorder_write_failing", "gauge",
+			   "1 while coldroom-recorder cannot write the record (held in memory), else 0.",
+			   p->write_failing, 0);
+	if (!r && p->uplink)
+		r = scalar(b, "coldroom_uplink_connected", "gauge",
+			   "1 while coldroom-uplink is connected to its MQTT broker, else 0.",
+			   p->uplink_connected, 0);
+	if (!r && p->uplink)
+		r = scalar(b, "coldroom_uplink_backlog", "gauge",
+			   "Record rows and audit entries the broker has not acknowledged yet.",
+			   (int64_t)(p->uplink_backlog & INT64_MAX), 0);
+	return r;
+}
+
 static int service_families(struct mbuf *b, const struct metrics_input *in)
 {
 	const struct metrics_service *s = in->service;
@@ -461,6 +480,8 @@ int metrics_format(struct mbuf *b, const struct metrics_input *in)
 			r = reading_families(b, in);
 		if (!r && in->manager)
 			r = manager_families(b, in->manager);
+		if (!r && in->peers)
+			r = peer_families(b, in->peers);
 	}
 	if (!r)
 		r = service_families(b, in);

@@ -62,6 +62,18 @@ struct metrics_manager {
 	bool config_error;
 };
 
+/*
+ * coldroom-recorder's and coldroom-uplink's properties, each only when it
+ * answered this scrape (it is not on the bus when stopped or, for the
+ * uplink, not configured).
+ */
+struct metrics_peers {
+	bool recorder, uplink;		/* answered */
+	bool write_failing;		/* Recorder1.WriteFailing */
+	bool uplink_connected;		/* Uplink1.Connected */
+	uint64_t uplink_backlog;	/* Uplink1.Backlog */
+};
+
 /* The service's own counters. */
 struct metrics_service {
 	uint64_t scrapes, scrape_errors, requests_rejected;
@@ -74,6 +86,7 @@ struct metrics_input {
 	/* NULL when coldroomd did not answer: only the service's metrics */
 	const struct readings_msg *readings;
 	const struct metrics_manager *manager;
+	const struct metrics_peers *peers;	/* NULL: neither answered */
 	const struct metrics_service *service;
 };
 

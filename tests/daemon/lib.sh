@@ -169,3 +169,62 @@ introspection_matches() {
 	diff -u <(ours "$1" <"$2") \
 		<(busctl --address="$addr" introspect --xml-interface "$1" "$path" | ours "$1")
 }
+
+# free_port: a TCP port of 127.0.0.1 that is free now.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_coldroomd_metrics DIR: a private bus in DIR, coldroomd on the fake
+# tree DIR/sys (firmware from DIR/model) and coldroom-metrics in front of it
+# on a free port. Sets $addr, $daemon_pid, $mport and $metrics_pid (the
+# caller kills the last); logs in DIR/daemon.log and DIR/metrics.log.
+start_coldroomd_metrics() {
+	echo "ModelFirmwareDir=$1/model" >"$1/coldroom.conf"
+	start_private_bus "$1" || { echo "no dbus-daemon" >&2; return 1; }
+	"$COLDROOMD" --bus "$addr" --sysfs-root "$1/sys" --config "$1/coldroom.conf" 2>"$1/daemon.log" &
+	daemon_pid=$!
+	wait_for 20 "$COLDROOMCTL" --bus "$addr" list >/dev/null 2>&1 ||
+		{ echo "coldroomd did not start" >&2; return 1; }
+	mport=$(free_port)
+	"$METRICS" --bus "$addr" --listen "127.0.0.1:$mport" 2>"$1/metrics.log" &
+	metrics_pid=$!
+}
+
+# start_prometheus DIR [RULE_FILE]: a Prometheus server with its data in
+# DIR that scrapes coldroom-metrics ($mport) as the job "coldroom" and
+# evaluates RULE_FILE, each every second. Sets $pport and $prometheus_pid
+# (the caller kills it); logs in DIR/prometheus.log.
+start_prometheus() {
+	pport=$(free_port)
+	{
+		printf 'global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n'
+		[ -z "${2:-}" ] || printf 'rule_files:\n  - %s\n' "$2"
+		printf 'scrape_configs:\n  - job_name: coldroom\n    static_configs:\n'
+		printf "      - targets: ['127.0.0.1:%s']\n" "$mport"
+	} >"$1/prometheus.yml"
+	prometheus --config.file="$1/prometheus.yml" --storage.tsdb.path="$1/tsdb" \
+		--web.listen-address="127.0.0.1:$pport" >"$1/prometheus.log" 2>&1 &
+	prometheus_pid=$!
+}
+
+# run_recorder DIR: coldroom-recorder on $addr with DIR/coldroom.conf, its
+# record DIR/record.db; waits for its name. Sets $recorder_pid.
+run_recorder() {
+	"$RECORDER" --bus "$addr" --config "$1/coldroom.conf" --database "$1/record.db" \
+		2>>"$1/recorder.log" &
+	recorder_pid=$!
+	wait_for 20 bus_has_name org.coldroom.Recorder1
+}
+
+# run_uplink DIR PORT: coldroom-uplink on $addr, to a broker at
+# 127.0.0.1:PORT without TLS or password (DIR/uplink.conf, its state in
+# DIR/uplink-state); waits for its name. Sets $uplink_pid (the caller kills it).
+run_uplink() {
+	mkdir -p "$1/uplink-state"
+	printf 'Broker=127.0.0.1:%s\nSite=plant-1\nHost=gw1\nKeepaliveSec=5\n' "$2" >"$1/uplink.conf"
+	"$UPLINK" --bus "$addr" --config "$1/uplink.conf" --state-dir "$1/uplink-state" \
+		2>>"$1/uplink.log" &
+	uplink_pid=$!
+	wait_for 20 bus_has_name org.coldroom.Uplink1
+}

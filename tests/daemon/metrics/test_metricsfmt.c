@@ -2,7 +2,8 @@
 /*
  * coldroom-metrics' page (daemon/metrics/metricsfmt.c): numbers written exactly,
  * label values escaped, the sample's own timestamp, a unit without a sample,
- * a reading of an unknown unit, the page without coldroomd.
+ * a reading of an unknown unit, the page without coldroomd, the recorder's
+ * and the uplink's metrics only when each answered.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -241,6 +242,40 @@ static void test_page_without_manager(void **state)
 	assert_int_equal(count(page, "coldroom_temperature_celsius" S0), 2);
 }
 
+/* The recorder and the uplink: each on the page only when it answered. */
+static void test_page_peers(void **state)
+{
+	struct fixture *f = *state;
+	struct metrics_peers peers = { .recorder = true, .write_failing = true,
+				       .uplink = true, .uplink_connected = false,
+				       .uplink_backlog = 1234567 };
+	const char *page;
+
+	assert_int_equal(count(format(f), "coldroom_recorder_"), 0);
+	assert_int_equal(count(f->page.data, "coldroom_uplink_"), 0);
+
+	f->in.peers = &peers;
+	page = format(f);
+	assert_int_equal(count(page, "\ncoldroom_recorder_write_failing 1\n"), 1);
+	assert_int_equal(count(page, "\ncoldroom_uplink_connected 0\n"), 1);
+	assert_int_equal(count(page, "\ncoldroom_uplink_backlog 1234567\n"), 1);
+	assert_int_equal(count(page, "# TYPE coldroom_uplink_backlog gauge\n"), 1);
+	assert_int_equal(count(page, "# TYPE "), count(page, "# HELP "));
+
+	peers.uplink = false;
+	peers.write_failing = false;
+	page = format(f);
+	assert_int_equal(count(page, "\ncoldroom_recorder_write_failing 0\n"), 1);
+	assert_int_equal(count(page, "coldroom_uplink_"), 0);
+
+	/* Without coldroomd the page is a 503's: nothing of either. */
+	peers.uplink = true;
+	f->in.readings = NULL;
+	page = format(f);
+	assert_int_equal(count(page, "coldroom_recorder_"), 0);
+	assert_int_equal(count(page, "coldroom_uplink_"), 0);
+}
+
 /* The buffer is reused: a second page replaces nothing it should not. */
 static void test_page_reused(void **state)
 {
@@ -264,6 +299,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_page_without_coldroomd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_page_without_manager, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_page_reused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_page_peers, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
