@@ -92,8 +92,15 @@ check "every Verify in the flood: intact, or the limit ($verdicts)" bash -c \
 	"! grep -v -e '^bxxs true' -e 'Verify calls are pending' -e 'still pending' $tmp/verify.[0-9]"
 check "and some were answered intact" grep -q '^bxxs true' "$tmp"/verify.[0-9]
 check "no GetHistory failed" bash -c "! grep -q . $tmp/history.err.[0-9]"
-rows=$(q "SELECT count(*) FROM record WHERE serial = 'SIM-000001' AND probe = 1 AND n > 0
-	AND start_us >= ${flood_start}000000 AND end_us <= ${flood_end}000000")
+# An interval is written once it has closed, a little after its end: wait
+# for the last one inside the flood rather than count too early.
+flood_rows() {
+	q "SELECT count(*) FROM record WHERE serial = 'SIM-000001' AND probe = 1 AND n > 0
+	AND start_us >= ${flood_start}000000 AND end_us <= ${flood_end}000000"
+}
+enough_flood_rows() { test "$(flood_rows)" -ge 2; }
+wait_for 30 enough_flood_rows
+rows=$(flood_rows)
 check "readings were recorded during the flood ($rows intervals)" test "$rows" -ge 2
 out=$(call Verify)
 check "Verify after the flood: intact ($out)" grep -q '^bxxs true' <<<"$out"
