@@ -38,6 +38,12 @@ void alarms_unit_added(struct unit *u);
 void alarms_unit_removed(struct unit *u);
 /* u->alarm[ch] changed (the kernel's condition): once per change. */
 void alarms_condition_changed(struct unit *u, unsigned int ch);
+/*
+ * @u has a new sample (@new_sample) or a changed status: the probe-health
+ * rules on its readings (fault, stuck, rate; silent is over). The rest
+ * (silent, after an outage) is one sweep a second over the units.
+ */
+void alarms_sample(struct unit *u, bool new_sample);
 unsigned int alarms_delay(const struct unit *u, unsigned int ch);
 int alarms_set_delay(struct unit *u, unsigned int ch, unsigned int seconds);
 /*

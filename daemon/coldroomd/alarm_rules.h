@@ -24,6 +24,20 @@ enum alarm_state {
 	ALARM_STATE_CLOSED = 4,		/* back in band and acknowledged: gone from the list */
 };
 
+/*
+ * What an alarm is about: the kernel's band (after the delay) or the
+ * probe's health. A probe has at most one open alarm of each kind.
+ */
+enum alarm_kind {
+	ALARM_KIND_TEMPERATURE = 0,	/* out of the kernel's band */
+	ALARM_KIND_SILENT,		/* no new sample for SilentIntervals intervals */
+	ALARM_KIND_STUCK,		/* the reading within StuckBandMdeg for StuckSec */
+	ALARM_KIND_FAULT,		/* TempNStatus no-data or disconnected */
+	ALARM_KIND_OUTAGE,		/* out of band on the first reading after an outage */
+	ALARM_KIND_RATE,		/* faster than RateLimitMdegPerMin */
+	ALARM_KINDS
+};
+
 #define ALARM_SERIAL_MAX 64
 #define ALARM_USER_MAX 64
 #define ALARM_COMMENT_MAX 256
@@ -35,6 +49,7 @@ struct alarm_record {
 	uint64_t id;			/* from 1, never reused; 0: no alarm */
 	char serial[ALARM_SERIAL_MAX];
 	unsigned int probe;		/* 1 or 2 */
+	enum alarm_kind kind;
 	enum alarm_state state;
 	unsigned int level;		/* ALARM_LEVEL_* reached */
 	int32_t temp;			/* the reading when raised, mC */
@@ -58,13 +73,56 @@ enum alarm_state alarm_rule_clear(enum alarm_state s);
 int alarm_rule_ack(enum alarm_state s, enum alarm_state *out);
 
 const char *alarm_state_name(enum alarm_state s);
+/* "temperature", "silent", "stuck", "fault", "outage", "rate". */
+const char *alarm_kind_name(enum alarm_kind k);
+/* The kind called @name, or -EINVAL. */
+int alarm_kind_from_name(const char *name);
+
+/*
+ * The probe-health rules: each decides its condition from the readings
+ * and the time it is given (CLOCK_REALTIME us), never from a clock of its
+ * own; alarm_lifecycle.c raises and clears on them like on the kernel's.
+ */
+struct config;
+
+/* What the rules keep of a probe between its samples. */
+struct probe_health {
+	int32_t stuck_ref;		/* the reading the probe stays near */
+	uint64_t stuck_since;		/* since when; 0: no reading yet */
+	int32_t rate_ref;		/* the reading the rate is measured from */
+	uint64_t rate_since;		/* its time; 0: none */
+	bool rate_high;			/* the last measured rate was too fast */
+};
+
+/* No new sample since @seen_usec for SilentIntervals of @interval_ms (at least SilentMinSec). */
+bool health_silent(const struct config *c, uint64_t seen_usec, uint32_t interval_ms,
+		   uint64_t now_usec);
+/* A valid reading @temp at @now_usec: the probe has stayed within the band for StuckSec. */
+bool health_stuck(const struct config *c, struct probe_health *h, int32_t temp,
+		  uint64_t now_usec);
+/*
+ * A valid reading @temp at @now_usec: the rate over the last minute or
+ * more is above RateLimitMdegPerMin (measured once a minute, kept between).
+ */
+bool health_rate(const struct config *c, struct probe_health *h, int32_t temp,
+		 uint64_t now_usec);
+/* A reading that is not valid (@status as TempNStatus): forget the references. */
+void health_no_reading(struct probe_health *h);
+/* TempNStatus 2 (no data) or 3 (disconnected): the kernel reports a probe fault. */
+bool health_fault(const struct config *c, uint32_t status);
+/* coldroomd (or the host) was down from @alive_usec to @start_usec longer than OutageSec. */
+bool health_outage(const struct config *c, uint64_t alive_usec, uint64_t start_usec);
+/* A reading out of its band: the kernel's condition, or outside [@min, @max]. */
+bool health_out_of_band(bool kernel_alarm, bool valid, int32_t temp, int32_t min, int32_t max);
 
 /* A serial fit for the state file and a unit instance name. */
 bool alarm_serial_ok(const char *serial);
 
 /*
  * The state file: "next-id N", "delay SERIAL PROBE SECONDS" and one
- * "alarm ..." line per open alarm. alarm_state_parse() calls @on_alarm and
+ * "alarm ..." line per open alarm, its kind last unless it is the
+ * temperature (so that a file of temperature alarms is what older
+ * coldroomd versions wrote and read). alarm_state_parse() calls @on_alarm and
  * @on_delay per valid line; it rejects the whole text (-EINVAL, @line set)
  * at the first line it cannot parse.
  */
@@ -81,10 +139,12 @@ int alarm_state_parse(const char *text, size_t len, struct alarm_state_parser *p
 int alarm_state_format(const struct alarm_record *a, char *buf, size_t size);
 
 /*
- * The unit instance of @serial and @probe, "SERIAL-PROBE": a serial
+ * The unit instance of @serial, @probe and @kind, "SERIAL-PROBE" for the
+ * temperature, "SERIAL-PROBE-KIND" for the others: a serial
  * alarm_serial_ok() accepts needs no escaping, so the unit's name is the
  * serial as operators know it.
  */
-int alarm_instance_name(const char *serial, unsigned int probe, char *buf, size_t size);
+int alarm_instance_name(const char *serial, unsigned int probe, enum alarm_kind kind,
+			char *buf, size_t size);
 
 #endif

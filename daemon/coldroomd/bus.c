@@ -669,7 +669,7 @@ static int prop_get_unit_count(sd_bus *bus, const char *path, const char *interf
 	return sd_bus_message_append(reply, "u", (uint32_t)d->n_units);
 }
 
-#define ALARM_ENTRY "(tssuuuitttuss)"
+#define ALARM_ENTRY "(tssuuuitttusss)"
 
 /* The open alarms: raised, acknowledged, or cleared but not acknowledged. */
 static int method_list_alarms(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -692,7 +692,7 @@ static int method_list_alarms(sd_bus_message *m, void *userdata, sd_bus_error *e
 					  (uint32_t)a->probe, (uint32_t)a->state,
 					  (uint32_t)a->level, a->temp, a->raised_usec,
 					  a->cleared_usec, a->acked_usec, a->acked_uid,
-					  a->acked_user, a->comment);
+					  a->acked_user, a->comment, alarm_kind_name(a->kind));
 	}
 	if (r >= 0)
 		r = sd_bus_message_close_container(reply);
@@ -777,7 +777,8 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_SIGNAL_WITH_ARGS("AlarmChanged",
 				SD_BUS_ARGS("t", id, "s", event, "s", serial, "s", unit,
 					    "u", probe, "u", state, "u", level, "i", temp,
-					    "t", time, "u", uid, "s", user, "s", comment), 0),
+					    "t", time, "u", uid, "s", user, "s", comment,
+					    "s", kind), 0),
 	SD_BUS_SIGNAL_WITH_ARGS("Alarm",
 				SD_BUS_ARGS("o", unit, "s", name, "u", channel,
 					    "b", active, "i", temp), 0),

@@ -22,6 +22,7 @@
 #include <systemd/sd-device.h>
 #include <systemd/sd-event.h>
 
+#include "alarm_rules.h"
 #include "config.h"
 #include "fwsource.h"
 #include "uevent.h"
@@ -119,7 +120,10 @@ struct unit {
 	int32_t temp_hyst[UNIT_CHANNELS];
 	uint32_t interval_ms;
 
-	struct alarm_track *track[UNIT_CHANNELS];	/* alarm_lifecycle.c, or NULL */
+	/* alarm_lifecycle.c: each probe's alarm of each kind, or NULL; its health. */
+	struct alarm_track *track[UNIT_CHANNELS][ALARM_KINDS];
+	struct probe_health health[UNIT_CHANNELS];
+	uint64_t seen_usec;		/* CLOCK_REALTIME of its last new sample, or its start */
 	int dirfd;			/* the unit's sysfs directory */
 	int seq_fd;			/* sample_seq, kept open for poll() */
 	sd_event_source *seq_source;
