@@ -50,6 +50,7 @@ struct alarm_track {
 	bool condition;			/* the kernel's, as last seen */
 	bool own_delay;			/* set for this probe; else AlarmDelaySec */
 	unsigned int delay_s;
+	struct calibration cal;		/* the temperature track's; calibrated_usec 0: none */
 	sd_event_source *delay_timer;	/* a raise or a clear waiting out the delay */
 	sd_event_source *escalate_timer;
 };
@@ -66,6 +67,7 @@ struct alarms {
 	uint64_t alive_written_usec;
 	uint64_t down_since_usec;	/* the last stamp before this start; 0: none */
 	bool outage_due;		/* the first sweep judges the first readings */
+	uint64_t cal_checked_usec;	/* the reminders, judged once a minute */
 };
 
 static uint64_t now_realtime_usec(void)
@@ -133,7 +135,7 @@ static void track_maybe_drop(struct alarm_track *t)
 {
 	struct alarms *a = t->daemon->alarms;
 
-	if (t->unit || t->rec.id || t->own_delay)
+	if (t->unit || t->rec.id || t->own_delay || t->cal.calibrated_usec)
 		return;
 	for (size_t i = 0; i < a->n_tracks; i++)
 		if (a->tracks[i] == t) {
@@ -149,7 +151,8 @@ static struct alarm_track *unit_track(struct unit *u, unsigned int ch, enum alar
 {
 	struct alarm_track *t = u->track[ch][kind];
 
-	if (t || !create || !u->daemon->alarms)
+	/* A serial unfit for a state file or a unit name has no alarms kept (logged once, at start). */
+	if (t || !create || !u->daemon->alarms || !alarm_serial_ok(u->info->serial))
 		return t;
 	t = track_new(u->daemon, u->info->serial, ch + 1, kind);
 	if (t) {
@@ -183,13 +186,20 @@ static void state_write(struct daemon *d)
 		log_error("cannot save the alarms to %s: %m", tmp);
 		return;
 	}
-	fprintf(f, "# coldroomd: open alarms and probe delays (coldroomd(8)); do not edit\n");
+	fprintf(f, "# coldroomd: open alarms, probe delays and calibrations (coldroomd(8)); "
+		"do not edit\n");
 	fprintf(f, "next-id %" PRIu64 "\n", a->next_id);
 	for (size_t i = 0; i < a->n_tracks && r >= 0; i++) {
 		const struct alarm_track *t = a->tracks[i];
 
 		if (t->own_delay)
 			fprintf(f, "delay %s %u %u\n", t->rec.serial, t->rec.probe, t->delay_s);
+		if (t->cal.calibrated_usec) {
+			r = calibration_state_format(t->rec.serial, t->rec.probe, &t->cal, line,
+						     sizeof(line));
+			if (r >= 0)
+				fputs(line, f);
+		}
 		if (t->rec.id) {
 			r = alarm_state_format(&t->rec, line, sizeof(line));
 			if (r >= 0)
@@ -238,10 +248,18 @@ static void state_save(struct daemon *d)
 static void count_unacked(struct daemon *d)
 {
 	struct alarms *a = d->alarms;
-	unsigned int n = 0;
+	unsigned int n = 0, open[ALARM_KINDS] = { 0 };
 
-	for (size_t i = 0; i < a->n_tracks; i++)
-		n += a->tracks[i]->rec.id && unacked(a->tracks[i]->rec.state);
+	for (size_t i = 0; i < a->n_tracks; i++) {
+		const struct alarm_record *rec = &a->tracks[i]->rec;
+
+		n += rec->id && unacked(rec->state);
+		open[rec->kind] += rec->id != 0;
+	}
+	if (memcmp(open, d->n_open, sizeof(open))) {
+		memcpy(d->n_open, open, sizeof(open));
+		publish_open_alarms_changed(d);
+	}
 	if (n != d->n_unacked) {
 		d->n_unacked = n;
 		publish_unacked_changed(d);
@@ -609,12 +627,32 @@ static uint64_t alive_read(const char *path)
 	return v;
 }
 
+/* @u's calibration reminders at @now: each a kind of its own, raised once its day came. */
+static void judge_calibration(struct unit *u, uint64_t now)
+{
+	static const enum alarm_kind kinds[] = {
+		ALARM_KIND_CAL_90, ALARM_KIND_CAL_30, ALARM_KIND_CAL_DUE
+	};
+
+	for (unsigned int ch = 0; ch < UNIT_CHANNELS; ch++) {
+		const struct alarm_track *t = u->track[ch][ALARM_KIND_TEMPERATURE];
+		const struct calibration none = { 0 };
+
+		for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+			set_condition(u, ch, kinds[i],
+				      calibration_reminder(t ? &t->cal : &none, kinds[i], now));
+	}
+}
+
 /* Once a second, for every unit: silent; after a start, the outage; the stamp. */
 static int on_sweep(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct daemon *d = userdata;
 	struct alarms *a = d->alarms;
 	uint64_t now = now_realtime_usec();
+	/* Days pass slowly: the reminders once a minute (and at once after a change). */
+	bool cal = !a->cal_checked_usec || now < a->cal_checked_usec ||
+		   now - a->cal_checked_usec >= 60 * 1000000ULL;
 
 	for (size_t i = 0; i < d->n_units; i++) {
 		struct unit *u = d->units[i];
@@ -624,7 +662,11 @@ static int on_sweep(sd_event_source *s, uint64_t usec, void *userdata)
 			set_condition(u, ch, ALARM_KIND_SILENT, silent);
 		if (a->outage_due)
 			judge_outage(u);
+		if (cal)
+			judge_calibration(u, now);
 	}
+	if (cal)
+		a->cal_checked_usec = now;
 	if (a->outage_due) {
 		a->outage_due = false;
 		/* Judged: the next start must not judge the same gap again. */
@@ -748,6 +790,44 @@ int alarms_acknowledge(struct daemon *d, struct unit *u, const char *key, unsign
 	return acked ? 0 : open ? -EALREADY : -ENOENT;
 }
 
+int alarms_set_calibration(struct unit *u, unsigned int ch, const struct calibration *c)
+{
+	struct alarm_track *t;
+	const char *why;
+
+	if (calibration_check(c, &why) < 0)
+		return -EINVAL;
+	if (!u->daemon->alarms)
+		return -EOPNOTSUPP;
+	t = unit_track(u, ch, ALARM_KIND_TEMPERATURE, true);
+	if (!t)
+		return -ENOMEM;
+	t->cal = *c;
+	state_save(u->daemon);
+	/* A new due date: the reminders as of now, not in a minute. */
+	judge_calibration(u, now_realtime_usec());
+	return 0;
+}
+
+const struct calibration *alarms_calibration(const struct unit *u, unsigned int ch)
+{
+	const struct alarm_track *t = u->track[ch][ALARM_KIND_TEMPERATURE];
+
+	return t && t->cal.calibrated_usec ? &t->cal : NULL;
+}
+
+const struct calibration *alarms_calibration_slot(const struct daemon *d, size_t i,
+						  const char **serial, unsigned int *probe)
+{
+	const struct alarm_track *t = d->alarms->tracks[i];
+
+	if (!t->cal.calibrated_usec)
+		return NULL;
+	*serial = t->rec.serial;
+	*probe = t->rec.probe;
+	return &t->cal;
+}
+
 size_t alarms_slots(const struct daemon *d)
 {
 	return d->alarms ? d->alarms->n_tracks : 0;
@@ -763,13 +843,19 @@ const struct alarm_record *alarms_slot(const struct daemon *d, size_t i, const c
 	return &t->rec;
 }
 
+/* The track a line of the state file is about, made if it is the first. */
+static struct alarm_track *load_track(struct daemon *d, const char *serial, unsigned int probe,
+				      enum alarm_kind kind)
+{
+	struct alarm_track *t = track_find(d->alarms, serial, probe, kind);
+
+	return t ? t : track_new(d, serial, probe, kind);
+}
+
 static int load_alarm(void *userdata, const struct alarm_record *rec)
 {
-	struct daemon *d = userdata;
-	struct alarm_track *t = track_find(d->alarms, rec->serial, rec->probe, rec->kind);
+	struct alarm_track *t = load_track(userdata, rec->serial, rec->probe, rec->kind);
 
-	if (!t)
-		t = track_new(d, rec->serial, rec->probe, rec->kind);
 	if (!t)
 		return -ENOMEM;
 	t->rec = *rec;
@@ -779,11 +865,8 @@ static int load_alarm(void *userdata, const struct alarm_record *rec)
 static int load_delay(void *userdata, const char *serial, unsigned int probe,
 		      unsigned int seconds)
 {
-	struct daemon *d = userdata;
-	struct alarm_track *t = track_find(d->alarms, serial, probe, ALARM_KIND_TEMPERATURE);
+	struct alarm_track *t = load_track(userdata, serial, probe, ALARM_KIND_TEMPERATURE);
 
-	if (!t)
-		t = track_new(d, serial, probe, ALARM_KIND_TEMPERATURE);
 	if (!t)
 		return -ENOMEM;
 	t->own_delay = true;
@@ -791,11 +874,22 @@ static int load_delay(void *userdata, const char *serial, unsigned int probe,
 	return 0;
 }
 
+static int load_calibration(void *userdata, const char *serial, unsigned int probe,
+			    const struct calibration *c)
+{
+	struct alarm_track *t = load_track(userdata, serial, probe, ALARM_KIND_TEMPERATURE);
+
+	if (!t)
+		return -ENOMEM;
+	t->cal = *c;
+	return 0;
+}
+
 static int state_load(struct daemon *d)
 {
 	struct alarms *a = d->alarms;
 	struct alarm_state_parser p = { .userdata = d, .on_alarm = load_alarm,
-					.on_delay = load_delay };
+					.on_delay = load_delay, .on_calibration = load_calibration };
 	_cleanup_(freep) char *text = NULL;
 	unsigned int line;
 	size_t len;

@@ -57,6 +57,15 @@ int alarms_acknowledge(struct daemon *d, struct unit *u, const char *key, unsign
  * gets the unit's name, "" when the unit is gone.
  */
 size_t alarms_slots(const struct daemon *d);
+/*
+ * A probe's calibration (kept in the state directory, by serial): set it
+ * (-EINVAL: calibration_check() refuses it), or NULL when none is known;
+ * slot @i of alarms_slots() holds one, or NULL.
+ */
+int alarms_set_calibration(struct unit *u, unsigned int ch, const struct calibration *c);
+const struct calibration *alarms_calibration(const struct unit *u, unsigned int ch);
+const struct calibration *alarms_calibration_slot(const struct daemon *d, size_t i,
+						  const char **serial, unsigned int *probe);
 const struct alarm_record *alarms_slot(const struct daemon *d, size_t i, const char **unit_name);
 
 #endif

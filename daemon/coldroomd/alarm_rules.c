@@ -81,6 +81,9 @@ static const char *const kind_names[ALARM_KINDS] = {
 	[ALARM_KIND_FAULT] = "fault",
 	[ALARM_KIND_OUTAGE] = "outage",
 	[ALARM_KIND_RATE] = "rate",
+	[ALARM_KIND_CAL_90] = "calibration-90d",
+	[ALARM_KIND_CAL_30] = "calibration-30d",
+	[ALARM_KIND_CAL_DUE] = "calibration-due",
 };
 
 const char *alarm_kind_name(enum alarm_kind k)
@@ -176,6 +179,60 @@ bool health_out_of_band(bool kernel_alarm, bool valid, int32_t temp, int32_t min
 	return kernel_alarm || (valid && (temp < min || temp > max));
 }
 
+#define USEC_PER_DAY (86400 * USEC_PER_SEC)
+
+static bool text_ok(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+int calibration_check(const struct calibration *c, const char **why)
+{
+	if (!c->calibrated_usec || c->due_usec <= c->calibrated_usec)
+		*why = "the due date must come after the calibration date";
+	else if (c->as_found_mdeg < -CALIBRATION_OFFSET_MAX ||
+		 c->as_found_mdeg > CALIBRATION_OFFSET_MAX ||
+		 c->as_left_mdeg < -CALIBRATION_OFFSET_MAX ||
+		 c->as_left_mdeg > CALIBRATION_OFFSET_MAX)
+		*why = "an offset is at most 100 degrees either way (in mC)";
+	else if (!c->certificate[0] || strnlen(c->certificate, CALIBRATION_CERT_MAX) ==
+		 CALIBRATION_CERT_MAX || !text_ok(c->certificate))
+		*why = "the certificate reference is one line of 1 to 63 characters";
+	else
+		return 0;
+	return -EINVAL;
+}
+
+int64_t calibration_days_left(const struct calibration *c, uint64_t now_usec)
+{
+	int64_t left = (int64_t)(c->due_usec / USEC_PER_SEC) - (int64_t)(now_usec / USEC_PER_SEC);
+
+	/* Counted down: 0 on the due day's last 24 hours, -1 the day after. */
+	return left >= 0 ? left / 86400 : -((-left + 86399) / 86400);
+}
+
+bool calibration_reminder(const struct calibration *c, enum alarm_kind kind, uint64_t now_usec)
+{
+	int64_t left;
+
+	if (!c->due_usec)
+		return false;
+	left = calibration_days_left(c, now_usec);
+	switch (kind) {
+	case ALARM_KIND_CAL_90:
+		return left <= 90;
+	case ALARM_KIND_CAL_30:
+		return left <= 30;
+	case ALARM_KIND_CAL_DUE:
+		return now_usec >= c->due_usec;
+	default:
+		return false;
+	}
+}
+
 bool alarm_serial_ok(const char *serial)
 {
 	size_t n = strlen(serial);
@@ -253,6 +310,22 @@ int alarm_state_format(const struct alarm_record *a, char *buf, size_t size)
 		     /* A temperature alarm's line is as it was: an older coldroomd reads it. */
 		     a->kind == ALARM_KIND_TEMPERATURE ? "" : " ",
 		     a->kind == ALARM_KIND_TEMPERATURE ? "" : alarm_kind_name(a->kind));
+	if (n < 0 || (size_t)n >= size)
+		return -ENOSPC;
+	return n;
+}
+
+int calibration_state_format(const char *serial, unsigned int probe,
+			     const struct calibration *c, char *buf, size_t size)
+{
+	char cert[2 * CALIBRATION_CERT_MAX + 1];
+	int n;
+
+	if (hex_put(c->certificate, cert, sizeof(cert)) < 0)
+		return -ENOSPC;
+	n = snprintf(buf, size, "calibration %s %u %" PRIu64 " %" PRIu64 " %" PRId32 " %" PRId32
+		     " %s\n", serial, probe, c->calibrated_usec, c->due_usec, c->as_found_mdeg,
+		     c->as_left_mdeg, cert);
 	if (n < 0 || (size_t)n >= size)
 		return -ENOSPC;
 	return n;
@@ -357,6 +430,26 @@ int alarm_state_parse(const char *text, size_t len, struct alarm_state_parser *p
 			    probe < 1 || word_u64(w[3], CONFIG_MAX_ALARM_DELAY_S, &sec) < 0)
 				return -EINVAL;
 			r = p->on_delay(p->userdata, w[1], (unsigned int)probe, (unsigned int)sec);
+		} else if (!strcmp(w[0], "calibration")) {
+			struct calibration c = { 0 };
+			uint64_t probe;
+			long long found, left;
+			const char *why;
+
+			if (n != 8 || !alarm_serial_ok(w[1]) || word_u64(w[2], 2, &probe) < 0 ||
+			    probe < 1 || word_u64(w[3], UINT64_MAX, &c.calibrated_usec) < 0 ||
+			    word_u64(w[4], UINT64_MAX, &c.due_usec) < 0 ||
+			    parse_ll(w[5], &found) < 0 || parse_ll(w[6], &left) < 0 ||
+			    found < INT32_MIN || found > INT32_MAX ||
+			    left < INT32_MIN || left > INT32_MAX ||
+			    hex_get(w[7], c.certificate, sizeof(c.certificate)) < 0)
+				return -EINVAL;
+			c.as_found_mdeg = (int32_t)found;
+			c.as_left_mdeg = (int32_t)left;
+			if (calibration_check(&c, &why) < 0)
+				return -EINVAL;
+			r = p->on_calibration ? p->on_calibration(p->userdata, w[1],
+								  (unsigned int)probe, &c) : 0;
 		} else if (!strcmp(w[0], "alarm")) {
 			struct alarm_record a;
 

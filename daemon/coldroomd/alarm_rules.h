@@ -35,6 +35,9 @@ enum alarm_kind {
 	ALARM_KIND_FAULT,		/* TempNStatus no-data or disconnected */
 	ALARM_KIND_OUTAGE,		/* out of band on the first reading after an outage */
 	ALARM_KIND_RATE,		/* faster than RateLimitMdegPerMin */
+	ALARM_KIND_CAL_90,		/* calibration due within 90 days */
+	ALARM_KIND_CAL_30,		/* calibration due within 30 days */
+	ALARM_KIND_CAL_DUE,		/* calibration due today or overdue */
 	ALARM_KINDS
 };
 
@@ -73,7 +76,10 @@ enum alarm_state alarm_rule_clear(enum alarm_state s);
 int alarm_rule_ack(enum alarm_state s, enum alarm_state *out);
 
 const char *alarm_state_name(enum alarm_state s);
-/* "temperature", "silent", "stuck", "fault", "outage", "rate". */
+/*
+ * "temperature", "silent", "stuck", "fault", "outage", "rate",
+ * "calibration-90d", "calibration-30d", "calibration-due".
+ */
 const char *alarm_kind_name(enum alarm_kind k);
 /* The kind called @name, or -EINVAL. */
 int alarm_kind_from_name(const char *name);
@@ -118,9 +124,29 @@ bool health_out_of_band(bool kernel_alarm, bool valid, int32_t temp, int32_t min
 /* A serial fit for the state file and a unit instance name. */
 bool alarm_serial_ok(const char *serial);
 
+/* A probe's calibration, as an admin set it (SetCalibration). */
+#define CALIBRATION_CERT_MAX 64
+#define CALIBRATION_OFFSET_MAX 100000	/* mC either way */
+
+struct calibration {
+	uint64_t calibrated_usec;	/* CLOCK_REALTIME; 0: none known */
+	uint64_t due_usec;
+	int32_t as_found_mdeg;		/* the probe's error found, before adjusting */
+	int32_t as_left_mdeg;		/* and left, after */
+	char certificate[CALIBRATION_CERT_MAX];
+};
+
+/* A calibration fit to keep; else -EINVAL and @why says what is wrong. */
+int calibration_check(const struct calibration *c, const char **why);
+/* Whole days from @now_usec until the due date, counted down; negative: overdue. */
+int64_t calibration_days_left(const struct calibration *c, uint64_t now_usec);
+/* The reminder @kind (ALARM_KIND_CAL_*) is due at @now_usec: 90 or 30 days before, or on the day. */
+bool calibration_reminder(const struct calibration *c, enum alarm_kind kind, uint64_t now_usec);
+
 /*
  * The state file: "next-id N", "delay SERIAL PROBE SECONDS" and one
- * "alarm ..." line per open alarm, its kind last unless it is the
+ * "alarm ..." line per open alarm, a "calibration ..." line per probe
+ * whose calibration is known, the alarm's kind last unless it is the
  * temperature (so that a file of temperature alarms is what older
  * coldroomd versions wrote and read). alarm_state_parse() calls @on_alarm and
  * @on_delay per valid line; it rejects the whole text (-EINVAL, @line set)
@@ -131,12 +157,17 @@ struct alarm_state_parser {
 	int (*on_alarm)(void *userdata, const struct alarm_record *a);
 	int (*on_delay)(void *userdata, const char *serial, unsigned int probe,
 			unsigned int seconds);
+	int (*on_calibration)(void *userdata, const char *serial, unsigned int probe,
+			      const struct calibration *c);
 	uint64_t next_id;
 };
 int alarm_state_parse(const char *text, size_t len, struct alarm_state_parser *p,
 		      unsigned int *line);
 /* One "alarm" line (with its newline) into @buf; returns its length or -ENOSPC. */
 int alarm_state_format(const struct alarm_record *a, char *buf, size_t size);
+/* One "calibration SERIAL PROBE CALIBRATED DUE AS_FOUND AS_LEFT CERTIFICATE" line. */
+int calibration_state_format(const char *serial, unsigned int probe,
+			     const struct calibration *c, char *buf, size_t size);
 
 /*
  * The unit instance of @serial, @probe and @kind, "SERIAL-PROBE" for the

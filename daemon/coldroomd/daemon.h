@@ -207,6 +207,7 @@ struct daemon {
 
 	struct alarms *alarms;		/* alarm_lifecycle.c: the alarm lifecycle */
 	unsigned int n_unacked;		/* open alarms nobody acknowledged (it counts) */
+	unsigned int n_open[ALARM_KINDS];	/* open alarms of each kind (OpenAlarms) */
 
 	bool ready;			/* READY=1 sent */
 	char last_status[128];
@@ -280,6 +281,7 @@ void publish_alarm_changed(struct daemon *d, const struct alarm_record *a, const
 			   const char *unit_name, uint32_t uid, const char *user,
 			   const char *comment, uint64_t when_usec, int32_t temp);
 void publish_unacked_changed(struct daemon *d);
+void publish_open_alarms_changed(struct daemon *d);
 int publish_append_readings(struct daemon *d, sd_bus_message *m);
 void daemon_update_status(struct daemon *d);	/* STATUS=, once the loop is done */
 void daemon_publish_status(struct daemon *d);	/* STATUS=, now */

@@ -424,6 +424,13 @@ void publish_unit_removed(struct unit *u)
 					     "UnitCount", NULL);
 }
 
+void publish_open_alarms_changed(struct daemon *d)
+{
+	if (d->bus && d->ready)
+		(void)sd_bus_emit_properties_changed(d->bus, SENSORS_PATH, SENSORS_MANAGER_IFACE,
+						     "OpenAlarms", NULL);
+}
+
 void publish_unacked_changed(struct daemon *d)
 {
 	if (d->bus && d->ready)

@@ -419,6 +419,26 @@ static int manager_families(struct mbuf *b, const struct metrics_manager *m)
 	if (!r)
 		r = scalar(b, "coldroom_unacknowledged_alarms", "gauge",
 			   "Open alarms nobody has acknowledged yet.", m->unacknowledged_alarms, 0);
+	if (!r && m->n_kinds)
+		r = family(b, "coldroom_open_alarms", "gauge",
+			   "Open alarms (raised, acknowledged, or cleared but not acknowledged) "
+			   "of each kind: temperature, or the probe's health.");
+	for (size_t k = 0; !r && k < m->n_kinds; k++) {
+		struct mbuf kind = { 0 };
+		char num[NUM_MAX];
+
+		r = APPEND_LITERAL(&kind, "kind=\"");
+		if (!r)
+			r = metrics_escape(&kind, m->open_alarms[k].kind);
+		if (!r)
+			r = APPEND_LITERAL(&kind, "\"");
+		if (!r)
+			r = mbuf_append(&kind, "", 1);	/* series() takes a string */
+		if (!r)
+			r = series(b, "coldroom_open_alarms", "", 0, kind.data, num,
+				   metrics_fixed(num, m->open_alarms[k].n, 0), -1);
+		mbuf_free(&kind);
+	}
 	if (!r)
 		r = scalar(b, "coldroom_config_error", "gauge",
 			   "1 when coldroomd refused the last reload of its settings, else 0.",

@@ -30,6 +30,28 @@ static uint64_t now_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* OpenAlarms' dictionary, as many kinds as there is room for. */
+static int open_alarms_read(sd_bus_message *reply, struct metrics_manager *mg)
+{
+	const char *kind;
+	uint32_t n;
+	int r;
+
+	r = sd_bus_message_enter_container(reply, 'v', "a{su}");
+	if (r >= 0)
+		r = sd_bus_message_enter_container(reply, 'a', "{su}");
+	while (r >= 0 && (r = sd_bus_message_read(reply, "{su}", &kind, &n)) > 0)
+		if (mg->n_kinds < METRICS_ALARM_KINDS_MAX) {
+			mg->open_alarms[mg->n_kinds].kind = kind;
+			mg->open_alarms[mg->n_kinds++].n = n;
+		}
+	if (r >= 0)
+		r = sd_bus_message_exit_container(reply);
+	if (r >= 0)
+		r = sd_bus_message_exit_container(reply);
+	return r;
+}
+
 /* The Manager's properties from a GetAll reply; -EBADMSG if malformed. */
 static int manager_read(sd_bus_message *reply, struct metrics_manager *mg)
 {
@@ -55,6 +77,8 @@ static int manager_read(sd_bus_message *reply, struct metrics_manager *mg)
 			r = sd_bus_message_read(reply, "v", "u", &mg->unit_count);
 		else if (!strcmp(key, "UnacknowledgedAlarms") && !strcmp(contents, "u"))
 			r = sd_bus_message_read(reply, "v", "u", &mg->unacknowledged_alarms);
+		else if (!strcmp(key, "OpenAlarms") && !strcmp(contents, "a{su}"))
+			r = open_alarms_read(reply, mg);
 		else if (!strcmp(key, "ConfigError") && !strcmp(contents, "s")) {
 			const char *s;
 

@@ -79,6 +79,9 @@ struct seen {
 	unsigned int n_alarms;
 	char delay_serial[ALARM_SERIAL_MAX];
 	unsigned int delay_probe, delay_s, n_delays;
+	char cal_serial[ALARM_SERIAL_MAX];
+	unsigned int cal_probe;
+	struct calibration cal;
 };
 
 static int on_alarm(void *userdata, const struct alarm_record *a)
@@ -101,10 +104,21 @@ static int on_delay(void *userdata, const char *serial, unsigned int probe, unsi
 	return 0;
 }
 
+static int on_calibration(void *userdata, const char *serial, unsigned int probe,
+			  const struct calibration *c)
+{
+	struct seen *s = userdata;
+
+	snprintf(s->cal_serial, sizeof(s->cal_serial), "%s", serial);
+	s->cal_probe = probe;
+	s->cal = *c;
+	return 0;
+}
+
 static int parse(const char *text, struct seen *s, uint64_t *next_id, unsigned int *line)
 {
 	struct alarm_state_parser p = { .userdata = s, .on_alarm = on_alarm,
-					.on_delay = on_delay };
+					.on_delay = on_delay, .on_calibration = on_calibration };
 	int r;
 
 	memset(s, 0, sizeof(*s));
@@ -333,6 +347,69 @@ static void test_health_fault_outage_band(void **state)
 	config_free(&c);
 }
 
+#define DAY (86400 * SEC)
+
+/* The reminders 90 and 30 days before and on the due date; days counted down. */
+static void test_calibration_rules(void **state)
+{
+	struct calibration c = { .calibrated_usec = T0 - 300 * DAY, .due_usec = T0 + 65 * DAY,
+				 .as_found_mdeg = -150, .as_left_mdeg = 20,
+				 .certificate = "DAkkS D-K-15070 #4711" };
+	struct calibration none = { 0 };
+	const char *why;
+	char line[512];
+	struct seen s;
+	uint64_t next;
+	unsigned int lineno;
+
+	(void)state;
+	assert_int_equal(calibration_check(&c, &why), 0);
+	assert_int_equal(calibration_days_left(&c, T0), 65);
+	assert_int_equal(calibration_days_left(&c, T0 + 65 * DAY - 1), 0);
+	assert_int_equal(calibration_days_left(&c, T0 + 65 * DAY), 0);
+	assert_int_equal(calibration_days_left(&c, T0 + 65 * DAY + SEC), -1);
+	assert_int_equal(calibration_days_left(&c, T0 + 75 * DAY), -10);
+
+	/* 91 days before: nothing; 90: the first; 30: the second; the day: the third. */
+	assert_false(calibration_reminder(&c, ALARM_KIND_CAL_90, c.due_usec - 91 * DAY));
+	assert_true(calibration_reminder(&c, ALARM_KIND_CAL_90, c.due_usec - 90 * DAY));
+	assert_false(calibration_reminder(&c, ALARM_KIND_CAL_30, c.due_usec - 31 * DAY));
+	assert_true(calibration_reminder(&c, ALARM_KIND_CAL_30, c.due_usec - 30 * DAY));
+	assert_false(calibration_reminder(&c, ALARM_KIND_CAL_DUE, c.due_usec - 1));
+	assert_true(calibration_reminder(&c, ALARM_KIND_CAL_DUE, c.due_usec));
+	assert_true(calibration_reminder(&c, ALARM_KIND_CAL_90, c.due_usec + 400 * DAY));
+	assert_false(calibration_reminder(&c, ALARM_KIND_STUCK, c.due_usec));
+	/* No calibration known: no reminder. */
+	assert_false(calibration_reminder(&none, ALARM_KIND_CAL_DUE, T0));
+
+	/* Kept in the state file, the certificate as hex, and read back the same. */
+	assert_true(calibration_state_format("SIM-000002", 1, &c, line, sizeof(line)) > 0);
+	assert_string_equal(line, "calibration SIM-000002 1 1770394513000000 1801930513000000 "
+			    "-150 20 44416b6b5320442d4b2d3135303730202334373131\n");
+	assert_int_equal(parse(line, &s, &next, &lineno), 0);
+	assert_string_equal(s.cal_serial, "SIM-000002");
+	assert_int_equal(s.cal_probe, 1);
+	assert_memory_equal(&s.cal, &c, sizeof(c));
+
+	/* What a calibration cannot be. */
+	none = c;
+	none.due_usec = none.calibrated_usec;
+	assert_int_equal(calibration_check(&none, &why), -EINVAL);
+	assert_non_null(strstr(why, "due date"));
+	none = c;
+	none.as_found_mdeg = -100001;
+	assert_int_equal(calibration_check(&none, &why), -EINVAL);
+	none = c;
+	none.certificate[0] = '\0';
+	assert_int_equal(calibration_check(&none, &why), -EINVAL);
+	snprintf(none.certificate, sizeof(none.certificate), "a\tb");
+	assert_int_equal(calibration_check(&none, &why), -EINVAL);
+	assert_int_equal(parse("calibration SIM-1 1 20 10 0 0 41\n", &s, &next, &lineno), -EINVAL);
+	assert_int_equal(parse("calibration SIM-1 1 10 20 0 0 -\n", &s, &next, &lineno), -EINVAL);
+	assert_int_equal(parse("calibration SIM-1 3 10 20 0 0 41\n", &s, &next, &lineno), -EINVAL);
+	assert_int_equal(parse("calibration SIM-1 1 10 20 0 0\n", &s, &next, &lineno), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_health_stuck),
 		cmocka_unit_test(test_health_rate),
 		cmocka_unit_test(test_health_fault_outage_band),
+		cmocka_unit_test(test_calibration_rules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2027,6 +2027,125 @@ static void test_probe_health(void **state)
 	unlink(fifo);
 }
 
+static uint64_t realtime_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static int set_calibration_as(const char *addr)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus *bus = connect_to(addr);
+	int r = call(bus, U1, UNIT, "SetCalibration", &e, NULL, "uttsii", 1, UINT64_C(1),
+		     UINT64_C(2), "forged", 0, 0);
+
+	sd_bus_flush_close_unref(bus);
+	if (r >= 0)
+		return 0;
+	return !strcmp(e.name, SD_BUS_ERROR_ACCESS_DENIED) ? 1 : 11;
+}
+
+/* Temp1Calibration's days left, and its certificate into @cert. */
+static int64_t calibration_of(const char *prop, char *cert, size_t size)
+{
+	sd_bus_message *reply = NULL;
+	uint64_t cal, due;
+	const char *c;
+	int32_t found, left;
+	int64_t days;
+
+	assert_true(sd_bus_get_property(g.bus, NAME, U1, UNIT, prop, NULL, &reply,
+					"(ttsiix)") >= 0);
+	assert_int_equal(sd_bus_message_read(reply, "(ttsiix)", &cal, &due, &c, &found, &left,
+					     &days), 1);
+	snprintf(cert, size, "%s", c);
+	sd_bus_message_unref(reply);
+	return days;
+}
+
+/*
+ * A calibration set by an admin (SetCalibration) is kept across restarts,
+ * shown with its days left, and raises its reminders through the
+ * lifecycle: due in 30 days, the 90- and 30-day ones at once, not the
+ * due-date one; a new calibration clears them. Bad values and callers
+ * change nothing.
+ */
+static void test_calibration(void **state)
+{
+	char conf[600], state_dir[600], list[4096], cert[128], *base, text[4096];
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	uint64_t now = realtime_usec(), day = 86400ULL * 1000000ULL;
+	pid_t daemon;
+	int r;
+
+	(void)state;
+	snprintf(state_dir, sizeof(state_dir), "%s/cal-state", g.t.root);
+	assert_int_equal(mkdir(state_dir, 0700), 0);
+	snprintf(conf, sizeof(conf), "%s/cal.conf", g.t.root);
+	base = slurp(g.t.conf, NULL);
+	snprintf(text, sizeof(text), "%sAlarmUnits=no\n", base);
+	free(base);
+	write_file(conf, text, strlen(text));
+	g.alarm_daemon = daemon = spawn_alarm_daemon(conf, state_dir, NULL);
+
+	assert_int_equal(calibration_of("Temp1Calibration", cert, sizeof(cert)), 0);
+	assert_string_equal(cert, "");
+	/* Due in 30 days (less an hour): the 90- and the 30-day reminder, at once. */
+	assert_true(call(g.bus, U1, UNIT, "SetCalibration", NULL, NULL, "uttsii", 1,
+			 now - 335 * day, now + 30 * day - 3600000000ULL, "DAkkS D-K-15070 #4711",
+			 -150, 20) >= 0);
+	list_alarms(g.bus, list, sizeof(list));
+	assert_non_null(strstr(list, "calibration-90d:SIM-000002/1/1//;"));
+	assert_non_null(strstr(list, "calibration-30d:SIM-000002/1/1//;"));
+	assert_null(strstr(list, "calibration-due:"));
+	assert_null(strstr(list, "SIM-000002/2/"));
+	assert_int_equal(calibration_of("Temp1Calibration", cert, sizeof(cert)), 29);
+	assert_string_equal(cert, "DAkkS D-K-15070 #4711");
+	assert_int_equal(calibration_of("Temp2Calibration", cert, sizeof(cert)), 0);
+
+	/* Refused, and nothing changed. */
+	r = call(g.bus, U1, UNIT, "SetCalibration", &e, NULL, "uttsii", 1, now, now - day, "c",
+		 0, 0);
+	expect_error(&e, r, SD_BUS_ERROR_INVALID_ARGS, "due date must come after");
+	r = call(g.bus, U1, UNIT, "SetCalibration", &e, NULL, "uttsii", 1, now, now + day,
+		 "two\nlines", 0, 0);
+	expect_error(&e, r, SD_BUS_ERROR_INVALID_ARGS, "one line");
+	r = call(g.bus, U1, UNIT, "SetCalibration", &e, NULL, "uttsii", 3, now, now + day, "c",
+		 0, 0);
+	expect_error(&e, r, SD_BUS_ERROR_INVALID_ARGS, "probe must be 1 or 2");
+	r = call(g.bus, U1, UNIT, "SetCalibration", &e, NULL, "uttsii", 1, now, now + day, "c",
+		 100001, 0);
+	expect_error(&e, r, SD_BUS_ERROR_INVALID_ARGS, "at most 100 degrees");
+	if (geteuid() == 0)
+		assert_int_equal(as_nobody(set_calibration_as, g.open_addr), 1);
+	assert_int_equal(calibration_of("Temp1Calibration", cert, sizeof(cert)), 29);
+	assert_string_equal(cert, "DAkkS D-K-15070 #4711");
+
+	/* Kept across a restart, with its reminders. */
+	assert_int_equal(stop(daemon), 0);
+	g.alarm_daemon = daemon = spawn_alarm_daemon(conf, state_dir, NULL);
+	assert_int_equal(calibration_of("Temp1Calibration", cert, sizeof(cert)), 29);
+	list_alarms(g.bus, list, sizeof(list));
+	assert_non_null(strstr(list, "calibration-30d:SIM-000002/1/1//;"));
+
+	/* Calibrated again, due in a year: the reminders cleared, listed until acknowledged. */
+	assert_true(call(g.bus, U1, UNIT, "SetCalibration", NULL, NULL, "uttsii", 1, now,
+			 now + 365 * day, "DAkkS D-K-15070 #4802", 40, 0) >= 0);
+	list_alarms(g.bus, list, sizeof(list));
+	assert_non_null(strstr(list, "calibration-90d:SIM-000002/1/3//;"));
+	assert_non_null(strstr(list, "calibration-30d:SIM-000002/1/3//;"));
+	assert_int_equal(calibration_of("Temp1Calibration", cert, sizeof(cert)), 364);
+	assert_true(call(g.bus, ROOT, MGR, "Acknowledge", NULL, NULL, "sus", "sensor1", 1,
+			 "probe recalibrated") >= 0);
+	list_alarms(g.bus, list, sizeof(list));
+	assert_null(strstr(list, "calibration-"));
+	assert_int_equal(stop(daemon), 0);
+	g.alarm_daemon = 0;
+}
+
 /* A new sample of @unit in the tree, with temperatures made of @base. */
 static void new_sample(const char *unit, int base)
 {
@@ -2160,6 +2279,7 @@ int main(void)
 		cmocka_unit_test(test_sigterm),
 		cmocka_unit_test(test_alarm_lifecycle),
 		cmocka_unit_test(test_probe_health),
+		cmocka_unit_test(test_calibration),
 		cmocka_unit_test(test_records_fifo),
 		cmocka_unit_test(test_unit_gone_in_window),
 		cmocka_unit_test(test_records_not_fifo),

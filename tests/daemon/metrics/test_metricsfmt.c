@@ -124,7 +124,10 @@ static int setup(void **state)
 				       .alarms = f->alarms, .sample_seq = f->seq, .last_update = f->when };
 	f->manager = (struct metrics_manager){ .version = "0.1.0", .reading_source = "device",
 					       .event_source = "netlink", .unit_count = 2,
-					       .unacknowledged_alarms = 1 };
+					       .unacknowledged_alarms = 1,
+					       .open_alarms = { { "temperature", 1 }, { "stuck", 2 },
+								{ "si\"lent", 0 } },
+					       .n_kinds = 3 };
 	f->service = (struct metrics_service){ .scrapes = 3, .scrape_errors = 1,
 					       .requests_rejected = 2, .readings_call_usec = 1500 };
 	f->in = (struct metrics_input){ .units = f->units, .index = &f->index, .readings = &f->rd,
@@ -201,6 +204,11 @@ static void test_page(void **state)
 				     "event_source=\"netlink\"} 1\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_units 2\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_unacknowledged_alarms 1\n"), 1);
+	/* Every kind coldroomd names, 0 included, its name escaped. */
+	assert_int_equal(count(page, "\ncoldroom_open_alarms{kind=\"temperature\"} 1\n"), 1);
+	assert_int_equal(count(page, "\ncoldroom_open_alarms{kind=\"stuck\"} 2\n"), 1);
+	assert_int_equal(count(page, "\ncoldroom_open_alarms{kind=\"si\\\"lent\"} 0\n"), 1);
+	assert_int_equal(count(page, "# TYPE coldroom_open_alarms gauge\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_config_error 0\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_coldroomd_up 1\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_metrics_scrapes_total 3\n"), 1);
