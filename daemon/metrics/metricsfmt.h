@@ -68,6 +68,13 @@ struct metrics_manager {
 		uint32_t n;
 	} open_alarms[METRICS_ALARM_KINDS_MAX];
 	size_t n_kinds;
+	/* Calibrations: each probe's days until due (serials point into the reply) */
+	struct metrics_calibration {
+		const char *serial;
+		uint32_t probe;
+		int64_t days_left;
+	} *calibrations;		/* malloc()ed */
+	size_t n_calibrations;
 };
 
 /* The service's own counters. */
