@@ -52,7 +52,6 @@ struct alarm_record {
 	uint64_t id;			/* from 1, never reused; 0: no alarm */
 	char serial[ALARM_SERIAL_MAX];
 	unsigned int probe;		/* 1 or 2 */
-	enum alarm_kind kind;
 	enum alarm_state state;
 	unsigned int level;		/* ALARM_LEVEL_* reached */
 	int32_t temp;			/* the reading when raised, mC */
@@ -60,6 +59,7 @@ struct alarm_record {
 	uint64_t cleared_usec;		/* 0 while out of band */
 	uint64_t acked_usec;		/* 0 until acknowledged */
 	uint32_t acked_uid;
+	enum alarm_kind kind;		/* here: no padding for a byte compare to trip on */
 	char acked_user[ALARM_USER_MAX];
 	char comment[ALARM_COMMENT_MAX];
 };
