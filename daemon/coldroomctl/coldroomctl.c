@@ -67,7 +67,11 @@ static void usage(FILE *f)
 		"                            gaps, alarms and acknowledgements (default: today,\n"
 		"                            every unit)\n"
 		"  ack UNIT PROBE [--comment TEXT]\n"
-		"                            acknowledge the alarm of a probe (1 or 2)\n"
+		"                            acknowledge the open alarms of a probe (1 or 2)\n"
+		"  calibrate UNIT PROBE --date WHEN --due WHEN --certificate REF\n"
+		"            [--as-found T] [--as-left T]\n"
+		"                            a probe's calibration: its reminders come 90\n"
+		"                            and 30 days before and on the due date\n"
 		"  firmware UNIT [reload]    firmware state and source; reload it\n"
 		"  frame UNIT -o FILE.png    the latest thermal frame as a false-colour image\n"
 		"  reload                    make coldroomd re-read its configuration\n"
@@ -149,6 +153,8 @@ int main(int argc, char **argv)
 		NEED(0, 0);
 	else if (!strcmp(cmd, "ack"))
 		NEED(2, 4);
+	else if (!strcmp(cmd, "calibrate"))
+		NEED(2, 12);
 	else if (!strcmp(cmd, "history"))
 		NEED(1, 6);
 	else if (!strcmp(cmd, "report"))
@@ -198,6 +204,8 @@ int main(int argc, char **argv)
 		r = cmd_alarms(bus);
 	else if (!strcmp(cmd, "ack"))
 		r = cmd_ack(bus, &argv[optind + 1], nargs);
+	else if (!strcmp(cmd, "calibrate"))
+		r = cmd_calibrate(bus, &argv[optind + 1], nargs);
 	else if (!strcmp(cmd, "history"))
 		r = cmd_history(bus, &argv[optind + 1], nargs);
 	else if (!strcmp(cmd, "report"))

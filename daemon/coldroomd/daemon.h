@@ -23,6 +23,7 @@
 #include <systemd/sd-device.h>
 #include <systemd/sd-event.h>
 
+#include "alarm_rules.h"
 #include "config.h"
 #include "fwsource.h"
 #include "uevent.h"
@@ -120,7 +121,10 @@ struct unit {
 	int32_t temp_hyst[UNIT_CHANNELS];
 	uint32_t interval_ms;
 
-	struct alarm_track *track[UNIT_CHANNELS];	/* alarm_lifecycle.c, or NULL */
+	/* alarm_lifecycle.c: each probe's alarm of each kind, or NULL; its health. */
+	struct alarm_track *track[UNIT_CHANNELS][ALARM_KINDS];
+	struct probe_health health[UNIT_CHANNELS];
+	uint64_t seen_usec;		/* CLOCK_REALTIME of its last new sample, or its start */
 	int dirfd;			/* the unit's sysfs directory */
 	int seq_fd;			/* sample_seq, kept open for poll() */
 	sd_event_source *seq_source;
@@ -206,6 +210,7 @@ struct daemon {
 
 	struct alarms *alarms;		/* alarm_lifecycle.c: the alarm lifecycle */
 	unsigned int n_unacked;		/* open alarms nobody acknowledged (it counts) */
+	unsigned int n_open[ALARM_KINDS];	/* open alarms of each kind (OpenAlarms) */
 
 	bool ready;			/* READY=1 sent */
 	char last_status[128];
@@ -298,6 +303,7 @@ void publish_alarm_changed(struct daemon *d, const struct alarm_record *a, const
 			   const char *unit_name, uint32_t uid, const char *user,
 			   const char *comment, uint64_t when_usec, int32_t temp);
 void publish_unacked_changed(struct daemon *d);
+void publish_open_alarms_changed(struct daemon *d);
 int publish_append_readings(struct daemon *d, sd_bus_message *m);
 void daemon_update_status(struct daemon *d);	/* STATUS=, once the loop is done */
 void daemon_publish_status(struct daemon *d);	/* STATUS=, now */

@@ -431,6 +431,13 @@ void publish_unit_removed(struct unit *u)
 					     "UnitCount", NULL);
 }
 
+void publish_open_alarms_changed(struct daemon *d)
+{
+	if (d->bus && d->ready)
+		(void)sd_bus_emit_properties_changed(d->bus, SENSORS_PATH, SENSORS_MANAGER_IFACE,
+						     "OpenAlarms", NULL);
+}
+
 void publish_unacked_changed(struct daemon *d)
 {
 	if (d->bus && d->ready)
@@ -448,9 +455,9 @@ void publish_alarm_changed(struct daemon *d, const struct alarm_record *a, const
 	if (!d->bus)
 		return;
 	r = sd_bus_emit_signal(d->bus, SENSORS_PATH, SENSORS_MANAGER_IFACE, "AlarmChanged",
-			       "tsssuuuituss", a->id, event, a->serial, unit_name,
+			       "tsssuuuitusss", a->id, event, a->serial, unit_name,
 			       (uint32_t)a->probe, (uint32_t)a->state, (uint32_t)a->level, temp,
-			       when_usec, uid, user, comment);
+			       when_usec, uid, user, comment, alarm_kind_name(a->kind));
 	if (r < 0)
 		log_warning("cannot send AlarmChanged: %s", strerror(-r));
 }

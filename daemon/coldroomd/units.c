@@ -185,13 +185,15 @@ static void unit_count(struct unit *u, bool present)
 }
 
 #define ALARM_PROPS (BIT(PROP_TEMP1_ALARM) | BIT(PROP_TEMP2_ALARM))
+#define STATUS_PROPS (BIT(PROP_TEMP1_STATUS) | BIT(PROP_TEMP2_STATUS))
 
 /*
  * What the readings since the last call changed, passed down once: the
  * counts, then publish.c (the Alarm signal of a changed probe, the
  * window's Readings, PropertiesChanged), then the lifecycle once per
  * probe whose condition changed (which may send AlarmChanged after the
- * Alarm signal, as ever).
+ * Alarm signal, as ever), and its probe-health rules once per new sample
+ * or changed status.
  */
 void unit_publish(struct unit *u)
 {
@@ -207,6 +209,8 @@ void unit_publish(struct unit *u)
 		for (unsigned int ch = 0; ch < UNIT_CHANNELS; ch++)
 			if (changed & BIT(PROP_TEMP1_ALARM + ch))
 				alarms_condition_changed(u, ch);
+	if (changed & (BIT(PROP_SAMPLE_SEQ) | STATUS_PROPS))
+		alarms_sample(u, changed & BIT(PROP_SAMPLE_SEQ));
 }
 
 static int64_t clock_usec(clockid_t clock)

@@ -55,11 +55,26 @@ struct metrics_unit {
 /* The label set every series of @u carries (malloc()ed into @out). */
 int metrics_unit_labels(const struct unit_info *u, char **out, size_t *len);
 
+#define METRICS_ALARM_KINDS_MAX 16
+
 /* The Manager's properties. */
 struct metrics_manager {
 	const char *version, *reading_source, *event_source;
 	uint32_t unit_count, unacknowledged_alarms;
 	bool config_error;
+	/* OpenAlarms: the kinds coldroomd names, each with its open alarms */
+	struct {
+		const char *kind;
+		uint32_t n;
+	} open_alarms[METRICS_ALARM_KINDS_MAX];
+	size_t n_kinds;
+	/* Calibrations: each probe's days until due (serials point into the reply) */
+	struct metrics_calibration {
+		const char *serial;
+		uint32_t probe;
+		int64_t days_left;
+	} *calibrations;		/* malloc()ed */
+	size_t n_calibrations;
 };
 
 /*

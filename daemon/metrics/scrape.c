@@ -33,6 +33,67 @@ static uint64_t now_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* OpenAlarms' dictionary, as many kinds as there is room for. */
+static int open_alarms_read(sd_bus_message *reply, struct metrics_manager *mg)
+{
+	const char *kind;
+	uint32_t n;
+	int r;
+
+	r = sd_bus_message_enter_container(reply, 'v', "a{su}");
+	if (r >= 0)
+		r = sd_bus_message_enter_container(reply, 'a', "{su}");
+	while (r >= 0 && (r = sd_bus_message_read(reply, "{su}", &kind, &n)) > 0)
+		if (mg->n_kinds < METRICS_ALARM_KINDS_MAX) {
+			mg->open_alarms[mg->n_kinds].kind = kind;
+			mg->open_alarms[mg->n_kinds++].n = n;
+		}
+	if (r >= 0)
+		r = sd_bus_message_exit_container(reply);
+	if (r >= 0)
+		r = sd_bus_message_exit_container(reply);
+	return r;
+}
+
+/* Calibrations' array: serial, probe and days left of each probe. */
+static int calibrations_read(sd_bus_message *reply, struct metrics_manager *mg)
+{
+	size_t cap = 0;
+	int r;
+
+	r = sd_bus_message_enter_container(reply, 'v', "a(suttsiix)");
+	if (r >= 0)
+		r = sd_bus_message_enter_container(reply, 'a', "(suttsiix)");
+	while (r >= 0) {
+		struct metrics_calibration c;
+		uint64_t calibrated, due;
+		const char *cert;
+		int32_t found, left;
+
+		r = sd_bus_message_read(reply, "(suttsiix)", &c.serial, &c.probe, &calibrated,
+					&due, &cert, &found, &left, &c.days_left);
+		if (r <= 0)
+			break;
+		if (c.probe < 1 || c.probe > 2)
+			continue;
+		if (mg->n_calibrations == cap) {
+			struct metrics_calibration *n;
+
+			cap = cap ? 2 * cap : 64;
+			n = reallocarray(mg->calibrations, cap, sizeof(*n));
+			if (!n)
+				return -ENOMEM;
+			mg->calibrations = n;
+		}
+		mg->calibrations[mg->n_calibrations++] = c;
+	}
+	if (r >= 0)
+		r = sd_bus_message_exit_container(reply);
+	if (r >= 0)
+		r = sd_bus_message_exit_container(reply);
+	return r;
+}
+
 /* The Manager's properties from a GetAll reply; -EBADMSG if malformed. */
 static int manager_read(sd_bus_message *reply, struct metrics_manager *mg)
 {
@@ -58,6 +119,10 @@ static int manager_read(sd_bus_message *reply, struct metrics_manager *mg)
 			r = sd_bus_message_read(reply, "v", "u", &mg->unit_count);
 		else if (!strcmp(key, "UnacknowledgedAlarms") && !strcmp(contents, "u"))
 			r = sd_bus_message_read(reply, "v", "u", &mg->unacknowledged_alarms);
+		else if (!strcmp(key, "OpenAlarms") && !strcmp(contents, "a{su}"))
+			r = open_alarms_read(reply, mg);
+		else if (!strcmp(key, "Calibrations") && !strcmp(contents, "a(suttsiix)"))
+			r = calibrations_read(reply, mg);
 		else if (!strcmp(key, "ConfigError") && !strcmp(contents, "s")) {
 			const char *s;
 
@@ -167,6 +232,7 @@ static void scrape_finish(struct metricsd *m)
 		peers.uplink = peer_read(uplink, CALL_UPLINK, &peers);
 		m->counters.scrapes++;
 		r = page_build(m, &rd, have_manager ? &mg : NULL, &peers, NULL);
+		free(mg.calibrations);
 		if (r == 0) {
 			answer_waiting(m, MHD_HTTP_OK);
 			return;

@@ -82,6 +82,7 @@ struct fixture {
 	uint64_t seq[3], when[3];
 	struct readings_msg rd;
 	struct metrics_manager manager;
+	struct metrics_calibration cal[2];
 	struct metrics_service service;
 	struct metrics_input in;
 	struct mbuf page;
@@ -123,9 +124,15 @@ static int setup(void **state)
 	f->rd = (struct readings_msg){ .n = 3, .unit = f->number, .temp1 = f->temp1,
 				       .temp2 = f->temp2, .temp1_status = f->s1, .temp2_status = f->s2,
 				       .alarms = f->alarms, .sample_seq = f->seq, .last_update = f->when };
+	f->cal[0] = (struct metrics_calibration){ "SIM-000001", 2, 29 };
+	f->cal[1] = (struct metrics_calibration){ "GONE\"1", 1, -3 };
 	f->manager = (struct metrics_manager){ .version = "0.1.0", .reading_source = "device",
 					       .event_source = "netlink", .unit_count = 2,
-					       .unacknowledged_alarms = 1 };
+					       .unacknowledged_alarms = 1,
+					       .open_alarms = { { "temperature", 1 }, { "stuck", 2 },
+								{ "si\"lent", 0 } },
+					       .n_kinds = 3, .calibrations = f->cal,
+					       .n_calibrations = 2 };
 	f->service = (struct metrics_service){ .scrapes = 3, .scrape_errors = 1,
 					       .requests_rejected = 2, .readings_call_usec = 1500 };
 	f->in = (struct metrics_input){ .units = f->units, .index = &f->index, .readings = &f->rd,
@@ -202,6 +209,16 @@ static void test_page(void **state)
 				     "event_source=\"netlink\"} 1\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_units 2\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_unacknowledged_alarms 1\n"), 1);
+	/* Every kind coldroomd names, 0 included, its name escaped. */
+	assert_int_equal(count(page, "\ncoldroom_open_alarms{kind=\"temperature\"} 1\n"), 1);
+	assert_int_equal(count(page, "\ncoldroom_open_alarms{kind=\"stuck\"} 2\n"), 1);
+	assert_int_equal(count(page, "\ncoldroom_open_alarms{kind=\"si\\\"lent\"} 0\n"), 1);
+	assert_int_equal(count(page, "# TYPE coldroom_open_alarms gauge\n"), 1);
+	/* Days until the calibration is due, by serial (a gone unit's too), overdue negative. */
+	assert_int_equal(count(page, "\ncoldroom_calibration_days_until_due{serial=\"SIM-000001\","
+				     "probe=\"2\"} 29\n"), 1);
+	assert_int_equal(count(page, "\ncoldroom_calibration_days_until_due{serial=\"GONE\\\"1\","
+				     "probe=\"1\"} -3\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_config_error 0\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_coldroomd_up 1\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_metrics_scrapes_total 3\n"), 1);

@@ -359,8 +359,8 @@ now=$(($(date +%s) * 1000000))
 S=/org/coldroom/Sensors1 M=org.coldroom.Sensors1.Manager u1=$(sensor_of SIM-000001)
 forge_all() { # forge_all [--destination=NAME]
 	local f=(runuser -u forger -- busctl --system emit "$@" --)
-	"${f[@]}" $S $M AlarmChanged tsssuuuituss 4242 acknowledged SIM-000001 "$u1" 1 2 1 \
-		77777 "$now" 0 root "forged: all is well" &&
+	"${f[@]}" $S $M AlarmChanged tsssuuuitusss 4242 acknowledged SIM-000001 "$u1" 1 2 1 \
+		77777 "$now" 0 root "forged: all is well" temperature &&
 	"${f[@]}" $S $M SettingChanged osssssus "$S/unit/$u1" "$u1" SIM-000001 \
 		temp1_max -15000 40000 0 root &&
 	"${f[@]}" $S $M Readings auaiaiayayayatat 2 "${u1#sensor}" 7 2 77777 77777 2 -77777 -77777 \
