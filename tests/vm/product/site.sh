@@ -94,8 +94,9 @@ check "the recorder's state is on the page, read as coldroom-metrics' user" wait
 	bash -c "curl -sS --max-time 10 '$METRICS' | grep -q '^coldroom_recorder_write_failing 0\$'"
 
 echo "== metrics: a real Prometheus server, with the packaged rules"
+# Prometheus refuses to start on rules it cannot load: no promtool run of
+# its own (each start of a Go binary costs seconds under emulation).
 RULES=/usr/share/coldroom-sensor/mixin/coldroom.rules.yml
-check "promtool check rules accepts the packaged rules" "$BIN/promtool" check rules "$RULES"
 check "the packaged dashboard is there" test -s /usr/share/coldroom-sensor/mixin/coldroom-overview.json
 mkdir -p /tmp/prom
 cat >/tmp/prom/prometheus.yml <<YML
