@@ -3,8 +3,9 @@
 # through the fallback, corrupt and foreign blobs, reload (also while
 # loading), unbind / del_device / rmmod while a request waits (the request
 # outlives its unit), units with a blob never waiting behind unserved
-# requests, alarms in order across reloads, a request ended by a suspend,
-# and no leak over many cycles.
+# requests, a quiet direct step and no kernel fallback for a missing
+# blob, alarms in order across reloads, a request ended by a suspend, and
+# no leak over many cycles.
 set -euo pipefail
 . /usr/lib/vmtest/driver-lib.sh
 
@@ -184,6 +185,27 @@ check "units 0-2 still wait: two on the fallback, one for a slot" \
 	test "$(cat "$CLASS"/sensor[012]/firmware_state | sort | xargs)" = "loading loading pending"
 unload_all
 rm -f "$FWDIR"/*.fw
+
+echo "== no blob installed: a quiet direct step, never the kernel's fallback"
+# The normal case of a unit that coldroomd serves: the /lib/firmware step
+# finds nothing, says nothing and never becomes the kernel's own uevent
+# fallback (60 s under sensor0), not even with force_sysfs_fallback. Only
+# the fallback request's own look at /lib/firmware warns, once.
+force=/proc/sys/kernel/firmware_config/force_sysfs_fallback
+mark=$(log_mark)
+echo 1 >"$force"
+load_core
+load_sim units=1
+dir=$(fallback_dir sensor0)
+own_request() { [ "$(basename "$(readlink -f "$dir/device")")" = coldroom ]; }
+check "the request waiting is the unit's own, under /dev/coldroom's device" \
+	wait_for 20 own_request
+echo 0 >"$force"
+check "one 'Direct firmware load' warning, the fallback request's" \
+	test "$(dmesg | tail -n +"$mark" | grep -c 'Direct firmware load for coldroom/')" -eq 1
+serve sensor0 "$BLOBS/crs200.fw"
+check "served: ready" wait_for 20 state_is sensor0 ready
+unload_all
 
 echo "== a reload never lets an alarm of the old blob outlive its clearing"
 # Thresholds the blob does not set (crs210t.fw has none) stay across a
