@@ -51,10 +51,26 @@
 
 #include "coldroom_core.h"
 
+/*
+ * Each waiting fallback request holds a system_wq worker: keep most of
+ * system_wq's max_active (256) for everyone else.
+ */
+#define COLDROOM_FW_REQUESTS_MAX	128
+
+static int max_fw_requests_set(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, COLDROOM_FW_REQUESTS_MAX);
+}
+
+static const struct kernel_param_ops max_fw_requests_ops = {
+	.set = max_fw_requests_set,
+	.get = param_get_uint,
+};
+
 static unsigned int max_fw_requests = 32;
-module_param(max_fw_requests, uint, 0444);
+module_param_cb(max_fw_requests, &max_fw_requests_ops, &max_fw_requests, 0444);
 MODULE_PARM_DESC(max_fw_requests,
-		 "Sysfs fallback requests waiting at once (default 32)");
+		 "Sysfs fallback requests waiting at once, 1..128 (default 32)");
 
 static DEFINE_MUTEX(fw_queue_lock);
 static LIST_HEAD(fw_queue);
@@ -301,7 +317,7 @@ static void coldroom_fw_issue(struct coldroom_sensor *s)
 static void coldroom_fw_kick(void)
 {
 	mutex_lock(&fw_queue_lock);
-	while (!fw_suspending && fw_inflight < max(max_fw_requests, 1U) &&
+	while (!fw_suspending && fw_inflight < max_fw_requests &&
 	       !list_empty(&fw_queue))
 		coldroom_fw_issue(list_first_entry(&fw_queue,
 						   struct coldroom_sensor,

@@ -3,9 +3,9 @@
 # through the fallback, corrupt and foreign blobs, reload (also while
 # loading), unbind / del_device / rmmod while a request waits (the request
 # outlives its unit), units with a blob never waiting behind unserved
-# requests, a quiet direct step and no kernel fallback for a missing
-# blob, alarms in order across reloads, a request ended by a suspend, and
-# no leak over many cycles.
+# requests, the bound of max_fw_requests, a quiet direct step and no
+# kernel fallback for a missing blob, alarms in order across reloads, a
+# request ended by a suspend, and no leak over many cycles.
 set -euo pipefail
 . /usr/lib/vmtest/driver-lib.sh
 
@@ -185,6 +185,18 @@ check "units 0-2 still wait: two on the fallback, one for a slot" \
 	test "$(cat "$CLASS"/sensor[012]/firmware_state | sort | xargs)" = "loading loading pending"
 unload_all
 rm -f "$FWDIR"/*.fw
+
+echo "== max_fw_requests is bounded: 1..128"
+# Each waiting request holds a system_wq worker.
+for v in 0 129 100000; do
+	check "max_fw_requests=$v is refused" \
+		bash -c "! insmod $MODULES/coldroom.ko max_fw_requests=$v 2>/dev/null || { rmmod coldroom; false; }"
+done
+check "and nothing stays loaded" test ! -d /sys/module/coldroom
+load_core max_fw_requests=128
+check "max_fw_requests=128 is taken" \
+	test "$(cat /sys/module/coldroom/parameters/max_fw_requests)" = 128
+rmmod coldroom
 
 echo "== no blob installed: a quiet direct step, never the kernel's fallback"
 # The normal case of a unit that coldroomd serves: the /lib/firmware step
