@@ -68,6 +68,7 @@ struct metricsd {
 
 	/* The scrape in flight: both replies, then the waiting requests. */
 	sd_bus_slot *readings_slot, *manager_slot;
+	sd_bus_slot *recorder_slot;	/* SamplesLost asked, for the next page */
 	sd_bus_message *readings_reply, *manager_reply;
 	char call_error[256];
 	uint64_t scrape_started;

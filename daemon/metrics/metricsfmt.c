@@ -448,6 +448,11 @@ static int service_families(struct mbuf *b, const struct metrics_input *in)
 		r = scalar(b, "coldroom_metrics_readings_call_seconds", "gauge",
 			   "Round trip of the last GetReadings call to coldroomd.",
 			   (int64_t)(s->readings_call_usec & INT64_MAX), 6);
+	/* Absent while the recorder does not answer: no number is better than a false 0. */
+	if (!r && s->record_known)
+		r = scalar(b, "coldroom_record_samples_lost_total", "counter",
+			   "Samples the units took that the recorder counted lost, not in the record, "
+			   "since it started.", (int64_t)(s->record_samples_lost & INT64_MAX), 0);
 	return r;
 }
 

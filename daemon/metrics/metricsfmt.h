@@ -66,6 +66,8 @@ struct metrics_manager {
 struct metrics_service {
 	uint64_t scrapes, scrape_errors, requests_rejected;
 	uint64_t readings_call_usec;	/* the last GetReadings round trip */
+	bool record_known;		/* the recorder answered the last ask */
+	uint64_t record_samples_lost;	/* its SamplesLost */
 };
 
 struct metrics_input {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * scrape.c - one scrape: GetReadings and the Manager's properties at once,
- * shared by the requests waiting; apart, as a request never calls coldroomd.
+ * shared by the requests waiting, and the recorder's lost samples for the
+ * next page; apart, as a request never calls coldroomd.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -163,6 +164,45 @@ static int call_manager(struct metricsd *m, sd_bus_slot **slot, const char *ifac
 	return r;
 }
 
+static int on_recorder_reply(sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct metricsd *m = userdata;
+	uint64_t lost;
+
+	(void)error;
+	m->recorder_slot = sd_bus_slot_unref(m->recorder_slot);
+	m->counters.record_known = !sd_bus_message_is_method_error(reply, NULL) &&
+				   sd_bus_message_read(reply, "v", "t", &lost) >= 0;
+	if (m->counters.record_known)
+		m->counters.record_samples_lost = lost;
+	return 0;
+}
+
+/*
+ * The recorder's SamplesLost, asked at each scrape for the page after it:
+ * a scrape never waits for the recorder (which may be committing), and a
+ * recorder that is not running is not started for it.
+ */
+static void ask_recorder(struct metricsd *m)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+	int r;
+
+	if (m->recorder_slot)
+		return;
+	r = sd_bus_message_new_method_call(m->bus, &call, RECORDER_BUS_NAME, RECORDER_PATH,
+					   "org.freedesktop.DBus.Properties", "Get");
+	if (r >= 0)
+		r = sd_bus_message_set_auto_start(call, false);
+	if (r >= 0)
+		r = sd_bus_message_append(call, "ss", RECORDER_IFACE, "SamplesLost");
+	if (r >= 0)
+		r = sd_bus_call_async(m->bus, &m->recorder_slot, call, on_recorder_reply, m,
+				      CALL_TIMEOUT_USEC);
+	if (r < 0)
+		m->counters.record_known = false;
+}
+
 /* Start a scrape unless one is in flight (the request joins it). */
 int scrape_start(struct metricsd *m)
 {
@@ -172,6 +212,7 @@ int scrape_start(struct metricsd *m)
 		return 0;
 	m->scrape_started = now_usec();
 	m->call_error[0] = 0;
+	ask_recorder(m);
 	r = call_manager(m, &m->readings_slot, SENSORS_MANAGER_IFACE, "GetReadings", NULL,
 			 on_readings_reply);
 	if (r >= 0)

@@ -207,6 +207,8 @@ static void test_page(void **state)
 	assert_int_equal(count(page, "\ncoldroom_metrics_scrape_errors_total 1\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_metrics_requests_rejected_total 2\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_metrics_readings_call_seconds 0.0015\n"), 1);
+	/* The recorder did not answer: no lost count at all. */
+	assert_int_equal(count(page, "coldroom_record_samples_lost_total"), 0);
 
 	/* Each family once, with its help and type, and the page ends a line. */
 	assert_int_equal(count(page, "# TYPE coldroom_temperature_celsius gauge\n"), 1);
@@ -241,6 +243,22 @@ static void test_page_without_manager(void **state)
 	assert_int_equal(count(page, "coldroom_temperature_celsius" S0), 2);
 }
 
+/* The recorder's lost samples, as it last said them. */
+static void test_page_samples_lost(void **state)
+{
+	struct fixture *f = *state;
+	const char *page;
+
+	f->service.record_known = true;
+	f->service.record_samples_lost = 11;
+	page = format(f);
+	assert_int_equal(count(page, "# TYPE coldroom_record_samples_lost_total counter\n"), 1);
+	assert_int_equal(count(page, "\ncoldroom_record_samples_lost_total 11\n"), 1);
+	f->in.readings = NULL;	/* coldroomd away: the recorder's count stays */
+	page = format(f);
+	assert_int_equal(count(page, "\ncoldroom_record_samples_lost_total 11\n"), 1);
+}
+
 /* The buffer is reused: a second page replaces nothing it should not. */
 static void test_page_reused(void **state)
 {
@@ -263,6 +281,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_page_without_coldroomd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_page_without_manager, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_page_samples_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_page_reused, setup, teardown),
 	};
 
