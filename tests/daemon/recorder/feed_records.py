@@ -9,15 +9,18 @@
   feed_records.py feed FIFO SYS N SECONDS INTERVAL OUT [--fast K] [--excursion U]
                   [--skip U:COUNT] [--overflow U:COUNT]
       writes struct coldroom_record (the device's format) into FIFO
-      (coldroomd --records-from) for SECONDS: units 0..K-1 every 40 ms,
-      faster than a batch window, the others once a second, each at its
-      own phase, stamped with CLOCK_MONOTONIC as the kernel stamps them.
+      (coldroomd --records-from) for SECONDS: units 0..K-1 three samples
+      1 us apart every 120 ms (sent in one write, so that they always share
+      a batch window), the others once a second, each at its
+      own phase, stamped with CLOCK_MONOTONIC when sent, as the kernel
+      stamps a sample when it takes it (a feeder held up by a busy machine
+      takes fewer samples, never old ones).
       No sample is taken within 100 ms of an interval boundary (INTERVAL
       seconds), so that the test's wall clock and coldroomd's cannot put
       one in different intervals. Writes OUT: one line per unit and
       interval, "SERIAL START_US TAKEN MAX_TEMP1", TAKEN the samples the
       unit took there (sent or not).
-      --excursion U: one sample of unit U, in the middle of the second
+      --excursion U: one sample of unit U, from the middle of the first
       whole interval, reads 5000 mdeg (its others -18000 and below).
       --skip U:COUNT: COUNT of unit U's samples from a second into the
       second whole interval are taken but never sent (a sample_seq jump).
@@ -94,12 +97,13 @@ def feed(argv):
     offset = time.clock_gettime_ns(time.CLOCK_REALTIME) - time.monotonic_ns()
     start = time.monotonic_ns() + 200_000_000
     end = start + int(seconds * 1e9)
-    # The second whole interval: where the excursion and the losses go.
+    # The first whole interval's middle: the excursion; a second into the
+    # next one: the losses (both within SECONDS from 2.5 intervals on).
     first_whole = ((start + offset) // interval_ns + 1) * interval_ns
-    middle = first_whole + interval_ns + interval_ns // 2 - offset
+    middle = first_whole + interval_ns // 2 - offset
     early = first_whole + interval_ns + 1_000_000_000 - offset
 
-    period = [40_000_000 if u < fast else 1_000_000_000 for u in range(n)]
+    period = [120_000_000 if u < fast else 1_000_000_000 for u in range(n)]
     phase = [(u * 7_919_000) % period[u] for u in range(n)]
     nxt = [start + phase[u] for u in range(n)]
     seq = [0] * n
@@ -115,6 +119,37 @@ def feed(argv):
             chunk, buf[:] = buf[:80], buf[80:]
             os.write(fd, b"".join(chunk))
 
+    def emit(u, t):
+        """Unit @u takes a sample stamped @t: sent, or lost on purpose."""
+        real = t + offset
+        seq[u] += 1
+        temp1 = -18000 - (seq[u] % 5) * 100
+        key = (u, real - real % interval_ns)
+        if excursion == u and t >= middle and "excursion" not in special_done:
+            special_done.add("excursion")
+            temp1 = 5000
+        taken[key] = taken.get(key, 0) + 1
+        maxes[key] = max(maxes.get(key, -10**9), temp1)
+        for which, spec in (("skip", skip), ("overflow", overflow)):
+            if spec and spec[0] == u and t >= early and which not in special_done:
+                special_done.add(which)
+                dropping[u] = (which, spec[1])
+        if u in dropping:
+            which, left = dropping[u]
+            if left > 0:
+                dropping[u] = (which, left - 1)
+                if left == 1 and which == "overflow":
+                    # The kernel: the ring overflowed; sysfs has the latest.
+                    d = os.path.join(sys_dir, "class", "coldroom", "sensor%d" % u)
+                    put(os.path.join(d, "temp1"), str(temp1))
+                    put(os.path.join(d, "temp2"), str(temp1 + 22000))
+                    put(os.path.join(d, "sample_time_ns"), str(t))
+                    put(os.path.join(d, "sample_seq"), str(seq[u]))
+                    buf.append(RECORD.pack(0, overflow[1], 0, 0, UNIT_NONE, F_OVERFLOW, 0, 0))
+                return
+            del dropping[u]
+        buf.append(RECORD.pack(0, seq[u], t, 0, u, F_VALID, temp1, temp1 + 22000))
+
     while True:
         now = time.monotonic_ns()
         if now >= end:
@@ -125,41 +160,17 @@ def feed(argv):
             time.sleep(min((due - now) / 1e9, 0.005))
             continue
         for u in range(n):
-            t = nxt[u]
-            if t > now:
+            if nxt[u] > now:
                 continue
-            nxt[u] = t + period[u]
-            real = t + offset
-            if real % interval_ns < GUARD_NS or real % interval_ns > interval_ns - GUARD_NS:
+            # Slots missed while the feeder waited for the CPU are not taken.
+            while nxt[u] <= now:
+                nxt[u] += period[u]
+            t0 = time.monotonic_ns()
+            if (t0 + offset) % interval_ns < GUARD_NS or \
+                    (t0 + offset) % interval_ns > interval_ns - GUARD_NS:
                 continue    # not near a boundary: no sample at all
-            seq[u] += 1
-            temp1 = -18000 - (seq[u] % 5) * 100
-            key = (u, real - real % interval_ns)
-            if excursion == u and t >= middle and "excursion" not in special_done:
-                special_done.add("excursion")
-                temp1 = 5000
-            taken[key] = taken.get(key, 0) + 1
-            maxes[key] = max(maxes.get(key, -10**9), temp1)
-            for which, spec in (("skip", skip), ("overflow", overflow)):
-                if spec and spec[0] == u and t >= early and which not in special_done:
-                    special_done.add(which)
-                    dropping[u] = (which, spec[1])
-            if u in dropping:
-                which, left = dropping[u]
-                if left > 0:
-                    dropping[u] = (which, left - 1)
-                    if left == 1 and which == "overflow":
-                        # The kernel: the ring overflowed; sysfs has the latest.
-                        d = os.path.join(sys_dir, "class", "coldroom", "sensor%d" % u)
-                        put(os.path.join(d, "temp1"), str(temp1))
-                        put(os.path.join(d, "temp2"), str(temp1 + 22000))
-                        put(os.path.join(d, "sample_time_ns"), str(t))
-                        put(os.path.join(d, "sample_seq"), str(seq[u]))
-                        buf.append(RECORD.pack(0, overflow[1], 0, 0, UNIT_NONE,
-                                               F_OVERFLOW, 0, 0))
-                    continue
-                del dropping[u]
-            buf.append(RECORD.pack(0, seq[u], t, 0, u, F_VALID, temp1, temp1 + 22000))
+            for k in range(3 if u < fast else 1):
+                emit(u, t0 + k * 1000)
         flush()
     flush()
     os.close(fd)
