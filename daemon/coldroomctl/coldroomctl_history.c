@@ -36,8 +36,8 @@ static void print_history_row(enum history_format f, struct json_object *rows, b
 			      const char *serial, unsigned int probe,
 			      const struct history_series *s, size_t i)
 {
-	struct json_object *o;
-	char a[32], b[32];
+	struct json_object *o, *why;
+	char a[32], b[32], w[48];
 
 	format_local(s->start[i], a, sizeof(a));
 	format_local(s->end[i], b, sizeof(b));
@@ -50,7 +50,8 @@ static void print_history_row(enum history_format f, struct json_object *rows, b
 			       s->max[i] / 1000.0);
 		else
 			printf(",,,");
-		printf("%s\n", record_status_name(s->status[i]));
+		printf("%s,%u,%s\n", record_status_name(s->status[i]), s->lost[i],
+		       record_lost_why_names(s->lost_why[i], " ", w, sizeof(w)));
 		break;
 	case HISTORY_JSON:
 		o = jnew(json_object_new_object());
@@ -63,6 +64,12 @@ static void print_history_row(enum history_format f, struct json_object *rows, b
 		jset(o, "mean_mdeg", s->count[i] ? jint(s->mean[i]) : NULL);
 		jset(o, "max_mdeg", s->count[i] ? jint(s->max[i]) : NULL);
 		jset(o, "status", jstr(record_status_name(s->status[i])));
+		jset(o, "lost", juint(s->lost[i]));
+		why = jnew(json_object_new_array());
+		for (unsigned int bit = 1; bit & RECORD_LOST_KNOWN; bit <<= 1)
+			if (s->lost_why[i] & bit)
+				jappend(why, jstr(record_lost_why_names(bit, "", w, sizeof(w))));
+		jset(o, "lost_why", why);
 		jappend(rows, o);
 		break;
 	default:
@@ -75,7 +82,13 @@ static void print_history_row(enum history_format f, struct json_object *rows, b
 			       s->max[i] / 1000.0);
 		else
 			printf("%9s %9s %9s ", "-", "-", "-");
-		printf("%s\n", record_status_name(s->status[i]));
+		printf("%s", record_status_name(s->status[i]));
+		/* Samples the unit took that are not counted: how many and why. */
+		if (s->lost[i])
+			printf(", %u lost (%s)", s->lost[i], s->lost_why[i] ?
+			       record_lost_why_names(s->lost_why[i], ", ", w, sizeof(w)) :
+			       "why is not known");
+		printf("\n");
 	}
 	*first = false;
 }
@@ -138,7 +151,8 @@ int cmd_history(sd_bus *bus, char **args, int n)
 		}
 	}
 	if (f == HISTORY_CSV)
-		printf("start,start_usec,end_usec,serial,probe,samples,min_c,mean_c,max_c,status\n");
+		printf("start,start_usec,end_usec,serial,probe,samples,min_c,mean_c,max_c,status,"
+		       "lost,lost_why\n");
 	else if (f == HISTORY_JSON)
 		rows = jnew(json_object_new_array());
 	else

@@ -474,6 +474,10 @@ static int peer_families(struct mbuf *b, const struct metrics_peers *p)
 		r = scalar(b, "coldroom_recorder_write_failing", "gauge",
 			   "1 while coldroom-recorder cannot write the record (held in memory), else 0.",
 			   p->write_failing, 0);
+	if (!r && p->recorder)
+		r = scalar(b, "coldroom_record_samples_lost_total", "counter",
+			   "Samples the units took that the recorder counted lost, not in the record, "
+			   "since it started.", (int64_t)(p->samples_lost & INT64_MAX), 0);
 	if (!r && p->uplink)
 		r = scalar(b, "coldroom_uplink_connected", "gauge",
 			   "1 while coldroom-uplink is connected to its MQTT broker, else 0.",

@@ -85,6 +85,7 @@ struct metrics_manager {
 struct metrics_peers {
 	bool recorder, uplink;		/* answered */
 	bool write_failing;		/* Recorder1.WriteFailing */
+	uint64_t samples_lost;		/* Recorder1.SamplesLost */
 	bool uplink_connected;		/* Uplink1.Connected */
 	uint64_t uplink_backlog;	/* Uplink1.Backlog */
 };

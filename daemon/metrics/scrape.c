@@ -166,6 +166,10 @@ static bool peer_read(sd_bus_message *reply, enum scrape_call call, struct metri
 			r = sd_bus_message_read(reply, "v", "b", &b);
 			got.write_failing = b;
 			found++;
+		} else if (call == CALL_RECORDER && !strcmp(key, "SamplesLost") &&
+			   !strcmp(contents, "t")) {
+			r = sd_bus_message_read(reply, "v", "t", &got.samples_lost);
+			found++;
 		} else if (call == CALL_UPLINK && !strcmp(key, "Connected") && !strcmp(contents, "b")) {
 			r = sd_bus_message_read(reply, "v", "b", &b);
 			got.uplink_connected = b;
@@ -181,7 +185,7 @@ static bool peer_read(sd_bus_message *reply, enum scrape_call call, struct metri
 	}
 	if (r >= 0)
 		r = sd_bus_message_exit_container(reply);
-	if (r < 0 || found != (call == CALL_RECORDER ? 1U : 2U))
+	if (r < 0 || found != 2U)
 		return false;
 	*p = got;
 	return true;

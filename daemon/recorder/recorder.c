@@ -88,7 +88,6 @@ static void recorder_done(struct recorder *rc)
 	for (uint32_t n = 0; n < rc->n_units; n++)
 		free(rc->units[n].info.path);
 	free(rc->units);
-	free(rc->last_seq);
 	free(rc->alarms);
 	unit_index_free(&rc->index);
 	for (size_t i = 0; i < rc->n_pending; i++)

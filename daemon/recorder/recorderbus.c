@@ -43,10 +43,11 @@ static int check_range(const char *serial, uint64_t since, uint64_t until, sd_bu
 }
 
 /*
- * GetHistory (the first page only, as before pages) and GetHistoryPage
- * (a page after a cursor, and where the next starts).
+ * GetHistory (the first page only, as before pages), GetHistoryPage (a
+ * page after a cursor, and where the next starts) and GetHistoryPage2
+ * (each row's lost samples too).
  */
-static int get_history(sd_bus_message *m, struct recorder_face *face, bool paged,
+static int get_history(sd_bus_message *m, struct recorder_face *face, bool paged, bool lost,
 		       sd_bus_error *error)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -90,6 +91,10 @@ static int get_history(sd_bus_message *m, struct recorder_face *face, bool paged
 		r = sd_bus_message_append_array(reply, 'i', h.max, h.n * sizeof(int32_t));
 	if (r >= 0)
 		r = sd_bus_message_append_array(reply, 'y', h.status, h.n);
+	if (r >= 0 && lost)
+		r = sd_bus_message_append_array(reply, 'u', h.lost, h.n * sizeof(uint32_t));
+	if (r >= 0 && lost)
+		r = sd_bus_message_append_array(reply, 'y', h.lost_why, h.n);
 	if (r >= 0 && paged)
 		r = sd_bus_message_append(reply, "btt", (int)pg.more, pg.next_time, pg.next_seq);
 	record_history_free(&h);
@@ -100,12 +105,17 @@ static int get_history(sd_bus_message *m, struct recorder_face *face, bool paged
 
 static int method_get_history(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	return get_history(m, userdata, false, error);
+	return get_history(m, userdata, false, false, error);
 }
 
 static int method_get_history_page(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	return get_history(m, userdata, true, error);
+	return get_history(m, userdata, true, false, error);
+}
+
+static int method_get_history_page2(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return get_history(m, userdata, true, true, error);
 }
 
 static int append_event(void *userdata, const struct record_event *ev)
@@ -285,6 +295,23 @@ static int append_hashes(sd_bus_message *reply, const struct record_rows *b)
 }
 
 /*
+ * GetRecordsAfter3's arrays after GetRecordsAfter2's: each row's lost
+ * samples, why, and whether the row has the lost columns at all (a row
+ * of schema 1 does not, and is hashed without them: RECORD.md).
+ */
+static int append_lost(sd_bus_message *reply, const struct record_rows *b)
+{
+	int r;
+
+	r = sd_bus_message_append_array(reply, 'u', b->h.lost, b->n * sizeof(uint32_t));
+	if (r >= 0)
+		r = sd_bus_message_append_array(reply, 'y', b->h.lost_why, b->n);
+	if (r >= 0)
+		r = sd_bus_message_append_array(reply, 'y', b->has_lost, b->n);
+	return r;
+}
+
+/*
  * The hash the first row of a reply chains from (empty with no rows): the
  * row before it, or where the chain starts.
  */
@@ -328,9 +355,10 @@ static int follow_start(sd_bus_message *m, struct recorder_face *face, bool audi
 	return r;
 }
 
-static int get_records_after(sd_bus_message *m, struct recorder_face *face, bool v2,
+static int get_records_after(sd_bus_message *m, struct recorder_face *face, unsigned int v,
 			     sd_bus_error *error)
 {
+	bool v2 = v >= 2;
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	struct record_rows b;
 	uint64_t after;
@@ -349,6 +377,8 @@ static int get_records_after(sd_bus_message *m, struct recorder_face *face, bool
 		r = append_rows(reply, &b);
 	if (r >= 0 && v2)
 		r = append_hashes(reply, &b);
+	if (r >= 0 && v >= 3)
+		r = append_lost(reply, &b);
 	record_rows_free(&b);
 	if (r < 0)
 		return r == -EIO ? sd_bus_error_setf(error, RECORDER_ERROR_RECORD,
@@ -359,12 +389,17 @@ static int get_records_after(sd_bus_message *m, struct recorder_face *face, bool
 
 static int method_get_records_after(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	return get_records_after(m, userdata, false, error);
+	return get_records_after(m, userdata, 1, error);
 }
 
 static int method_get_records_after2(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	return get_records_after(m, userdata, true, error);
+	return get_records_after(m, userdata, 2, error);
+}
+
+static int method_get_records_after3(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return get_records_after(m, userdata, 3, error);
 }
 
 static int get_audit_after(sd_bus_message *m, struct recorder_face *face, bool v2,
@@ -419,6 +454,8 @@ static const sd_bus_vtable recorder_vtable[] = {
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("RecordIntervalSec", "u", NULL,
 			offsetof(struct recorder_face, interval_s), SD_BUS_VTABLE_PROPERTY_CONST),
+	/* Changes with the samples: read it, no signal. */
+	SD_BUS_PROPERTY("SamplesLost", "t", NULL, offsetof(struct recorder_face, samples_lost), 0),
 	SD_BUS_METHOD_WITH_ARGS("GetHistory",
 				SD_BUS_ARGS("s", serial, "u", probe, "t", since, "t", until),
 				SD_BUS_RESULT("at", start, "at", end, "au", samples, "ai", min,
@@ -434,6 +471,14 @@ static const sd_bus_vtable recorder_vtable[] = {
 					      "ai", mean, "ai", max, "ay", status, "b", more,
 					      "t", next_start, "t", next_seq),
 				method_get_history_page, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetHistoryPage2",
+				SD_BUS_ARGS("s", serial, "u", probe, "t", since, "t", until,
+					    "t", after_start, "t", after_seq),
+				SD_BUS_RESULT("at", start, "at", end, "au", samples, "ai", min,
+					      "ai", mean, "ai", max, "ay", status, "au", lost,
+					      "ay", lost_why, "b", more, "t", next_start,
+					      "t", next_seq),
+				method_get_history_page2, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("GetEventsPage",
 				SD_BUS_ARGS("s", serial, "t", since, "t", until, "t", after_time,
 					    "t", after_seq),
@@ -458,6 +503,13 @@ static const sd_bus_vtable recorder_vtable[] = {
 					      "ai", min, "ai", mean, "ai", max, "ay", status,
 					      "aay", samples_sha256, "aay", hash),
 				method_get_records_after2, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetRecordsAfter3", SD_BUS_ARGS("t", after_seq, "u", max_rows),
+				SD_BUS_RESULT("t", head_seq, "ay", prev_hash, "at", seq, "at", start,
+					      "at", end, "as", serial, "ay", probe, "au", samples,
+					      "ai", min, "ai", mean, "ai", max, "ay", status,
+					      "aay", samples_sha256, "aay", hash, "au", lost,
+					      "ay", lost_why, "ay", has_lost),
+				method_get_records_after3, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("GetAuditAfter2", SD_BUS_ARGS("t", after_seq, "u", max_entries),
 				SD_BUS_RESULT("t", head_seq, "ay", prev_hash,
 					      "a(ttssubussssbxsuay)", entries),

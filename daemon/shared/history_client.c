@@ -19,6 +19,8 @@ void history_series_free(struct history_series *s)
 	free(s->mean);
 	free(s->max);
 	free(s->status);
+	free(s->lost);
+	free(s->lost_why);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -62,14 +64,14 @@ int history_fetch(sd_bus *bus, const char *serial, unsigned int probe, uint64_t 
 	int more = 1, r = 0;
 
 	memset(out, 0, sizeof(*out));
-	/* Page after page (GetHistoryPage): the whole range, a bounded call at a time. */
+	/* Page after page (GetHistoryPage2): the whole range, a bounded call at a time. */
 	while (r >= 0 && more) {
 		_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 		uint64_t next_time, next_seq;
 		size_t n = SIZE_MAX;
 
 		r = sd_bus_call_method(bus, RECORDER_BUS_NAME, RECORDER_PATH, RECORDER_IFACE,
-				       "GetHistoryPage", e, &reply, "sutttt", serial,
+				       "GetHistoryPage2", e, &reply, "sutttt", serial,
 				       (uint32_t)probe, since, until, after_time, after_seq);
 		if (r < 0)
 			break;
@@ -86,6 +88,10 @@ int history_fetch(sd_bus *bus, const char *serial, unsigned int probe, uint64_t 
 			r = read_array(reply, 'i', sizeof(int32_t), out->n, &n, (void **)&out->max);
 		if (r >= 0)
 			r = read_array(reply, 'y', 1, out->n, &n, (void **)&out->status);
+		if (r >= 0)
+			r = read_array(reply, 'u', sizeof(uint32_t), out->n, &n, (void **)&out->lost);
+		if (r >= 0)
+			r = read_array(reply, 'y', 1, out->n, &n, (void **)&out->lost_why);
 		if (r >= 0)
 			r = sd_bus_message_read(reply, "btt", &more, &next_time, &next_seq);
 		if (r >= 0 && more && (!n || !cursor_moved(after_time, after_seq, next_time, next_seq)))

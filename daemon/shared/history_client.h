@@ -18,6 +18,8 @@ struct history_series {
 	uint32_t *count;
 	int32_t *min, *mean, *max;
 	uint8_t *status;		/* enum record_status */
+	uint32_t *lost;			/* samples lost (RECORD.md, "Every sample") */
+	uint8_t *lost_why;		/* RECORD_LOST_* */
 };
 
 struct history_event {
@@ -31,7 +33,7 @@ struct history_event {
 	char detail[512];
 };
 
-/* The whole range, page after page (GetHistoryPage); negative errno, @e says why. */
+/* The whole range, page after page (GetHistoryPage2); negative errno, @e says why. */
 int history_fetch(sd_bus *bus, const char *serial, unsigned int probe, uint64_t since,
 		  uint64_t until, struct history_series *out, sd_bus_error *e);
 void history_series_free(struct history_series *s);

@@ -225,6 +225,8 @@ static void test_page(void **state)
 	assert_int_equal(count(page, "\ncoldroom_metrics_scrape_errors_total 1\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_metrics_requests_rejected_total 2\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_metrics_readings_call_seconds 0.0015\n"), 1);
+	/* The recorder did not answer: no lost count at all. */
+	assert_int_equal(count(page, "coldroom_record_samples_lost_total"), 0);
 
 	/* Each family once, with its help and type, and the page ends a line. */
 	assert_int_equal(count(page, "# TYPE coldroom_temperature_celsius gauge\n"), 1);
@@ -264,6 +266,7 @@ static void test_page_peers(void **state)
 {
 	struct fixture *f = *state;
 	struct metrics_peers peers = { .recorder = true, .write_failing = true,
+				       .samples_lost = 11,
 				       .uplink = true, .uplink_connected = false,
 				       .uplink_backlog = 1234567 };
 	const char *page;
@@ -274,6 +277,8 @@ static void test_page_peers(void **state)
 	f->in.peers = &peers;
 	page = format(f);
 	assert_int_equal(count(page, "\ncoldroom_recorder_write_failing 1\n"), 1);
+	assert_int_equal(count(page, "# TYPE coldroom_record_samples_lost_total counter\n"), 1);
+	assert_int_equal(count(page, "\ncoldroom_record_samples_lost_total 11\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_uplink_connected 0\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_uplink_backlog 1234567\n"), 1);
 	assert_int_equal(count(page, "# TYPE coldroom_uplink_backlog gauge\n"), 1);
@@ -290,6 +295,7 @@ static void test_page_peers(void **state)
 	f->in.readings = NULL;
 	page = format(f);
 	assert_int_equal(count(page, "coldroom_recorder_"), 0);
+	assert_int_equal(count(page, "coldroom_record_samples_lost_total"), 0);
 	assert_int_equal(count(page, "coldroom_uplink_"), 0);
 }
 
