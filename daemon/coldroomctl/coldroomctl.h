@@ -54,6 +54,18 @@ void json_print(struct json_object *o);
 /* Times as local text (coldroomctl_time.c). */
 void format_time(char *buf, size_t size, uint64_t usec);
 void format_local(uint64_t usec, char *buf, size_t size);
+void format_duration(uint64_t usec, char *buf, size_t size);
+
+/*
+ * A probe's mean kinetic temperature over [@since, @until) from the
+ * recorder, the time not written yet (its two open intervals) not counted
+ * missing (coldroomctl_history.c).
+ */
+struct mkt_sum;
+struct mkt_result;
+#define MKT_ROLLING_US	(30ULL * 86400 * 1000000)
+int fetch_mkt(sd_bus *bus, const char *serial, unsigned int probe, uint64_t since,
+	      uint64_t until, struct mkt_sum *sum, struct mkt_result *res, sd_bus_error *e);
 
 /* The unit table, for list and watch (coldroomctl_units.c). */
 void print_list(const struct unit_list *l);

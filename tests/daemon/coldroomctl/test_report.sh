@@ -61,6 +61,45 @@ out=$(ctl history sensor0 --since "$day 10:00" --until "$day 10:02"); rc=$?
 check "history of a past day: the rows of both probes ($out)" \
 	bash -c "[ $rc -eq 0 ] && [ \$(grep -c ' ok\$' <<<'$out') -eq 4 ]"
 
+# The MKT of the day, from the recorder's sums, against the formula
+# worked out here from the rows themselves (probe 1: 23 h of data, the
+# hour at 14:00 without).
+mkt_rows() {
+	python3 - "$db" "$1" "$2" "$3" <<'PY'
+import math, sqlite3, sys
+db, probe, since, until = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+a, num, w = 83144 / 8.3144598, 0.0, 0.0
+for s, e, n, mean in sqlite3.connect(db).execute(
+        "SELECT start_us, end_us, n, mean FROM record WHERE serial = 'SIM-000001' "
+        "AND probe = ? AND start_us < ? AND end_us > ?", (probe, until, since)):
+    if n:
+        t = (min(e, until) - max(s, since)) / 1e6
+        num += t * math.exp(-a / (mean / 1000 + 273.15))
+        w += t
+print("%.3f" % (a / -math.log(num / w) - 273.15))
+PY
+}
+d0=$(($(date -u -d "$day" +%s) * 1000000)); d1=$((d0 + 86400000000))
+out=$(ctl history sensor0 --since "$day" --until "$(date -u -d "$day + 1 day" +%F)"); rc=$?
+want1=$(mkt_rows 1 $d0 $d1); want2=$(mkt_rows 2 $d0 $d1)
+check "history of the day: exit status 0 ($rc)" test "$rc" -eq 0
+check "history: probe 1's MKT of the day, $want1 C, with the hour without data" \
+	grep -qE "^ +1 $day 00:00:00 .* $want1 23 h 00 min +1 h 00 min \\(the time shown\\)" <<<"$out"
+check "history: probe 2's, $want2 C, the probe fault counted as without data" \
+	grep -qE "^ +2 $day 00:00:00 .* $want2 22 h 40 min +1 h 20 min" <<<"$out"
+check "history: 30 days up to the end, the days before the record without data" \
+	grep -qE "^ +1 [0-9-]+ 00:00:00 .* $want1 23 h 00 min +29 d 1 h \\(30 days\\)" <<<"$out"
+out=$(rec_call GetMeanKineticTemperaturePage sutttt SIM-000001 3 0 1000 0 0); rc=$?
+check "GetMeanKineticTemperaturePage of probe 3: invalid arguments ($out)" \
+	bash -c "[ $rc -ne 0 ] && grep -q 'probe must be 1 or 2' <<<'$out'"
+out=$(rec_call GetMeanKineticTemperaturePage sutttt SIM-000001 1 $d1 $d0 0 0); rc=$?
+check "GetMeanKineticTemperaturePage backwards: invalid arguments ($out)" \
+	bash -c "[ $rc -ne 0 ] && grep -q 'since must be before until' <<<'$out'"
+# One page of the day: 1380 rows of data, 60 gap rows, all in one call.
+out=$(rec_call GetMeanKineticTemperaturePage sutttt SIM-000001 1 $d0 $d1 0 0); rc=$?
+check "GetMeanKineticTemperaturePage: the day's sums in one page ($out)" \
+	bash -c "[ $rc -eq 0 ] && [[ '$out' == 'tdttttiibtt 82800000000 '*' 3600000000 0 $d0 $d1 '*' false '* ]]"
+
 out=$(ctl report --day "$day" -o "$tmp/day.pdf"); rc=$?
 check "report -o PDF of every unit ($out)" \
 	bash -c "[ $rc -eq 0 ] && grep -q '2 units, $day; record intact' <<<'$out'"
@@ -92,6 +131,30 @@ out=$(ctl report --day 15.01.2026 -o "$tmp/x.pdf" 2>&1); rc=$?
 check "a day it cannot read is a usage error ($out)" test "$rc" -eq 2
 out=$(ctl report --day "$day" 2>&1); rc=$?
 check "no output file is a usage error" test "$rc" -eq 2
+
+# The site's activation energy changed: in the audit trail once, who not
+# known, and in force for the MKT the recorder sums.
+mkt_restart() {
+	kill "$recorder_pid"; wait "$recorder_pid"
+	"$RECORDER" --bus "$addr" --config "$tmp/coldroom.conf" --database "$db" 2>>"$tmp/recorder.log" &
+	recorder_pid=$!
+	wait_for 20 bus_has_name org.coldroom.Recorder1
+}
+mkt_entries() { sqlite3 "$db" "SELECT old_value, new_value FROM audit WHERE event = 'setting-changed' AND what = 'MKTActivationEnergy'"; }
+check "the default activation energy leaves no entry" test -z "$(mkt_entries)"
+printf 'MKTActivationEnergy=60000\n' >>"$tmp/coldroom.conf"
+mkt_restart
+check "a new activation energy is in the audit trail ($(mkt_entries))" test "$(mkt_entries)" = "83144|60000"
+out=$(busctl --address="$addr" get-property org.coldroom.Recorder1 /org/coldroom/Recorder1 \
+	org.coldroom.Recorder1 MKTActivationEnergy)
+check "and in MKTActivationEnergy ($out)" test "$out" = "u 60000"
+out=$(ctl history sensor0 --since "$day 10:00" --until "$day 11:00")
+check "history says the dH its MKT is over" grep -q "dH 60.000 kJ/mol" <<<"$out"
+mkt_restart
+check "the same value again adds no entry ($(mkt_entries))" test "$(mkt_entries)" = "83144|60000"
+out=$(printf 'MKTActivationEnergy=83.1\n' >"$tmp/bad.conf"; "$RECORDER" --bus "$addr" --config "$tmp/bad.conf" --database "$db" 2>&1); rc=$?
+check "an activation energy in kJ/mol is refused ($out)" \
+	bash -c "[ $rc -ne 0 ] && grep -q 'MKTActivationEnergy' <<<'$out' && [ '$(mkt_entries)' = '83144|60000' ]"
 
 # Behind the recorder's back: one temperature of the day changed.
 sqlite3 "$db" "UPDATE record SET max = max + 100 WHERE seq = 100" || fail "sqlite3 UPDATE"
