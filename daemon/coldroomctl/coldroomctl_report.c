@@ -16,14 +16,16 @@
 #include "coldroomctl.h"
 #include "history_client.h"
 #include "macro.h"
+#include "mkt.h"
 #include "report.h"
 #include "unit_client.h"
 
 /* @u's record of the day into @ru; 0 or an exit status. */
-static int report_fetch_unit(sd_bus *bus, const struct report *r, const struct unit_info *u,
+static int report_fetch_unit(sd_bus *bus, struct report *r, const struct unit_info *u,
 			     struct report_unit *ru)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	struct mkt_sum sum;
 	int k;
 
 	snprintf(ru->name, sizeof(ru->name), "%s", u->name);
@@ -37,8 +39,15 @@ static int report_fetch_unit(sd_bus *bus, const struct report *r, const struct u
 		ru->probe[p].band_max = u->max[p];
 		k = history_fetch(bus, u->serial, p + 1, r->start_us, r->end_us, &ru->probe[p].rows,
 				  &e);
+		if (k >= 0)
+			k = fetch_mkt(bus, u->serial, p + 1, r->start_us, r->end_us, &sum,
+				      &ru->probe[p].mkt_day, &e);
+		if (k >= 0)
+			k = fetch_mkt(bus, u->serial, p + 1, r->end_us - MKT_ROLLING_US, r->end_us,
+				      &sum, &ru->probe[p].mkt_30, &e);
 		if (k < 0)
 			return fail_record("report", &e, k);
+		r->mkt_dh = sum.dh;
 	}
 	k = history_events_fetch(bus, u->serial, r->start_us, r->end_us, &ru->events,
 				 &ru->n_events, &e);

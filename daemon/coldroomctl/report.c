@@ -370,6 +370,15 @@ static void format_span(uint64_t us, char *buf, size_t size)
 	snprintf(buf, size, "%" PRIu64 " h %02" PRIu64 " min", m / 60, m % 60);
 }
 
+/* "MKT of the day -17.19 °C": the time without data is beside it. */
+static void mkt_line(const struct mkt_result *m, const char *what, char *buf, size_t size)
+{
+	if (m->valid)
+		snprintf(buf, size, "MKT of %s %.2f \xc2\xb0" "C", what, m->mkt_c);
+	else
+		snprintf(buf, size, "MKT of %s: no data", what);
+}
+
 static void draw_figures(cairo_t *cr, const struct report *r, const struct report_unit *u)
 {
 	char buf[128], span[32];
@@ -415,8 +424,24 @@ static void draw_figures(cairo_t *cr, const struct report *r, const struct repor
 		format_span(f.gap_us, span, sizeof(span));
 		snprintf(buf, sizeof(buf), "no data: %s", span);
 		text(cr, PANEL_X, y, 8.5, f.gap_us != 0, buf);
+		y += 12;
+		mkt_line(&pr->mkt_day, "the day", buf, sizeof(buf));
+		text(cr, PANEL_X, y, 8.5, false, buf);
+		y += 12;
+		mkt_line(&pr->mkt_30, "30 days", buf, sizeof(buf));
+		text(cr, PANEL_X, y, 8.5, false, buf);
+		y += 12;
+		format_span(pr->mkt_30.gap_us, span, sizeof(span));
+		snprintf(buf, sizeof(buf), "(30 days: %s no data)", span);
+		text(cr, PANEL_X, y, 8.5, false, buf);
 		y += 24;
 	}
+	snprintf(buf, sizeof(buf), "MKT: mean kinetic temperature, dH %.3f kJ/mol,",
+		 r->mkt_dh / 1000.0);
+	text(cr, PANEL_X, y, 7.5, false, buf);
+	y += 10;
+	text(cr, PANEL_X, y, 7.5, false, "over the time with data only.");
+	y += 14;
 	static const char *const legend[] = {
 		"Shaded: each interval's min..max;",
 		"line: its mean; dashed: the band;",

@@ -13,11 +13,13 @@
 #include <stdint.h>
 
 #include "history_client.h"
+#include "mkt.h"
 
 struct report_probe {
 	struct history_series rows;
 	bool has_band;			/* the unit's thresholds are known */
 	int32_t band_min, band_max;	/* mC */
+	struct mkt_result mkt_day, mkt_30;	/* the day's MKT, the 30 days' up to its end */
 };
 
 struct report_unit {
@@ -35,6 +37,7 @@ struct report {
 	bool verified, intact;
 	char verify_message[512];
 	char generated[160];		/* when, where, by what */
+	double mkt_dh;			/* J/mol */
 };
 
 /* The day's figures of one probe, as the report prints them. */

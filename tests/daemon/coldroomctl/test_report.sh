@@ -76,12 +76,12 @@ for s, e, n, mean in sqlite3.connect(db).execute(
         t = (min(e, until) - max(s, since)) / 1e6
         num += t * math.exp(-a / (mean / 1000 + 273.15))
         w += t
-print("%.3f" % (a / -math.log(num / w) - 273.15))
+print("%.3f %.2f" % ((a / -math.log(num / w) - 273.15,) * 2))
 PY
 }
 d0=$(($(date -u -d "$day" +%s) * 1000000)); d1=$((d0 + 86400000000))
 out=$(ctl history sensor0 --since "$day" --until "$(date -u -d "$day + 1 day" +%F)"); rc=$?
-want1=$(mkt_rows 1 $d0 $d1); want2=$(mkt_rows 2 $d0 $d1)
+read -r want1 pdf1 < <(mkt_rows 1 $d0 $d1); read -r want2 pdf2 < <(mkt_rows 2 $d0 $d1)
 check "history of the day: exit status 0 ($rc)" test "$rc" -eq 0
 check "history: probe 1's MKT of the day, $want1 C, with the hour without data" \
 	grep -qE "^ +1 $day 00:00:00 .* $want1 23 h 00 min +1 h 00 min \\(the time shown\\)" <<<"$out"
@@ -116,6 +116,8 @@ check "probe 1's band and the time out of it" \
 	bash -c "grep -qF 'band now -22.0 .. -12.0' '$tmp/day.txt' && grep -qF 'out of band: 0 h 35 min' '$tmp/day.txt'"
 check "the hour without data (14:00-15:00) and the probe fault" has "no data: 1 h 20 min"
 check "the record's verdict" has "Record verified: intact"
+check "each probe's MKT of the day ($pdf1, $pdf2 °C) and of 30 days" \
+	bash -c "grep -qF 'MKT of the day $pdf1 °C' '$tmp/day.txt' && grep -qF 'MKT of the day $pdf2 °C' '$tmp/day.txt' && grep -qF 'MKT of 30 days $pdf1 °C' '$tmp/day.txt' && grep -qF '(30 days: 697 h 00 min no data)' '$tmp/day.txt'"
 check "the other unit's page says it had no alarms" has "No alarms, acknowledgements or changes this day"
 
 out=$(ctl report --day "$day" --unit SIM-000001 -o "$tmp/one.png"); rc=$?
