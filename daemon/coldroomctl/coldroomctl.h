@@ -82,6 +82,10 @@ int cmd_firmware(sd_bus *bus, const char *key, const char *action);
 int cmd_frame(sd_bus *bus, const char *key, const char *path);
 int cmd_history(sd_bus *bus, char **args, int n);
 int cmd_report(sd_bus *bus, char **args, int n);
+/* The units of a report: @unit, or every unit coldroomd has. 0 or an exit status. */
+int report_units(sd_bus *bus, const char *unit, struct unit_list *l);
+int cmd_report_excursions(sd_bus *bus, char **args, int n);
+int cmd_record_verify_export(sd_bus *bus, const char *path);
 #define RECORD_JOURNAL_FILES_MAX 16
 int cmd_record_verify(char **args, int n);
 

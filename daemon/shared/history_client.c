@@ -141,6 +141,8 @@ static int read_events(sd_bus_message *reply, struct history_event **v, size_t *
 		ev->reading = reading;
 		snprintf(ev->user, sizeof(ev->user), "%s", user);
 		snprintf(ev->what, sizeof(ev->what), "%s", what);
+		snprintf(ev->old_value, sizeof(ev->old_value), "%s", old_value);
+		snprintf(ev->new_value, sizeof(ev->new_value), "%s", new_value);
 		snprintf(ev->detail, sizeof(ev->detail), "%s", detail);
 	}
 	if (r >= 0)

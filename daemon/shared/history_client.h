@@ -28,6 +28,7 @@ struct history_event {
 	int64_t reading;
 	char user[64];
 	char what[64];
+	char old_value[64], new_value[64];
 	char detail[512];
 };
 

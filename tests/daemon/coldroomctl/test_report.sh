@@ -134,6 +134,78 @@ check "a day it cannot read is a usage error ($out)" test "$rc" -eq 2
 out=$(ctl report --day "$day" 2>&1); rc=$?
 check "no output file is a usage error" test "$rc" -eq 2
 
+# The excursion report of the day: CSV and PDF, each with its manifest.
+out=$(ctl report --excursions --since "$day" --until "$(date -u -d "$day + 1 day" +%F)" -o "$tmp/exc.csv"); rc=$?
+check "report --excursions -o CSV ($out)" bash -c "[ $rc -eq 0 ] && grep -q '1 excursion, 2 units' <<<'$out'"
+# The door left open: probe 1 of SIM-000001 above -12 C. Its peak and MKT
+# from the rows themselves, and the alarm's entries with who and the comment.
+python3 - "$tmp/exc.csv" "$db" <<'PY' >"$tmp/exc.check" 2>&1
+import csv, math, sqlite3, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+exc = [r for r in rows if r["kind"] == "excursion"]
+alarms = [r for r in rows if r["kind"] == "alarm"]
+days = [r for r in rows if r["kind"] == "day"]
+assert len(exc) == 1 and len(days) == 4, (len(exc), len(days))
+x = exc[0]
+assert (x["serial"], x["unit"], x["probe"]) == ("SIM-000001", "sensor0", "1"), x
+assert (x["start"], x["end"], x["duration_s"]) == ("2026-01-15T10:05:00Z", "2026-01-15T10:40:00Z", "2100"), x
+assert (x["band_min_c"], x["band_max_c"]) == ("-22.000", "-12.000"), x
+db = sqlite3.connect(sys.argv[2])
+q = ("SELECT max, mean FROM record WHERE serial = 'SIM-000001' AND probe = 1 "
+     "AND start_us >= 1768471500000000 AND start_us < 1768473600000000")
+sel = db.execute(q).fetchall()
+assert len(sel) == 35 and all(m > -12000 for m, _ in sel), sel
+assert x["peak_c"] == "%.3f" % (max(m for m, _ in sel) / 1000), x["peak_c"]
+a = 83144 / 8.3144598
+mkt = a / -math.log(sum(math.exp(-a / (m / 1000 + 273.15)) for _, m in sel) / len(sel)) - 273.15
+assert x["mkt_c"] == "%.3f" % mkt and x["data_s"] == "2100" and x["no_data_s"] == "0", (x, mkt)
+assert [r["event"] for r in alarms] == ["alarm-raised", "alarm-escalated", "alarm-acknowledged", "alarm-cleared"], alarms
+ack = alarms[2]
+assert ack["user"] == "operator1" and ack["detail"] == "alarm 1, level 2: door closed, stock checked", ack
+assert ack["time"] == "2026-01-15T10:21:20Z" and ack["reading_c"] == "-5.014", ack
+d = [r for r in days if r["serial"] == "SIM-000001" and r["probe"] == "1"][0]
+assert (d["duration_s"], d["data_s"], d["no_data_s"]) == ("2100", "82800", "3600"), d
+print("ok")
+PY
+check "the CSV: the excursion, its peak and MKT from the rows, the alarm's entries, the days ($(cat "$tmp/exc.check"))" \
+	grep -qx ok "$tmp/exc.check"
+check "the CSV's manifest: its SHA-256, the chain heads, the command" \
+	bash -c "grep -qx 'sha256: $(sha256sum "$tmp/exc.csv" | cut -d' ' -f1)' '$tmp/exc.csv.manifest' &&
+		 grep -qE '^record_head: [0-9]+ [0-9a-f]{64}\$' '$tmp/exc.csv.manifest' &&
+		 grep -qE '^audit_head: [0-9]+ [0-9a-f]{64} [0-9]+\$' '$tmp/exc.csv.manifest' &&
+		 grep -q '^command: coldroomctl report --excursions' '$tmp/exc.csv.manifest'"
+out=$(ctl report --excursions --since "$day" --until "$(date -u -d "$day + 1 day" +%F)" --unit sensor0 -o "$tmp/exc.pdf"); rc=$?
+check "report --excursions -o PDF of one unit ($out)" bash -c "[ $rc -eq 0 ] && [ -s '$tmp/exc.pdf.manifest' ]"
+pdftotext -layout "$tmp/exc.pdf" "$tmp/exc.txt"
+check "the PDF: the excursion with its times" \
+	grep -qF "Freezer A (serial SIM-000001, unit sensor0), probe 1: 2026-01-15 10:05:00 to 10:40:00 (0 h 35 min)" "$tmp/exc.txt"
+check "the PDF: its peak, band and MKT" grep -qE "peak -4.37 °C, band -22.0 .. -12.0 °C, MKT over it -?[0-9]+\.[0-9]{2} °C" "$tmp/exc.txt"
+check "the PDF: who acknowledged, and the comment" \
+	grep -qF "alarm-acknowledged at -5.0 °C by operator1 — alarm 1, level 2: door closed, stock checked" "$tmp/exc.txt"
+check "the PDF: the day's time out of band" grep -qE "^ *2026-01-15 +1 +0 h 35 min +1 h 00 min" "$tmp/exc.txt"
+check "the PDF: the chain heads it was made from" grep -qE "Made from the record's rows up to [0-9]+ \(hash [0-9a-f]{16}" "$tmp/exc.txt"
+out=$(ctl record verify-export "$tmp/exc.csv"); rc=$?
+check "verify-export of the CSV: it matches ($out)" bash -c "[ $rc -eq 0 ] && grep -q 'matches the record (1 excursion' <<<'$out'"
+out=$(ctl record verify-export "$tmp/exc.pdf"); rc=$?
+check "verify-export of the PDF, drawn again byte for byte ($out)" bash -c "[ $rc -eq 0 ] && grep -q 'matches the record' <<<'$out'"
+cp "$tmp/exc.csv" "$tmp/edited.csv"; cp "$tmp/exc.csv.manifest" "$tmp/edited.csv.manifest"
+sed -i 's/operator1/operator2/' "$tmp/edited.csv"
+out=$(ctl record verify-export "$tmp/edited.csv"); rc=$?
+check "an export edited after it was made: CHANGED, exit status 7 ($out)" \
+	bash -c "[ $rc -eq 7 ] && grep -q 'CHANGED since it was exported' <<<'$out'"
+sha=$(sha256sum "$tmp/edited.csv" | cut -d' ' -f1)
+sed -i "s/^sha256: .*/sha256: $sha/" "$tmp/edited.csv.manifest"
+out=$(ctl record verify-export "$tmp/edited.csv"); rc=$?
+check "and with its manifest's hash forged too: DIFFERS, naming the line ($out)" \
+	bash -c "[ $rc -eq 7 ] && grep -q 'DIFFERS from the record' <<<'$out' && grep -q 'the export says .*operator2' <<<'$out' && grep -q 'the record says .*operator1' <<<'$out'"
+rm "$tmp/edited.csv.manifest"
+out=$(ctl record verify-export "$tmp/edited.csv" 2>&1); rc=$?
+check "an export without its manifest: exit status 1 ($out)" bash -c "[ $rc -eq 1 ] && grep -q 'edited.csv.manifest' <<<'$out'"
+out=$(ctl report --excursions -o "$tmp/exc.png" 2>&1); rc=$?
+check "an excursion report as an image is a usage error ($out)" bash -c "[ $rc -eq 2 ] && grep -q '.csv or .pdf' <<<'$out'"
+out=$(ctl report --excursions --since "$day 12:00" --until "$day 11:00" -o "$tmp/x.csv" 2>&1); rc=$?
+check "--since after --until is a usage error ($out)" test "$rc" -eq 2
+
 # The site's activation energy changed: in the audit trail once, who not
 # known, and in force for the MKT the recorder sums.
 mkt_restart() {
@@ -165,6 +237,17 @@ check "the report of a tampered record is written ($out)" \
 	bash -c "[ $rc -eq 0 ] && grep -q 'record NOT INTACT' <<<'$out'"
 pdftotext -layout "$tmp/tampered.pdf" "$tmp/tampered.txt"
 check "and says NOT INTACT, naming the row" grep -qE "Record NOT INTACT: record row 100 .*changed" "$tmp/tampered.txt"
+out=$(ctl record verify-export "$tmp/exc.csv"); rc=$?
+check "verify-export of a tampered record outside the export: NOT INTACT, exit status 7 ($out)" \
+	bash -c "[ $rc -eq 7 ] && grep -q 'matches the record, but the record is NOT INTACT: record row 100' <<<'$out'"
+# The excursion's peak lowered behind the recorder's back.
+sqlite3 "$db" "UPDATE record SET max = max - 1000 WHERE serial = 'SIM-000001' AND probe = 1 AND max = (SELECT max(max) FROM record WHERE serial = 'SIM-000001' AND probe = 1)" ||
+	fail "sqlite3 UPDATE"
+for f in exc.csv exc.pdf; do
+	out=$(ctl record verify-export "$tmp/$f"); rc=$?
+	check "verify-export of the $f after the peak was changed: DIFFERS, naming it ($out)" \
+		bash -c "[ $rc -eq 7 ] && grep -q 'DIFFERS from the record' <<<'$out' && grep -q 'the export says .*,-4.365,' <<<'$out' && grep -q 'the record says .*,-4.447,' <<<'$out'"
+done
 
 echo "test_report: $failures failure(s)"
 [ "$failures" -eq 0 ]
