@@ -891,7 +891,8 @@ static void name_differences(const char *was, const char *now)
 int cmd_record_verify_export(sd_bus *bus, const char *path)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-	_cleanup_(freep) char *mpath = NULL, *file = NULL, *content = NULL, *buf = NULL, *csv = NULL;
+	_cleanup_(freep) char *mpath = NULL, *file = NULL, *content = NULL;
+	_cleanup_(freep) char *buf = NULL, *csv = NULL;
 	struct exc_params pr = { 0 };
 	struct exc_report r = { 0 };
 	char want[HEXSTR_SIZE(HASH_SIZE)] = "", got[HEXSTR_SIZE(HASH_SIZE)], err[1024];

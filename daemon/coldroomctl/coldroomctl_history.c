@@ -108,7 +108,7 @@ static int print_mkt(sd_bus *bus, const char *serial, uint64_t since, uint64_t u
 	for (unsigned int p = 1; p <= 2; p++)
 		for (unsigned int w = 0; w < 2; w++) {
 			_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-			uint64_t from = w ? (until > MKT_ROLLING_US ? until - MKT_ROLLING_US : 0) : since;
+			uint64_t from = !w ? since : until > MKT_ROLLING_US ? until - MKT_ROLLING_US : 0;
 			struct mkt_sum sum;
 			struct mkt_result res;
 			char a[32], b[32], d[32], g[32];

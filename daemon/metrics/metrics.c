@@ -50,6 +50,7 @@ static void metricsd_done(struct metricsd *m)
 	}
 	sd_bus_slot_unref(m->readings_slot);
 	sd_bus_slot_unref(m->manager_slot);
+	mkt_refresh_stop(m);
 	sd_bus_message_unref(m->readings_reply);
 	sd_bus_message_unref(m->manager_reply);
 	units_clear(m);

@@ -168,6 +168,7 @@ int scrape_start(struct metricsd *m)
 {
 	int r;
 
+	mkt_refresh_maybe(m);
 	if (m->readings_slot || m->manager_slot)
 		return 0;
 	m->scrape_started = now_usec();

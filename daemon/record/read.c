@@ -44,9 +44,10 @@ int record_last_setting(struct record *r, const char *what, char *value, size_t 
 	sqlite3_stmt *st;
 	int rc;
 
-	/* The trail is never pruned and a site's settings change rarely: a walk back is short. */
-	if (sqlite3_prepare_v2(r->db, "SELECT new_value FROM audit WHERE serial = '' "
-			       "AND event = 'setting-changed' AND what = ?1 ORDER BY seq DESC LIMIT 1",
+	/* The host's entries only (audit_by_unit): a few per start, not the whole trail. */
+	if (sqlite3_prepare_v2(r->db, "SELECT new_value FROM audit INDEXED BY audit_by_unit "
+			       "WHERE serial = '' AND event = 'setting-changed' AND what = ?1 "
+			       "ORDER BY seq DESC LIMIT 1",
 			       -1, &st, NULL))
 		return db_error(r, "reading the audit trail");
 	sqlite3_bind_text(st, 1, what, -1, SQLITE_STATIC);

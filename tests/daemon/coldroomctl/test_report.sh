@@ -4,9 +4,14 @@
 # (record_fill): the PDF has a page per unit and says what happened (the
 # alarm, who acknowledged it, the gap, the verdict), the PNG and SVG are
 # the same drawing, bad requests are refused, and a record edited behind
-# the recorder's back makes the report say NOT INTACT.
+# the recorder's back makes the report say NOT INTACT. The mean kinetic
+# temperature (history, the report, Recorder1, the metrics page) against
+# the formula worked out here from the rows, its activation energy in the
+# audit trail; the excursion report as CSV (parsed) and PDF (pdftotext),
+# its manifest, and verify-export catching an edited export and an edited
+# record.
 # Environment (set by the Makefile): COLDROOMD, COLDROOMCTL, RECORDER,
-# RECORD_FILL.
+# METRICS, RECORD_FILL.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
@@ -65,10 +70,10 @@ check "history of a past day: the rows of both probes ($out)" \
 # worked out here from the rows themselves (probe 1: 23 h of data, the
 # hour at 14:00 without).
 mkt_rows() {
-	python3 - "$db" "$1" "$2" "$3" <<'PY'
+	python3 - "$db" "$1" "$2" "$3" "${4:-83144}" <<'PY'
 import math, sqlite3, sys
 db, probe, since, until = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-a, num, w = 83144 / 8.3144598, 0.0, 0.0
+a, num, w = int(sys.argv[5]) / 8.3144598, 0.0, 0.0
 for s, e, n, mean in sqlite3.connect(db).execute(
         "SELECT start_us, end_us, n, mean FROM record WHERE serial = 'SIM-000001' "
         "AND probe = ? AND start_us < ? AND end_us > ?", (probe, until, since)):
@@ -248,6 +253,38 @@ for f in exc.csv exc.pdf; do
 	check "verify-export of the $f after the peak was changed: DIFFERS, naming it ($out)" \
 		bash -c "[ $rc -eq 7 ] && grep -q 'DIFFERS from the record' <<<'$out' && grep -q 'the export says .*,-4.365,' <<<'$out' && grep -q 'the record says .*,-4.447,' <<<'$out'"
 done
+
+# The metrics page's MKT: a record whose day is two days ago, so that it
+# lies whole in the 30 days up to now, whatever the time of day.
+kill "$recorder_pid"; wait "$recorder_pid"
+recent=$(date -u -d "2 days ago" +%F)
+db=$tmp/recent.db
+"$RECORD_FILL" "$db" "$(date -u -d "$recent" +%s)" SIM-000001 SIM-000002 || fail "record_fill"
+"$RECORDER" --bus "$addr" --config "$tmp/coldroom.conf" --database "$db" 2>>"$tmp/recorder.log" &
+recorder_pid=$!
+wait_for 20 bus_has_name org.coldroom.Recorder1
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$METRICS" --bus "$addr" --listen "127.0.0.1:$port" 2>"$tmp/metrics.log" &
+extra_pids=$!
+page() { curl -sS --max-time 20 "http://127.0.0.1:$port/metrics" 2>/dev/null; }
+# The first scrape starts the refresh from the recorder; a later one shows it.
+series='coldroom_mkt_no_data_seconds{serial="SIM-000002",unit="sensor1",label="Room sensor1",probe="2",window="30d"}'
+wait_for 60 bash -c "curl -sS --max-time 20 'http://127.0.0.1:$port/metrics' | grep -qF '$series'"
+p=$(page)
+r0=$(($(date -u -d "$recent" +%s) * 1000000)); r1=$((r0 + 86400000000))
+read -r want1 _ < <(mkt_rows 1 $r0 $r1 60000)
+got1=$(sed -n 's/^coldroom_mkt_celsius{serial="SIM-000001",unit="sensor0",label="Freezer A",probe="1",window="30d"} //p' <<<"$p")
+check "metrics: probe 1's MKT over 30 days is the day's, $want1 C ($got1)" \
+	python3 -c "import sys; sys.exit(abs(float('$got1' or 'nan') - $want1) > 0.0015)"
+check "metrics: beside it the 30 days less the 23 h of data" \
+	grep -qxF 'coldroom_mkt_no_data_seconds{serial="SIM-000001",unit="sensor0",label="Freezer A",probe="1",window="30d"} 2509200' <<<"$p"
+check "metrics: probe 2 (the fault: 22 h 40 min of data)" \
+	grep -qxF "$series 2510400" <<<"$p"
+check "metrics: the activation energy in force" \
+	grep -qxF 'coldroom_mkt_activation_energy_joules_per_mole 60000' <<<"$p"
+printf '%s\n' "$p" >"$tmp/page"
+out=$(promtool check metrics <"$tmp/page" 2>&1); rc=$?
+check "metrics: promtool finds the page valid ($out)" test "$rc" -eq 0
 
 echo "test_report: $failures failure(s)"
 [ "$failures" -eq 0 ]
