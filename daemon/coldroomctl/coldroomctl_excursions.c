@@ -27,35 +27,15 @@
 #include "hexstr.h"
 #include "history_client.h"
 #include "macro.h"
+#include "manifest.h"
 #include "mkt.h"
 #include "report.h"
 #include "timestamp.h"
 #include "unit_client.h"
 
 #define DAY_US		(86400ULL * 1000000)
-#define HASH_SIZE	32
-#define MANIFEST_MAGIC	"coldroom-export-manifest 1"
 #define DIFF_SHOWN	5
 #define EXPORT_MAX	(256U << 20)	/* more than any export: a bound on what is read */
-
-enum exc_format { EXC_CSV, EXC_PDF };
-
-/* A chain's head, or a row of it: its seq, hash and (audit) time. */
-struct chain_at {
-	uint64_t seq, time_us;
-	uint8_t hash[HASH_SIZE];
-};
-
-/* What an export is made of and from: the manifest, less the file's hash. */
-struct exc_params {
-	enum exc_format format;
-	uint64_t since_us, until_us;
-	struct chain_at record, audit;	/* the heads when it was made */
-	uint32_t dh;			/* the MKT's, J/mol, as in force then */
-	uint64_t generated_us;
-	char generated[160];
-	char command[1024];
-};
 
 static bool has_suffix(const char *s, const char *suffix)
 {
@@ -515,18 +495,10 @@ static int render(const struct exc_report *r, enum exc_format format, char **buf
 	return k;
 }
 
-/* A unit line of the manifest: what coldroomd said of it when the export was made. */
-static void manifest_unit(FILE *f, const struct exc_unit *u)
-{
-	fprintf(f, "unit: %s\t%s\t%d %d %d %d %d\t%s\n", u->serial, u->name, u->has_band,
-		u->band_min[0], u->band_max[0], u->band_min[1], u->band_max[1], u->label);
-}
-
 static int write_manifest(const char *path, const char *file, const char *sha,
 			  const struct exc_params *pr, const struct exc_report *r, const char *csv)
 {
 	_cleanup_(freep) char *mpath = NULL;
-	char a[HEXSTR_SIZE(HASH_SIZE)], b[HEXSTR_SIZE(HASH_SIZE)];
 	FILE *f;
 
 	if (asprintf(&mpath, "%s.manifest", path) < 0)
@@ -534,28 +506,8 @@ static int write_manifest(const char *path, const char *file, const char *sha,
 	f = fopen(mpath, "we");
 	if (!f)
 		return -errno;
-	hexstr_encode(pr->record.hash, HASH_SIZE, a);
-	hexstr_encode(pr->audit.hash, HASH_SIZE, b);
-	fprintf(f, MANIFEST_MAGIC "\nfile: %s\nsha256: %s\nformat: %s\ncommand: %s\n"
-		"since_us: %" PRIu64 "\nuntil_us: %" PRIu64 "\n"
-		"record_head: %" PRIu64 " %s\naudit_head: %" PRIu64 " %s %" PRIu64 "\n"
-		"mkt_dh: %" PRIu32 "\ngenerated_us: %" PRIu64 "\ngenerated: %s\n", file, sha,
-		pr->format == EXC_CSV ? "csv" : "pdf", pr->command, pr->since_us, pr->until_us,
-		pr->record.seq, a, pr->audit.seq, b, pr->audit.time_us, pr->dh, pr->generated_us,
-		pr->generated);
-	for (size_t i = 0; i < r->n_units; i++)
-		manifest_unit(f, &r->units[i]);
-	/* A PDF's content as CSV lines, so that verify-export can name what differs. */
-	if (csv)
-		for (const char *p = csv, *nl; *p; p = nl + 1) {
-			nl = strchrnul(p, '\n');
-			fprintf(f, "content: %.*s\n", (int)(nl - p), p);
-			if (!*nl)
-				break;
-		}
-	if (fclose(f))
-		return -errno;
-	return 0;
+	manifest_write(f, file, sha, pr, r, csv);
+	return fclose(f) ? -errno : 0;
 }
 
 /* @buf into @path, whole or not at all. */
@@ -607,6 +559,16 @@ static int parse_when(const char *s, uint64_t now, uint64_t *out)
 	return r;
 }
 
+/* @s without control characters (a tab or newline would end a manifest's field). */
+static void printable(char *out, size_t size, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < size && s[i]; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i];
+	out[i] = 0;
+}
+
 /* The units asked for, with their names, labels and bands from coldroomd. */
 static int exc_units(sd_bus *bus, const char *unit, struct exc_report *r)
 {
@@ -626,9 +588,9 @@ static int exc_units(sd_bus *bus, const char *unit, struct exc_report *r)
 	for (size_t i = 0; i < l.n; i++) {
 		struct exc_unit *u = &r->units[i];
 
-		snprintf(u->serial, sizeof(u->serial), "%s", l.v[i].serial);
-		snprintf(u->name, sizeof(u->name), "%s", l.v[i].name);
-		snprintf(u->label, sizeof(u->label), "%s", l.v[i].label);
+		printable(u->serial, sizeof(u->serial), l.v[i].serial);
+		printable(u->name, sizeof(u->name), l.v[i].name);
+		printable(u->label, sizeof(u->label), l.v[i].label);
 		u->has_band = l.v[i].path != NULL;
 		for (int p = 0; p < 2; p++) {
 			u->band_min[p] = l.v[i].min[p];
@@ -730,6 +692,10 @@ int cmd_report_excursions(sd_bus *bus, char **args, int n)
 			return exc_usage();
 	}
 	ret = exc_units(bus, unit, &r);
+	if (!ret && !r.n_units) {
+		fprintf(stderr, "coldroomctl: report: no unit to report on\n");
+		ret = EXIT_FAILURE;
+	}
 	if (!ret)
 		ret = derive(bus, &pr, &r);
 	if (ret)
@@ -759,113 +725,6 @@ out:
 	return ret;
 }
 
-/* The manifest read back; a line it does not know is an error: it says how it was made. */
-static int read_manifest(const char *path, struct exc_params *pr, struct exc_report *r,
-			 char *sha, char **content, char *err, size_t err_len)
-{
-	_cleanup_(freep) char *line = NULL;
-	size_t cap = 0, content_len = 0;
-	FILE *f = fopen(path, "re"), *c;
-	unsigned int seen = 0, lineno = 0;
-	char a[HEXSTR_SIZE(HASH_SIZE) + 1], b[HEXSTR_SIZE(HASH_SIZE) + 1], fmt[8];
-	int k = 0;
-
-	if (!f) {
-		snprintf(err, err_len, "%s: %s", path, strerror(errno));
-		return -errno;
-	}
-	c = open_memstream(content, &content_len);
-	if (!c) {
-		fclose(f);
-		return -ENOMEM;
-	}
-	while (!k && getline(&line, &cap, f) > 0) {
-		char *v = strchr(line, ':');
-		struct exc_unit *u;
-
-		line[strcspn(line, "\n")] = 0;
-		if (++lineno == 1) {
-			if (strcmp(line, MANIFEST_MAGIC))
-				k = -EBADMSG;
-			continue;
-		}
-		if (!v || v[1] != ' ') {
-			k = -EBADMSG;
-			break;
-		}
-		*v = 0;
-		v += 2;
-		if (!strcmp(line, "file"))
-			seen |= 1;
-		else if (!strcmp(line, "sha256") && strlen(v) == 2 * HASH_SIZE)
-			strcpy(sha, v), seen |= 2;
-		else if (!strcmp(line, "format") && sscanf(v, "%7s", fmt) == 1 &&
-			 (!strcmp(fmt, "csv") || !strcmp(fmt, "pdf")))
-			pr->format = strcmp(fmt, "csv") ? EXC_PDF : EXC_CSV, seen |= 4;
-		else if (!strcmp(line, "command"))
-			snprintf(pr->command, sizeof(pr->command), "%s", v);
-		else if (!strcmp(line, "since_us") && sscanf(v, "%" SCNu64, &pr->since_us) == 1)
-			seen |= 8;
-		else if (!strcmp(line, "until_us") && sscanf(v, "%" SCNu64, &pr->until_us) == 1)
-			seen |= 16;
-		else if (!strcmp(line, "record_head") &&
-			 sscanf(v, "%" SCNu64 " %65s", &pr->record.seq, a) == 2 &&
-			 hexstr_decode(a, pr->record.hash, HASH_SIZE) == HASH_SIZE)
-			seen |= 32;
-		else if (!strcmp(line, "audit_head") &&
-			 sscanf(v, "%" SCNu64 " %65s %" SCNu64, &pr->audit.seq, b,
-				&pr->audit.time_us) == 3 &&
-			 hexstr_decode(b, pr->audit.hash, HASH_SIZE) == HASH_SIZE)
-			seen |= 64;
-		else if (!strcmp(line, "generated_us") &&
-			 sscanf(v, "%" SCNu64, &pr->generated_us) == 1)
-			seen |= 128;
-		else if (!strcmp(line, "mkt_dh") && sscanf(v, "%" SCNu32, &pr->dh) == 1 &&
-			 pr->dh >= MKT_MIN_DH && pr->dh <= MKT_MAX_DH)
-			seen |= 512;
-		else if (!strcmp(line, "generated"))
-			snprintf(pr->generated, sizeof(pr->generated), "%s", v), seen |= 256;
-		else if (!strcmp(line, "content"))
-			fprintf(c, "%s\n", v);
-		else if (!strcmp(line, "unit") && r->n_units < 4096) {
-			char *serial = v, *name = strchr(serial, '\t'), *band, *label;
-			int has;
-
-			u = realloc(r->units, (r->n_units + 1) * sizeof(*u));
-			if (!u || !name || !(band = strchr(name + 1, '\t')) ||
-			    !(label = strchr(band + 1, '\t'))) {
-				if (u)
-					r->units = u;
-				k = -EBADMSG;
-				break;
-			}
-			r->units = u;
-			u = &r->units[r->n_units++];
-			memset(u, 0, sizeof(*u));
-			*name++ = 0, *band++ = 0, *label++ = 0;
-			snprintf(u->serial, sizeof(u->serial), "%s", serial);
-			snprintf(u->name, sizeof(u->name), "%s", name);
-			snprintf(u->label, sizeof(u->label), "%s", label);
-			if (sscanf(band, "%d %" SCNd32 " %" SCNd32 " %" SCNd32 " %" SCNd32, &has,
-				   &u->band_min[0], &u->band_max[0], &u->band_min[1],
-				   &u->band_max[1]) != 5 || !u->serial[0])
-				k = -EBADMSG;
-			u->has_band = has;
-		} else {
-			k = -EBADMSG;
-		}
-	}
-	fclose(f);
-	if (fclose(c) && !k)
-		k = -ENOMEM;
-	if (!k && (seen != 1023 || pr->since_us >= pr->until_us))
-		k = -EBADMSG;
-	if (k)
-		snprintf(err, err_len, "%s: %s (line %u)", path,
-			 k == -EBADMSG ? "not an export manifest, or damaged" : strerror(-k), lineno);
-	return k;
-}
-
 /* Up to DIFF_SHOWN lines that differ between @was and @now, named. */
 static void name_differences(const char *was, const char *now)
 {
@@ -892,11 +751,11 @@ int cmd_record_verify_export(sd_bus *bus, const char *path)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
 	_cleanup_(freep) char *mpath = NULL, *file = NULL, *content = NULL;
-	_cleanup_(freep) char *buf = NULL, *csv = NULL;
+	_cleanup_(freep) char *buf = NULL, *csv = NULL, *manifest = NULL;
 	struct exc_params pr = { 0 };
 	struct exc_report r = { 0 };
 	char want[HEXSTR_SIZE(HASH_SIZE)] = "", got[HEXSTR_SIZE(HASH_SIZE)], err[1024];
-	size_t file_len = 0, len = 0, csv_len = 0;
+	size_t file_len = 0, len = 0, csv_len = 0, manifest_len = 0;
 	bool intact;
 	char verdict[512];
 	int ret = EXIT_NOT_INTACT, k;
@@ -908,9 +767,14 @@ int cmd_record_verify_export(sd_bus *bus, const char *path)
 		fprintf(stderr, "coldroomctl: record verify-export: %s: %s\n", path, strerror(-k));
 		return EXIT_FAILURE;
 	}
-	k = read_manifest(mpath, &pr, &r, want, &content, err, sizeof(err));
+	k = read_file_at(AT_FDCWD, mpath, EXPORT_MAX, &manifest, &manifest_len);
+	if (k >= 0)
+		k = manifest_parse(manifest, manifest_len, &pr, &r, want, &content, err,
+				   sizeof(err));
+	else
+		snprintf(err, sizeof(err), "%s", strerror(-k));
 	if (k < 0) {
-		fprintf(stderr, "coldroomctl: record verify-export: %s\n", err);
+		fprintf(stderr, "coldroomctl: record verify-export: %s: %s\n", mpath, err);
 		ret = EXIT_FAILURE;
 		goto out;
 	}
