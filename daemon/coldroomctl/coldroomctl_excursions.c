@@ -467,9 +467,14 @@ static void csv_write(const struct exc_report *r, FILE *f)
 		iso_utc(d->start_us, a, sizeof(a));
 		iso_utc(d->start_us + DAY_US, b, sizeof(b));
 		csv_mkt(&d->mkt, m, sizeof(m));
+		/* A unit whose band is not known (gone from coldroomd): no time out of band, not 0. */
+		if (r->units[d->unit].has_band)
+			snprintf(t, sizeof(t), "%" PRIu64, d->out_us / 1000000);
+		else
+			t[0] = 0;
 		csv_unit(f, "day", &r->units[d->unit], d->probe);
-		fprintf(f, "%s,%s,%" PRIu64 ",,,,%s,%" PRIu64 ",%" PRIu64 ",,,,,\n", a, b,
-			d->out_us / 1000000, m, d->mkt.data_us / 1000000, d->mkt.gap_us / 1000000);
+		fprintf(f, "%s,%s,%s,,,,%s,%" PRIu64 ",%" PRIu64 ",,,,,\n", a, b, t, m,
+			d->mkt.data_us / 1000000, d->mkt.gap_us / 1000000);
 	}
 }
 

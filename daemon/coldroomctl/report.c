@@ -685,7 +685,10 @@ static void exc_draw_days(struct exc_page *p)
 
 		format_utc(d->start_us, day, sizeof(day));
 		day[10] = 0;
-		format_span(d->out_us, out, sizeof(out));
+		if (p->r->units[d->unit].has_band)
+			format_span(d->out_us, out, sizeof(out));
+		else
+			snprintf(out, sizeof(out), "band not known");
 		format_span(d->mkt.gap_us, gap, sizeof(gap));
 		if (d->mkt.valid)
 			snprintf(mkt, sizeof(mkt), "%.2f \xc2\xb0" "C", d->mkt.mkt_c);
