@@ -391,10 +391,18 @@ static int derive(sd_bus *bus, const struct exc_params *pr, struct exc_report *r
 	return 0;
 }
 
+/*
+ * A text field: quoted when it must be, and one that a spreadsheet would
+ * take for a formula (a comment starting with =, +, - or @) after a '.
+ */
 static void csv_field(FILE *f, const char *s, bool last)
 {
-	if (strpbrk(s, ",\"\r\n")) {
+	bool formula = strchr("=+-@", s[0]) && s[0];
+
+	if (strpbrk(s, ",\"\r\n") || formula) {
 		fputc('"', f);
+		if (formula)
+			fputc('\'', f);
 		for (const char *p = s; *p; p++) {
 			if (*p == '"')
 				fputc('"', f);

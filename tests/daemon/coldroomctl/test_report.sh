@@ -209,6 +209,12 @@ check "an export without its manifest: exit status 1 ($out)" bash -c "[ $rc -eq 
 out=$(ctl report --excursions --since "$day" --until "$(date -u -d "$day + 1 day" +%F)" --unit SIM-000009 -o "$tmp/gone.csv"); rc=$?
 check "a unit coldroomd does not know: its band is not known, not 0 out of band ($out)" \
 	bash -c "[ $rc -eq 0 ] && grep -qx 'day,SIM-000009,,,1,2026-01-15T00:00:00Z,2026-01-16T00:00:00Z,,,,,,0,86400,,,,,' '$tmp/gone.csv'"
+# A label a spreadsheet would run as a formula is kept as text.
+ctl set sensor1 'label==HYPERLINK("http://x","y")' >/dev/null || fail "coldroomctl set label"
+out=$(ctl report --excursions --since "$day" --until "$(date -u -d "$day + 1 day" +%F)" --unit sensor1 -o "$tmp/formula.csv"); rc=$?
+check "a label like a formula is quoted as text in the CSV ($out)" \
+	bash -c "[ $rc -eq 0 ] && grep -qF 'day,SIM-000002,sensor1,\"'\''=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",1,' '$tmp/formula.csv'"
+ctl set sensor1 'label=Room sensor1' >/dev/null || fail "coldroomctl set label"
 out=$(ctl report --excursions -o "$tmp/exc.png" 2>&1); rc=$?
 check "an excursion report as an image is a usage error ($out)" bash -c "[ $rc -eq 2 ] && grep -q '.csv or .pdf' <<<'$out'"
 out=$(ctl report --excursions --since "$day 12:00" --until "$day 11:00" -o "$tmp/x.csv" 2>&1); rc=$?
