@@ -424,7 +424,8 @@ static void csv_mkt(const struct mkt_result *m, char *buf, size_t size)
 }
 
 #define CSV_HEADER "kind,serial,unit,label,probe,start,end,duration_s,peak_c,band_min_c," \
-	"band_max_c,mkt_c,data_s,no_data_s,time,event,reading_c,user,detail\n"
+	"band_max_c,mkt_c,data_s,no_data_s,time,event,reading_c,user,detail,what,old_value," \
+	"new_value\n"
 
 /* The unit's columns and the probe, common to every line. */
 static void csv_unit(FILE *f, const char *kind, const struct exc_unit *u, unsigned int probe)
@@ -449,7 +450,7 @@ static void csv_write(const struct exc_report *r, FILE *f)
 		iso_utc(x->end_us, b, sizeof(b));
 		csv_mkt(&x->mkt, m, sizeof(m));
 		csv_unit(f, "excursion", u, x->probe);
-		fprintf(f, "%s,%s,%" PRIu64 ",%.3f,%.3f,%.3f,%s,%" PRIu64 ",%" PRIu64 ",,,,,\n", a, b,
+		fprintf(f, "%s,%s,%" PRIu64 ",%.3f,%.3f,%.3f,%s,%" PRIu64 ",%" PRIu64 ",,,,,,,,\n", a, b,
 			(x->end_us - x->start_us) / 1000000, x->peak / 1000.0,
 			x->band_min / 1000.0, x->band_max / 1000.0, m, x->mkt.data_us / 1000000,
 			x->mkt.gap_us / 1000000);
@@ -466,7 +467,11 @@ static void csv_write(const struct exc_report *r, FILE *f)
 			csv_field(f, ev->event, false);
 			fprintf(f, "%s,", reading);
 			csv_field(f, ev->user, false);
-			csv_field(f, ev->detail, true);
+			/* Whatever else the entry holds (a signature's meaning, say). */
+			csv_field(f, ev->detail, false);
+			csv_field(f, ev->what, false);
+			csv_field(f, ev->old_value, false);
+			csv_field(f, ev->new_value, true);
 		}
 	}
 	for (size_t i = 0; i < r->n_days; i++) {
@@ -481,7 +486,7 @@ static void csv_write(const struct exc_report *r, FILE *f)
 		else
 			t[0] = 0;
 		csv_unit(f, "day", &r->units[d->unit], d->probe);
-		fprintf(f, "%s,%s,%s,,,,%s,%" PRIu64 ",%" PRIu64 ",,,,,\n", a, b, t, m,
+		fprintf(f, "%s,%s,%s,,,,%s,%" PRIu64 ",%" PRIu64 ",,,,,,,,\n", a, b, t, m,
 			d->mkt.data_us / 1000000, d->mkt.gap_us / 1000000);
 	}
 }

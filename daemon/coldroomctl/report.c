@@ -629,7 +629,7 @@ static void exc_unit_name(const struct exc_unit *u, char *buf, size_t size)
 static void exc_draw_one(struct exc_page *p, const struct excursion *x)
 {
 	const struct exc_unit *u = &p->r->units[x->unit];
-	char name[256], a[32], b[32], span[32], mkt[64], buf[800];
+	char name[256], a[32], b[32], span[32], mkt[64], buf[1024];
 
 	exc_room(p, 3 + (unsigned int)(x->n_events < 4 ? x->n_events : 4));
 	exc_unit_name(u, name, sizeof(name));
@@ -656,9 +656,13 @@ static void exc_draw_one(struct exc_page *p, const struct excursion *x)
 		format_utc(ev->time, a, sizeof(a));
 		if (ev->has_reading)
 			snprintf(reading, sizeof(reading), " at %.1f \xc2\xb0" "C", ev->reading / 1000.0);
-		snprintf(buf, sizeof(buf), "%s  %s%s%s%s%s%s", a, ev->event, reading,
+		snprintf(buf, sizeof(buf), "%s  %s%s%s%s%s%s%s%s%s%s%s%s", a, ev->event, reading,
 			 ev->user[0] ? " by " : "", ev->user, ev->detail[0] ? " \xe2\x80\x94 " : "",
-			 ev->detail);
+			 ev->detail, ev->what[0] ? " [" : "", ev->what,
+			 ev->what[0] ? ": " : "", ev->old_value,
+			 ev->what[0] ? " \xe2\x86\x92 " : "", ev->what[0] ? ev->new_value : "");
+		if (ev->what[0])
+			strncat(buf, "]", sizeof(buf) - strlen(buf) - 1);
 		exc_line(p, 12, 8, false, buf);
 	}
 	p->y += 6;
