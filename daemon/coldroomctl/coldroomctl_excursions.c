@@ -148,16 +148,34 @@ static void made_from(const struct exc_params *pr, char *buf, size_t size)
 		 PRIu64 " (hash %.16s...)", pr->record.seq, a, pr->audit.seq, b);
 }
 
-/* The band of @probe at @t: the one at the export, each later change undone. */
+/*
+ * The band of @probe at @t: the one in force at the audit head (the last
+ * change the trail has, else the unit's when the export was made), each
+ * later change undone.
+ */
 static void band_at(const struct exc_unit *u, unsigned int probe, uint64_t t, int32_t *min,
 		    int32_t *max)
 {
+	bool min_set = false, max_set = false;
 	char wmin[16], wmax[16];
 
 	*min = u->band_min[probe - 1];
 	*max = u->band_max[probe - 1];
 	snprintf(wmin, sizeof(wmin), "temp%u_min", probe);
 	snprintf(wmax, sizeof(wmax), "temp%u_max", probe);
+	for (size_t i = u->n_events; i-- > 0 && !(min_set && max_set);) {
+		const struct history_event *ev = &u->events[i];
+
+		if (strcmp(ev->event, "setting-changed"))
+			continue;
+		if (!min_set && !strcmp(ev->what, wmin)) {
+			*min = (int32_t)strtol(ev->new_value, NULL, 10);
+			min_set = true;
+		} else if (!max_set && !strcmp(ev->what, wmax)) {
+			*max = (int32_t)strtol(ev->new_value, NULL, 10);
+			max_set = true;
+		}
+	}
 	for (size_t i = u->n_events; i-- > 0;) {
 		const struct history_event *ev = &u->events[i];
 
@@ -708,6 +726,8 @@ int cmd_report_excursions(sd_bus *bus, char **args, int n)
 					   unit ? " --unit " : "", unit ? unit : "", base, a, b);
 		if (cmd_len >= sizeof(pr.command))
 			return exc_usage();
+		/* A line of the manifest: a unit named with a newline stays on it. */
+		printable(pr.command, sizeof(pr.command), pr.command);
 	}
 	ret = exc_units(bus, unit, &r);
 	if (!ret && !r.n_units) {
@@ -753,9 +773,9 @@ static void name_differences(const char *was, const char *now)
 
 		if (a != b || memcmp(was, now, a)) {
 			printf("  line %u: the export says   %.*s\n"
-			       "  %*s  the record says %.*s\n", line, (int)a, a ? was : "(nothing)",
-			       (int)snprintf(NULL, 0, "line %u:", line), "", (int)b,
-			       b ? now : "(nothing)");
+			       "  %*s  the record says %.*s\n", line, a ? (int)a : 9,
+			       a ? was : "(nothing)", (int)snprintf(NULL, 0, "line %u:", line), "",
+			       b ? (int)b : 9, b ? now : "(nothing)");
 			shown++;
 		}
 		was += a + (was[a] == '\n');

@@ -222,6 +222,13 @@ out=$(ctl report --excursions --since "$day" --until "$(date -u -d "$day + 1 day
 check "a label like a formula is quoted as text in the CSV ($out)" \
 	bash -c "[ $rc -eq 0 ] && grep -qF 'day,SIM-000002,sensor1,\"'\''=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",1,' '$tmp/formula.csv'"
 ctl set sensor1 'label=Room sensor1' >/dev/null || fail "coldroomctl set label"
+# The band changed since: the excursion is still out of the band in force then.
+ctl set sensor0 temp1.min=-30C temp1.max=-25C >/dev/null || fail "coldroomctl set band"
+out=$(ctl report --excursions --since "$day" --until "$(date -u -d "$day + 1 day" +%F)" --unit sensor0 -o "$tmp/later.csv"); rc=$?
+check "after a band change: the band in force then (-22 .. -12), not now ($out)" \
+	bash -c "[ $rc -eq 0 ] && [ \$(grep -c '^excursion,' '$tmp/later.csv') -eq 1 ] &&
+		 grep -q '^excursion,SIM-000001,sensor0,Freezer A,1,2026-01-15T10:05:00Z,2026-01-15T10:40:00Z,2100,-4.365,-22.000,-12.000,' '$tmp/later.csv'"
+ctl set sensor0 temp1.min=-22C temp1.max=-12C >/dev/null || fail "coldroomctl set band"
 out=$(ctl report --excursions -o "$tmp/exc.png" 2>&1); rc=$?
 check "an excursion report as an image is a usage error ($out)" bash -c "[ $rc -eq 2 ] && grep -q '.csv or .pdf' <<<'$out'"
 out=$(ctl report --excursions --since "$day 12:00" --until "$day 11:00" -o "$tmp/x.csv" 2>&1); rc=$?
