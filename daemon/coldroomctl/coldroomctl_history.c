@@ -19,6 +19,7 @@
 #include "coldroomctl.h"
 #include "history_client.h"
 #include "macro.h"
+#include "mkt.h"
 #include "record_types.h"
 #include "timestamp.h"
 #include "unit_client.h"
@@ -91,6 +92,62 @@ static void print_history_row(enum history_format f, struct json_object *rows, b
 		printf("\n");
 	}
 	*first = false;
+}
+
+int fetch_mkt(sd_bus *bus, const char *serial, unsigned int probe, uint64_t since,
+	      uint64_t until, struct mkt_sum *sum, struct mkt_result *res, sd_bus_error *e)
+{
+	uint64_t now = (uint64_t)time(NULL) * 1000000ULL;
+	uint32_t interval_s;
+	int r;
+
+	r = sd_bus_get_property_trivial(bus, RECORDER_BUS_NAME, RECORDER_PATH, RECORDER_IFACE,
+					"RecordIntervalSec", e, 'u', &interval_s);
+	if (r >= 0)
+		r = history_mkt(bus, serial, probe, since, until, sum, e);
+	if (r < 0)
+		return r;
+	/* An interval is written 5 s after its end; two are open at once. */
+	mkt_result(sum, now - 2ULL * interval_s * 1000000ULL - 5000000ULL, res);
+	return 0;
+}
+
+/* The MKT of each probe over the window and over the 30 days up to its end. */
+static int print_mkt(sd_bus *bus, const char *serial, uint64_t since, uint64_t until)
+{
+	static const char *const what[2] = { "the time shown", "30 days" };
+	bool header = false;
+
+	for (unsigned int p = 1; p <= 2; p++)
+		for (unsigned int w = 0; w < 2; w++) {
+			_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+			uint64_t from = !w ? since : until > MKT_ROLLING_US ? until - MKT_ROLLING_US : 0;
+			struct mkt_sum sum;
+			struct mkt_result res;
+			char a[32], b[32], d[32], g[32];
+			int r;
+
+			r = fetch_mkt(bus, serial, p, from, until, &sum, &res, &e);
+			if (r < 0)
+				return fail_record("history", &e, r);
+			if (!header) {
+				printf("\nMean kinetic temperature (dH %.3f kJ/mol):\n%5s %-19s %-19s %9s %-13s %s\n",
+				       sum.dh / 1000.0, "PROBE", "FROM", "TO", "MKT (C)", "OVER",
+				       "WITHOUT DATA");
+				header = true;
+			}
+			format_local(from, a, sizeof(a));
+			format_local(until, b, sizeof(b));
+			format_duration(res.data_us, d, sizeof(d));
+			format_duration(res.gap_us, g, sizeof(g));
+			if (res.valid)
+				printf("%5u %-19s %-19s %9.3f %-13s %s (%s)\n", p, a, b, res.mkt_c, d,
+				       g, what[w]);
+			else
+				printf("%5u %-19s %-19s %9s %-13s %s (%s)\n", p, a, b, "-", "no data",
+				       g, what[w]);
+		}
+	return 0;
 }
 
 /* history UNIT [--since WHEN] [--until WHEN] [--csv|--json] */
@@ -176,6 +233,8 @@ int cmd_history(sd_bus *bus, char **args, int n)
 		json_print(rows);
 	else if (f == HISTORY_TABLE && first)
 		printf("no rows for %s in that time\n", u.serial);
+	if (f == HISTORY_TABLE)
+		ret = print_mkt(bus, u.serial, since, until);
 out:
 	history_series_free(&s[0]);
 	history_series_free(&s[1]);

@@ -489,6 +489,42 @@ static int peer_families(struct mbuf *b, const struct metrics_peers *p)
 	return r;
 }
 
+/* The probes' MKT over 24 h and 30 days, with the time without data beside it. */
+static int mkt_families(struct mbuf *b, const struct metrics_input *in)
+{
+	static const char *const window_label[2][METRICS_MKT_WINDOWS] = {
+		{ ",probe=\"1\",window=\"24h\"", ",probe=\"1\",window=\"30d\"" },
+		{ ",probe=\"2\",window=\"24h\"", ",probe=\"2\",window=\"30d\"" },
+	};
+	int r;
+
+	r = scalar(b, "coldroom_mkt_activation_energy_joules_per_mole", "gauge",
+		   "The activation energy dH of the mean kinetic temperature.", in->mkt_dh, 0);
+	for (int gap = 0; gap < 2 && !r; gap++) {
+		const char *name = gap ? "coldroom_mkt_no_data_seconds" : "coldroom_mkt_celsius";
+
+		r = family(b, name, "gauge", gap ?
+			   "Time in the MKT's window without data (not counted in it)." :
+			   "Mean kinetic temperature over the window's time with data; absent "
+			   "when it had none.");
+		for (size_t n = 0; n < in->index->n && !r; n++) {
+			const struct metrics_unit *u = unit_nth(in, n);
+
+			for (int c = 0; c < 2 && !r; c++)
+				for (int w = 0; w < METRICS_MKT_WINDOWS && !r; w++) {
+					const struct metrics_mkt *k = &u->mkt[c][w];
+
+					if (!k->known || (!gap && !k->valid))
+						continue;
+					r = series_fixed(b, name, u, window_label[c][w],
+							 gap ? (int64_t)(k->gap_us / 1000000) :
+							       k->mkt_mc, gap ? 0 : 3);
+				}
+		}
+	}
+	return r;
+}
+
 static int service_families(struct mbuf *b, const struct metrics_input *in)
 {
 	const struct metrics_service *s = in->service;
@@ -526,6 +562,8 @@ int metrics_format(struct mbuf *b, const struct metrics_input *in)
 			r = manager_families(b, in->manager);
 		if (!r && in->peers)
 			r = peer_families(b, in->peers);
+		if (!r && in->mkt_dh)
+			r = mkt_families(b, in);
 	}
 	if (!r)
 		r = service_families(b, in);

@@ -307,6 +307,7 @@ int scrape_start(struct metricsd *m)
 	static const char props[] = "org.freedesktop.DBus.Properties";
 	int r;
 
+	mkt_refresh_maybe(m);
 	if (scrape_in_flight(m))
 		return 0;
 	m->scrape_started = now_usec();

@@ -8,12 +8,20 @@
 #include <stdbool.h>
 #include <sqlite3.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "record.h"
 #include "record_internal.h"
+
+static const char *column_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? (const char *)t : NULL;
+}
 
 int record_last_end(struct record *r, uint64_t *end_us)
 {
@@ -29,6 +37,27 @@ int record_last_end(struct record *r, uint64_t *end_us)
 		*end_us = (uint64_t)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(r, "reading the last interval");
+}
+
+int record_last_setting(struct record *r, const char *what, char *value, size_t size)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	/* The host's entries only (audit_by_unit): a few per start, not the whole trail. */
+	if (sqlite3_prepare_v2(r->db, "SELECT new_value FROM audit INDEXED BY audit_by_unit "
+			       "WHERE serial = '' AND event = 'setting-changed' AND what = ?1 "
+			       "ORDER BY seq DESC LIMIT 1",
+			       -1, &st, NULL))
+		return db_error(r, "reading the audit trail");
+	sqlite3_bind_text(st, 1, what, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(value, size, "%s", column_text(st, 0) ? column_text(st, 0) : "");
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(r, "reading the audit trail");
+	return rc == SQLITE_ROW;
 }
 
 void record_history_free(struct record_history *h)
@@ -59,13 +88,6 @@ static int history_grow(struct record_history *h)
 #undef GROW
 	h->cap = cap;
 	return 0;
-}
-
-static const char *column_text(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t ? (const char *)t : NULL;
 }
 
 static void copy_hash(sqlite3_stmt *st, int i, uint8_t *out)

@@ -83,6 +83,13 @@ struct record_head {
 void record_heads(const struct record *r, struct record_head *record,
 		  struct record_head *audit);
 
+/*
+ * The value the audit trail last recorded for the site's setting @what
+ * (a setting-changed entry about no unit): 1 and @value set, 0 when it
+ * never changed, or a negative errno.
+ */
+int record_last_setting(struct record *r, const char *what, char *value, size_t size);
+
 /* The last interval recorded (its end), 0 when none: where a gap starts. */
 int record_last_end(struct record *r, uint64_t *end_us);
 

@@ -299,6 +299,41 @@ static void test_page_peers(void **state)
 	assert_int_equal(count(page, "coldroom_uplink_"), 0);
 }
 
+/*
+ * The MKT from the recorder: a value over each window's time with data,
+ * the time without beside it; no value where there was no data, nothing
+ * where the recorder did not answer, no family before its first answer.
+ */
+static void test_page_mkt(void **state)
+{
+	struct fixture *f = *state;
+	const char *page = format(f);
+
+	assert_int_equal(count(page, "coldroom_mkt"), 0);
+	f->units[1].mkt[0][METRICS_MKT_24H] = (struct metrics_mkt){ .known = true, .valid = true,
+								   .mkt_mc = -17187 };
+	f->units[1].mkt[0][METRICS_MKT_30D] = (struct metrics_mkt){ .known = true, .valid = true,
+								   .mkt_mc = -17190,
+								   .gap_us = 3600000000ULL };
+	f->units[1].mkt[1][METRICS_MKT_30D] = (struct metrics_mkt){ .known = true,
+								   .gap_us = 2592000000000ULL };
+	f->in.mkt_dh = 83144;
+	page = format(f);
+	assert_int_equal(count(page, "\ncoldroom_mkt_activation_energy_joules_per_mole 83144\n"), 1);
+	assert_int_equal(count(page, "\ncoldroom_mkt_celsius" S0 ",probe=\"1\",window=\"24h\"} -17.187\n"), 1);
+	assert_int_equal(count(page, "\ncoldroom_mkt_celsius" S0 ",probe=\"1\",window=\"30d\"} -17.19\n"), 1);
+	assert_int_equal(count(page, "\ncoldroom_mkt_no_data_seconds" S0 ",probe=\"1\",window=\"24h\"} 0\n"), 1);
+	assert_int_equal(count(page, "\ncoldroom_mkt_no_data_seconds" S0 ",probe=\"1\",window=\"30d\"} 3600\n"), 1);
+	/* Probe 2: a month without data has no MKT, only the time without. */
+	assert_int_equal(count(page, "coldroom_mkt_celsius" S0 ",probe=\"2\""), 0);
+	assert_int_equal(count(page, "\ncoldroom_mkt_no_data_seconds" S0 ",probe=\"2\",window=\"30d\"} 2592000\n"), 1);
+	assert_int_equal(count(page, "coldroom_mkt_no_data_seconds" S0 ",probe=\"2\",window=\"24h\""), 0);
+	/* The other unit: not asked yet. */
+	assert_int_equal(count(page, "coldroom_mkt_celsius" S2), 0);
+	assert_int_equal(count(page, "coldroom_mkt_no_data_seconds" S2), 0);
+	assert_int_equal(count(page, "# TYPE "), count(page, "# HELP "));
+}
+
 /* The buffer is reused: a second page replaces nothing it should not. */
 static void test_page_reused(void **state)
 {
@@ -323,6 +358,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_page_without_manager, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_page_reused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_page_peers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_page_mkt, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
