@@ -440,9 +440,9 @@ static int manager_families(struct mbuf *b, const struct metrics_manager *m)
 		mbuf_free(&kind);
 	}
 	if (!r && m->n_calibrations)
-		r = family(b, "coldroom_calibration_days_until_due", "gauge",
-			   "Whole days until the probe's calibration is due (SetCalibration); "
-			   "negative when overdue.");
+		r = family(b, "coldroom_calibration_due_timestamp_seconds", "gauge",
+			   "When the probe's calibration is due (SetCalibration), seconds since "
+			   "the epoch.");
 	for (size_t i = 0; !r && i < m->n_calibrations; i++) {
 		const struct metrics_calibration *c = &m->calibrations[i];
 		struct mbuf labels = { 0 };
@@ -454,9 +454,9 @@ static int manager_families(struct mbuf *b, const struct metrics_manager *m)
 		if (!r)
 			r = APPEND_LITERAL(&labels, "\"");
 		if (!r)
-			r = series(b, "coldroom_calibration_days_until_due", labels.data, labels.len,
-				   c->probe == 2 ? probe_label[1] : probe_label[0], num,
-				   metrics_fixed(num, c->days_left, 0), -1);
+			r = series(b, "coldroom_calibration_due_timestamp_seconds", labels.data,
+				   labels.len, c->probe == 2 ? probe_label[1] : probe_label[0], num,
+				   metrics_fixed(num, (int64_t)(c->due_us / 1000000), 0), -1);
 		mbuf_free(&labels);
 	}
 	if (!r)

@@ -82,7 +82,7 @@ struct metrics_manager {
 	struct metrics_calibration {
 		const char *serial;
 		uint32_t probe;
-		int64_t days_left;
+		uint64_t due_us;	/* when it is due, CLOCK_REALTIME us */
 	} *calibrations;		/* malloc()ed */
 	size_t n_calibrations;
 };

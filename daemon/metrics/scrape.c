@@ -66,12 +66,13 @@ static int calibrations_read(sd_bus_message *reply, struct metrics_manager *mg)
 		r = sd_bus_message_enter_container(reply, 'a', "(suttsiix)");
 	while (r >= 0) {
 		struct metrics_calibration c;
-		uint64_t calibrated, due;
+		uint64_t calibrated;
 		const char *cert;
 		int32_t found, left;
+		int64_t days_left;
 
 		r = sd_bus_message_read(reply, "(suttsiix)", &c.serial, &c.probe, &calibrated,
-					&due, &cert, &found, &left, &c.days_left);
+					&c.due_us, &cert, &found, &left, &days_left);
 		if (r <= 0)
 			break;
 		if (c.probe < 1 || c.probe > 2)

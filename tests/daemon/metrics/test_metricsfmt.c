@@ -124,8 +124,8 @@ static int setup(void **state)
 	f->rd = (struct readings_msg){ .n = 3, .unit = f->number, .temp1 = f->temp1,
 				       .temp2 = f->temp2, .temp1_status = f->s1, .temp2_status = f->s2,
 				       .alarms = f->alarms, .sample_seq = f->seq, .last_update = f->when };
-	f->cal[0] = (struct metrics_calibration){ "SIM-000001", 2, 29 };
-	f->cal[1] = (struct metrics_calibration){ "GONE\"1", 1, -3 };
+	f->cal[0] = (struct metrics_calibration){ "SIM-000001", 2, 1790000000000000ULL };
+	f->cal[1] = (struct metrics_calibration){ "GONE\"1", 1, 1700000000123456ULL };
 	f->manager = (struct metrics_manager){ .version = "0.1.0", .reading_source = "device",
 					       .event_source = "netlink", .unit_count = 2,
 					       .unacknowledged_alarms = 1,
@@ -214,11 +214,11 @@ static void test_page(void **state)
 	assert_int_equal(count(page, "\ncoldroom_open_alarms{kind=\"stuck\"} 2\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_open_alarms{kind=\"si\\\"lent\"} 0\n"), 1);
 	assert_int_equal(count(page, "# TYPE coldroom_open_alarms gauge\n"), 1);
-	/* Days until the calibration is due, by serial (a gone unit's too), overdue negative. */
-	assert_int_equal(count(page, "\ncoldroom_calibration_days_until_due{serial=\"SIM-000001\","
-				     "probe=\"2\"} 29\n"), 1);
-	assert_int_equal(count(page, "\ncoldroom_calibration_days_until_due{serial=\"GONE\\\"1\","
-				     "probe=\"1\"} -3\n"), 1);
+	/* When each calibration is due, by serial (a gone unit's too), in whole seconds. */
+	assert_int_equal(count(page, "\ncoldroom_calibration_due_timestamp_seconds{serial=\"SIM-000001\","
+				     "probe=\"2\"} 1790000000\n"), 1);
+	assert_int_equal(count(page, "\ncoldroom_calibration_due_timestamp_seconds{serial=\"GONE\\\"1\","
+				     "probe=\"1\"} 1700000000\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_config_error 0\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_coldroomd_up 1\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_metrics_scrapes_total 3\n"), 1);
