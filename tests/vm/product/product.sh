@@ -298,10 +298,13 @@ check "viewer: coldroomctl history ends with each probe's MKT and its time witho
 	"runuser -u viewer -- coldroomctl history SIM-000001 --since -1h |
 	 grep -A5 '^Mean kinetic temperature (dH 83.144 kJ/mol)' | grep -qE '^ +1 .* -?[0-9]+\.[0-9]{3} '"
 # The excursion is in the report once its intervals are written for good
-# (two intervals after they end), with the alarm's acknowledgement.
+# (two intervals after they end), with the alarm's acknowledgement. A report
+# made while only its first interval is written ends it there, before the
+# alarm was raised: wait for the acknowledgement to be linked to it.
 exc_written() {
 	runuser -u viewer -- coldroomctl report --excursions --since -1h --unit SIM-000001 \
-		-o /tmp/exc.csv >/dev/null && grep -q '^excursion,SIM-000001,' /tmp/exc.csv
+		-o /tmp/exc.csv >/dev/null && grep -q '^excursion,SIM-000001,' /tmp/exc.csv &&
+		grep -q '^alarm,SIM-000001,.*,alarm-acknowledged,' /tmp/exc.csv
 }
 check "viewer: report --excursions lists the excursion (CSV)" wait_for 240 exc_written
 cat /tmp/exc.csv /tmp/exc.csv.manifest
