@@ -52,7 +52,8 @@ deps:
 # included: the dependencies, then the build in a make of its own, which
 # finds what deps has just installed.
 fresh: deps
-	$(MAKE) all
+	@echo "check: dependencies there at $$(date -u +%T)"
+	$(MAKE) -j$$(nproc) all
 
 firmware:
 	$(MAKE) -C firmware
@@ -68,8 +69,9 @@ daemon: firmware
 # Then everything else at once (check-lanes), -k: a failure in one lane
 # does not stop the others.
 check: fresh
+	@echo "check: lanes start at $$(date -u +%T)"
 	$(MAKE) -k -j5 --output-sync=line check-lanes
-	@echo "check: all tests passed"
+	@echo "check: all tests passed at $$(date -u +%T)"
 
 # The host's own checks, the kernel checkers' lane (check-uml), the
 # packages, and the VM suites in two lanes of one guest each: a guest
@@ -96,6 +98,9 @@ check-vm-site: | check-vm-sources check-packages
 check-vm-deb: | check-vm-stress check-packages
 check-vm-rpm: | check-vm-deb
 
+# When each suite ended, for the time figures in README.
+STAMP = @echo "check: $@ ended at $$(date -u +%T)"
+
 # What runs on the host alone. The guests' kernels watch for stalls (RCU,
 # soft lockups) by the host's clock, and a guest starved of CPU reports
 # one that is no fault of the driver's (an RCU stall in a page fault of
@@ -105,6 +110,7 @@ check-host:
 	nice -n 10 $(MAKE) check-build
 	nice -n 10 $(MAKE) check-unit
 	nice -n 10 $(MAKE) check-kernel
+	$(STAMP)
 
 # The build itself: the decisions "make check" and "make demo" take on a
 # machine that has nothing installed yet.
@@ -121,6 +127,7 @@ check-unit:
 
 check-packages: deb rpm
 	tests/packaging/check-packages.sh
+	$(STAMP)
 
 check-kernel:
 	@kdir=$(FIND_KDIR) && \
@@ -129,30 +136,39 @@ check-kernel:
 
 check-vm-harness:
 	tests/vm/harness/run.sh
+	$(STAMP)
 
 check-vm-driver:
 	tests/vm/driver/run.sh scale
+	$(STAMP)
 
 check-vm-bulk:
 	tests/vm/bulk/run.sh bulk events removal
+	$(STAMP)
 
 check-vm-stress:
 	tests/vm/bulk/run.sh stress
+	$(STAMP)
 
 check-vm-serve:
 	tests/vm/daemon/run.sh serve
+	$(STAMP)
 
 check-vm-sources:
 	tests/vm/daemon/run.sh sources
+	$(STAMP)
 
 check-vm-deb:
 	tests/vm/product/run.sh --no-build deb
+	$(STAMP)
 
 check-vm-rpm:
 	tests/vm/product/run.sh --no-build rpm
+	$(STAMP)
 
 check-vm-site:
 	tests/vm/product/run.sh --no-build site
+	$(STAMP)
 
 # The kernel checkers' lane: the driver, the bulk path and the stress
 # suite on the User-Mode Linux debug kernel (lockdep, KASAN, UBSAN,
@@ -167,6 +183,7 @@ check-uml:
 	VM_KERNEL=uml nice -n 10 tests/vm/debug/run.sh || rc=1; \
 	VM_KERNEL=uml nice -n 10 tests/vm/driver/run.sh basic lifecycle || rc=1; \
 	VM_KERNEL=uml nice -n 10 tests/vm/bulk/run.sh bulk events removal stress || rc=1; \
+	echo "check: $@ ended at $$(date -u +%T)"; \
 	exit $$rc
 
 # The same on the SMP debug kernel under emulation (tests/vm/mkdebugkernel.sh),
