@@ -7,9 +7,9 @@
 #  - the simulator unbound and unloaded while firmware loads are under way
 #    and fallback requests wait, many times over;
 #  - firmware_reload racing loading;
-#  - 1,000 add/remove cycles under readers, then memory back: the module's
-#    own objects at zero, and slab plus page allocator within a stated
-#    bound.
+#  - add/remove cycles under readers, then memory back: the module's own
+#    objects at zero, and on a kernel with kmemleak (the debug kernels),
+#    1,000 cycles with slab plus page allocator within a stated bound.
 # Every process must end (a hang fails the run through the timeout), the
 # units must settle in a sound state and the kernel log must stay clean.
 set -euo pipefail
@@ -109,14 +109,18 @@ seq0=$(attr sensor15 sample_seq)
 check "and samples" wait_for 10 attr_ge sensor15 sample_seq $((seq0 + 2))
 unload_checked "after the reloads"
 
-echo "== 1,000 units added and removed under readers"
+# The leak proof (1,000 unit lifetimes, kmemleak and the allocators' totals)
+# is the debug kernels' part; on the stock kernel the cycles are there for
+# two CPUs' interleavings, which 200 of them give in a quarter of the time.
+if [ -e "$KMEMLEAK" ]; then cycles=1000; else cycles=200; fi
+echo "== $cycles units added and removed under readers"
 up 2
 # Each with its blob: every cycle loads it, samples, and (CRS-210T) keeps
 # a thermal frame buffer.
-python3 - "$BLOBS" "$FWDIR" <<'PY'
+python3 - "$BLOBS" "$FWDIR" "$cycles" <<'PY'
 import os, sys
-blobs, fwdir = sys.argv[1], sys.argv[2]
-for i in range(1, 1001):
+blobs, fwdir, cycles = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for i in range(1, cycles + 1):
     model, blob = ("CRS-210T", "crs210t.fw") if i % 2 else ("CRS-200", "crs200.fw")
     os.symlink(f"{blobs}/{blob}", f"{fwdir}/{model}-CYCLE-{i}.fw")
 PY
@@ -150,29 +154,33 @@ cp /proc/meminfo /tmp/meminfo.before
 reader1=$!
 "$CRTEST" block poll >/dev/null 2>&1 &
 reader2=$!
-for i in $(seq 1000); do
+for i in $(seq "$cycles"); do
 	echo "$(cycle_model "$i") CYCLE-$i" >"$SIMDRV/new_device"
 	echo "CYCLE-$i" >"$SIMDRV/del_device"
 done
-pass "1,000 add/remove cycles under a blocked read() and a poll() reader"
+pass "$cycles add/remove cycles under a blocked read() and a poll() reader"
 kill "$reader1" "$reader2"
 wait "$reader1" "$reader2" 2>/dev/null || true
 two_units_left() { allocated_is sensors 2 && allocated_is readers 0; }
-check "1,000 cycles later the module holds the two units' objects only" wait_for 30 two_units_left
+check "$cycles cycles later the module holds the two units' objects only" wait_for 30 two_units_left
 settle_memory
 kernel1=$(kernel_kb) slab1=$(slab_kb) pages1=$(module_pages)
 # For the record: how each figure moved.
 awk 'NR == FNR {a[$1] = $2; next} $2 != a[$1] {printf "  %s %+d kB\n", $1, $2 - a[$1]}' \
 	/tmp/meminfo.before /proc/meminfo
-echo "MEMORY: over 1,000 unit lifetimes: slab+vmalloc+percpu $kernel0 -> $kernel1 kB, slab $slab0 -> $slab1 kB; modules' vmalloc areas: $pages0 -> $pages1"
+echo "MEMORY: over $cycles unit lifetimes: slab+vmalloc+percpu $kernel0 -> $kernel1 kB, slab $slab0 -> $slab1 kB; modules' vmalloc areas: $pages0 -> $pages1"
 # A unit costs about 27 kB of kernel memory while it lives (scale.sh); a
-# leak of a unit's worth per cycle would be 27 MB. 8 MB (8 kB a cycle)
-# leaves room for what the rest of the guest grows meanwhile.
-check "kernel allocators (slab, vmalloc, per-cpu) back within 8 MB ($((kernel1 - kernel0)) kB more)" \
-	test $((kernel1 - kernel0)) -lt 8192
-check "slab back within 8 MB ($((slab1 - slab0)) kB more)" test $((slab1 - slab0)) -lt 8192
+# leak of a unit's worth per cycle would be 27 MB over 1,000 cycles. 8 MB
+# (8 kB a cycle) leaves room for what the rest of the guest grows
+# meanwhile; over 200 cycles that room would hide such a leak, so the
+# totals are judged over 1,000 only.
+if [ "$cycles" -ge 1000 ]; then
+	check "kernel allocators (slab, vmalloc, per-cpu) back within 8 MB ($((kernel1 - kernel0)) kB more)" \
+		test $((kernel1 - kernel0)) -lt 8192
+	check "slab back within 8 MB ($((slab1 - slab0)) kB more)" test $((slab1 - slab0)) -lt 8192
+fi
 check "the modules' own vmalloc areas as before the cycles ($pages1)" test "$pages0" = "$pages1"
-unload_checked "after 1,000 cycles and the unload"
+unload_checked "after $cycles cycles and the unload"
 rm -f "$FWDIR"/*.fw
 
 finish
