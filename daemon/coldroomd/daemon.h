@@ -204,6 +204,10 @@ struct daemon {
 	struct alarms *alarms;		/* alarm_lifecycle.c: the alarm lifecycle */
 	unsigned int n_unacked;		/* open alarms nobody acknowledged (it counts) */
 
+	struct polkit_registry *polkit;	/* bus.c: authorization checks in flight */
+	uint64_t refused_window_usec;	/* bus.c: refused attempts itemized this minute */
+	unsigned int refused_in_window, refused_untold;
+
 	bool ready;			/* READY=1 sent */
 	char last_status[128];
 	struct status_counts shown;	/* what last_status says */
