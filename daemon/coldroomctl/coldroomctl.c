@@ -83,6 +83,8 @@ static void usage(FILE *f)
 		"  -b, --bus BUS             system (default), user, or a D-Bus address\n"
 		"  -n, --count N             watch: stop after N screens\n"
 		"  -D, --database FILE       record: the database (default " RECORD_DEFAULT_PATH ")\n"
+		"      --no-ask-password     never ask for a password (an act that needs\n"
+		"                            one is refused)\n"
 		"  -h, --help                this text\n"
 		"      --version             the version\n\n"
 		"Exit status: 0 success, 1 failure, 2 usage, 3 coldroomd not running,\n"
@@ -91,7 +93,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_VERSION = 0x100 };
+	enum { OPT_VERSION = 0x100, OPT_NO_ASK_PASSWORD };
 	static const struct option options[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "bus", required_argument, NULL, 'b' },
@@ -99,8 +101,10 @@ int main(int argc, char **argv)
 		{ "database", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "no-ask-password", no_argument, NULL, OPT_NO_ASK_PASSWORD },
 		{ 0 }
 	};
+	bool ask_password = true, act;
 	const char *cmd;
 	sd_bus *bus = NULL;
 	char *end;
@@ -130,6 +134,9 @@ int main(int argc, char **argv)
 		case OPT_VERSION:
 			puts("coldroomctl " COLDROOM_VERSION);
 			return 0;
+		case OPT_NO_ASK_PASSWORD:
+			ask_password = false;
+			break;
 		default:
 			usage(stderr);
 			return EXIT_USAGE;
@@ -182,6 +189,15 @@ int main(int argc, char **argv)
 	r = connect_bus(&bus);
 	if (r)
 		return r;
+	/* The acts of a person: polkit may ask for their password (SECURITY.md, "Roles"). */
+	act = !strcmp(cmd, "ack") || !strcmp(cmd, "set") || !strcmp(cmd, "reload") ||
+	      (!strcmp(cmd, "firmware") && nargs > 1);
+	r = ask_password_begin(bus, act && ask_password);
+	if (r < 0) {
+		fprintf(stderr, "coldroomctl: cannot allow a password prompt: %s\n", strerror(-r));
+		sd_bus_flush_close_unref(bus);
+		return EXIT_FAILURE;
+	}
 	if (!strcmp(cmd, "list"))
 		r = cmd_list(bus);
 	else if (!strcmp(cmd, "show"))
@@ -204,6 +220,7 @@ int main(int argc, char **argv)
 		r = cmd_report(bus, &argv[optind + 1], nargs);
 	else
 		r = cmd_set(bus, argv[optind + 1], &argv[optind + 2], nargs - 1);
+	ask_password_end();
 	sd_bus_flush_close_unref(bus);
 	return r;
 }

@@ -41,6 +41,14 @@ int fetch_units(sd_bus *bus, struct unit_list *out);
 int fetch_unit(sd_bus *bus, const char *key, struct unit_info *u);
 void resolve_unit(sd_bus *bus, const char *key, struct unit_info *u);
 
+/*
+ * An act's password prompt (coldroomctl_agent.c): with @may_ask, calls on
+ * @bus allow interactive authorization and, on a terminal, pkttyagent
+ * runs for this process until ask_password_end().
+ */
+int ask_password_begin(sd_bus *bus, bool may_ask);
+void ask_password_end(void);
+
 /* --json (coldroomctl_json.c). */
 struct json_object *jnew(struct json_object *v);
 struct json_object *jstr(const char *s);

@@ -650,6 +650,7 @@ static int method_acknowledge(sd_bus_message *m, void *userdata, sd_bus_error *e
 	struct daemon *d = userdata;
 	const char *key, *comment;
 	struct polkit_caller who;
+	struct unit *u;
 	uint32_t probe;
 	int r;
 
@@ -666,9 +667,9 @@ static int method_acknowledge(sd_bus_message *m, void *userdata, sd_bus_error *e
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
 						"a comment is one line of text without control characters");
-	AUTHORIZE(m, d, POLKIT_ACTION_ACKNOWLEDGE, key, probe, &who, error);
-	r = alarms_acknowledge(d, daemon_find_unit(d, key), key, probe, who.uid, who.user,
-			       comment);
+	u = daemon_find_unit(d, key);
+	AUTHORIZE(m, d, POLKIT_ACTION_ACKNOWLEDGE, u ? u->info->serial : key, probe, &who, error);
+	r = alarms_acknowledge(d, u, key, probe, who.uid, who.user, comment);
 	if (r == -ENOENT)
 		return sd_bus_error_setf(error, SENSORS_ERROR_NO_SUCH_ALARM,
 					 "%s probe %u has no open alarm", key, probe);

@@ -198,9 +198,24 @@ check "a threshold alarm is in the trail, with its reading" wait_for 10 \
 check "coldroomd's alarm (no delay configured) is in the trail, with its reading" wait_for 10 \
 	q_is "SELECT reading FROM audit WHERE event = 'alarm-raised' AND serial = 'SIM-000001' AND probe = 1" -9000
 ctl ack sensor0 1 --comment "moved the stock to freezer 2" >/dev/null || fail "coldroomctl ack"
-check "its acknowledgement is in the trail: who, and the comment" wait_for 10 \
-	q_is "SELECT uid || ':' || user || ':' || (detail LIKE '%moved the stock to freezer 2') FROM audit
-		WHERE event = 'alarm-acknowledged' AND serial = 'SIM-000001' AND probe = 1" "$(id -u):$(id -un):1"
+printed=$(getent passwd "$(id -u)" | cut -d: -f5 | cut -d, -f1)
+check "its acknowledgement is in the trail: who, the comment, the signature's manifestation" wait_for 10 \
+	q_is "SELECT uid || ':' || user || ':' || detail FROM audit
+		WHERE event = 'alarm-acknowledged' AND serial = 'SIM-000001' AND probe = 1" \
+	"$(id -u):$(id -un):alarm 1, level 1: moved the stock to freezer 2; signed by ${printed:-$(id -un)} ($(id -un)), meaning: acknowledged"
+# Refused attempts (no polkit on this bus: the groups decide, and nobody is in none).
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$COLDROOMCTL" --bus "$addr" "$@"; }
+	out=$(as_nobody --no-ask-password set sensor1 "label=Hacked" 2>&1); rc=$?
+	check "a plain user's change is refused (exit 5: $out)" test "$rc" -eq 5
+	out=$(as_nobody --no-ask-password ack sensor0 1 --comment "not mine" 2>&1); rc=$?
+	check "and so is their acknowledgement ($out)" test "$rc" -eq 5
+	check "both attempts are in the trail as refused, with who and what" wait_for 10 \
+		q_is "SELECT group_concat(uid || ':' || serial || ':' || probe || ':' || what, ' ') FROM
+			(SELECT * FROM audit WHERE event = 'refused' ORDER BY seq)" \
+		"65534:SIM-000002:0:org.coldroom.sensors.configure 65534:SIM-000001:1:org.coldroom.sensors.acknowledge"
+	check "and nothing changed" test "$(cat "$sys/class/coldroom/sensor1/label")" != Hacked
+fi
 check "a label change is in the trail, old and new" wait_for 10 \
 	q_is "SELECT old_value || '>' || new_value FROM audit WHERE event = 'setting-changed' AND what = 'label'" "Room sensor1>Freezer 2"
 
