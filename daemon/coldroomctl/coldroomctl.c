@@ -68,6 +68,8 @@ static void usage(FILE *f)
 		"                            every unit)\n"
 		"  ack UNIT PROBE [--comment TEXT]\n"
 		"                            acknowledge the alarm of a probe (1 or 2)\n"
+		"  sign UNIT DAY reviewed|approved [--comment TEXT]\n"
+		"                            sign the unit's day report (DAY: YYYY-MM-DD)\n"
 		"  firmware UNIT [reload]    firmware state and source; reload it\n"
 		"  frame UNIT -o FILE.png    the latest thermal frame as a false-colour image\n"
 		"  reload                    make coldroomd re-read its configuration\n"
@@ -156,6 +158,8 @@ int main(int argc, char **argv)
 		NEED(0, 0);
 	else if (!strcmp(cmd, "ack"))
 		NEED(2, 4);
+	else if (!strcmp(cmd, "sign"))
+		NEED(3, 5);
 	else if (!strcmp(cmd, "history"))
 		NEED(1, 6);
 	else if (!strcmp(cmd, "report"))
@@ -190,7 +194,8 @@ int main(int argc, char **argv)
 	if (r)
 		return r;
 	/* The acts of a person: polkit may ask for their password (SECURITY.md, "Roles"). */
-	act = !strcmp(cmd, "ack") || !strcmp(cmd, "set") || !strcmp(cmd, "reload") ||
+	act = !strcmp(cmd, "ack") || !strcmp(cmd, "sign") || !strcmp(cmd, "set") ||
+	      !strcmp(cmd, "reload") ||
 	      (!strcmp(cmd, "firmware") && nargs > 1);
 	r = ask_password_begin(bus, act && ask_password);
 	if (r < 0) {
@@ -214,6 +219,8 @@ int main(int argc, char **argv)
 		r = cmd_alarms(bus);
 	else if (!strcmp(cmd, "ack"))
 		r = cmd_ack(bus, &argv[optind + 1], nargs);
+	else if (!strcmp(cmd, "sign"))
+		r = cmd_sign(bus, &argv[optind + 1], nargs);
 	else if (!strcmp(cmd, "history"))
 		r = cmd_history(bus, &argv[optind + 1], nargs);
 	else if (!strcmp(cmd, "report"))

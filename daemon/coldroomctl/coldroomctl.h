@@ -73,7 +73,10 @@ int cmd_watch(sd_bus *bus);
 int cmd_set(sd_bus *bus, const char *key, char **assignments, int n);
 int cmd_reload(sd_bus *bus);
 int cmd_alarms(sd_bus *bus);
+/* [--comment TEXT | -m TEXT | --comment=TEXT] in @args[@from..@n): 0, or -1 for anything else. */
+int comment_option(char **args, int from, int n, const char **comment);
 int cmd_ack(sd_bus *bus, char **args, int n);
+int cmd_sign(sd_bus *bus, char **args, int n);
 int cmd_firmware(sd_bus *bus, const char *key, const char *action);
 int cmd_frame(sd_bus *bus, const char *key, const char *path);
 int cmd_history(sd_bus *bus, char **args, int n);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * coldroomctl_agent.c - the password prompt of an act (ack, set, reload,
- * firmware reload): the calls allow interactive authorization, and on a
+ * coldroomctl_agent.c - the password prompt of an act (ack, sign, set,
+ * reload, firmware reload): the calls allow interactive authorization, and on a
  * terminal a text agent (pkttyagent) is started for this process, as
  * systemd's tools do, so that polkit can ask the person here.
  */

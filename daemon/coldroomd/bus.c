@@ -40,34 +40,24 @@
 
 /*
  * Manager.AuthorizationRefused: a refused or cancelled attempt at a
- * person's act, for the audit trail. An unprivileged caller can repeat
- * one at will, so at most REFUSED_PER_MINUTE are itemized a minute; the
- * next itemized one counts those left out.
+ * person's act, for the audit trail; itemized within polkit.h's bound,
+ * the next itemized one counting those left out.
  */
-#define REFUSED_PER_MINUTE 30
-
 static void emit_refused(struct daemon *d, const char *action, const char *serial,
 			 uint32_t probe, const struct polkit_caller *c, const char *why)
 {
 	char reason[512];
+	unsigned int untold;
 	uint64_t now = 0;
 
 	(void)sd_event_now(d->event, CLOCK_MONOTONIC, &now);
-	if (now - d->refused_window_usec >= 60ULL * 1000000ULL) {
-		d->refused_window_usec = now;
-		d->refused_in_window = 0;
-	}
-	if (d->refused_in_window >= REFUSED_PER_MINUTE) {
-		d->refused_untold++;
+	if (!polkit_refusal_itemize(&d->refusals, now, &untold))
 		return;
-	}
-	d->refused_in_window++;
-	if (d->refused_untold)
+	if (untold)
 		snprintf(reason, sizeof(reason), "%s: %s (and %u earlier refused attempts not itemized)",
-			 c->how, why ? why : "", d->refused_untold);
+			 c->how, why ? why : "", untold);
 	else
 		snprintf(reason, sizeof(reason), "%s: %s", c->how, why ? why : "");
-	d->refused_untold = 0;
 	log_fields(LOG_NOTICE, &(struct log_fields){ .serial = serial }, "refused %s for %s: %s",
 		   action, c->user, reason);
 	if (d->bus)

@@ -23,6 +23,7 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "polkit.h"
 #include "fwsource.h"
 #include "uevent.h"
 
@@ -205,8 +206,7 @@ struct daemon {
 	unsigned int n_unacked;		/* open alarms nobody acknowledged (it counts) */
 
 	struct polkit_registry *polkit;	/* bus.c: authorization checks in flight */
-	uint64_t refused_window_usec;	/* bus.c: refused attempts itemized this minute */
-	unsigned int refused_in_window, refused_untold;
+	struct polkit_refusals refusals;	/* bus.c: refused attempts itemized */
 
 	bool ready;			/* READY=1 sent */
 	char last_status[128];

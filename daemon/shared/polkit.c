@@ -124,6 +124,22 @@ bool polkit_uid_in_group(uid_t uid, const char *group)
 	}
 }
 
+bool polkit_refusal_itemize(struct polkit_refusals *r, uint64_t now_usec, unsigned int *untold)
+{
+	if (now_usec - r->window_usec >= 60ULL * 1000000ULL) {
+		r->window_usec = now_usec;
+		r->in_window = 0;
+	}
+	if (r->in_window >= POLKIT_REFUSALS_PER_MINUTE) {
+		r->untold++;
+		return false;
+	}
+	r->in_window++;
+	*untold = r->untold;
+	r->untold = 0;
+	return true;
+}
+
 void polkit_names_of(uid_t uid, char *user, size_t user_size, char *printed, size_t printed_size)
 {
 	char buf[4096];

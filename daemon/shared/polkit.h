@@ -17,6 +17,7 @@
 #define COLDROOM_POLKIT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 
@@ -65,6 +66,21 @@ static inline void polkit_registry_freep(struct polkit_registry **reg)
 int polkit_check(struct polkit_registry **reg, sd_bus_message *m, const char *action,
 		 const char *const *fallback_groups, struct polkit_caller *caller,
 		 sd_bus_error *error);
+
+/*
+ * Refused attempts go into the audit trail, and anyone can repeat one: at
+ * most POLKIT_REFUSALS_PER_MINUTE are itemized a minute. Returns whether to
+ * itemize one now (CLOCK_MONOTONIC @now_usec); *@untold is then how many
+ * were left out since the last one itemized.
+ */
+#define POLKIT_REFUSALS_PER_MINUTE	30
+
+struct polkit_refusals {
+	uint64_t window_usec;
+	unsigned int in_window, untold;
+};
+
+bool polkit_refusal_itemize(struct polkit_refusals *r, uint64_t now_usec, unsigned int *untold);
 
 /* @uid's user name and printed name (GECOS' first field, else the user name). */
 void polkit_names_of(uid_t uid, char *user, size_t user_size, char *printed, size_t printed_size);
