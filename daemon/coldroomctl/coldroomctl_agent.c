@@ -3,7 +3,9 @@
  * coldroomctl_agent.c - the password prompt of an act (ack, sign, set,
  * reload, firmware reload): the calls allow interactive authorization, and on a
  * terminal a text agent (pkttyagent) is started for this process, as
- * systemd's tools do, so that polkit can ask the person here.
+ * systemd's tools do, so that polkit can ask the person here. pkttyagent
+ * registers for its parent, this process (polkitd takes no agent for a bus
+ * name); polkitd finds it behind the caller's bus name.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,7 +30,7 @@ static pid_t agent_pid;
 
 static void agent_start(void)
 {
-	char pid_arg[32], fd_arg[32];
+	char fd_arg[32];
 	int notify[2], r;
 	struct pollfd p;
 	pid_t pid;
@@ -45,10 +47,8 @@ static void agent_start(void)
 		/* The agent keeps the notify end only; it closes it once registered. */
 		if (fcntl(notify[1], F_SETFD, 0) < 0)
 			_exit(127);
-		snprintf(pid_arg, sizeof(pid_arg), "%d", (int)getppid());
 		snprintf(fd_arg, sizeof(fd_arg), "%d", notify[1]);
-		execlp(AGENT, AGENT, "--process", pid_arg, "--notify-fd", fd_arg, "--fallback",
-		       (char *)NULL);
+		execlp(AGENT, AGENT, "--notify-fd", fd_arg, "--fallback", (char *)NULL);
 		_exit(127);
 	}
 	close(notify[1]);

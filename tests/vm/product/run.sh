@@ -57,7 +57,8 @@ packages() {
 run_test() {
 	local format=$1 name=$2 rc p list label=$1
 	[ "$name" = site ] && label=site
-	local files=(--file "$here/product-lib.sh:/usr/lib/vmtest/product-lib.sh")
+	local files=(--file "$here/product-lib.sh:/usr/lib/vmtest/product-lib.sh"
+		--file "$here/as_person.py:/usr/lib/vmtest/as_person.py")
 	if [ "$name" = site ]; then
 		vm_build_modules product-vm >&2 || {
 			echo "product-vm: FAIL site (no modules)"

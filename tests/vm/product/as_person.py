@@ -1,0 +1,53 @@
+#!/usr/bin/python3
+"""as_person.py USER PASSWORD COMMAND...: COMMAND as USER (runuser) on a
+pseudo-terminal, as a person at a terminal: when polkit's text agent
+(pkttyagent, which coldroomctl starts on a terminal) asks for a password,
+PASSWORD is typed; when it lists identities, USER's is chosen. A wrong
+password is typed at most 3 times, then the prompt gets end of file (the
+person gives up). The command's output goes to stdout; the exit status is
+the command's (124 when it took longer than 120 s times $WAIT_SCALE)."""
+import os
+import pty
+import re
+import select
+import signal
+import sys
+import time
+
+user, password, command = sys.argv[1], sys.argv[2], sys.argv[3:]
+deadline = time.monotonic() + 120 * float(os.environ.get("WAIT_SCALE", "1"))
+
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp("runuser", ["runuser", "-u", user, "--"] + command)
+
+seen, typed = b"", 0
+while True:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        sys.exit(124)
+    ready, _, _ = select.select([fd], [], [], min(left, 1.0))
+    if not ready:
+        continue
+    try:
+        data = os.read(fd, 4096)
+    except OSError:  # EIO: the command and everything on the terminal ended
+        data = b""
+    if not data:
+        break
+    sys.stdout.buffer.write(data)
+    sys.stdout.flush()
+    seen += data
+    choose = re.search(rb"Choose identity to authenticate as \(1-\d+\): *$", seen)
+    if choose:
+        mine = re.search(rb"(\d+)\.\s+.*\(" + re.escape(user.encode()) + rb"\)", seen)
+        os.write(fd, (mine.group(1) if mine else b"1") + b"\n")
+        seen = b""
+    elif re.search(rb"[Pp]assword: *$", seen):
+        os.write(fd, (password + "\n").encode() if typed < 3 else b"\x04")
+        typed += 1
+        seen = b""
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
