@@ -113,6 +113,7 @@ check-unit:
 	$(MAKE) -C tests/sim check
 	$(MAKE) -C systemd check
 	$(MAKE) -C man check
+	$(MAKE) -C mixin check
 
 check-packages: deb rpm
 	tests/packaging/check-packages.sh
@@ -174,6 +175,7 @@ install: firmware daemon
 	$(MAKE) -C udev install
 	$(MAKE) -C systemd install
 	$(MAKE) -C man install
+	$(MAKE) -C mixin install
 
 # Every fuzz target for 10 million executions (make check fuzzes briefly).
 fuzz-long:
@@ -186,6 +188,7 @@ bench: all
 
 bench-native: daemon
 	tests/bench/native/run.sh
+	tests/bench/native/methods.sh
 	tests/bench/native/recorder.sh
 	tests/bench/native/record-stall.sh
 	tests/bench/native/metrics.sh

@@ -26,7 +26,14 @@
 #define BATCH_CHUNK	64
 
 struct coldroom_reader {
-	struct mutex lock;		/* read() and ioctl() of this file, not mmap() */
+	/*
+	 * read() and the subscription ioctls, held across their copies to
+	 * and from user memory, which may wait for as long as a
+	 * userfaultfd or FUSE server likes: never taken by poll().
+	 */
+	struct mutex io_lock;
+	/* The fields below; held only briefly, never across a user copy. */
+	struct mutex lock;
 	u64 pos;			/* next ring position for read() */
 	u64 records_read;
 	u64 records_lost;
@@ -35,8 +42,8 @@ struct coldroom_reader {
 
 	/*
 	 * Subscription: all units, or those set in sub_map. Changed under
-	 * both rd->lock and coldroom_async_lock, so either lock keeps it
-	 * still for a reader of it.
+	 * rd->io_lock, rd->lock and coldroom_async_lock, so any of them
+	 * keeps it still for a reader of it.
 	 */
 	bool sub_all;
 	unsigned long *sub_map;
@@ -47,7 +54,7 @@ struct coldroom_reader {
 	struct list_head async_node;	/* on coldroom_async_readers */
 
 	struct page *consumer;		/* mmap consumer page, once mapped */
-	struct coldroom_record chunk[READ_CHUNK];
+	struct coldroom_record chunk[READ_CHUNK];	/* under io_lock */
 };
 
 /* Readers with O_ASYNC set, which coldroom_chardev_notify() signals. */
@@ -67,6 +74,7 @@ static int coldroom_open(struct inode *inode, struct file *file)
 	if (!rd)
 		return -ENOMEM;
 	coldroom_obj_alloc(COLDROOM_OBJ_READER);
+	mutex_init(&rd->io_lock);
 	mutex_init(&rd->lock);
 	INIT_LIST_HEAD(&rd->async_node);
 	rd->sub_all = true;
@@ -136,7 +144,8 @@ static bool reader_has_wanted(struct coldroom_reader *rd)
 /*
  * Fills rd->chunk from the ring without committing: returns the records
  * filled and, in *next, the position after the last one looked at. Stops
- * early at the head or at an overflow (*overflow_to set).
+ * early at the head or at an overflow (*overflow_to set). Called under
+ * rd->io_lock and rd->lock.
  */
 static unsigned int reader_fill(struct coldroom_reader *rd, unsigned int max,
 				u64 *next, u64 *overflow_to)
@@ -180,22 +189,31 @@ static ssize_t coldroom_read(struct file *file, char __user *buf,
 
 	if (!want)
 		return -EINVAL;	/* no room for one whole record */
-	if (mutex_lock_interruptible(&rd->lock))
+	if (mutex_lock_interruptible(&rd->io_lock))
 		return -ERESTARTSYS;
 	for (;;) {
 		unsigned int n;
 		u64 next, overflow_to;
-		bool reported = rd->unreported;
+		bool reported;
 
+		mutex_lock(&rd->lock);
+		reported = rd->unreported;
 		n = reader_fill(rd, min_t(size_t, want - done, READ_CHUNK),
 				&next, &overflow_to);
+		mutex_unlock(&rd->lock);
+		/*
+		 * Without rd->lock: poll() must not wait for a copy that
+		 * faults. io_lock keeps other readers of this file out.
+		 */
 		if (n && copy_to_user(buf + done * sizeof(rd->chunk[0]),
 				      rd->chunk, n * sizeof(rd->chunk[0]))) {
 			/* Nothing of this chunk is consumed. */
 			ret = done ? done * sizeof(rd->chunk[0]) : -EFAULT;
 			goto out;
 		}
-		rd->pos = next;
+		mutex_lock(&rd->lock);
+		/* poll() may have skipped other units' records meanwhile. */
+		rd->pos = max(rd->pos, next);
 		if (reported) {
 			rd->unreported = 0;
 			rd->records_read += n - 1;
@@ -213,6 +231,7 @@ static ssize_t coldroom_read(struct file *file, char __user *buf,
 			atomic64_inc(&coldroom_counters.ring_overruns);
 			atomic64_add(lost, &coldroom_counters.records_lost);
 		}
+		mutex_unlock(&rd->lock);
 		if (done == want)
 			break;
 		if (overflow_to || n)
@@ -224,17 +243,17 @@ static ssize_t coldroom_read(struct file *file, char __user *buf,
 			ret = -EAGAIN;
 			goto out;
 		}
-		mutex_unlock(&rd->lock);
+		mutex_unlock(&rd->io_lock);
 		ret = wait_event_interruptible(coldroom_ring_wq,
 					       reader_has_data(rd));
 		if (ret)
 			return ret;
-		if (mutex_lock_interruptible(&rd->lock))
+		if (mutex_lock_interruptible(&rd->io_lock))
 			return -ERESTARTSYS;
 	}
 	ret = done * sizeof(rd->chunk[0]);
 out:
-	mutex_unlock(&rd->lock);
+	mutex_unlock(&rd->io_lock);
 	return ret;
 }
 
@@ -256,7 +275,10 @@ static __poll_t coldroom_poll(struct file *file, poll_table *wait)
 	}
 	if (!reader_has_data(rd))
 		return 0;
-	/* Readable only if read() would return at once. */
+	/*
+	 * Readable only if read() would return at once. rd->lock is never
+	 * held across a user copy, so this does not wait for one.
+	 */
 	mutex_lock(&rd->lock);
 	readable = reader_has_wanted(rd);
 	mutex_unlock(&rd->lock);
@@ -300,7 +322,7 @@ void coldroom_chardev_notify(u32 unit)
 /*
  * The reader's consumer page, allocated by its first mapping. No lock of
  * the reader is taken: ->mmap runs under mmap_lock, and read() and the
- * ioctls hold rd->lock while they copy to user memory, which may fault
+ * ioctls hold rd->io_lock while they copy to user memory, which may fault
  * and take mmap_lock. Racing first mappings agree through the cmpxchg.
  */
 static struct page *coldroom_consumer_page(struct coldroom_reader *rd)
@@ -471,19 +493,21 @@ static long ioctl_get_subscription(struct coldroom_reader *rd,
 		return -EINVAL;
 	units = u64_to_user_ptr(sub.units);
 
-	mutex_lock(&rd->lock);
+	/* io_lock keeps the map still across put_user(); poll() goes on. */
+	if (mutex_lock_interruptible(&rd->io_lock))
+		return -ERESTARTSYS;
 	if (rd->sub_all) {
 		sub.flags = COLDROOM_SUB_ALL;
 	} else {
 		for_each_set_bit(bit, rd->sub_map, rd->sub_bits) {
 			if (count < sub.nr_units && put_user((u32)bit, units + count)) {
-				mutex_unlock(&rd->lock);
+				mutex_unlock(&rd->io_lock);
 				return -EFAULT;
 			}
 			count++;
 		}
 	}
-	mutex_unlock(&rd->lock);
+	mutex_unlock(&rd->io_lock);
 	sub.nr_units = count;
 	return copy_to_user(arg, &sub, sizeof(sub)) ? -EFAULT : 0;
 }
@@ -506,10 +530,16 @@ static long ioctl_set_subscription(struct coldroom_reader *rd,
 	} else if (sub.nr_units) {
 		if (sub.nr_units > COLDROOM_SUB_MAX_UNITS)
 			return -EINVAL;
-		units = vmemdup_user(u64_to_user_ptr(sub.units),
-				     array_size(sub.nr_units, sizeof(u32)));
-		if (IS_ERR(units))
-			return PTR_ERR(units);
+		/* Sized by the caller: charged to its memory cgroup. */
+		units = kvmalloc_array(sub.nr_units, sizeof(u32),
+				       GFP_KERNEL_ACCOUNT);
+		if (!units)
+			return -ENOMEM;
+		if (copy_from_user(units, u64_to_user_ptr(sub.units),
+				   array_size(sub.nr_units, sizeof(u32)))) {
+			kvfree(units);
+			return -EFAULT;
+		}
 		for (i = 0; i < sub.nr_units; i++) {
 			if (units[i] > COLDROOM_UNIT_MAX) {
 				kvfree(units);
@@ -517,7 +547,8 @@ static long ioctl_set_subscription(struct coldroom_reader *rd,
 			}
 			bits = max(bits, units[i] + 1);
 		}
-		map = kvcalloc(BITS_TO_LONGS(bits), sizeof(long), GFP_KERNEL);
+		map = kvcalloc(BITS_TO_LONGS(bits), sizeof(long),
+			       GFP_KERNEL_ACCOUNT);
 		if (!map) {
 			kvfree(units);
 			return -ENOMEM;
@@ -528,6 +559,12 @@ static long ioctl_set_subscription(struct coldroom_reader *rd,
 		kvfree(units);
 	}
 
+	if (mutex_lock_interruptible(&rd->io_lock)) {
+		kvfree(map);
+		if (map)
+			coldroom_obj_free(COLDROOM_OBJ_SUBSCRIPTION);
+		return -ERESTARTSYS;
+	}
 	mutex_lock(&rd->lock);
 	spin_lock(&coldroom_async_lock);
 	swap(rd->sub_map, map);
@@ -535,6 +572,7 @@ static long ioctl_set_subscription(struct coldroom_reader *rd,
 	rd->sub_all = sub.flags & COLDROOM_SUB_ALL;
 	spin_unlock(&coldroom_async_lock);
 	mutex_unlock(&rd->lock);
+	mutex_unlock(&rd->io_lock);
 	if (map)
 		coldroom_obj_free(COLDROOM_OBJ_SUBSCRIPTION);
 	kvfree(map);

@@ -50,7 +50,10 @@ struct coldroom_sensor_ops {
 	 * interval, or not at all).
 	 */
 	int (*start)(struct coldroom_sensor *sensor, u32 interval_ms);
-	/* Stop sampling; no coldroom_sensor_sample() after it returns. */
+	/*
+	 * Stop sampling: once it returns, no coldroom_sensor_sample() of the
+	 * unit runs or is still under way (its events included).
+	 */
 	void (*stop)(struct coldroom_sensor *sensor);
 	/*
 	 * Raw reading of @channel (0 or 1) in millidegree Celsius, before

@@ -76,7 +76,7 @@ struct coldroom_sensor {
 
 	/* Firmware request bookkeeping, under fw_queue_lock (firmware.c). */
 	struct work_struct fw_direct_work;	/* the /lib/firmware step */
-	struct list_head fw_node;	/* on the queue while fw_queued */
+	struct list_head fw_node;	/* on fw_queue or fw_waiting (inflight) */
 	bool fw_queued;			/* waiting for a fallback slot */
 	bool fw_inflight;		/* fallback requested, not called back */
 	bool fw_wanted;			/* its answer is to be applied */

@@ -563,20 +563,21 @@ static ssize_t label_store(struct device *dev, struct device_attribute *attr,
 			   const char *buf, size_t count)
 {
 	struct coldroom_sensor *s = to_coldroom_sensor(dev);
+	char label[COLDROOM_FW_LABEL_MAX + 1];
 	size_t len = count;
-	size_t i;
 
 	if (len && buf[len - 1] == '\n')
 		len--;
-	if (len == 0 || len > COLDROOM_FW_LABEL_MAX)
+	if (len == 0 || len > COLDROOM_FW_LABEL_MAX || memchr(buf, '\0', len))
 		return -EINVAL;
-	for (i = 0; i < len; i++)
-		if (buf[i] < 0x20 || buf[i] > 0x7e)
-			return -EINVAL;
+	memcpy(label, buf, len);
+	label[len] = '\0';
+	/* The rule a blob's label section is held to. */
+	if (coldroom_fw_check_label(label) != COLDROOM_FW_OK)
+		return -EINVAL;
 
 	mutex_lock(&s->lock);
-	memcpy(s->label, buf, len);
-	s->label[len] = '\0';
+	strscpy(s->label, label, sizeof(s->label));
 	mutex_unlock(&s->lock);
 	return count;
 }

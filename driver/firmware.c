@@ -4,12 +4,19 @@
  *
  * Each unit needs coldroom/<model>-<serial>.fw, in two steps:
  *
- * 1. The direct load: request_firmware_into_buf() from this module's own
+ * 1. The direct load: request_firmware_direct() from this module's own
  *    workqueue reads /lib/firmware and never waits for user space, so a
  *    unit whose blob is installed is ready at once, whatever other units
- *    wait for. (Not request_firmware_direct(): a request for a name that
- *    a fallback request is waiting on joins that one and waits with it;
- *    into_buf requests are never shared.)
+ *    wait for. A missing file is the normal case of a unit served by
+ *    coldroomd: this step warns of nothing (step 2's own look at
+ *    /lib/firmware does, once: 6.1 has no quiet request_firmware_nowait())
+ *    and never turns into the kernel's own fallback, not even with the
+ *    force_sysfs_fallback sysctl. It is asked without a device: with one,
+ *    the loader would keep the name in its suspend cache. One exception:
+ *    while a fallback request of ours for the same name waits, this
+ *    request would join that one and wait with it, so then the step is
+ *    a partial read into a buffer (request_partial_firmware_into_buf():
+ *    never shared, no fallback), which does warn of a missing file.
  * 2. Only if that finds nothing, the sysfs fallback:
  *    request_firmware_nowait(FW_ACTION_NOUEVENT). In 6.1 that sets
  *    FW_OPT_USERHELPER, so the kernel creates
@@ -44,10 +51,26 @@
 
 #include "coldroom_core.h"
 
+/*
+ * Each waiting fallback request holds a system_wq worker: keep most of
+ * system_wq's max_active (256) for everyone else.
+ */
+#define COLDROOM_FW_REQUESTS_MAX	128
+
+static int max_fw_requests_set(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, COLDROOM_FW_REQUESTS_MAX);
+}
+
+static const struct kernel_param_ops max_fw_requests_ops = {
+	.set = max_fw_requests_set,
+	.get = param_get_uint,
+};
+
 static unsigned int max_fw_requests = 32;
-module_param(max_fw_requests, uint, 0444);
+module_param_cb(max_fw_requests, &max_fw_requests_ops, &max_fw_requests, 0444);
 MODULE_PARM_DESC(max_fw_requests,
-		 "Sysfs fallback requests waiting at once (default 32)");
+		 "Sysfs fallback requests waiting at once, 1..128 (default 32)");
 
 static DEFINE_MUTEX(fw_queue_lock);
 static LIST_HEAD(fw_queue);
@@ -61,11 +84,15 @@ static unsigned int fw_inflight;	/* fallback requests not yet called back */
 static struct workqueue_struct *coldroom_fw_wq;
 
 /*
- * Where the direct step reads a blob: one at a time (the queue is
- * ordered), at most COLDROOM_FW_MAX_SIZE, kept for the module's life so
- * that thousands of units do not each map a megabyte.
+ * Where the direct step reads a blob while a fallback request for its
+ * name waits: one at a time (the queue is ordered), one byte over
+ * COLDROOM_FW_MAX_SIZE to tell a file over the limit.
  */
+#define COLDROOM_FW_BUF_SIZE	(COLDROOM_FW_MAX_SIZE + 1)
 static void *coldroom_fw_buf;
+
+/* Units whose fallback request was not called back yet, on fw_node. */
+static LIST_HEAD(fw_waiting);
 
 /* Bumped before the loader aborts fallback requests for a suspend. */
 static atomic_t coldroom_suspends = ATOMIC_INIT(0);
@@ -238,6 +265,7 @@ static void coldroom_fw_done(const struct firmware *fw, void *context)
 	again = wanted && !fw &&
 		atomic_read(&coldroom_suspends) != s->fw_suspends;
 	s->fw_wanted = false;
+	list_del_init(&s->fw_node);
 	s->fw_inflight = false;
 	fw_inflight--;
 	if (again)
@@ -262,7 +290,7 @@ static void coldroom_fw_issue(struct coldroom_sensor *s)
 	int ret;
 
 	lockdep_assert_held(&fw_queue_lock);
-	list_del_init(&s->fw_node);
+	list_move_tail(&s->fw_node, &fw_waiting);
 	s->fw_queued = false;
 	s->fw_inflight = true;
 	s->fw_wanted = true;
@@ -275,6 +303,7 @@ static void coldroom_fw_issue(struct coldroom_sensor *s)
 				      s->fw_name, coldroom_chardev_device(),
 				      GFP_KERNEL, s, coldroom_fw_done);
 	if (ret) {
+		list_del_init(&s->fw_node);
 		s->fw_inflight = false;
 		s->fw_wanted = false;
 		fw_inflight--;
@@ -288,12 +317,52 @@ static void coldroom_fw_issue(struct coldroom_sensor *s)
 static void coldroom_fw_kick(void)
 {
 	mutex_lock(&fw_queue_lock);
-	while (!fw_suspending && fw_inflight < max(max_fw_requests, 1U) &&
+	while (!fw_suspending && fw_inflight < max_fw_requests &&
 	       !list_empty(&fw_queue))
 		coldroom_fw_issue(list_first_entry(&fw_queue,
 						   struct coldroom_sensor,
 						   fw_node));
 	mutex_unlock(&fw_queue_lock);
+}
+
+/* Is a fallback request for @name waiting (this unit's or a removed one's)? */
+static bool coldroom_fw_name_waiting(const char *name)
+{
+	struct coldroom_sensor *w;
+
+	lockdep_assert_held(&fw_queue_lock);
+	list_for_each_entry(w, &fw_waiting, fw_node)
+		if (!strcmp(w->fw_name, name))
+			return true;
+	return false;
+}
+
+/*
+ * Reads /lib/firmware, never waiting for user space. Called under ops_lock:
+ * no fallback request for this unit's name starts meanwhile (only this
+ * unit issues one, and not while its direct step runs).
+ */
+static int coldroom_fw_read_direct(struct coldroom_sensor *s,
+				   const struct firmware **fw)
+{
+	bool waiting;
+	int ret;
+
+	mutex_lock(&fw_queue_lock);
+	waiting = coldroom_fw_name_waiting(s->fw_name);
+	mutex_unlock(&fw_queue_lock);
+	if (waiting)
+		ret = request_partial_firmware_into_buf(fw, s->fw_name, &s->dev,
+							coldroom_fw_buf,
+							COLDROOM_FW_BUF_SIZE, 0);
+	else
+		ret = request_firmware_direct(fw, s->fw_name, NULL);
+	if (!ret && (*fw)->size > COLDROOM_FW_MAX_SIZE) {
+		release_firmware(*fw);
+		*fw = NULL;
+		ret = -EFBIG;
+	}
+	return ret;
 }
 
 /* The direct step; then the fallback if /lib/firmware has nothing. */
@@ -309,8 +378,7 @@ static void coldroom_fw_direct(struct work_struct *work)
 	if (READ_ONCE(s->fw_dead))
 		goto out;
 	coldroom_set_fw_state(s, COLDROOM_FW_LOADING, NULL);
-	ret = request_firmware_into_buf(&fw, s->fw_name, &s->dev,
-					coldroom_fw_buf, COLDROOM_FW_MAX_SIZE);
+	ret = coldroom_fw_read_direct(s, &fw);
 	if (ret == -EFBIG) {
 		/* There, but over the format's limit: as the parser says. */
 		coldroom_fw_fail(s, "%s",
@@ -361,6 +429,11 @@ int coldroom_fw_reload(struct coldroom_sensor *s)
 	int ret = 0;
 
 	mutex_lock(&s->ops_lock);
+	/*
+	 * Stop first: once ->stop() returns no sample is in flight, so none
+	 * raises an alarm after "pending" has cleared it and told listeners.
+	 */
+	coldroom_stop_sampling(s);
 	mutex_lock(&fw_queue_lock);
 	if (s->fw_dead) {
 		ret = -ENODEV;
@@ -373,8 +446,6 @@ int coldroom_fw_reload(struct coldroom_sensor *s)
 		coldroom_fw_start(s);
 	}
 	mutex_unlock(&fw_queue_lock);
-	if (!ret)
-		coldroom_stop_sampling(s);
 	mutex_unlock(&s->ops_lock);
 	return ret;
 }
@@ -431,7 +502,7 @@ int coldroom_fw_init(void)
 {
 	int ret;
 
-	coldroom_fw_buf = vmalloc(COLDROOM_FW_MAX_SIZE);
+	coldroom_fw_buf = vmalloc(COLDROOM_FW_BUF_SIZE);
 	if (!coldroom_fw_buf)
 		return -ENOMEM;
 	coldroom_fw_wq = alloc_ordered_workqueue("coldroom_fw", WQ_FREEZABLE);

@@ -3,8 +3,8 @@
  * coldroom core: the "coldroom" generic netlink family. It has no
  * commands to call; its multicast group "events" carries alarm set and
  * cleared, firmware state changes and units added and removed, in the
- * initial network namespace. Messages are built only when somebody
- * listens, so thousands of units cost nothing without a subscriber.
+ * initial network namespace. A message is built only when the group has
+ * a member (genl_has_listeners()).
  */
 
 #include <linux/ktime.h>

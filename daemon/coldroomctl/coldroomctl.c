@@ -67,9 +67,13 @@ static void usage(FILE *f)
 		"                            gaps, alarms and acknowledgements (default: today,\n"
 		"                            every unit)\n"
 		"  ack UNIT PROBE [--comment TEXT]\n"
-		"                            acknowledge the alarm of a probe (1 or 2)\n"
+		"                            acknowledge the open alarms of a probe (1 or 2)\n"
 		"  sign UNIT DAY reviewed|approved [--comment TEXT]\n"
 		"                            sign the unit's day report (DAY: YYYY-MM-DD)\n"
+		"  calibrate UNIT PROBE --date WHEN --due WHEN --certificate REF\n"
+		"            [--as-found T] [--as-left T]\n"
+		"                            a probe's calibration: its reminders come 90\n"
+		"                            and 30 days before and on the due date\n"
 		"  firmware UNIT [reload]    firmware state and source; reload it\n"
 		"  frame UNIT -o FILE.png    the latest thermal frame as a false-colour image\n"
 		"  reload                    make coldroomd re-read its configuration\n"
@@ -160,6 +164,8 @@ int main(int argc, char **argv)
 		NEED(2, 4);
 	else if (!strcmp(cmd, "sign"))
 		NEED(3, 5);
+	else if (!strcmp(cmd, "calibrate"))
+		NEED(2, 12);
 	else if (!strcmp(cmd, "history"))
 		NEED(1, 6);
 	else if (!strcmp(cmd, "report"))
@@ -195,7 +201,7 @@ int main(int argc, char **argv)
 		return r;
 	/* The acts of a person: polkit may ask for their password (SECURITY.md, "Roles"). */
 	act = !strcmp(cmd, "ack") || !strcmp(cmd, "sign") || !strcmp(cmd, "set") ||
-	      !strcmp(cmd, "reload") ||
+	      !strcmp(cmd, "calibrate") || !strcmp(cmd, "reload") ||
 	      (!strcmp(cmd, "firmware") && nargs > 1);
 	r = ask_password_begin(bus, act && ask_password);
 	if (r < 0) {
@@ -221,6 +227,8 @@ int main(int argc, char **argv)
 		r = cmd_ack(bus, &argv[optind + 1], nargs);
 	else if (!strcmp(cmd, "sign"))
 		r = cmd_sign(bus, &argv[optind + 1], nargs);
+	else if (!strcmp(cmd, "calibrate"))
+		r = cmd_calibrate(bus, &argv[optind + 1], nargs);
 	else if (!strcmp(cmd, "history"))
 		r = cmd_history(bus, &argv[optind + 1], nargs);
 	else if (!strcmp(cmd, "report"))

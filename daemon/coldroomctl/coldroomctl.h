@@ -77,6 +77,9 @@ int cmd_alarms(sd_bus *bus);
 int comment_option(char **args, int from, int n, const char **comment);
 int cmd_ack(sd_bus *bus, char **args, int n);
 int cmd_sign(sd_bus *bus, char **args, int n);
+int cmd_calibrate(sd_bus *bus, char **args, int n);
+/* Millidegrees, or degrees with a "C" suffix ("-18.5C") (coldroomctl_set.c). */
+int parse_temp(const char *s, int32_t *out);
 int cmd_firmware(sd_bus *bus, const char *key, const char *action);
 int cmd_frame(sd_bus *bus, const char *key, const char *path);
 int cmd_history(sd_bus *bus, char **args, int n);

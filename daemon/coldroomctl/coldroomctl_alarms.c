@@ -41,22 +41,23 @@ int cmd_alarms(sd_bus *bus)
 		sd_bus_error_free(&e);
 		return r;
 	}
-	r = sd_bus_message_enter_container(reply, 'a', "(tssuuuitttuss)");
+	r = sd_bus_message_enter_container(reply, 'a', "(tssuuuitttusss)");
 	if (arg_json)
 		a = jnew(json_object_new_array());
 	else if (r >= 0)
-		printf("%-6s %-16s %-10s %-5s %-13s %-19s %9s %-19s %s\n", "ID", "SERIAL", "UNIT",
-		       "PROBE", "STATE", "RAISED", "AT (C)", "ACKNOWLEDGED", "BY / COMMENT");
+		printf("%-6s %-16s %-10s %-5s %-11s %-13s %-19s %9s %-19s %s\n", "ID", "SERIAL",
+		       "UNIT", "PROBE", "KIND", "STATE", "RAISED", "AT (C)", "ACKNOWLEDGED",
+		       "BY / COMMENT");
 	while (r >= 0) {
-		const char *serial, *unit, *user, *comment;
+		const char *serial, *unit, *user, *comment, *kind;
 		uint64_t id, raised, cleared, acked;
 		uint32_t probe, state, level, uid;
 		char traised[32], tacked[32];
 		int32_t temp;
 
-		r = sd_bus_message_read(reply, "(tssuuuitttuss)", &id, &serial, &unit, &probe,
+		r = sd_bus_message_read(reply, "(tssuuuitttusss)", &id, &serial, &unit, &probe,
 					&state, &level, &temp, &raised, &cleared, &acked, &uid,
-					&user, &comment);
+					&user, &comment, &kind);
 		if (r <= 0)
 			break;
 		if (state >= sizeof(alarm_state_names) / sizeof(alarm_state_names[0]))
@@ -68,6 +69,7 @@ int cmd_alarms(sd_bus *bus)
 			jset(o, "serial", jstr(serial));
 			jset(o, "unit", jstr(unit));
 			jset(o, "probe", juint(probe));
+			jset(o, "kind", jstr(kind));
 			jset(o, "state", jstr(alarm_state_names[state]));
 			jset(o, "level", juint(level));
 			jset(o, "temp_mdeg", jint(temp));
@@ -81,8 +83,9 @@ int cmd_alarms(sd_bus *bus)
 		} else {
 			format_time(traised, sizeof(traised), raised);
 			format_time(tacked, sizeof(tacked), acked);
-			printf("%-6" PRIu64 " %-16s %-10s %-5u %-13s %-19s %9.3f %-19s %s%s%s\n", id,
-			       serial, unit[0] ? unit : "(gone)", probe, alarm_state_names[state],
+			printf("%-6" PRIu64 " %-16s %-10s %-5u %-11s %-13s %-19s %9.3f %-19s %s%s%s\n",
+			       id, serial, unit[0] ? unit : "(gone)", probe, kind,
+			       alarm_state_names[state],
 			       traised, temp / 1000.0, tacked, user, comment[0] ? ": " : "",
 			       comment);
 		}

@@ -45,6 +45,44 @@ static int report_fetch_unit(sd_bus *bus, const struct report *r, const struct u
 	return k < 0 ? fail_record("report", &e, k) : 0;
 }
 
+/*
+ * The calibrations coldroomd knows (its Manager's Calibrations) onto the
+ * report's probes, by serial; without them the report has no overdue
+ * lines, and says nothing false.
+ */
+static void report_fetch_calibrations(sd_bus *bus, struct report *r)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	const char *serial, *cert;
+	uint64_t calibrated, due;
+	int32_t found, left;
+	uint32_t probe;
+	int64_t days;
+	int k;
+
+	k = sd_bus_get_property(bus, SENSORS_BUS_NAME, SENSORS_PATH, SENSORS_MANAGER_IFACE,
+				"Calibrations", NULL, &reply, "a(suttsiix)");
+	if (k >= 0)
+		k = sd_bus_message_enter_container(reply, 'a', "(suttsiix)");
+	while (k >= 0 && (k = sd_bus_message_read(reply, "(suttsiix)", &serial, &probe,
+						  &calibrated, &due, &cert, &found, &left,
+						  &days)) > 0) {
+		if (probe < 1 || probe > 2)
+			continue;
+		for (size_t i = 0; i < r->n_units; i++) {
+			struct report_probe *pr = &r->units[i].probe[probe - 1];
+
+			if (strcmp(r->units[i].serial, serial))
+				continue;
+			pr->cal_due_us = due;
+			snprintf(pr->cal_certificate, sizeof(pr->cal_certificate), "%s", cert);
+		}
+	}
+	if (k < 0)
+		fprintf(stderr, "coldroomctl: report: calibrations not known (%s): no overdue "
+			"lines\n", strerror(-k));
+}
+
 static void report_free(struct report *r)
 {
 	for (size_t i = 0; i < r->n_units; i++) {
@@ -121,6 +159,7 @@ int cmd_report(sd_bus *bus, char **args, int n)
 		ret = report_fetch_unit(bus, &r, &l.v[i], &r.units[i]);
 	if (ret)
 		goto out;
+	report_fetch_calibrations(bus, &r);
 	k = history_verify(bus, &r.intact, r.verify_message, sizeof(r.verify_message), &e);
 	r.verified = k >= 0;
 	if (k < 0)

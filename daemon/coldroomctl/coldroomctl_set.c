@@ -19,8 +19,7 @@
 #include "parse_util.h"
 #include "unit_client.h"
 
-/* Millidegrees, or degrees with a "C" suffix ("-18.5C"). */
-static int parse_temp(const char *s, int32_t *out)
+int parse_temp(const char *s, int32_t *out)
 {
 	size_t n = strlen(s);
 	char *end;

@@ -315,6 +315,15 @@ static void format_hm(uint64_t usec, char *buf, size_t size)
 		snprintf(buf, size, "?");
 }
 
+static void format_day(uint64_t usec, char *buf, size_t size)
+{
+	time_t t = (time_t)(usec / 1000000);
+	struct tm tm;
+
+	if (!localtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%d", &tm))
+		snprintf(buf, size, "?");
+}
+
 /* A line on the plot per alarm event, and the events listed below it. */
 static void draw_events(cairo_t *cr, const struct axes *a, const struct report_unit *u)
 {
@@ -443,6 +452,20 @@ static void draw_unit(cairo_t *cr, const struct report *r, const struct report_u
 	snprintf(buf, sizeof(buf), "serial %s%s%s%s%s", u->serial, u->name[0] ? ", unit " : "",
 		 u->name, u->model[0] ? ", model " : "", u->model);
 	text(cr, PLOT_X, 45, 9, false, buf);
+	/* A probe whose calibration was due by the day's end: one line each, in red. */
+	for (int p = 0, line = 0; p < 2; p++) {
+		const struct report_probe *pr = &u->probe[p];
+		char due[32];
+
+		if (!pr->cal_due_us || pr->cal_due_us >= r->end_us)
+			continue;
+		format_day(pr->cal_due_us, due, sizeof(due));
+		snprintf(buf, sizeof(buf), "Probe %d: calibration OVERDUE since %s (certificate %s)",
+			 p + 1, due, pr->cal_certificate);
+		cairo_set_source_rgb(cr, 0.75, 0.05, 0.05);
+		text(cr, PLOT_X + 300 * line++, 57, 8.5, true, buf);
+	}
+	cairo_set_source_rgb(cr, 0.05, 0.05, 0.05);
 	value_range(u, &a);
 	draw_gaps(cr, &a, u);
 	for (int p = 0; p < 2; p++)

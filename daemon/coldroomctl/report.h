@@ -18,6 +18,8 @@ struct report_probe {
 	struct history_series rows;
 	bool has_band;			/* the unit's thresholds are known */
 	int32_t band_min, band_max;	/* mC */
+	uint64_t cal_due_us;		/* the calibration's due date as coldroomd knows it; 0: none */
+	char cal_certificate[64];
 };
 
 struct report_unit {

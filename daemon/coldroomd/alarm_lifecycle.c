@@ -28,11 +28,21 @@
 #include "fileio.h"
 #include "log.h"
 #include "macro.h"
+#include "parse_util.h"
 
 #define STATE_FILE "alarms"
 #define STATE_FILE_MAX (4 * 1024 * 1024)
+/* When coldroomd was last known to run: the after-outage rule's clock. */
+#define ALIVE_FILE "alive"
+#define ALIVE_EVERY_USEC (60 * 1000000ULL)
+/* The probe-health sweep: one timer for every unit, never one per unit. */
+#define SWEEP_USEC 1000000ULL
 
-/* One unit serial and probe: its condition, its delay, its open alarm. */
+/* The rules' numbers are daemon.h's. */
+_Static_assert(TEMP_STATUS_NO_DATA == 2 && TEMP_STATUS_DISCONNECTED == 3,
+	       "health_fault() knows TempNStatus by number");
+
+/* One unit serial, probe and kind: its condition, its delay, its open alarm. */
 struct alarm_track {
 	struct daemon *daemon;
 	struct alarm_record rec;	/* rec.id 0: no open alarm */
@@ -40,6 +50,7 @@ struct alarm_track {
 	bool condition;			/* the kernel's, as last seen */
 	bool own_delay;			/* set for this probe; else AlarmDelaySec */
 	unsigned int delay_s;
+	struct calibration cal;		/* the temperature track's; calibrated_usec 0: none */
 	sd_event_source *delay_timer;	/* a raise or a clear waiting out the delay */
 	sd_event_source *escalate_timer;
 };
@@ -51,6 +62,12 @@ struct alarms {
 	char *state_path;		/* NULL: not kept across restarts */
 	sd_event_source *save_defer;	/* one write per loop iteration, however many changed */
 	struct alarm_notifier *notifier;	/* the notification units */
+	sd_event_source *sweep;		/* the probe-health sweep */
+	char *alive_path;		/* NULL: no state directory */
+	uint64_t alive_written_usec;
+	uint64_t down_since_usec;	/* the last stamp before this start; 0: none */
+	bool outage_due;		/* the first sweep judges the first readings */
+	uint64_t cal_checked_usec;	/* the reminders, judged once a minute */
 };
 
 static uint64_t now_realtime_usec(void)
@@ -66,18 +83,20 @@ static bool unacked(enum alarm_state s)
 	return s == ALARM_STATE_RAISED || s == ALARM_STATE_CLEARED;
 }
 
-static struct alarm_track *track_find(struct alarms *a, const char *serial, unsigned int probe)
+static struct alarm_track *track_find(struct alarms *a, const char *serial, unsigned int probe,
+				      enum alarm_kind kind)
 {
 	for (size_t i = 0; i < a->n_tracks; i++) {
 		struct alarm_track *t = a->tracks[i];
 
-		if (t->rec.probe == probe && !strcmp(t->rec.serial, serial))
+		if (t->rec.probe == probe && t->rec.kind == kind && !strcmp(t->rec.serial, serial))
 			return t;
 	}
 	return NULL;
 }
 
-static struct alarm_track *track_new(struct daemon *d, const char *serial, unsigned int probe)
+static struct alarm_track *track_new(struct daemon *d, const char *serial, unsigned int probe,
+				     enum alarm_kind kind)
 {
 	struct alarms *a = d->alarms;
 	struct alarm_track *t;
@@ -99,6 +118,7 @@ static struct alarm_track *track_new(struct daemon *d, const char *serial, unsig
 	t->daemon = d;
 	snprintf(t->rec.serial, sizeof(t->rec.serial), "%s", serial);
 	t->rec.probe = probe;
+	t->rec.kind = kind;
 	a->tracks[a->n_tracks++] = t;
 	return t;
 }
@@ -115,7 +135,7 @@ static void track_maybe_drop(struct alarm_track *t)
 {
 	struct alarms *a = t->daemon->alarms;
 
-	if (t->unit || t->rec.id || t->own_delay)
+	if (t->unit || t->rec.id || t->own_delay || t->cal.calibrated_usec)
 		return;
 	for (size_t i = 0; i < a->n_tracks; i++)
 		if (a->tracks[i] == t) {
@@ -125,20 +145,22 @@ static void track_maybe_drop(struct alarm_track *t)
 	track_free(t);
 }
 
-/* @u's track of channel @ch, made when @create. */
-static struct alarm_track *unit_track(struct unit *u, unsigned int ch, bool create)
+/* @u's track of channel @ch and @kind, made when @create. */
+static struct alarm_track *unit_track(struct unit *u, unsigned int ch, enum alarm_kind kind,
+				      bool create)
 {
-	struct alarm_track *t = u->track[ch];
+	struct alarm_track *t = u->track[ch][kind];
 
-	if (t || !create || !u->daemon->alarms)
+	/* A serial unfit for a state file or a unit name has no alarms kept (logged once, at start). */
+	if (t || !create || !u->daemon->alarms || !alarm_serial_ok(u->info->serial))
 		return t;
-	t = track_new(u->daemon, u->info->serial, ch + 1);
+	t = track_new(u->daemon, u->info->serial, ch + 1, kind);
 	if (t) {
 		t->unit = u;
-		u->track[ch] = t;
+		u->track[ch][kind] = t;
 	} else {
-		log_error("%s: cannot follow the alarms of probe %u (serial '%s')", u->name,
-			  ch + 1, u->info->serial);
+		log_error("%s: cannot follow the %s alarms of probe %u (serial '%s')", u->name,
+			  alarm_kind_name(kind), ch + 1, u->info->serial);
 	}
 	return t;
 }
@@ -164,13 +186,20 @@ static void state_write(struct daemon *d)
 		log_error("cannot save the alarms to %s: %m", tmp);
 		return;
 	}
-	fprintf(f, "# coldroomd: open alarms and probe delays (coldroomd(8)); do not edit\n");
+	fprintf(f, "# coldroomd: open alarms, probe delays and calibrations (coldroomd(8)); "
+		"do not edit\n");
 	fprintf(f, "next-id %" PRIu64 "\n", a->next_id);
 	for (size_t i = 0; i < a->n_tracks && r >= 0; i++) {
 		const struct alarm_track *t = a->tracks[i];
 
 		if (t->own_delay)
 			fprintf(f, "delay %s %u %u\n", t->rec.serial, t->rec.probe, t->delay_s);
+		if (t->cal.calibrated_usec) {
+			r = calibration_state_format(t->rec.serial, t->rec.probe, &t->cal, line,
+						     sizeof(line));
+			if (r >= 0)
+				fputs(line, f);
+		}
 		if (t->rec.id) {
 			r = alarm_state_format(&t->rec, line, sizeof(line));
 			if (r >= 0)
@@ -219,10 +248,18 @@ static void state_save(struct daemon *d)
 static void count_unacked(struct daemon *d)
 {
 	struct alarms *a = d->alarms;
-	unsigned int n = 0;
+	unsigned int n = 0, open[ALARM_KINDS] = { 0 };
 
-	for (size_t i = 0; i < a->n_tracks; i++)
-		n += a->tracks[i]->rec.id && unacked(a->tracks[i]->rec.state);
+	for (size_t i = 0; i < a->n_tracks; i++) {
+		const struct alarm_record *rec = &a->tracks[i]->rec;
+
+		n += rec->id && unacked(rec->state);
+		open[rec->kind] += rec->id != 0;
+	}
+	if (memcmp(open, d->n_open, sizeof(open))) {
+		memcpy(d->n_open, open, sizeof(open));
+		publish_open_alarms_changed(d);
+	}
 	if (n != d->n_unacked) {
 		d->n_unacked = n;
 		publish_unacked_changed(d);
@@ -273,6 +310,7 @@ static void alarm_facts(const struct alarm_track *t, unsigned int level, struct 
 	env_fact(e, "COLDROOM_ALARM_ID", "%" PRIu64, t->rec.id);
 	env_fact(e, "COLDROOM_ALARM_LEVEL", "%u", level);
 	env_fact(e, "COLDROOM_ALARM_STATE", "%s", alarm_state_name(t->rec.state));
+	env_fact(e, "COLDROOM_ALARM_KIND", "%s", alarm_kind_name(t->rec.kind));
 	env_fact(e, "COLDROOM_SERIAL", "%s", t->rec.serial);
 	env_fact(e, "COLDROOM_PROBE", "%u", t->rec.probe);
 	env_fact(e, "COLDROOM_UNIT", "%s", u ? u->name : "");
@@ -298,7 +336,8 @@ static void start_notification(struct alarm_track *t, unsigned int level)
 
 	if (!d->config.alarm_units || !d->bus || !d->alarms->notifier)
 		return;
-	if (alarm_instance_name(t->rec.serial, t->rec.probe, instance, sizeof(instance)) < 0)
+	if (alarm_instance_name(t->rec.serial, t->rec.probe, t->rec.kind, instance,
+				sizeof(instance)) < 0)
 		return;
 	alarm_facts(t, level, &e);
 	(void)alarm_notify_start(d->alarms->notifier, d->bus, level, instance, e.v);
@@ -313,8 +352,9 @@ static void changed(struct alarm_track *t, const char *event, uint32_t uid, cons
 	log_fields(t->rec.state == ALARM_STATE_RAISED ? LOG_WARNING : LOG_NOTICE,
 		   &(struct log_fields){ .unit = name, .serial = t->rec.serial,
 					 .outcome = event },
-		   "alarm %" PRIu64 " of %s (%s) probe %u %s at %d mC%s%s%s%s", t->rec.id,
-		   t->rec.serial, name[0] ? name : "gone", t->rec.probe, event,
+		   "alarm %" PRIu64 " (%s) of %s (%s) probe %u %s at %d mC%s%s%s%s", t->rec.id,
+		   alarm_kind_name(t->rec.kind), t->rec.serial, name[0] ? name : "gone",
+		   t->rec.probe, event,
 		   t->unit ? t->unit->temp[t->rec.probe - 1] : t->rec.temp,
 		   user && user[0] ? " by " : "", user ? user : "",
 		   comment && comment[0] ? ": " : "", comment ? comment : "");
@@ -422,9 +462,28 @@ static int on_delay(sd_event_source *s, uint64_t usec, void *userdata)
 
 unsigned int alarms_delay(const struct unit *u, unsigned int ch)
 {
-	const struct alarm_track *t = u->track[ch];
+	const struct alarm_track *t = u->track[ch][ALARM_KIND_TEMPERATURE];
 
 	return t && t->own_delay ? t->delay_s : u->daemon->config.alarm_delay_s;
+}
+
+/*
+ * How long @t's condition must hold: the probe's delay for what the
+ * readings say (the band, the rate), FaultDelaySec for a fault; the other
+ * rules have their time in them (SilentIntervals, StuckSec) or are an
+ * event (after an outage).
+ */
+static unsigned int track_delay(const struct alarm_track *t)
+{
+	switch (t->rec.kind) {
+	case ALARM_KIND_TEMPERATURE:
+	case ALARM_KIND_RATE:
+		return alarms_delay(t->unit, t->rec.probe - 1);
+	case ALARM_KIND_FAULT:
+		return t->daemon->config.fault_delay_s;
+	default:
+		return 0;
+	}
 }
 
 /* The condition is @cond now: raise or clear after the delay, or at once. */
@@ -439,7 +498,7 @@ static void follow_condition(struct alarm_track *t, bool cond)
 	next = cond ? alarm_rule_raise(t->rec.state) : alarm_rule_clear(t->rec.state);
 	if (next == t->rec.state)
 		return;
-	delay = alarms_delay(t->unit, t->rec.probe - 1);
+	delay = track_delay(t);
 	if (!delay) {
 		on_delay(NULL, 0, t);
 		return;
@@ -453,14 +512,169 @@ static void follow_condition(struct alarm_track *t, bool cond)
 	}
 }
 
-void alarms_condition_changed(struct unit *u, unsigned int ch)
+/* @u's probe @ch is in condition @cond of @kind: a track only once it matters. */
+static void set_condition(struct unit *u, unsigned int ch, enum alarm_kind kind, bool cond)
 {
-	bool cond = u->alarm[ch] != 0;
-	struct alarm_track *t = unit_track(u, ch, cond);
+	struct alarm_track *t = unit_track(u, ch, kind, cond);
 
 	if (!t || t->condition == cond)
 		return;
 	follow_condition(t, cond);
+}
+
+void alarms_condition_changed(struct unit *u, unsigned int ch)
+{
+	set_condition(u, ch, ALARM_KIND_TEMPERATURE, u->alarm[ch] != 0);
+}
+
+/*
+ * A new sample or status of @u: the rules on the readings, per probe.
+ * Called once per sample, so what it does per probe is a few compares.
+ */
+void alarms_sample(struct unit *u, bool new_sample)
+{
+	const struct config *c = &u->daemon->config;
+	uint64_t now = now_realtime_usec();
+
+	if (!u->daemon->alarms)
+		return;
+	if (new_sample) {
+		u->seen_usec = now;
+		for (unsigned int ch = 0; ch < UNIT_CHANNELS; ch++)
+			set_condition(u, ch, ALARM_KIND_SILENT, false);
+	}
+	for (unsigned int ch = 0; ch < UNIT_CHANNELS; ch++) {
+		struct probe_health *h = &u->health[ch];
+		bool valid = u->temp_status[ch] == TEMP_STATUS_OK;
+		bool stuck = false, rate = false;
+
+		set_condition(u, ch, ALARM_KIND_FAULT, health_fault(c, u->temp_status[ch]));
+		if (!valid) {
+			/* No reading says nothing of being frozen or fast. */
+			health_no_reading(h);
+		} else if (new_sample) {
+			stuck = health_stuck(c, h, u->temp[ch], now);
+			rate = health_rate(c, h, u->temp[ch], now);
+		} else {
+			continue;
+		}
+		set_condition(u, ch, ALARM_KIND_STUCK, stuck);
+		set_condition(u, ch, ALARM_KIND_RATE, rate);
+	}
+}
+
+/*
+ * The first sweep after a start that followed an outage: a probe out of
+ * band now was out of band at some unknown time of the gap. Raised and
+ * cleared at once, it stays listed until a person acknowledges it.
+ */
+static void judge_outage(struct unit *u)
+{
+	for (unsigned int ch = 0; ch < UNIT_CHANNELS; ch++) {
+		if (!health_out_of_band(u->alarm[ch], u->temp_status[ch] == TEMP_STATUS_OK,
+					u->temp[ch], u->temp_min[ch], u->temp_max[ch]))
+			continue;
+		set_condition(u, ch, ALARM_KIND_OUTAGE, true);
+		set_condition(u, ch, ALARM_KIND_OUTAGE, false);
+	}
+}
+
+/* The stamp, once a minute (@force: now), written whole and renamed. */
+static void alive_write(struct alarms *a, uint64_t now, bool force)
+{
+	_cleanup_(freep) char *tmp = NULL;
+	char text[32];
+	int fd, n, r;
+
+	if (!a->alive_path || (!force && a->alive_written_usec && now >= a->alive_written_usec &&
+			       now - a->alive_written_usec < ALIVE_EVERY_USEC))
+		return;
+	a->alive_written_usec = now;
+	if (asprintf(&tmp, "%s.new", a->alive_path) < 0) {
+		tmp = NULL;
+		return;
+	}
+	n = snprintf(text, sizeof(text), "%" PRIu64 "\n", now);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	r = fd < 0 ? -errno : write_all(fd, text, (size_t)n);
+	if (fd >= 0 && close(fd) < 0 && r >= 0)
+		r = -errno;
+	if (r >= 0 && rename(tmp, a->alive_path) < 0)
+		r = -errno;
+	if (r < 0) {
+		log_warning("cannot write %s: %s", a->alive_path, strerror(-r));
+		unlink(tmp);
+	}
+}
+
+/* The last stamp, or 0 when there is none or it is damaged (nothing is judged). */
+static uint64_t alive_read(const char *path)
+{
+	_cleanup_(freep) char *text = NULL;
+	unsigned long long v;
+	size_t len;
+	int r;
+
+	r = read_file_at(AT_FDCWD, path, 64, &text, &len);
+	if (r == -ENOENT)
+		return 0;
+	if (r >= 0 && len && text[len - 1] == '\n')
+		text[len - 1] = '\0';
+	if (r < 0 || parse_ull(text, &v) < 0) {
+		log_warning("%s: cannot read when coldroomd last ran; no outage is judged", path);
+		return 0;
+	}
+	return v;
+}
+
+/* @u's calibration reminders at @now: each a kind of its own, raised once its day came. */
+static void judge_calibration(struct unit *u, uint64_t now)
+{
+	static const enum alarm_kind kinds[] = {
+		ALARM_KIND_CAL_90, ALARM_KIND_CAL_30, ALARM_KIND_CAL_DUE
+	};
+
+	for (unsigned int ch = 0; ch < UNIT_CHANNELS; ch++) {
+		const struct alarm_track *t = u->track[ch][ALARM_KIND_TEMPERATURE];
+		const struct calibration none = { 0 };
+
+		for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+			set_condition(u, ch, kinds[i],
+				      calibration_reminder(t ? &t->cal : &none, kinds[i], now));
+	}
+}
+
+/* Once a second, for every unit: silent; after a start, the outage; the stamp. */
+static int on_sweep(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct alarms *a = d->alarms;
+	uint64_t now = now_realtime_usec();
+	/* Days pass slowly: the reminders once a minute (and at once after a change). */
+	bool cal = !a->cal_checked_usec || now < a->cal_checked_usec ||
+		   now - a->cal_checked_usec >= 60 * 1000000ULL;
+
+	for (size_t i = 0; i < d->n_units; i++) {
+		struct unit *u = d->units[i];
+		bool silent = health_silent(&d->config, u->seen_usec, u->interval_ms, now);
+
+		for (unsigned int ch = 0; ch < UNIT_CHANNELS; ch++)
+			set_condition(u, ch, ALARM_KIND_SILENT, silent);
+		if (a->outage_due)
+			judge_outage(u);
+		if (cal)
+			judge_calibration(u, now);
+	}
+	if (cal)
+		a->cal_checked_usec = now;
+	if (a->outage_due) {
+		a->outage_due = false;
+		/* Judged: the next start must not judge the same gap again. */
+		alive_write(a, now, true);
+	}
+	alive_write(a, now, false);
+	(void)sd_event_source_set_time(s, usec + SWEEP_USEC);
+	return 0;
 }
 
 void alarms_unit_added(struct unit *u)
@@ -469,33 +683,40 @@ void alarms_unit_added(struct unit *u)
 
 	if (!a || !alarm_serial_ok(u->info->serial))
 		return;
+	/* Silent from now if no sample comes. */
+	u->seen_usec = now_realtime_usec();
 	for (unsigned int ch = 0; ch < UNIT_CHANNELS; ch++) {
-		struct alarm_track *t = track_find(a, u->info->serial, ch + 1);
+		for (unsigned int k = 0; k < ALARM_KINDS; k++) {
+			struct alarm_track *t = track_find(a, u->info->serial, ch + 1, k);
 
-		if (t && !t->unit) {
-			t->unit = u;
-			u->track[ch] = t;
-			/* An open alarm was out of band when last seen. */
-			t->condition = t->rec.id && (t->rec.state == ALARM_STATE_RAISED ||
-						     t->rec.state == ALARM_STATE_ACKNOWLEDGED);
+			if (t && !t->unit) {
+				t->unit = u;
+				u->track[ch][k] = t;
+				/* An open alarm was in its condition when last seen. */
+				t->condition = t->rec.id &&
+					       (t->rec.state == ALARM_STATE_RAISED ||
+						t->rec.state == ALARM_STATE_ACKNOWLEDGED);
+			}
 		}
 		alarms_condition_changed(u, ch);
 	}
+	alarms_sample(u, false);
 }
 
 void alarms_unit_removed(struct unit *u)
 {
-	for (unsigned int ch = 0; ch < UNIT_CHANNELS; ch++) {
-		struct alarm_track *t = u->track[ch];
+	for (unsigned int ch = 0; ch < UNIT_CHANNELS; ch++)
+		for (unsigned int k = 0; k < ALARM_KINDS; k++) {
+			struct alarm_track *t = u->track[ch][k];
 
-		if (!t)
-			continue;
-		u->track[ch] = NULL;
-		t->unit = NULL;
-		/* A raise or clear waiting for its delay needs the unit's readings. */
-		t->delay_timer = sd_event_source_disable_unref(t->delay_timer);
-		track_maybe_drop(t);
-	}
+			if (!t)
+				continue;
+			u->track[ch][k] = NULL;
+			t->unit = NULL;
+			/* A raise or clear waiting for its delay needs the unit's readings. */
+			t->delay_timer = sd_event_source_disable_unref(t->delay_timer);
+			track_maybe_drop(t);
+		}
 }
 
 int alarms_set_delay(struct unit *u, unsigned int ch, unsigned int seconds)
@@ -506,7 +727,7 @@ int alarms_set_delay(struct unit *u, unsigned int ch, unsigned int seconds)
 		return -ERANGE;
 	if (!u->daemon->alarms)
 		return -EOPNOTSUPP;
-	t = unit_track(u, ch, true);
+	t = unit_track(u, ch, ALARM_KIND_TEMPERATURE, true);
 	if (!t)
 		return -ENOMEM;
 	t->own_delay = true;
@@ -515,24 +736,18 @@ int alarms_set_delay(struct unit *u, unsigned int ch, unsigned int seconds)
 	/* A raise or clear waiting: it waits for the new delay from now. */
 	if (t->delay_timer)
 		follow_condition(t, t->condition);
+	t = u->track[ch][ALARM_KIND_RATE];
+	if (t && t->delay_timer)
+		follow_condition(t, t->condition);
 	return 0;
 }
 
-int alarms_acknowledge(struct daemon *d, struct unit *u, const char *key, unsigned int probe,
-		       uid_t uid, const char *user, const char *comment)
+static int acknowledge_one(struct alarm_track *t, uid_t uid, const char *user,
+			   const char *comment)
 {
-	struct alarms *a = d->alarms;
-	struct alarm_track *t = NULL;
+	struct daemon *d = t->daemon;
 	enum alarm_state next;
 
-	if (!a)
-		return -ENOENT;
-	if (u && probe >= 1 && probe <= UNIT_CHANNELS)
-		t = u->track[probe - 1];
-	if (!t)
-		t = track_find(a, key, probe);
-	if (!t || !t->rec.id)
-		return -ENOENT;
 	if (alarm_rule_ack(t->rec.state, &next) < 0)
 		return -EALREADY;
 	t->rec.state = next;
@@ -550,6 +765,69 @@ int alarms_acknowledge(struct daemon *d, struct unit *u, const char *key, unsign
 	return 0;
 }
 
+int alarms_acknowledge(struct daemon *d, struct unit *u, const char *key, unsigned int probe,
+		       uid_t uid, const char *user, const char *comment)
+{
+	struct alarms *a = d->alarms;
+	bool open = false, acked = false;
+
+	if (!a)
+		return -ENOENT;
+	/* Each open alarm of the probe, whatever its kind: one answer to what a person saw. */
+	for (unsigned int k = 0; k < ALARM_KINDS; k++) {
+		struct alarm_track *t = NULL;
+
+		if (u && probe >= 1 && probe <= UNIT_CHANNELS)
+			t = u->track[probe - 1][k];
+		if (!t)
+			t = track_find(a, key, probe, k);
+		if (!t || !t->rec.id)
+			continue;
+		open = true;
+		if (acknowledge_one(t, uid, user, comment) == 0)
+			acked = true;
+	}
+	return acked ? 0 : open ? -EALREADY : -ENOENT;
+}
+
+int alarms_set_calibration(struct unit *u, unsigned int ch, const struct calibration *c)
+{
+	struct alarm_track *t;
+	const char *why;
+
+	if (calibration_check(c, &why) < 0)
+		return -EINVAL;
+	if (!u->daemon->alarms)
+		return -EOPNOTSUPP;
+	t = unit_track(u, ch, ALARM_KIND_TEMPERATURE, true);
+	if (!t)
+		return -ENOMEM;
+	t->cal = *c;
+	state_save(u->daemon);
+	/* A new due date: the reminders as of now, not in a minute. */
+	judge_calibration(u, now_realtime_usec());
+	return 0;
+}
+
+const struct calibration *alarms_calibration(const struct unit *u, unsigned int ch)
+{
+	const struct alarm_track *t = u->track[ch][ALARM_KIND_TEMPERATURE];
+
+	return t && t->cal.calibrated_usec ? &t->cal : NULL;
+}
+
+const struct calibration *alarms_calibration_slot(const struct daemon *d, size_t i,
+						  const char **serial, unsigned int *probe)
+{
+	const struct alarm_track *t = d->alarms->tracks[i];
+
+	if (!t->cal.calibrated_usec)
+		return NULL;
+	*serial = t->rec.serial;
+	*probe = t->rec.probe;
+	return &t->cal;
+}
+
 size_t alarms_slots(const struct daemon *d)
 {
 	return d->alarms ? d->alarms->n_tracks : 0;
@@ -565,13 +843,19 @@ const struct alarm_record *alarms_slot(const struct daemon *d, size_t i, const c
 	return &t->rec;
 }
 
+/* The track a line of the state file is about, made if it is the first. */
+static struct alarm_track *load_track(struct daemon *d, const char *serial, unsigned int probe,
+				      enum alarm_kind kind)
+{
+	struct alarm_track *t = track_find(d->alarms, serial, probe, kind);
+
+	return t ? t : track_new(d, serial, probe, kind);
+}
+
 static int load_alarm(void *userdata, const struct alarm_record *rec)
 {
-	struct daemon *d = userdata;
-	struct alarm_track *t = track_find(d->alarms, rec->serial, rec->probe);
+	struct alarm_track *t = load_track(userdata, rec->serial, rec->probe, rec->kind);
 
-	if (!t)
-		t = track_new(d, rec->serial, rec->probe);
 	if (!t)
 		return -ENOMEM;
 	t->rec = *rec;
@@ -581,11 +865,8 @@ static int load_alarm(void *userdata, const struct alarm_record *rec)
 static int load_delay(void *userdata, const char *serial, unsigned int probe,
 		      unsigned int seconds)
 {
-	struct daemon *d = userdata;
-	struct alarm_track *t = track_find(d->alarms, serial, probe);
+	struct alarm_track *t = load_track(userdata, serial, probe, ALARM_KIND_TEMPERATURE);
 
-	if (!t)
-		t = track_new(d, serial, probe);
 	if (!t)
 		return -ENOMEM;
 	t->own_delay = true;
@@ -593,11 +874,22 @@ static int load_delay(void *userdata, const char *serial, unsigned int probe,
 	return 0;
 }
 
+static int load_calibration(void *userdata, const char *serial, unsigned int probe,
+			    const struct calibration *c)
+{
+	struct alarm_track *t = load_track(userdata, serial, probe, ALARM_KIND_TEMPERATURE);
+
+	if (!t)
+		return -ENOMEM;
+	t->cal = *c;
+	return 0;
+}
+
 static int state_load(struct daemon *d)
 {
 	struct alarms *a = d->alarms;
 	struct alarm_state_parser p = { .userdata = d, .on_alarm = load_alarm,
-					.on_delay = load_delay };
+					.on_delay = load_delay, .on_calibration = load_calibration };
 	_cleanup_(freep) char *text = NULL;
 	unsigned int line;
 	size_t len;
@@ -646,9 +938,29 @@ int alarms_init(struct daemon *d, const char *state_dir)
 	r = alarm_notifier_new(d->event, &a->notifier);
 	if (r < 0)
 		return r;
-	if (!a->state_path)
-		log_info("no state directory: open alarms are not kept across restarts");
-	return a->state_path ? state_load(d) : 0;
+	r = sd_event_add_time_relative(d->event, &a->sweep, CLOCK_MONOTONIC, SWEEP_USEC,
+				       SWEEP_USEC / 4, on_sweep, d);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(a->sweep, SD_EVENT_ON);
+	if (r < 0)
+		return r;
+	(void)sd_event_source_set_description(a->sweep, "probe-health");
+	if (!a->state_path) {
+		log_info("no state directory: open alarms are not kept across restarts, "
+			 "and no outage is judged");
+		return 0;
+	}
+	if (asprintf(&a->alive_path, "%s/%s", state_dir, ALIVE_FILE) < 0) {
+		a->alive_path = NULL;
+		return -ENOMEM;
+	}
+	a->down_since_usec = alive_read(a->alive_path);
+	a->outage_due = health_outage(&d->config, a->down_since_usec, now_realtime_usec());
+	if (a->outage_due)
+		log_warning("coldroomd was not running for %" PRIu64 " s: probes out of band now "
+			    "raise an after-outage alarm",
+			    (now_realtime_usec() - a->down_since_usec) / 1000000);
+	return state_load(d);
 }
 
 void alarms_done(struct daemon *d)
@@ -661,6 +973,11 @@ void alarms_done(struct daemon *d)
 	if (a->save_defer && sd_event_source_get_enabled(a->save_defer, NULL) > 0)
 		state_write(d);
 	sd_event_source_disable_unref(a->save_defer);
+	sd_event_source_disable_unref(a->sweep);
+	/* Stopped now: the time until the next start is the outage. */
+	if (!a->outage_due)
+		alive_write(a, now_realtime_usec(), true);
+	free(a->alive_path);
 	for (size_t i = 0; i < a->n_tracks; i++)
 		track_free(a->tracks[i]);
 	free(a->tracks);

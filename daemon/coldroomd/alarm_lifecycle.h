@@ -38,6 +38,12 @@ void alarms_unit_added(struct unit *u);
 void alarms_unit_removed(struct unit *u);
 /* u->alarm[ch] changed (the kernel's condition): once per change. */
 void alarms_condition_changed(struct unit *u, unsigned int ch);
+/*
+ * @u has a new sample (@new_sample) or a changed status: the probe-health
+ * rules on its readings (fault, stuck, rate; silent is over). The rest
+ * (silent, after an outage) is one sweep a second over the units.
+ */
+void alarms_sample(struct unit *u, bool new_sample);
 unsigned int alarms_delay(const struct unit *u, unsigned int ch);
 int alarms_set_delay(struct unit *u, unsigned int ch, unsigned int seconds);
 /*
@@ -51,6 +57,15 @@ int alarms_acknowledge(struct daemon *d, struct unit *u, const char *key, unsign
  * gets the unit's name, "" when the unit is gone.
  */
 size_t alarms_slots(const struct daemon *d);
+/*
+ * A probe's calibration (kept in the state directory, by serial): set it
+ * (-EINVAL: calibration_check() refuses it), or NULL when none is known;
+ * slot @i of alarms_slots() holds one, or NULL.
+ */
+int alarms_set_calibration(struct unit *u, unsigned int ch, const struct calibration *c);
+const struct calibration *alarms_calibration(const struct unit *u, unsigned int ch);
+const struct calibration *alarms_calibration_slot(const struct daemon *d, size_t i,
+						  const char **serial, unsigned int *probe);
 const struct alarm_record *alarms_slot(const struct daemon *d, size_t i, const char **unit_name);
 
 #endif

@@ -293,7 +293,11 @@ static int device_follow(struct daemon *d, int fd, const char *description)
 {
 	int r = sd_event_add_io(d->event, &d->dev_source, fd, EPOLLIN, on_device, d);
 
+	/* The records before callers, as the window's end (publish.c). */
+	if (r >= 0)
+		r = sd_event_source_set_priority(d->dev_source, SD_EVENT_PRIORITY_IMPORTANT);
 	if (r < 0) {
+		d->dev_source = sd_event_source_unref(d->dev_source);
 		close(fd);
 		return r;
 	}

@@ -350,6 +350,81 @@ static int method_set_alarm_delay(sd_bus_message *m, void *userdata, sd_bus_erro
 	return sd_bus_reply_method_return(m, NULL);
 }
 
+/* A calibration as SettingChanged's text: what the audit trail keeps of it. */
+static void calibration_text(const struct calibration *c, char *buf, size_t size)
+{
+	if (!c) {
+		snprintf(buf, size, "none");
+		return;
+	}
+	snprintf(buf, size, "calibrated %" PRIu64 " due %" PRIu64 " certificate %s "
+		 "as-found %" PRId32 " mC as-left %" PRId32 " mC", c->calibrated_usec, c->due_usec,
+		 c->certificate, c->as_found_mdeg, c->as_left_mdeg);
+}
+
+static int method_set_calibration(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	static const char *const names[UNIT_CHANNELS] = { "temp1_calibration",
+							  "temp2_calibration" };
+	struct unit *u = userdata;
+	struct calibration c = { 0 };
+	char old[256], new[256];
+	const char *cert, *why;
+	struct polkit_caller who;
+	uint32_t probe;
+	int r;
+
+	r = sd_bus_message_read(m, "uttsii", &probe, &c.calibrated_usec, &c.due_usec, &cert,
+				&c.as_found_mdeg, &c.as_left_mdeg);
+	if (r < 0)
+		return r;
+	if (probe < 1 || probe > UNIT_CHANNELS)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "probe must be 1 or 2, not %u", probe);
+	if (strlen(cert) >= sizeof(c.certificate))
+		return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+					"the certificate reference is one line of 1 to 63 characters");
+	snprintf(c.certificate, sizeof(c.certificate), "%s", cert);
+	if (calibration_check(&c, &why) < 0)
+		return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, why);
+	if (!alarm_serial_ok(u->info->serial))
+		return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED,
+					 "%s has no serial number to keep its calibration by",
+					 u->name);
+	/* A setting like the others: polkit's configure action, after the input is valid. */
+	AUTHORIZE(m, u->daemon, POLKIT_ACTION_CONFIGURE, u->info->serial, probe, &who, error);
+	calibration_text(alarms_calibration(u, probe - 1), old, sizeof(old));
+	r = alarms_set_calibration(u, probe - 1, &c);
+	if (r < 0)
+		return sd_bus_error_set_errnof(error, -r, "cannot set the calibration: %s",
+					       strerror(-r));
+	calibration_text(&c, new, sizeof(new));
+	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->info->serial },
+		   "%s: probe %u %s", u->name, probe, new);
+	emit_setting_changed(u, who.uid, names[probe - 1], old, new);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+/* TempNCalibration: (calibrated, due, certificate, as_found, as_left, days_left); zeros: none. */
+static int prop_get_calibration(sd_bus *bus, const char *path, const char *interface,
+				const char *property, sd_bus_message *reply,
+				void *userdata, sd_bus_error *error)
+{
+	const struct unit *u = userdata;
+	const struct calibration *c = alarms_calibration(u, !strcmp(property, "Temp2Calibration"));
+	struct timespec now;
+
+	(void)bus, (void)path, (void)interface, (void)error;
+	if (!c)
+		return sd_bus_message_append(reply, "(ttsiix)", UINT64_C(0), UINT64_C(0), "", 0,
+					     0, INT64_C(0));
+	clock_gettime(CLOCK_REALTIME, &now);
+	return sd_bus_message_append(reply, "(ttsiix)", c->calibrated_usec, c->due_usec,
+				     c->certificate, c->as_found_mdeg, c->as_left_mdeg,
+				     calibration_days_left(c, (uint64_t)now.tv_sec * 1000000ULL +
+							      (uint64_t)now.tv_nsec / 1000));
+}
+
 static int method_reload_firmware(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct unit *u = userdata;
@@ -474,7 +549,7 @@ static int prop_get_alarm_delay(sd_bus *bus, const char *path, const char *inter
 				     (uint32_t)alarms_delay(u, !strcmp(property, "Temp2AlarmDelay")));
 }
 
-static const sd_bus_vtable unit_vtable[] = {
+const sd_bus_vtable bus_unit_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Name", "s", prop_get_string, U(name), CONST),
 	SD_BUS_PROPERTY("Number", "u", NULL, U(number), CONST),
@@ -506,6 +581,9 @@ static const sd_bus_vtable unit_vtable[] = {
 	/* Not signalled: a reload's AlarmDelaySec would change thousands at once. */
 	SD_BUS_PROPERTY("Temp1AlarmDelay", "u", prop_get_alarm_delay, 0, 0),
 	SD_BUS_PROPERTY("Temp2AlarmDelay", "u", prop_get_alarm_delay, 0, 0),
+	/* Not signalled either: the days left change every day. */
+	SD_BUS_PROPERTY("Temp1Calibration", "(ttsiix)", prop_get_calibration, 0, 0),
+	SD_BUS_PROPERTY("Temp2Calibration", "(ttsiix)", prop_get_calibration, 0, 0),
 	SD_BUS_METHOD_WITH_ARGS("SetLabel", SD_BUS_ARGS("s", label), SD_BUS_NO_RESULT,
 				method_set_label, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("SetThresholds",
@@ -517,6 +595,11 @@ static const sd_bus_vtable unit_vtable[] = {
 				SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("SetAlarmDelay", SD_BUS_ARGS("u", probe, "u", seconds),
 				SD_BUS_NO_RESULT, method_set_alarm_delay,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("SetCalibration",
+				SD_BUS_ARGS("u", probe, "t", calibrated, "t", due, "s", certificate,
+					    "i", as_found, "i", as_left),
+				SD_BUS_NO_RESULT, method_set_calibration,
 				SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("ReloadFirmware", NULL, NULL, method_reload_firmware,
 		      SD_BUS_VTABLE_UNPRIVILEGED),
@@ -531,21 +614,12 @@ static const sd_bus_vtable unit_vtable[] = {
  * Every unit's latest reading, in unit order, in the Readings signal's
  * shape. The snapshot is taken by the first call after a window ended or
  * a unit came or went, so all callers of one window share one pass over
- * the units; each reply copies its arrays whole.
+ * the units; each reply copies its arrays whole, after the window's end
+ * (replies.c).
  */
 static int method_get_readings(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	struct daemon *d = userdata;
-	int r;
-
-	(void)error;
-	r = sd_bus_message_new_method_return(m, &reply);
-	if (r >= 0)
-		r = publish_append_readings(d, reply);
-	if (r >= 0)
-		r = sd_bus_send(NULL, reply, NULL);
-	return r;
+	return replies_get_readings(userdata, m, error);
 }
 
 static int method_get_unit(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -603,7 +677,7 @@ static int prop_get_unit_count(sd_bus *bus, const char *path, const char *interf
 	return sd_bus_message_append(reply, "u", (uint32_t)d->n_units);
 }
 
-#define ALARM_ENTRY "(tssuuuitttuss)"
+#define ALARM_ENTRY "(tssuuuitttusss)"
 
 /* The open alarms: raised, acknowledged, or cleared but not acknowledged. */
 static int method_list_alarms(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -626,7 +700,7 @@ static int method_list_alarms(sd_bus_message *m, void *userdata, sd_bus_error *e
 					  (uint32_t)a->probe, (uint32_t)a->state,
 					  (uint32_t)a->level, a->temp, a->raised_usec,
 					  a->cleared_usec, a->acked_usec, a->acked_uid,
-					  a->acked_user, a->comment);
+					  a->acked_user, a->comment, alarm_kind_name(a->kind));
 	}
 	if (r >= 0)
 		r = sd_bus_message_close_container(reply);
@@ -681,6 +755,50 @@ static int prop_get_unacked(sd_bus *bus, const char *path, const char *interface
 	return sd_bus_message_append(reply, "u", (uint32_t)d->n_unacked);
 }
 
+/* OpenAlarms: every kind, with how many of its alarms are open. */
+static int prop_get_open_alarms(sd_bus *bus, const char *path, const char *interface,
+				const char *property, sd_bus_message *reply,
+				void *userdata, sd_bus_error *error)
+{
+	const struct daemon *d = userdata;
+	int r;
+
+	(void)bus, (void)path, (void)interface, (void)property, (void)error;
+	r = sd_bus_message_open_container(reply, 'a', "{su}");
+	for (unsigned int k = 0; r >= 0 && k < ALARM_KINDS; k++)
+		r = sd_bus_message_append(reply, "{su}", alarm_kind_name(k),
+					  (uint32_t)d->n_open[k]);
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+/* Calibrations: every probe whose calibration is known, by serial, gone units too. */
+static int prop_get_calibrations(sd_bus *bus, const char *path, const char *interface,
+				 const char *property, sd_bus_message *reply,
+				 void *userdata, sd_bus_error *error)
+{
+	const struct daemon *d = userdata;
+	struct timespec ts;
+	uint64_t now;
+	int r;
+
+	(void)bus, (void)path, (void)interface, (void)property, (void)error;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+	r = sd_bus_message_open_container(reply, 'a', "(suttsiix)");
+	for (size_t i = 0; r >= 0 && i < alarms_slots(d); i++) {
+		const char *serial;
+		unsigned int probe;
+		const struct calibration *c = alarms_calibration_slot(d, i, &serial, &probe);
+
+		if (c)
+			r = sd_bus_message_append(reply, "(suttsiix)", serial, (uint32_t)probe,
+						  c->calibrated_usec, c->due_usec, c->certificate,
+						  c->as_found_mdeg, c->as_left_mdeg,
+						  calibration_days_left(c, now));
+	}
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Version", "s", prop_get_const_version, 0, CONST),
@@ -701,6 +819,8 @@ static const sd_bus_vtable manager_vtable[] = {
 				SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("Reload", NULL, NULL, method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_PROPERTY("UnacknowledgedAlarms", "u", prop_get_unacked, 0, EMITS),
+	SD_BUS_PROPERTY("OpenAlarms", "a{su}", prop_get_open_alarms, 0, EMITS),
+	SD_BUS_PROPERTY("Calibrations", "a(suttsiix)", prop_get_calibrations, 0, 0),
 	SD_BUS_METHOD_WITH_ARGS("ListAlarms", SD_BUS_NO_ARGS,
 				SD_BUS_RESULT("a" ALARM_ENTRY, alarms), method_list_alarms,
 				SD_BUS_VTABLE_UNPRIVILEGED),
@@ -710,7 +830,8 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_SIGNAL_WITH_ARGS("AlarmChanged",
 				SD_BUS_ARGS("t", id, "s", event, "s", serial, "s", unit,
 					    "u", probe, "u", state, "u", level, "i", temp,
-					    "t", time, "u", uid, "s", user, "s", comment), 0),
+					    "t", time, "u", uid, "s", user, "s", comment,
+					    "s", kind), 0),
 	SD_BUS_SIGNAL_WITH_ARGS("Alarm",
 				SD_BUS_ARGS("o", unit, "s", name, "u", channel,
 					    "b", active, "i", temp), 0),
@@ -779,9 +900,11 @@ int bus_attach(struct daemon *d, sd_bus *bus)
 					     manager_vtable, d);
 	if (r >= 0)
 		r = sd_bus_add_fallback_vtable(bus, NULL, SENSORS_UNIT_PREFIX, SENSORS_UNIT_IFACE,
-					       unit_vtable, unit_find, d);
+					       bus_unit_vtable, unit_find, d);
 	if (r >= 0)
 		r = sd_bus_add_node_enumerator(bus, NULL, SENSORS_UNIT_PREFIX, unit_enumerate, d);
+	if (r >= 0)
+		r = replies_attach(d, bus);
 	if (r < 0) {
 		log_error("cannot publish the objects: %s", strerror(-r));
 		return r;
@@ -797,10 +920,9 @@ int bus_setup(struct daemon *d, const struct service *service, const char *bus_s
 	int r;
 
 	/*
-	 * Callers and readings take turns: at the same priority sd-event runs
-	 * the source that has waited longest, so a client calling the most
-	 * expensive methods back to back cannot hold the readings up (nor can
-	 * readings hold up callers).
+	 * Callers come after the readings: the window's timer and the device
+	 * have a higher priority than the bus, and no call holds the loop
+	 * long (GetManagedObjects is answered in slices, replies.c).
 	 */
 	r = service_bus_open(service, d->event, bus_spec, &bus);
 	if (r < 0)

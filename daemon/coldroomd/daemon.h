@@ -7,6 +7,7 @@
  * only those below it:
  *   bulk.c, fwload.c, bus.c's methods,   event sources: records, netlink,
  *   units.c's uevent/sample_seq handlers  uevents, callers, timers
+ *   (replies.c: calls answered after a window)
  *   units.c                               the readings: unit state, what changed
  *   alarm_lifecycle.c                     delays, raise/ack/clear, escalation
  *     alarm_notify.c, alarm_rules.c       systemd's transient units; the pure rules
@@ -22,6 +23,7 @@
 #include <systemd/sd-device.h>
 #include <systemd/sd-event.h>
 
+#include "alarm_rules.h"
 #include "config.h"
 #include "polkit.h"
 #include "fwsource.h"
@@ -120,7 +122,10 @@ struct unit {
 	int32_t temp_hyst[UNIT_CHANNELS];
 	uint32_t interval_ms;
 
-	struct alarm_track *track[UNIT_CHANNELS];	/* alarm_lifecycle.c, or NULL */
+	/* alarm_lifecycle.c: each probe's alarm of each kind, or NULL; its health. */
+	struct alarm_track *track[UNIT_CHANNELS][ALARM_KINDS];
+	struct probe_health health[UNIT_CHANNELS];
+	uint64_t seen_usec;		/* CLOCK_REALTIME of its last new sample, or its start */
 	int dirfd;			/* the unit's sysfs directory */
 	int seq_fd;			/* sample_seq, kept open for poll() */
 	sd_event_source *seq_source;
@@ -173,6 +178,7 @@ struct daemon {
 	struct unit **by_number;
 	size_t n_by_number;
 	size_t n_units, cap_units;
+	uint64_t units_gen;		/* one more each time a unit comes or goes */
 
 	struct fw_request *requests;
 	sd_event_source *flush_timer;	/* kept from window to window */
@@ -185,6 +191,7 @@ struct daemon {
 	uint64_t window_gen;		/* the current batch window, from 1 */
 	bool window_touched;		/* a reading went into it */
 	struct readings_window *snapshot; /* publish.c: GetReadings' arrays */
+	struct replies *replies;	/* replies.c: GetManagedObjects, GetReadings waiting */
 	bool snapshot_valid;		/* no window ended, no unit came or went since */
 	unsigned int n_ready;		/* units whose firmware is ready */
 	unsigned int n_alarming;	/* units with a channel in alarm */
@@ -204,6 +211,7 @@ struct daemon {
 
 	struct alarms *alarms;		/* alarm_lifecycle.c: the alarm lifecycle */
 	unsigned int n_unacked;		/* open alarms nobody acknowledged (it counts) */
+	unsigned int n_open[ALARM_KINDS];	/* open alarms of each kind (OpenAlarms) */
 
 	struct polkit_registry *polkit;	/* bus.c: authorization checks in flight */
 	struct polkit_refusals refusals;	/* bus.c: refused attempts itemized */
@@ -269,6 +277,25 @@ int bus_setup(struct daemon *d, const struct service *service, const char *bus_s
  */
 int bus_attach(struct daemon *d, sd_bus *bus);
 int bus_request_name(struct daemon *d);
+/* The unit objects' vtable (replies.c says a unit's properties by it). */
+extern const sd_bus_vtable bus_unit_vtable[];
+
+/*
+ * replies.c: GetManagedObjects and GetReadings answered after the batch
+ * window's Readings signal; GetManagedObjects built in slices of at most
+ * REPLIES_SLICE_US of the loop and paced at REPLIES_UNITS_PER_SEC; one
+ * pending call of each a sender, REPLIES_MAX_PER_USER a user and
+ * REPLIES_MAX_PENDING in all.
+ */
+#define REPLIES_SLICE_US 5000
+#define REPLIES_UNITS_PER_SEC 2000
+#define REPLIES_MAX_PER_USER 4
+#define REPLIES_MAX_PENDING 16
+int replies_attach(struct daemon *d, sd_bus *bus);
+/* GetReadings: answered now, or queued (1) for the window's end. */
+int replies_get_readings(struct daemon *d, sd_bus_message *m, sd_bus_error *error);
+void replies_window_ended(struct daemon *d);	/* the window's Readings are out */
+void replies_free(struct daemon *d);
 
 /* publish.c: signals and STATUS=; every signal is a no-op without a bus. */
 int publish_init(struct daemon *d);
@@ -280,6 +307,7 @@ void publish_alarm_changed(struct daemon *d, const struct alarm_record *a, const
 			   const char *unit_name, uint32_t uid, const char *user,
 			   const char *comment, uint64_t when_usec, int32_t temp);
 void publish_unacked_changed(struct daemon *d);
+void publish_open_alarms_changed(struct daemon *d);
 int publish_append_readings(struct daemon *d, sd_bus_message *m);
 void daemon_update_status(struct daemon *d);	/* STATUS=, once the loop is done */
 void daemon_publish_status(struct daemon *d);	/* STATUS=, now */

@@ -11,7 +11,8 @@
  * it calls nothing of coldroomd but the log. The batch window's timer is
  * an event source like any other: when it fires (window_end()) the
  * device's waiting records are read first (bulk.c, from the top), then
- * the window is published.
+ * the window is published, then the replies that waited for it go out
+ * (replies.c, from the top).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -266,6 +267,8 @@ static int publish_window(struct daemon *d)
 	}
 	/* Every unit's entry belongs to the window that ended. */
 	d->window_gen++;
+	/* The replies that carry every unit wait behind the window's signal. */
+	replies_window_ended(d);
 out:
 	daemon_update_status(d);
 	return r;
@@ -321,6 +324,10 @@ static void schedule_flush(struct daemon *d)
 						       on_flush, d);
 		else
 			r = sd_event_add_defer(d->event, &d->flush_timer, on_flush_defer, d);
+		/* A window ends on time whatever callers keep the loop busy with. */
+		if (r >= 0)
+			r = sd_event_source_set_priority(d->flush_timer,
+							 SD_EVENT_PRIORITY_IMPORTANT);
 		d->flush_is_timer = timer;
 	} else if (timer) {
 		r = sd_event_source_set_time_relative(d->flush_timer,
@@ -424,6 +431,13 @@ void publish_unit_removed(struct unit *u)
 					     "UnitCount", NULL);
 }
 
+void publish_open_alarms_changed(struct daemon *d)
+{
+	if (d->bus && d->ready)
+		(void)sd_bus_emit_properties_changed(d->bus, SENSORS_PATH, SENSORS_MANAGER_IFACE,
+						     "OpenAlarms", NULL);
+}
+
 void publish_unacked_changed(struct daemon *d)
 {
 	if (d->bus && d->ready)
@@ -441,9 +455,9 @@ void publish_alarm_changed(struct daemon *d, const struct alarm_record *a, const
 	if (!d->bus)
 		return;
 	r = sd_bus_emit_signal(d->bus, SENSORS_PATH, SENSORS_MANAGER_IFACE, "AlarmChanged",
-			       "tsssuuuituss", a->id, event, a->serial, unit_name,
+			       "tsssuuuitusss", a->id, event, a->serial, unit_name,
 			       (uint32_t)a->probe, (uint32_t)a->state, (uint32_t)a->level, temp,
-			       when_usec, uid, user, comment);
+			       when_usec, uid, user, comment, alarm_kind_name(a->kind));
 	if (r < 0)
 		log_warning("cannot send AlarmChanged: %s", strerror(-r));
 }

@@ -186,13 +186,15 @@ static void unit_count(struct unit *u, bool present)
 }
 
 #define ALARM_PROPS (BIT(PROP_TEMP1_ALARM) | BIT(PROP_TEMP2_ALARM))
+#define STATUS_PROPS (BIT(PROP_TEMP1_STATUS) | BIT(PROP_TEMP2_STATUS))
 
 /*
  * What the readings since the last call changed, passed down once: the
  * counts, then publish.c (the Alarm signal of a changed probe, the
  * window's Readings, PropertiesChanged), then the lifecycle once per
  * probe whose condition changed (which may send AlarmChanged after the
- * Alarm signal, as ever).
+ * Alarm signal, as ever), and its probe-health rules once per new sample
+ * or changed status.
  */
 void unit_publish(struct unit *u)
 {
@@ -208,6 +210,8 @@ void unit_publish(struct unit *u)
 		for (unsigned int ch = 0; ch < UNIT_CHANNELS; ch++)
 			if (changed & BIT(PROP_TEMP1_ALARM + ch))
 				alarms_condition_changed(u, ch);
+	if (changed & (BIT(PROP_SAMPLE_SEQ) | STATUS_PROPS))
+		alarms_sample(u, changed & BIT(PROP_SAMPLE_SEQ));
 }
 
 static int64_t clock_usec(clockid_t clock)
@@ -668,6 +672,7 @@ int unit_add(struct daemon *d, const char *name)
 	memmove(&d->units[pos + 1], &d->units[pos], (d->n_units - pos) * sizeof(*d->units));
 	d->units[pos] = u;
 	d->n_units++;
+	d->units_gen++;
 	u->changed = 0;
 	unit_count(u, true);
 	/* Thousands of lines at each start say less than the READY summary. */
@@ -699,6 +704,7 @@ void unit_remove(struct daemon *d, struct unit *u)
 	unit_count(u, false);
 	memmove(&d->units[i], &d->units[i + 1], (d->n_units - i - 1) * sizeof(*d->units));
 	d->n_units--;
+	d->units_gen++;
 	for (i = 0; i < d->n_dirty; i++)
 		if (d->dirty[i] == u) {
 			d->dirty[i] = d->dirty[--d->n_dirty];
@@ -994,6 +1000,7 @@ void daemon_done(struct daemon *d)
 	free(d->units);
 	free(d->by_number);
 	free(d->dirty);
+	replies_free(d);
 	publish_free(d);
 	alarms_done(d);
 	polkit_registry_free(d->polkit);

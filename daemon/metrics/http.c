@@ -145,7 +145,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 		m->counters.scrapes++;
 		m->counters.scrape_errors++;
-		if (page_build(m, NULL, NULL, "coldroomd (" SENSORS_BUS_NAME ") is not on the bus: "
+		if (page_build(m, NULL, NULL, NULL, "coldroomd (" SENSORS_BUS_NAME ") is not on the bus: "
 			       "no readings to serve") < 0)
 			return MHD_NO;
 		resp = page_response(m);

@@ -48,10 +48,10 @@ static void metricsd_done(struct metricsd *m)
 		sd_event_source_unref(m->servers[i].timer);
 		MHD_stop_daemon(m->servers[i].mhd);
 	}
-	sd_bus_slot_unref(m->readings_slot);
-	sd_bus_slot_unref(m->manager_slot);
-	sd_bus_message_unref(m->readings_reply);
-	sd_bus_message_unref(m->manager_reply);
+	for (size_t i = 0; i < N_SCRAPE_CALLS; i++) {
+		sd_bus_slot_unref(m->slots[i]);
+		sd_bus_message_unref(m->replies[i]);
+	}
 	units_clear(m);
 	free(m->infos);
 	free(m->units);

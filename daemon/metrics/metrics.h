@@ -20,6 +20,15 @@
 
 #define MAX_SOCKETS		8
 
+/* The calls of one scrape, made at once. */
+enum scrape_call {
+	CALL_READINGS,		/* coldroomd's GetReadings */
+	CALL_MANAGER,		/* coldroomd's Manager properties */
+	CALL_RECORDER,		/* coldroom-recorder's properties */
+	CALL_UPLINK,		/* coldroom-uplink's properties */
+	N_SCRAPE_CALLS
+};
+
 /* A page, shared by the responses that send it; reused once they are done. */
 struct page {
 	struct mbuf buf;
@@ -66,9 +75,9 @@ struct metricsd {
 	size_t n_present, cap_units;
 	bool coldroomd_up;
 
-	/* The scrape in flight: both replies, then the waiting requests. */
-	sd_bus_slot *readings_slot, *manager_slot;
-	sd_bus_message *readings_reply, *manager_reply;
+	/* The scrape in flight: its calls' replies, then the waiting requests. */
+	sd_bus_slot *slots[N_SCRAPE_CALLS];
+	sd_bus_message *replies[N_SCRAPE_CALLS];
 	char call_error[256];
 	uint64_t scrape_started;
 	struct request *waiting;
@@ -86,7 +95,8 @@ int bus_connect(struct metricsd *m, const struct service *service, const char *s
 /* pages.c: the page and the responses that send it */
 void page_unref(void *cls);
 int page_build(struct metricsd *m, const struct readings_msg *readings,
-	       const struct metrics_manager *manager, const char *why);
+	       const struct metrics_manager *manager, const struct metrics_peers *peers,
+	       const char *why);
 struct MHD_Response *page_response(struct metricsd *m);
 
 /* scrape.c: a scrape of coldroomd */

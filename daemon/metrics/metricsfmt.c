@@ -419,10 +419,69 @@ static int manager_families(struct mbuf *b, const struct metrics_manager *m)
 	if (!r)
 		r = scalar(b, "coldroom_unacknowledged_alarms", "gauge",
 			   "Open alarms nobody has acknowledged yet.", m->unacknowledged_alarms, 0);
+	if (!r && m->n_kinds)
+		r = family(b, "coldroom_open_alarms", "gauge",
+			   "Open alarms (raised, acknowledged, or cleared but not acknowledged) "
+			   "of each kind: temperature, or the probe's health.");
+	for (size_t k = 0; !r && k < m->n_kinds; k++) {
+		struct mbuf kind = { 0 };
+		char num[NUM_MAX];
+
+		r = APPEND_LITERAL(&kind, "kind=\"");
+		if (!r)
+			r = metrics_escape(&kind, m->open_alarms[k].kind);
+		if (!r)
+			r = APPEND_LITERAL(&kind, "\"");
+		if (!r)
+			r = mbuf_append(&kind, "", 1);	/* series() takes a string */
+		if (!r)
+			r = series(b, "coldroom_open_alarms", "", 0, kind.data, num,
+				   metrics_fixed(num, m->open_alarms[k].n, 0), -1);
+		mbuf_free(&kind);
+	}
+	if (!r && m->n_calibrations)
+		r = family(b, "coldroom_calibration_days_until_due", "gauge",
+			   "Whole days until the probe's calibration is due (SetCalibration); "
+			   "negative when overdue.");
+	for (size_t i = 0; !r && i < m->n_calibrations; i++) {
+		const struct metrics_calibration *c = &m->calibrations[i];
+		struct mbuf labels = { 0 };
+		char num[NUM_MAX];
+
+		r = APPEND_LITERAL(&labels, "serial=\"");
+		if (!r)
+			r = metrics_escape(&labels, c->serial);
+		if (!r)
+			r = APPEND_LITERAL(&labels, "\"");
+		if (!r)
+			r = series(b, "coldroom_calibration_days_until_due", labels.data, labels.len,
+				   c->probe == 2 ? probe_label[1] : probe_label[0], num,
+				   metrics_fixed(num, c->days_left, 0), -1);
+		mbuf_free(&labels);
+	}
 	if (!r)
 		r = scalar(b, "coldroom_config_error", "gauge",
 			   "1 when coldroomd refused the last reload of its settings, else 0.",
 			   m->config_error, 0);
+	return r;
+}
+
+static int peer_families(struct mbuf *b, const struct metrics_peers *p)
+{
+	int r = 0;
+
+	if (p->recorder)
+		r = scalar(b, "coldroom_recorder_write_failing", "gauge",
+			   "1 while coldroom-recorder cannot write the record (held in memory), else 0.",
+			   p->write_failing, 0);
+	if (!r && p->uplink)
+		r = scalar(b, "coldroom_uplink_connected", "gauge",
+			   "1 while coldroom-uplink is connected to its MQTT broker, else 0.",
+			   p->uplink_connected, 0);
+	if (!r && p->uplink)
+		r = scalar(b, "coldroom_uplink_backlog", "gauge",
+			   "Record rows and audit entries the broker has not acknowledged yet.",
+			   (int64_t)(p->uplink_backlog & INT64_MAX), 0);
 	return r;
 }
 
@@ -461,6 +520,8 @@ int metrics_format(struct mbuf *b, const struct metrics_input *in)
 			r = reading_families(b, in);
 		if (!r && in->manager)
 			r = manager_families(b, in->manager);
+		if (!r && in->peers)
+			r = peer_families(b, in->peers);
 	}
 	if (!r)
 		r = service_families(b, in);

@@ -55,11 +55,38 @@ struct metrics_unit {
 /* The label set every series of @u carries (malloc()ed into @out). */
 int metrics_unit_labels(const struct unit_info *u, char **out, size_t *len);
 
+#define METRICS_ALARM_KINDS_MAX 16
+
 /* The Manager's properties. */
 struct metrics_manager {
 	const char *version, *reading_source, *event_source;
 	uint32_t unit_count, unacknowledged_alarms;
 	bool config_error;
+	/* OpenAlarms: the kinds coldroomd names, each with its open alarms */
+	struct {
+		const char *kind;
+		uint32_t n;
+	} open_alarms[METRICS_ALARM_KINDS_MAX];
+	size_t n_kinds;
+	/* Calibrations: each probe's days until due (serials point into the reply) */
+	struct metrics_calibration {
+		const char *serial;
+		uint32_t probe;
+		int64_t days_left;
+	} *calibrations;		/* malloc()ed */
+	size_t n_calibrations;
+};
+
+/*
+ * coldroom-recorder's and coldroom-uplink's properties, each only when it
+ * answered this scrape (it is not on the bus when stopped or, for the
+ * uplink, not configured).
+ */
+struct metrics_peers {
+	bool recorder, uplink;		/* answered */
+	bool write_failing;		/* Recorder1.WriteFailing */
+	bool uplink_connected;		/* Uplink1.Connected */
+	uint64_t uplink_backlog;	/* Uplink1.Backlog */
 };
 
 /* The service's own counters. */
@@ -74,6 +101,7 @@ struct metrics_input {
 	/* NULL when coldroomd did not answer: only the service's metrics */
 	const struct readings_msg *readings;
 	const struct metrics_manager *manager;
+	const struct metrics_peers *peers;	/* NULL: neither answered */
 	const struct metrics_service *service;
 };
 

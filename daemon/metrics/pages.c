@@ -50,12 +50,13 @@ static int page_comment(struct mbuf *b, const char *text)
  * @why as a comment and the service's own metrics.
  */
 int page_build(struct metricsd *m, const struct readings_msg *readings,
-	       const struct metrics_manager *manager, const char *why)
+	       const struct metrics_manager *manager, const struct metrics_peers *peers,
+	       const char *why)
 {
 	struct page *p = page_for_writing(m);
 	struct metrics_input in = {
 		.units = m->units, .index = &m->index, .readings = readings,
-		.manager = manager, .service = &m->counters,
+		.manager = manager, .peers = peers, .service = &m->counters,
 	};
 	int r = 0;
 

@@ -199,7 +199,7 @@ static int on_setting_changed(sd_bus_message *m, void *userdata, sd_bus_error *e
 static int on_alarm_changed(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct recorder *rc = userdata;
-	const char *event, *serial, *unit, *user, *comment;
+	const char *event, *serial, *unit, *user, *comment, *kind = "temperature";
 	uint32_t probe, st, level, uid;
 	uint64_t id, when;
 	char name[64], detail[512];
@@ -210,13 +210,16 @@ static int on_alarm_changed(sd_bus_message *m, void *userdata, sd_bus_error *err
 	(void)error;
 	if (sd_bus_message_read(m, "tsssuuuituss", &id, &event, &serial, &unit, &probe, &st,
 				&level, &temp, &when, &uid, &user, &comment) < 0 ||
-	    strlen(event) > 20 || probe < 1 || probe > 2) {
+	    strlen(event) > 20 || probe < 1 || probe > 2 ||
+	    /* What the alarm is about: the last argument (coldroomd 0.1 sent none). */
+	    (!sd_bus_message_at_end(m, false) && sd_bus_message_read(m, "s", &kind) < 0) ||
+	    strlen(kind) > 20) {
 		log_warning("ignoring a malformed AlarmChanged");
 		return 0;
 	}
 	snprintf(name, sizeof(name), "alarm-%s", event);
-	snprintf(detail, sizeof(detail), "alarm %llu, level %u%s%s", (unsigned long long)id,
-		 level, comment[0] ? ": " : "", comment);
+	snprintf(detail, sizeof(detail), "alarm %llu (%s), level %u%s%s", (unsigned long long)id,
+		 kind, level, comment[0] ? ": " : "", comment);
 	reading = temp;
 	who = (uid_t)uid;
 	if (!strcmp(event, "acknowledged")) {

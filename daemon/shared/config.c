@@ -18,6 +18,13 @@ int config_init(struct config *cfg)
 	cfg->operator_group = strdup(CONFIG_DEFAULT_OPERATOR_GROUP);
 	cfg->escalate_after_s = CONFIG_DEFAULT_ESCALATE_S;
 	cfg->alarm_units = true;
+	cfg->silent_intervals = CONFIG_DEFAULT_SILENT_INTERVALS;
+	cfg->silent_min_s = CONFIG_DEFAULT_SILENT_MIN_S;
+	cfg->stuck_s = CONFIG_DEFAULT_STUCK_S;
+	cfg->stuck_band_mdeg = CONFIG_DEFAULT_STUCK_BAND_MDEG;
+	cfg->fault_alarms = true;
+	cfg->fault_delay_s = CONFIG_DEFAULT_FAULT_DELAY_S;
+	cfg->outage_s = CONFIG_DEFAULT_OUTAGE_S;
 	cfg->batch_ms = CONFIG_DEFAULT_BATCH_MS;
 	cfg->unit_signals = true;
 	cfg->fallback_wait_ms = CONFIG_DEFAULT_FALLBACK_WAIT_MS;
@@ -95,6 +102,14 @@ static const struct conf_key config_keys[] = {
 	UINT_KEY("AlarmDelaySec", alarm_delay_s, 0, CONFIG_MAX_ALARM_DELAY_S),
 	UINT_KEY("EscalateAfterSec", escalate_after_s, 0, CONFIG_MAX_ESCALATE_S),
 	BOOL_KEY("AlarmUnits", alarm_units),
+	UINT_KEY("SilentIntervals", silent_intervals, 0, CONFIG_MAX_SILENT_INTERVALS),
+	UINT_KEY("SilentMinSec", silent_min_s, 1, CONFIG_MAX_ALARM_DELAY_S),
+	UINT_KEY("StuckSec", stuck_s, 0, CONFIG_MAX_STUCK_S),
+	UINT_KEY("StuckBandMdeg", stuck_band_mdeg, 0, CONFIG_MAX_STUCK_BAND_MDEG),
+	BOOL_KEY("FaultAlarms", fault_alarms),
+	UINT_KEY("FaultDelaySec", fault_delay_s, 0, CONFIG_MAX_ALARM_DELAY_S),
+	UINT_KEY("OutageSec", outage_s, 0, CONFIG_MAX_OUTAGE_S),
+	UINT_KEY("RateLimitMdegPerMin", rate_mdeg_per_min, 0, CONFIG_MAX_RATE_MDEG_PER_MIN),
 };
 
 const struct conf_table config_table = {

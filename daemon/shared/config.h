@@ -28,6 +28,18 @@ struct conf_table;
 #define CONFIG_MIN_FALLBACK_WAIT_MS	10
 #define CONFIG_MAX_FALLBACK_WAIT_MS	60000
 #define CONFIG_ERROR_MAX		512	/* room for a drop-in's path */
+/* Probe-health alarms (coldroomd(8), "PROBE HEALTH"). */
+#define CONFIG_DEFAULT_SILENT_INTERVALS	10
+#define CONFIG_MAX_SILENT_INTERVALS	10000
+#define CONFIG_DEFAULT_SILENT_MIN_S	120
+#define CONFIG_DEFAULT_STUCK_S		14400
+#define CONFIG_MAX_STUCK_S		604800
+#define CONFIG_DEFAULT_STUCK_BAND_MDEG	20
+#define CONFIG_MAX_STUCK_BAND_MDEG	10000
+#define CONFIG_DEFAULT_FAULT_DELAY_S	60
+#define CONFIG_DEFAULT_OUTAGE_S		900
+#define CONFIG_MAX_OUTAGE_S		604800
+#define CONFIG_MAX_RATE_MDEG_PER_MIN	1000000
 /* The recorder's (coldroom-recorder(8)). */
 #define CONFIG_DEFAULT_RECORD_INTERVAL_S 60
 #define CONFIG_MIN_RECORD_INTERVAL_S	10
@@ -53,6 +65,14 @@ struct config {
 	unsigned int alarm_delay_s;	/* AlarmDelaySec: default of every probe */
 	unsigned int escalate_after_s;	/* EscalateAfterSec; 0: no second level */
 	bool alarm_units;	/* AlarmUnits: start coldroom-alarm@/-escalate@ units */
+	unsigned int silent_intervals;	/* SilentIntervals; 0: no silent alarm */
+	unsigned int silent_min_s;	/* SilentMinSec: never sooner than this */
+	unsigned int stuck_s;		/* StuckSec; 0: no stuck alarm */
+	unsigned int stuck_band_mdeg;	/* StuckBandMdeg: noise a frozen probe stays within */
+	bool fault_alarms;		/* FaultAlarms */
+	unsigned int fault_delay_s;	/* FaultDelaySec */
+	unsigned int outage_s;		/* OutageSec; 0: no after-outage alarm */
+	unsigned int rate_mdeg_per_min;	/* RateLimitMdegPerMin; 0: no rate alarm */
 };
 
 /* Fill @cfg with the defaults. Returns 0 or -ENOMEM. */

@@ -60,7 +60,11 @@ int service_event_new(const struct service *s, void *userdata, sd_event **ret);
  */
 int service_bus_open(const struct service *s, sd_event *e, const char *spec, sd_bus **ret);
 
-/* Run @e until a signal or the bus's loss ends it: 0, or negative errno. */
+/*
+ * Run @e until a signal or the bus's loss ends it: 0, or negative errno.
+ * A dispatch longer than SERVICE_SLOW_DISPATCH_US is said at debug level.
+ */
+#define SERVICE_SLOW_DISPATCH_US 10000
 int service_run(sd_event *e);
 
 #endif

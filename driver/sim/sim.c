@@ -22,6 +22,7 @@
 #include <linux/rhashtable.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "coldroom.h"
@@ -32,7 +33,8 @@
 #define SIM_STEP_NS		((u64)COLDROOM_SIM_STEP_MS * NSEC_PER_MSEC)
 /* A unit idle longer than this skips ahead instead of replaying it all. */
 #define SIM_MAX_CATCHUP_STEPS	(3600 * 1000 / COLDROOM_SIM_STEP_MS)
-#define SIM_RESCHED_EVERY	64
+/* Model steps replayed between chances for others to run. */
+#define SIM_RESCHED_STEPS	1024
 #define SIM_MAX_UNITS		100000
 
 static unsigned int units = 2;
@@ -66,14 +68,19 @@ struct sim_unit {
 	bool fail_start;		/* ->start() refuses, changing nothing */
 	bool has_imager;		/* model CRS-210T */
 
-	/* Under sim_lock. */
+	/* Under lock, which the tick takes per unit, never all at once. */
+	struct mutex lock;
 	struct coldroom_sim_model model;
 	s32 last_raw[COLDROOM_CHANNELS];
+	u64 last_step_ns;		/* where the model stands */
+
+	/* Under sim_lock. */
 	struct list_head active_node;	/* in sim_wheel while active */
+	struct list_head due_node;	/* in sim_due until the tick samples it */
+	bool busy;			/* the tick samples it, without sim_lock */
 	bool active;
 	u32 interval_ms;
 	u64 next_due_ns;
-	u64 last_step_ns;
 };
 
 struct sim_dev_entry {
@@ -90,8 +97,16 @@ struct sim_dev_entry {
  * looks at the units due then, not at every unit.
  */
 #define SIM_WHEEL_SLOTS		64
-static DEFINE_MUTEX(sim_lock);	/* the wheel and every thermal model */
+static DEFINE_MUTEX(sim_lock);	/* the wheel, sim_due and each unit's busy */
 static struct list_head sim_wheel[SIM_WHEEL_SLOTS];
+/*
+ * Units due at this tick, sampled one at a time without sim_lock: a
+ * sample's uevents and netlink messages never hold up start, stop or
+ * another unit's firmware. sim_stop() waits on sim_idle_wq for its unit
+ * to be neither due nor busy.
+ */
+static LIST_HEAD(sim_due);
+static DECLARE_WAIT_QUEUE_HEAD(sim_idle_wq);
 static u64 sim_wheel_tick;	/* the last tick whose slot was looked at */
 static unsigned int sim_nr_active;
 static struct workqueue_struct *sim_wq;
@@ -159,7 +174,10 @@ static int sim_start(struct coldroom_sensor *sensor, u32 interval_ms)
 	unit->interval_ms = interval_ms;
 	if (!unit->active) {
 		unit->active = true;
+		/* Not busy: sim_stop() waited for the last sample. */
+		mutex_lock(&unit->lock);
 		unit->last_step_ns = now;
+		mutex_unlock(&unit->lock);
 		if (!sim_nr_active++)
 			sim_wheel_tick = div64_u64(now, SIM_STEP_NS);
 	} else {
@@ -173,18 +191,26 @@ static int sim_start(struct coldroom_sensor *sensor, u32 interval_ms)
 	return 0;
 }
 
+static bool sim_unit_idle(struct sim_unit *unit)
+{
+	/* Pairs with the release in sim_tick(): its sample is over. */
+	return !smp_load_acquire(&unit->busy);
+}
+
 static void sim_stop(struct coldroom_sensor *sensor)
 {
 	struct sim_unit *unit = sim_unit_of(sensor);
 
-	/* The tick samples under sim_lock: none runs once this returns. */
 	mutex_lock(&sim_lock);
 	if (unit->active) {
 		list_del(&unit->active_node);
 		unit->active = false;
 		sim_nr_active--;
 	}
+	list_del_init(&unit->due_node);
 	mutex_unlock(&sim_lock);
+	/* At most one sample of this unit is under way: wait for its end. */
+	wait_event(sim_idle_wq, sim_unit_idle(unit));
 }
 
 /* Called by the core from coldroom_sensor_sample(), i.e. from sim_tick(). */
@@ -193,13 +219,14 @@ static int sim_read_raw(struct coldroom_sensor *sensor, unsigned int channel,
 {
 	struct sim_unit *unit = sim_unit_of(sensor);
 
-	lockdep_assert_held(&sim_lock);
 	if (READ_ONCE(unit->disconnect) & BIT(channel))
 		return -EIO;
+	mutex_lock(&unit->lock);
 	if (!(READ_ONCE(unit->stuck) & BIT(channel)))
 		unit->last_raw[channel] = coldroom_sim_model_read(&unit->model,
 								  channel);
 	*raw_mdeg = unit->last_raw[channel];
+	mutex_unlock(&unit->lock);
 	return 0;
 }
 
@@ -209,10 +236,11 @@ static int sim_read_frame(struct coldroom_sensor *sensor, s16 *pixels,
 {
 	struct sim_unit *unit = sim_unit_of(sensor);
 
-	lockdep_assert_held(&sim_lock);
 	if (!unit->has_imager)
 		return -EOPNOTSUPP;
+	mutex_lock(&unit->lock);
 	coldroom_sim_model_frame(&unit->model, pixels, width, height);
+	mutex_unlock(&unit->lock);
 	return 0;
 }
 
@@ -225,24 +253,29 @@ static const struct coldroom_sensor_ops sim_ops = {
 	.read_frame = sim_read_frame,
 };
 
+/* Brings the unit's model up to @now: at most an hour of steps. */
 static void sim_advance(struct sim_unit *unit, u64 now)
 {
 	u64 steps = div64_u64(now - unit->last_step_ns, SIM_STEP_NS);
 
+	lockdep_assert_held(&unit->lock);
 	if (steps > SIM_MAX_CATCHUP_STEPS) {
 		unit->last_step_ns = now;
 		steps = SIM_MAX_CATCHUP_STEPS;
 	} else {
 		unit->last_step_ns += steps * SIM_STEP_NS;
 	}
-	while (steps--)
+	while (steps--) {
 		coldroom_sim_model_step(&unit->model);
+		/* An hour-long interval is 36,000 steps. */
+		if (steps % SIM_RESCHED_STEPS == 0)
+			cond_resched();
+	}
 }
 
 static void sim_tick(struct work_struct *work)
 {
 	struct sim_unit *unit, *next;
-	unsigned int n = 0;
 	u64 now, now_tick, t, interval_ns;
 	LIST_HEAD(due);
 
@@ -261,17 +294,37 @@ static void sim_tick(struct work_struct *work)
 	sim_wheel_tick = now_tick;
 
 	list_for_each_entry_safe(unit, next, &due, active_node) {
-		sim_advance(unit, now);
-		coldroom_sensor_sample(unit->sensor);
 		interval_ns = (u64)unit->interval_ms * NSEC_PER_MSEC;
 		unit->next_due_ns += interval_ns;
 		if (unit->next_due_ns <= now)
 			unit->next_due_ns = now + interval_ns;
 		list_del(&unit->active_node);
 		sim_wheel_add(unit);
-		/* Thousands of units: let others run between batches. */
-		if (++n % SIM_RESCHED_EVERY == 0)
+		list_add_tail(&unit->due_node, &sim_due);
+	}
+
+	/* sim_stop() takes a unit off sim_due, or waits while it is busy. */
+	while (!list_empty(&sim_due)) {
+		unit = list_first_entry(&sim_due, struct sim_unit, due_node);
+		list_del_init(&unit->due_node);
+		unit->busy = true;
+		mutex_unlock(&sim_lock);
+
+		mutex_lock(&unit->lock);
+		sim_advance(unit, now);
+		mutex_unlock(&unit->lock);
+		coldroom_sensor_sample(unit->sensor);
+
+		mutex_lock(&sim_lock);
+		/* Pairs with the acquire in sim_unit_idle(). */
+		smp_store_release(&unit->busy, false);
+		wake_up_all(&sim_idle_wq);
+		/* Thousands of units: let others run between them. */
+		if (need_resched()) {
+			mutex_unlock(&sim_lock);
 			cond_resched();
+			mutex_lock(&sim_lock);
+		}
 	}
 	if (sim_nr_active)
 		queue_delayed_work(sim_wq, &sim_tick_work,
@@ -285,9 +338,9 @@ static int sim_door_get(void *data, u64 *val)
 {
 	struct sim_unit *unit = data;
 
-	mutex_lock(&sim_lock);
+	mutex_lock(&unit->lock);
 	*val = unit->model.door_open_ms;
-	mutex_unlock(&sim_lock);
+	mutex_unlock(&unit->lock);
 	return 0;
 }
 
@@ -297,9 +350,9 @@ static int sim_door_set(void *data, u64 val)
 
 	if (val == 0 || val > 3600 * 1000)
 		return -EINVAL;
-	mutex_lock(&sim_lock);
+	mutex_lock(&unit->lock);
 	unit->model.door_open_ms = val;
-	mutex_unlock(&sim_lock);
+	mutex_unlock(&unit->lock);
 	return 0;
 }
 DEFINE_DEBUGFS_ATTRIBUTE(sim_door_fops, sim_door_get, sim_door_set, "%llu\n");
@@ -309,9 +362,9 @@ static int sim_model_show(struct seq_file *m, void *v)
 	struct sim_unit *unit = m->private;
 	struct coldroom_sim_model state;
 
-	mutex_lock(&sim_lock);
+	mutex_lock(&unit->lock);
 	state = unit->model;
-	mutex_unlock(&sim_lock);
+	mutex_unlock(&unit->lock);
 	seq_printf(m, "step %llu\nroom %lld\ncoil %lld\ncompressor %d\ndoor_open_ms %u\n",
 		   state.step, div_s64(state.room_udeg, 1000),
 		   div_s64(state.coil_udeg, 1000),
@@ -359,7 +412,9 @@ static int sim_probe(struct platform_device *pdev)
 	strscpy(unit->ident.model, pd->model, sizeof(unit->ident.model));
 	strscpy(unit->ident.serial, pd->serial, sizeof(unit->ident.serial));
 	unit->has_imager = !strcmp(pd->model, "CRS-210T");
+	mutex_init(&unit->lock);
 	INIT_LIST_HEAD(&unit->active_node);
+	INIT_LIST_HEAD(&unit->due_node);
 	coldroom_sim_model_init(&unit->model, seed, unit->ident.serial,
 				door_interval_s);
 	for (ch = 0; ch < COLDROOM_CHANNELS; ch++)

@@ -112,6 +112,31 @@ scratch_cleanup() {
 	rm -rf "$tmp"
 }
 
+# start_notify_listener SOCKET LOG: systemd's side of sd_notify on SOCKET,
+# every line of every datagram into LOG with the time it came; added to
+# $extra_pids. Fails if the socket does not appear.
+start_notify_listener() {
+	python3 - "$1" "$2" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a", buffering=1) as log:
+    while True:
+        d = s.recv(4096).decode(errors="replace")
+        for line in d.split("\n"):
+            log.write("%.3f %s\n" % (time.monotonic(), line))
+PY
+	extra_pids="$extra_pids $!"
+	wait_for 10 test -S "$1"
+}
+
+# watchdog_gap LOG: "MAX_US N", the longest time between two WATCHDOG=1 of
+# a start_notify_listener LOG from READY=1 on, and how many came.
+watchdog_gap() {
+	awk '/ READY=1$/ { r = 1 } r && / WATCHDOG=1$/ { if (last && $1 - last > max) max = $1 - last; last = $1; n++ }
+		END { printf "%d %d\n", max * 1000000, n }' "$1"
+}
+
 # fake_sample SYS UNIT TEMP1 TEMP2: a new sample of UNIT in a fake tree,
 # as the kernel would publish it (stamped CLOCK_MONOTONIC, here: boot time).
 fake_sample() {
@@ -150,4 +175,63 @@ introspection_matches() {
 	ours() { sed -n "/<interface name=\"$1\"/,/<\/interface>/p" | sed 's/^ *//'; }
 	diff -u <(ours "$1" <"$2") \
 		<(busctl --address="$addr" introspect --xml-interface "$1" "$path" | ours "$1")
+}
+
+# free_port: a TCP port of 127.0.0.1 that is free now.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_coldroomd_metrics DIR: a private bus in DIR, coldroomd on the fake
+# tree DIR/sys (firmware from DIR/model) and coldroom-metrics in front of it
+# on a free port. Sets $addr, $daemon_pid, $mport and $metrics_pid (the
+# caller kills the last); logs in DIR/daemon.log and DIR/metrics.log.
+start_coldroomd_metrics() {
+	echo "ModelFirmwareDir=$1/model" >"$1/coldroom.conf"
+	start_private_bus "$1" || { echo "no dbus-daemon" >&2; return 1; }
+	"$COLDROOMD" --bus "$addr" --sysfs-root "$1/sys" --config "$1/coldroom.conf" 2>"$1/daemon.log" &
+	daemon_pid=$!
+	wait_for 20 "$COLDROOMCTL" --bus "$addr" list >/dev/null 2>&1 ||
+		{ echo "coldroomd did not start" >&2; return 1; }
+	mport=$(free_port)
+	"$METRICS" --bus "$addr" --listen "127.0.0.1:$mport" 2>"$1/metrics.log" &
+	metrics_pid=$!
+}
+
+# start_prometheus DIR [RULE_FILE]: a Prometheus server with its data in
+# DIR that scrapes coldroom-metrics ($mport) as the job "coldroom" and
+# evaluates RULE_FILE, each every second. Sets $pport and $prometheus_pid
+# (the caller kills it); logs in DIR/prometheus.log.
+start_prometheus() {
+	pport=$(free_port)
+	{
+		printf 'global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n'
+		[ -z "${2:-}" ] || printf 'rule_files:\n  - %s\n' "$2"
+		printf 'scrape_configs:\n  - job_name: coldroom\n    static_configs:\n'
+		printf "      - targets: ['127.0.0.1:%s']\n" "$mport"
+	} >"$1/prometheus.yml"
+	prometheus --config.file="$1/prometheus.yml" --storage.tsdb.path="$1/tsdb" \
+		--web.listen-address="127.0.0.1:$pport" >"$1/prometheus.log" 2>&1 &
+	prometheus_pid=$!
+}
+
+# run_recorder DIR: coldroom-recorder on $addr with DIR/coldroom.conf, its
+# record DIR/record.db; waits for its name. Sets $recorder_pid.
+run_recorder() {
+	"$RECORDER" --bus "$addr" --config "$1/coldroom.conf" --database "$1/record.db" \
+		2>>"$1/recorder.log" &
+	recorder_pid=$!
+	wait_for 20 bus_has_name org.coldroom.Recorder1
+}
+
+# run_uplink DIR PORT: coldroom-uplink on $addr, to a broker at
+# 127.0.0.1:PORT without TLS or password (DIR/uplink.conf, its state in
+# DIR/uplink-state); waits for its name. Sets $uplink_pid (the caller kills it).
+run_uplink() {
+	mkdir -p "$1/uplink-state"
+	printf 'Broker=127.0.0.1:%s\nSite=plant-1\nHost=gw1\nKeepaliveSec=5\n' "$2" >"$1/uplink.conf"
+	"$UPLINK" --bus "$addr" --config "$1/uplink.conf" --state-dir "$1/uplink-state" \
+		2>>"$1/uplink.log" &
+	uplink_pid=$!
+	wait_for 20 bus_has_name org.coldroom.Uplink1
 }

@@ -55,6 +55,7 @@ user_files=(
 	'^/usr/share/polkit-1/rules\.d/49-coldroom-sensor\.rules$'
 	'/man1/coldroomctl\.1' '/man1/coldroom-fwtool\.1' '/man4/coldroom\.4' '/man8/coldroomd\.8'
 	'/man8/coldroom-recorder\.8'
+	'^/usr/share/coldroom-sensor/mixin/coldroom\.rules\.yml$' '^/usr/share/coldroom-sensor/mixin/coldroom-overview\.json$'
 	'^/etc/coldroom/coldroomd\.conf\.d/?$' '^/etc/coldroom/uplink\.conf\.d/?$'
 )
 dkms_files=(

@@ -85,7 +85,8 @@ vm_build_modules() {
 	(
 		flock 8
 		vm_mirror_sources "$src" &&
-			make -C "$src/driver" KDIR="$VM_KDIR" O="${O:-$TOP_DIR/build}" modules >/dev/null
+			make -C "$src/driver" KDIR="$VM_KDIR" O="${O:-$TOP_DIR/build}" COLDROOM_WERROR=1 \
+				modules >/dev/null
 	) 8>"$src.lock" || { echo "$who: module build failed" >&2; return 125; }
 	VM_MODULES=$src/driver
 }

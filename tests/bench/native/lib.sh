@@ -93,6 +93,20 @@ replace_section() {
 		END {if (!done) {print ""; emit()}}' "$3" >"$3.new" && mv "$3.new" "$3"
 }
 
+# build_tools DIR: coldroomd built ($O), and in DIR the feeder, dbus-latency
+# (a Readings subscriber) and dbus-flood (a caller); dbus-daemon there.
+build_tools() {
+	local prog
+	make -s -C "$top/daemon" O="$O" >/dev/null || die "building coldroomd failed"
+	build_feeder "$1"
+	for prog in "$top/tests/bench/dbus-latency.c" "$top/tests/bench/native/dbus-flood.c"; do
+		${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -I"$top/daemon/shared" \
+			-o "$1/$(basename "$prog" .c)" "$prog" -lsystemd ||
+			die "building $(basename "$prog") failed"
+	done
+	command -v dbus-daemon >/dev/null || die "dbus-daemon is missing (make deps)"
+}
+
 # build_feeder DIR: the feeder (feeder.c), which makes fake sysfs trees and
 # writes /dev/coldroom records, as DIR/feeder.
 build_feeder() {
@@ -107,7 +121,9 @@ build_feeder() {
 # DIR/daemon.log. The FIFO is on the scratch tmpfs, as /dev/coldroom is on
 # devtmpfs: on a disk file system every read() of it updates its atime
 # through the journal. coldroomd runs under the command in the array
-# coldroomd_under when set (valgrind). Sets $addr, $bus_pid, $feeder_pid and
+# coldroomd_under when set (valgrind); $coldroomd_bin, when set, is the
+# binary (another build, to compare with), with the options in the array
+# coldroomd_args. Sets $addr, $bus_pid, $feeder_pid and
 # $daemon_pid and adds them to $pids. Needs $O (the build), $scratch
 # (make_scratch), $out/feeder (build_feeder "$out") and die().
 start_fed_coldroomd() {
@@ -134,8 +150,8 @@ start_fed_coldroomd() {
 	feeder_pid=$!
 	pids+=("$feeder_pid")
 	${coldroomd_under[@]+"${coldroomd_under[@]}"} \
-		"$O/daemon/coldroomd" --bus "$addr" --sysfs-root "$sys" --config "$dir/coldroom.conf" \
-		--records-from "$records" 2>"$dir/daemon.log" &
+		"${coldroomd_bin:-$O/daemon/coldroomd}" --bus "$addr" --sysfs-root "$sys" --config "$dir/coldroom.conf" \
+		--records-from "$records" ${coldroomd_args[@]+"${coldroomd_args[@]}"} 2>"$dir/daemon.log" &
 	daemon_pid=$!
 	pids+=("$daemon_pid")
 	wait_for_name "$addr" || die "coldroomd did not take its name ($dir/daemon.log)"

@@ -15,10 +15,13 @@
 #   - coldroomd's instructions per reading under callgrind (1,000 units
 #     by default: counts that repeat, where CPU time on a shared machine
 #     does not).
+# --baseline BIN measures the flood with the coldroomd binary BIN as well,
+# right before this tree's: before and after a change, in one run.
 # Writes its section of BENCHMARKS.md (between the bench-native markers).
 #
 #   run.sh [--counts "100 1000 10000"] [--seconds S] [--output FILE]
 #          [--no-callgrind] [--callgrind-units N] [--configs "C..."] [--perf]
+#          [--baseline BIN]
 # --perf also records where coldroomd and dbus-daemon spend their time
 # (perf record -g, perf.data in each run's directory under build/).
 set -uo pipefail
@@ -33,6 +36,7 @@ output=$top/BENCHMARKS.md
 callgrind=yes
 callgrind_units=1000
 perf=no
+baseline=
 # The configurations: the default, then each documented alternative.
 configs=("default" "UnitPropertiesChanged=no" "ReadingsBatchMs=1000")
 cmdline="make bench-native${*:+ (tests/bench/native/run.sh $*)}"
@@ -45,7 +49,8 @@ while [ $# -gt 0 ]; do
 	--callgrind-units) callgrind_units=${2:?}; shift 2 ;;
 	--configs) read -r -a configs <<<"${2:?}"; shift 2 ;;
 	--perf) perf=yes; shift ;;
-	*) echo "usage: run.sh [--counts \"N...\"] [--seconds S] [--output FILE] [--no-callgrind] [--callgrind-units N] [--configs \"C...\"] [--perf]" >&2
+	--baseline) baseline=${2:?}; shift 2 ;;
+	*) echo "usage: run.sh [--counts \"N...\"] [--seconds S] [--output FILE] [--no-callgrind] [--callgrind-units N] [--configs \"C...\"] [--perf] [--baseline BIN]" >&2
 	   exit 2 ;;
 	esac
 done
@@ -54,13 +59,7 @@ die() { echo "bench-native: $*" >&2; exit 1; }
 . "$here/lib.sh"
 rm -rf "$out"
 mkdir -p "$out"
-make -s -C "$top/daemon" O="$O" >/dev/null || die "building coldroomd failed"
-build_feeder "$out"
-for prog in "$top/tests/bench/dbus-latency.c" "$here/dbus-flood.c"; do
-	${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -I"$top/daemon/shared" -o "$out/$(basename "$prog" .c)" \
-		"$prog" -lsystemd || die "building $(basename "$prog") failed"
-done
-command -v dbus-daemon >/dev/null || die "dbus-daemon is missing (make deps)"
+build_tools "$out"
 
 # The trees (20 files a unit) go to a scratch directory, gone after each run.
 make_scratch bench-native
@@ -68,7 +67,7 @@ make_scratch bench-native
 # measure N CONFIG [callgrind]: one run; prints one RESULT line.
 measure() {
 	local n=$1 config=$2 mode=${3:-}
-	local dir=$out/run-$n-${config//[^A-Za-z0-9]/_}${mode:+-$mode}
+	local dir=$out/run-$n-${config//[^A-Za-z0-9]/_}${mode:+-$mode}${coldroomd_bin:+-baseline}
 	local bus_pid feeder_pid daemon_pid lat_pid addr cpu0 cpu1 bcpu0 bcpu1 readings
 	local sys=$scratch/sys settings=() coldroomd_under=()
 	mkdir -p "$dir"
@@ -83,7 +82,7 @@ measure() {
 	DBUS_SYSTEM_BUS_ADDRESS=$addr "$out/dbus-latency" "$seconds" >"$dir/latency" &
 	lat_pid=$!
 	local flood_pid= perf_pid=
-	if [ "$perf" = yes ] && [ -z "$mode" ]; then
+	if [ "$perf" = yes ] && [ "$mode" != callgrind ]; then
 		perf record -q -F 4999 -g -o "$dir/perf.data" -p "$daemon_pid,$bus_pid" \
 			-- sleep "$seconds" >/dev/null 2>&1 &
 		perf_pid=$!
@@ -113,10 +112,11 @@ measure() {
 		echo "CALLGRIND $n $config $((ir / (got > 0 ? got : 1))) $got $readings"
 	else
 		local label=$config
+		[ -n "${coldroomd_bin:-}" ] && label=baseline
 		if [ "$mode" = flood ]; then
-			local answered
-			read -r _ answered _ <"$dir/flood" || die "no flood figures ($dir)"
-			label="$config+flood($answered)"
+			local f_objects f_readings f_limited
+			read -r _ _ _ f_objects f_readings f_limited <"$dir/flood" || die "no flood figures ($dir)"
+			label="$label+flood($f_objects,$f_readings,$f_limited)"
 		fi
 		echo "RESULT $n $label $(( (cpu1 - cpu0) / readings )) $(( (bcpu1 - bcpu0) / readings )) $rss $p50 $p99 $got $readings $rsig $psig"
 	fi
@@ -133,6 +133,12 @@ done
 # A local user calling the most expensive methods back to back must not
 # hold the readings up: the largest count again, under that flood.
 largest=$(printf '%s\n' $counts | sort -n | tail -n 1)
+if [ -n "$baseline" ]; then
+	echo "bench-native: $largest units, default, under a flood of calls, $baseline" >&2
+	coldroomd_bin=$baseline
+	measure "$largest" default flood | tee -a "$results" || exit 1
+	coldroomd_bin=
+fi
 echo "bench-native: $largest units, default, under a flood of calls" >&2
 measure "$largest" default flood | tee -a "$results" || exit 1
 if [ "$callgrind" = yes ]; then

@@ -111,6 +111,23 @@ if [ -e "$tmp/frame.png" ]; then fail "frame: a file was written"; else pass "fr
 expect 4 "frame: no such unit" ctl frame sensor7 -o "$tmp/frame.png"
 expect 2 "frame without -o" ctl frame sensor0 "$tmp/frame.png"
 expect 2 "frame without a file" ctl frame sensor0
+
+# A probe's calibration: set, its reminders listed as alarms, bad input refused.
+expect 0 "calibrate a probe due in 20 days" ctl calibrate SIM-000001 2 --date -345d --due +20d \
+	--certificate "CAL 4711" --as-found -0.15C --as-left 20
+expect 0 "alarms" ctl alarms
+contains "the 30-day reminder is listed by kind" "calibration-30d"
+expect 0 "alarms --json" ctl --json alarms
+contains "alarms --json: the kind" '"kind":"calibration-90d"'
+expect 6 "calibrate: due before the date" ctl calibrate sensor0 1 --date today --due yesterday \
+	--certificate x
+contains "the refusal says why" "due date must come after"
+expect 2 "calibrate: no certificate" ctl calibrate sensor0 1 --date today --due +1y
+expect 2 "calibrate: probe 3" ctl calibrate sensor0 3 --date today --due +1y --certificate x
+expect 2 "calibrate: not a time" ctl calibrate sensor0 1 --date soon --due +1y --certificate x
+expect 2 "calibrate: not an offset" ctl calibrate sensor0 1 --date today --due +1y \
+	--certificate x --as-found warm
+expect 0 "ack the reminders" ctl ack SIM-000001 2 --comment "booked the lab"
 expect 0 "watch one screen" ctl --count 1 watch
 contains "watch draws the table" "Freezer 1"
 # watch asks for the objects once, then follows the Readings signal.

@@ -2,9 +2,9 @@
 # coldroomctl history and report against coldroom-recorder on a private
 # bus, with a day of record written by the product's own writer
 # (record_fill): the PDF has a page per unit and says what happened (the
-# alarm, who acknowledged it, the gap, the verdict), the PNG and SVG are
-# the same drawing, bad requests are refused, and a record edited behind
-# the recorder's back makes the report say NOT INTACT.
+# alarm, who acknowledged it, the gap, the verdict, an overdue calibration),
+# the PNG and SVG are the same drawing, bad requests are refused, and a
+# record edited behind the recorder's back makes the report say NOT INTACT.
 # Environment (set by the Makefile): COLDROOMD, COLDROOMCTL, RECORDER,
 # RECORD_FILL.
 set -uo pipefail
@@ -61,6 +61,13 @@ out=$(ctl history sensor0 --since "$day 10:00" --until "$day 10:02"); rc=$?
 check "history of a past day: the rows of both probes ($out)" \
 	bash -c "[ $rc -eq 0 ] && [ \$(grep -c ' ok\$' <<<'$out') -eq 4 ]"
 
+# sensor0's probe 2 was due for calibration five days before the day.
+cal=$(( $(date -u -d "$day" +%s) - 400 * 86400 ))000000
+due=$(( $(date -u -d "$day" +%s) - 5 * 86400 ))000000
+out=$(busctl --address="$addr" call -- org.coldroom.Sensors1 /org/coldroom/Sensors1/unit/sensor0 \
+	org.coldroom.Sensors1.Unit SetCalibration uttsii 2 "$cal" "$due" "CAL-0815" -120 10 2>&1)
+check "a calibration is set ($out)" test $? -eq 0
+
 out=$(ctl report --day "$day" -o "$tmp/day.pdf"); rc=$?
 check "report -o PDF of every unit ($out)" \
 	bash -c "[ $rc -eq 0 ] && grep -q '2 units, $day; record intact' <<<'$out'"
@@ -77,6 +84,9 @@ check "probe 1's band and the time out of it" \
 	bash -c "grep -qF 'band now -22.0 .. -12.0' '$tmp/day.txt' && grep -qF 'out of band: 0 h 35 min' '$tmp/day.txt'"
 check "the hour without data (14:00-15:00) and the probe fault" has "no data: 1 h 20 min"
 check "the record's verdict" has "Record verified: intact"
+check "probe 2's calibration overdue, with its certificate" \
+	has "Probe 2: calibration OVERDUE since 2026-01-10 (certificate CAL-0815)"
+check "and nothing else overdue" test "$(grep -c OVERDUE "$tmp/day.txt")" -eq 1
 check "the other unit's page says it had no alarms" has "No alarms, acknowledgements or changes this day"
 
 out=$(ctl report --day "$day" --unit SIM-000001 -o "$tmp/one.png"); rc=$?

@@ -369,7 +369,8 @@ static int group_setup(void **state)
 	char path[600], from[600];
 
 	(void)state;
-	faketree_new(&g.t, "ReadingsBatchMs=50\nFallbackWaitMs=200\n");
+	/* The tree's units sample only when a test says so: silence is no news here. */
+	faketree_new(&g.t, "ReadingsBatchMs=50\nFallbackWaitMs=200\nSilentIntervals=0\n");
 	faketree_add_unit(&g.t, "sensor0", "CRS-200", "SIM-000001");
 	faketree_add_unit(&g.t, "sensor1", "CRS-200", "SIM-000002");
 	faketree_add_unit(&g.t, "sensor2", "CRS-210T", "SIM-000003");
@@ -1679,7 +1680,7 @@ static int on_alarm_changed(sd_bus_message *m, void *userdata, sd_bus_error *err
 	return 0;
 }
 
-/* The open alarms as "SERIAL/PROBE/STATE/USER/COMMENT;..." */
+/* The open alarms as "[KIND:]SERIAL/PROBE/STATE/USER/COMMENT;...", no KIND for temperature */
 static void list_alarms(sd_bus *bus, char *out, size_t size)
 {
 	sd_bus_message *reply = NULL;
@@ -1687,19 +1688,21 @@ static void list_alarms(sd_bus *bus, char *out, size_t size)
 
 	out[0] = '\0';
 	assert_true(call(bus, ROOT, MGR, "ListAlarms", NULL, &reply, NULL) >= 0);
-	assert_int_equal(sd_bus_message_enter_container(reply, 'a', "(tssuuuitttuss)"), 1);
+	assert_int_equal(sd_bus_message_enter_container(reply, 'a', "(tssuuuitttusss)"), 1);
 	for (;;) {
-		const char *serial, *unit, *user, *comment;
+		const char *serial, *unit, *user, *comment, *kind;
 		uint64_t id, raised, cleared, acked;
 		uint32_t probe, st, level, uid;
 		int32_t temp;
-		int r = sd_bus_message_read(reply, "(tssuuuitttuss)", &id, &serial, &unit, &probe,
+		int r = sd_bus_message_read(reply, "(tssuuuitttusss)", &id, &serial, &unit, &probe,
 					    &st, &level, &temp, &raised, &cleared, &acked, &uid,
-					    &user, &comment);
+					    &user, &comment, &kind);
 
 		assert_true(r >= 0);
 		if (!r)
 			break;
+		if (strcmp(kind, "temperature"))
+			len += (size_t)snprintf(out + len, size - len, "%s:", kind);
 		len += (size_t)snprintf(out + len, size - len, "%s/%u/%u/%s/%s;", serial, probe, st,
 					user, comment);
 	}
@@ -1730,16 +1733,19 @@ static int set_delay_as(const char *addr)
 	return !strcmp(e.name, SD_BUS_ERROR_ACCESS_DENIED) ? 1 : 11;
 }
 
-static pid_t spawn_alarm_daemon(const char *conf, const char *state_dir)
+/* coldroomd keeping its alarms in @state_dir; reading records from @fifo unless NULL. */
+static pid_t spawn_alarm_daemon(const char *conf, const char *state_dir, const char *fifo)
 {
+	const char *argv[] = { "coldroomd", "--bus", g.open_addr, "--sysfs-root", g.t.sys,
+			       "--config", conf, "--state-dir", state_dir,
+			       fifo ? "--records-from" : NULL, fifo, NULL };
 	pid_t pid = fork();
 
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		unsetenv("NOTIFY_SOCKET");
-		execl(getenv("COLDROOMD"), "coldroomd", "--bus", g.open_addr, "--sysfs-root",
-		      g.t.sys, "--config", conf, "--state-dir", state_dir, (char *)NULL);
+		execv(getenv("COLDROOMD"), (char **)argv);
 		_exit(127);
 	}
 	wait_for_name(g.bus);
@@ -1773,6 +1779,7 @@ static void set_condition(const char *alarm, const char *temp, const char *seq)
 static void test_alarm_lifecycle(void **state)
 {
 	char conf[600], state_dir[600], list[2048], *base, text[4096];
+	sd_bus_slot *alarm_slot = NULL;
 	sd_bus *sys;
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	struct timespec start;
@@ -1799,9 +1806,9 @@ static void test_alarm_lifecycle(void **state)
 	assert_true(sd_bus_add_object_vtable(sys, NULL, "/org/freedesktop/systemd1",
 					     "org.freedesktop.systemd1.Manager",
 					     fake_systemd_vtable, NULL) >= 0);
-	assert_true(sd_bus_match_signal(g.bus, NULL, NAME, ROOT, MGR, "AlarmChanged",
+	assert_true(sd_bus_match_signal(g.bus, &alarm_slot, NAME, ROOT, MGR, "AlarmChanged",
 					on_alarm_changed, NULL) >= 0);
-	g.alarm_daemon = daemon = spawn_alarm_daemon(conf, state_dir);
+	g.alarm_daemon = daemon = spawn_alarm_daemon(conf, state_dir, NULL);
 
 	/* Out of band: nothing yet, then raised after the delay. */
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -1923,7 +1930,7 @@ static void test_alarm_lifecycle(void **state)
 
 	/* Kept across a restart, and its ack still closes it then. */
 	assert_int_equal(stop(daemon), 0);
-	g.alarm_daemon = daemon = spawn_alarm_daemon(conf, state_dir);
+	g.alarm_daemon = daemon = spawn_alarm_daemon(conf, state_dir, NULL);
 	list_alarms(g.bus, list, sizeof(list));
 	assert_string_equal(list, "SIM-000002/1/3//;");
 	assert_int_equal(get_num(U1, "Temp2AlarmDelay", 'u'), 600);
@@ -1934,6 +1941,7 @@ static void test_alarm_lifecycle(void **state)
 	assert_int_equal(stop(daemon), 0);
 	g.alarm_daemon = 0;
 	sd_bus_flush_close_unref(sys);
+	sd_bus_slot_unref(alarm_slot);
 	faketree_set(&g.t, "sensor1", "label", "Unit\n");
 }
 
@@ -2039,6 +2047,355 @@ static void test_records_fifo(void **state)
 	assert_int_equal(get_num(U0, "Temp1", 'i'), -20090);
 	assert_int_equal(stop(daemon), 0);
 	unlink(fifo);
+}
+
+/* ---- probe health ---- */
+
+/* @ms, stretched by WAIT_SCALE (default 3) as lib.sh's wait_for is. */
+static long scaled_ms(long ms)
+{
+	const char *s = getenv("WAIT_SCALE");
+	long k = s && atol(s) > 0 ? atol(s) : 3;
+
+	return ms * k;
+}
+
+static struct {
+	char kinds[64][16];		/* AlarmChanged's kind, in order */
+	char events[64][16];
+	int n;
+} hk;
+
+static int on_health_alarm(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	const char *event, *serial, *unit, *user, *comment, *kind;
+	uint32_t probe, st, level, uid;
+	uint64_t id, when;
+	int32_t temp;
+
+	(void)userdata, (void)error;
+	assert_int_equal(sd_bus_message_read(m, "tsssuuuitusss", &id, &event, &serial, &unit,
+					     &probe, &st, &level, &temp, &when, &uid, &user,
+					     &comment, &kind), 1);
+	if (hk.n < 64) {
+		snprintf(hk.kinds[hk.n], sizeof(hk.kinds[0]), "%s", kind);
+		snprintf(hk.events[hk.n], sizeof(hk.events[0]), "%s", event);
+		hk.n++;
+	}
+	return 0;
+}
+
+static bool health_event(const char *kind, const char *event)
+{
+	for (int i = 0; i < hk.n; i++)
+		if (!strcmp(hk.kinds[i], kind) && !strcmp(hk.events[i], event))
+			return true;
+	return false;
+}
+
+/* One record of sensor1 (unit 1) into the FIFO; @valid2 false: probe 2 has no reading. */
+static void health_record(const char *fifo, uint64_t seq, int32_t t1, int32_t t2, bool valid2)
+{
+	struct coldroom_record rec = {
+		.seq = seq, .timestamp_ns = 1000000000ULL + seq, .unit = 1,
+		.flags = COLDROOM_F_TEMP1_VALID | (valid2 ? COLDROOM_F_TEMP2_VALID : 0),
+		.temp1 = t1, .temp2 = valid2 ? t2 : 0,
+	};
+	int fd = open(fifo, O_WRONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, &rec, sizeof(rec)), (ssize_t)sizeof(rec));
+	close(fd);
+}
+
+/* Until the open alarms contain @want, bounded; the list then. */
+static bool alarms_come(const char *want, char *list, size_t size, long ms)
+{
+	struct timespec start;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		list_alarms(g.bus, list, size);
+		if (strstr(list, want))
+			return true;
+		if (ms_since(&start) > scaled_ms(ms))
+			return false;
+		pump(g.bus, 100);
+	}
+}
+
+/*
+ * The probe-health alarms through the lifecycle, each with its own
+ * setting: a unit that stops sampling raises silent (both probes), and a
+ * sample clears it; a probe whose reading stays within StuckBandMdeg for
+ * StuckSec raises stuck while its moving neighbour does not; a probe
+ * without a reading raises fault; a start after an outage longer than
+ * OutageSec with a probe out of band raises after-outage, cleared at once
+ * and listed until acknowledged, and judged once. Each AlarmChanged names
+ * its kind.
+ */
+static void test_probe_health(void **state)
+{
+	char conf[600], fifo[600], state_dir[600], alive[700], text[2048], list[4096];
+	sd_bus_slot *slot = NULL;
+	struct timespec start;
+	uint64_t seq = 1000;
+	pid_t daemon;
+	bool stuck = false;
+
+	(void)state;
+	memset(&hk, 0, sizeof(hk));
+	snprintf(state_dir, sizeof(state_dir), "%s/health-state", g.t.root);
+	assert_int_equal(mkdir(state_dir, 0700), 0);
+	snprintf(fifo, sizeof(fifo), "%s/health-records", g.t.root);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	snprintf(conf, sizeof(conf), "%s/health.conf", g.t.root);
+	snprintf(text, sizeof(text),
+		 "FirmwareOverrideDir=%s\nModelFirmwareDir=%s\nCalibrationDir=%s\n"
+		 "ReadingsBatchMs=50\nAlarmUnits=no\nSilentIntervals=1\nSilentMinSec=3\n"
+		 "StuckSec=2\nStuckBandMdeg=20\nFaultDelaySec=0\nOutageSec=60\n",
+		 g.t.override_dir, g.t.model_dir, g.t.calibration_dir);
+	write_file(conf, text, strlen(text));
+	faketree_set(&g.t, "sensor1", "temp1_alarm", "0\n");
+	assert_true(sd_bus_match_signal(g.bus, &slot, NAME, ROOT, MGR, "AlarmChanged",
+					on_health_alarm, NULL) >= 0);
+	g.alarm_daemon = daemon = spawn_alarm_daemon(conf, state_dir, fifo);
+
+	/*
+	 * sensor1 samples: probe 1 frozen at 4 degrees give or take 10 mC,
+	 * probe 2 moving; sensor0 never samples.
+	 */
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (ms_since(&start) < scaled_ms(20000)) {
+		seq++;
+		health_record(fifo, seq, 4000 + (int32_t)(seq % 3) * 10 - 10,
+			      4000 + (int32_t)(seq % 50) * 100, true);
+		pump(g.bus, 200);
+		list_alarms(g.bus, list, sizeof(list));
+		if (strstr(list, "stuck:SIM-000002/1/1//;") &&
+		    strstr(list, "silent:SIM-000001/1/1//;")) {
+			stuck = true;
+			break;
+		}
+	}
+	assert_true(stuck);
+	assert_non_null(strstr(list, "silent:SIM-000001/2/1//;"));
+	assert_null(strstr(list, "stuck:SIM-000002/2/"));
+	assert_null(strstr(list, "fault:"));
+	{
+		uint32_t unacked = 0;
+
+		/* Each kind of each probe is an alarm of its own. */
+		assert_int_equal(sd_bus_get_property_trivial(g.bus, NAME, ROOT, MGR,
+							     "UnacknowledgedAlarms", NULL, 'u',
+							     &unacked), 0);
+		assert_true(unacked >= 3);
+	}
+
+	/* Probe 2 loses its reading: fault at once (FaultDelaySec=0); back: cleared. */
+	health_record(fifo, ++seq, 4000, 0, false);
+	assert_true(alarms_come("fault:SIM-000002/2/1//;", list, sizeof(list), 5000));
+	assert_int_equal(get_num(U1, "Temp2Status", 'u'), 2);
+	health_record(fifo, ++seq, 4000, 5000, true);
+	assert_true(alarms_come("fault:SIM-000002/2/3//;", list, sizeof(list), 5000));
+
+	/* sensor0 samples again: its silent alarm is cleared, listed until acknowledged. */
+	{
+		struct coldroom_record rec = {
+			.seq = 100000, .timestamp_ns = 1000000000ULL, .unit = 0,
+			.flags = COLDROOM_F_TEMP1_VALID | COLDROOM_F_TEMP2_VALID,
+			.temp1 = 3000, .temp2 = 3100,
+		};
+		int fd = open(fifo, O_WRONLY | O_CLOEXEC);
+
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, &rec, sizeof(rec)), (ssize_t)sizeof(rec));
+		close(fd);
+	}
+	assert_true(alarms_come("silent:SIM-000001/1/3//;", list, sizeof(list), 5000));
+	assert_true(call(g.bus, ROOT, MGR, "Acknowledge", NULL, NULL, "sus", "sensor0", 1,
+			 "logger was unplugged for cleaning") >= 0);
+	list_alarms(g.bus, list, sizeof(list));
+	assert_null(strstr(list, "SIM-000001/1/"));
+	pump(g.bus, 200);
+	assert_true(health_event("silent", "raised"));
+	assert_true(health_event("silent", "cleared"));
+	assert_true(health_event("silent", "acknowledged"));
+	assert_true(health_event("stuck", "raised"));
+	assert_true(health_event("fault", "raised"));
+	assert_false(health_event("temperature", "raised"));
+	assert_int_equal(stop(daemon), 0);
+
+	/* Down for two hours (the stamp says so), and probe 1 of sensor1 out of band now. */
+	snprintf(alive, sizeof(alive), "%s/alive", state_dir);
+	{
+		struct timespec now;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		snprintf(text, sizeof(text), "%llu\n",
+			 ((unsigned long long)now.tv_sec - 7200) * 1000000ULL);
+		write_file(alive, text, strlen(text));
+	}
+	for (int u = 0; u < 2; u++) {
+		const char *unit = u ? "sensor1" : "sensor0";
+
+		for (int ch = 1; ch <= 2; ch++) {
+			char attr[32];
+
+			snprintf(attr, sizeof(attr), "temp%d_min", ch);
+			faketree_set(&g.t, unit, attr, "-25000\n");
+			snprintf(attr, sizeof(attr), "temp%d_max", ch);
+			faketree_set(&g.t, unit, attr, "-15000\n");
+			snprintf(attr, sizeof(attr), "temp%d", ch);
+			faketree_set(&g.t, unit, attr, "-20000\n");
+			snprintf(attr, sizeof(attr), "temp%d_alarm", ch);
+			faketree_set(&g.t, unit, attr, "0\n");
+		}
+	}
+	faketree_set(&g.t, "sensor1", "temp1_alarm", "1\n");
+	g.alarm_daemon = daemon = spawn_alarm_daemon(conf, state_dir, fifo);
+	assert_true(alarms_come("outage:SIM-000002/1/3//;", list, sizeof(list), 5000));
+	assert_null(strstr(list, "outage:SIM-000002/2/"));
+	assert_null(strstr(list, "outage:SIM-000001/"));
+	/* Open alarms of before the outage are still there. */
+	assert_non_null(strstr(list, "stuck:SIM-000002/1/"));
+	assert_true(call(g.bus, ROOT, MGR, "Acknowledge", NULL, NULL, "sus", "SIM-000002", 1,
+			 "checked the room after the power cut") >= 0);
+	/* Cleared already, the acknowledgement closes it (the others of the probe stay). */
+	list_alarms(g.bus, list, sizeof(list));
+	assert_null(strstr(list, "outage:"));
+	assert_non_null(strstr(list, "stuck:SIM-000002/1/2/"));
+	assert_int_equal(stop(daemon), 0);
+
+	/* Restarted at once: that outage was judged, none is raised again. */
+	g.alarm_daemon = daemon = spawn_alarm_daemon(conf, state_dir, fifo);
+	pump(g.bus, 2000);
+	list_alarms(g.bus, list, sizeof(list));
+	assert_null(strstr(list, "outage:"));
+	assert_int_equal(stop(daemon), 0);
+	g.alarm_daemon = 0;
+	faketree_set(&g.t, "sensor1", "temp1_alarm", "0\n");
+	sd_bus_slot_unref(slot);
+	unlink(fifo);
+}
+
+static uint64_t realtime_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static int set_calibration_as(const char *addr)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus *bus = connect_to(addr);
+	int r = call(bus, U1, UNIT, "SetCalibration", &e, NULL, "uttsii", 1, UINT64_C(1),
+		     UINT64_C(2), "forged", 0, 0);
+
+	sd_bus_flush_close_unref(bus);
+	if (r >= 0)
+		return 0;
+	return !strcmp(e.name, SD_BUS_ERROR_ACCESS_DENIED) ? 1 : 11;
+}
+
+/* Temp1Calibration's days left, and its certificate into @cert. */
+static int64_t calibration_of(const char *prop, char *cert, size_t size)
+{
+	sd_bus_message *reply = NULL;
+	uint64_t cal, due;
+	const char *c;
+	int32_t found, left;
+	int64_t days;
+
+	assert_true(sd_bus_get_property(g.bus, NAME, U1, UNIT, prop, NULL, &reply,
+					"(ttsiix)") >= 0);
+	assert_int_equal(sd_bus_message_read(reply, "(ttsiix)", &cal, &due, &c, &found, &left,
+					     &days), 1);
+	snprintf(cert, size, "%s", c);
+	sd_bus_message_unref(reply);
+	return days;
+}
+
+/*
+ * A calibration set by an admin (SetCalibration) is kept across restarts,
+ * shown with its days left, and raises its reminders through the
+ * lifecycle: due in 30 days, the 90- and 30-day ones at once, not the
+ * due-date one; a new calibration clears them. Bad values and callers
+ * change nothing.
+ */
+static void test_calibration(void **state)
+{
+	char conf[600], state_dir[600], list[4096], cert[128], *base, text[4096];
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	uint64_t now = realtime_usec(), day = 86400ULL * 1000000ULL;
+	pid_t daemon;
+	int r;
+
+	(void)state;
+	snprintf(state_dir, sizeof(state_dir), "%s/cal-state", g.t.root);
+	assert_int_equal(mkdir(state_dir, 0700), 0);
+	snprintf(conf, sizeof(conf), "%s/cal.conf", g.t.root);
+	base = slurp(g.t.conf, NULL);
+	snprintf(text, sizeof(text), "%sAlarmUnits=no\n", base);
+	free(base);
+	write_file(conf, text, strlen(text));
+	g.alarm_daemon = daemon = spawn_alarm_daemon(conf, state_dir, NULL);
+
+	assert_int_equal(calibration_of("Temp1Calibration", cert, sizeof(cert)), 0);
+	assert_string_equal(cert, "");
+	/* Due in 30 days (less an hour): the 90- and the 30-day reminder, at once. */
+	assert_true(call(g.bus, U1, UNIT, "SetCalibration", NULL, NULL, "uttsii", 1,
+			 now - 335 * day, now + 30 * day - 3600000000ULL, "DAkkS D-K-15070 #4711",
+			 -150, 20) >= 0);
+	list_alarms(g.bus, list, sizeof(list));
+	assert_non_null(strstr(list, "calibration-90d:SIM-000002/1/1//;"));
+	assert_non_null(strstr(list, "calibration-30d:SIM-000002/1/1//;"));
+	assert_null(strstr(list, "calibration-due:"));
+	assert_null(strstr(list, "SIM-000002/2/"));
+	assert_int_equal(calibration_of("Temp1Calibration", cert, sizeof(cert)), 29);
+	assert_string_equal(cert, "DAkkS D-K-15070 #4711");
+	assert_int_equal(calibration_of("Temp2Calibration", cert, sizeof(cert)), 0);
+
+	/* Refused, and nothing changed. */
+	r = call(g.bus, U1, UNIT, "SetCalibration", &e, NULL, "uttsii", 1, now, now - day, "c",
+		 0, 0);
+	expect_error(&e, r, SD_BUS_ERROR_INVALID_ARGS, "due date must come after");
+	r = call(g.bus, U1, UNIT, "SetCalibration", &e, NULL, "uttsii", 1, now, now + day,
+		 "two\nlines", 0, 0);
+	expect_error(&e, r, SD_BUS_ERROR_INVALID_ARGS, "one line");
+	r = call(g.bus, U1, UNIT, "SetCalibration", &e, NULL, "uttsii", 3, now, now + day, "c",
+		 0, 0);
+	expect_error(&e, r, SD_BUS_ERROR_INVALID_ARGS, "probe must be 1 or 2");
+	r = call(g.bus, U1, UNIT, "SetCalibration", &e, NULL, "uttsii", 1, now, now + day, "c",
+		 100001, 0);
+	expect_error(&e, r, SD_BUS_ERROR_INVALID_ARGS, "at most 100 degrees");
+	if (geteuid() == 0)
+		assert_int_equal(as_nobody(set_calibration_as, g.open_addr), 1);
+	assert_int_equal(calibration_of("Temp1Calibration", cert, sizeof(cert)), 29);
+	assert_string_equal(cert, "DAkkS D-K-15070 #4711");
+
+	/* Kept across a restart, with its reminders. */
+	assert_int_equal(stop(daemon), 0);
+	g.alarm_daemon = daemon = spawn_alarm_daemon(conf, state_dir, NULL);
+	assert_int_equal(calibration_of("Temp1Calibration", cert, sizeof(cert)), 29);
+	list_alarms(g.bus, list, sizeof(list));
+	assert_non_null(strstr(list, "calibration-30d:SIM-000002/1/1//;"));
+
+	/* Calibrated again, due in a year (less an hour): the reminders cleared, still listed. */
+	assert_true(call(g.bus, U1, UNIT, "SetCalibration", NULL, NULL, "uttsii", 1, now,
+			 now + 365 * day - 3600000000ULL, "DAkkS D-K-15070 #4802", 40, 0) >= 0);
+	list_alarms(g.bus, list, sizeof(list));
+	assert_non_null(strstr(list, "calibration-90d:SIM-000002/1/3//;"));
+	assert_non_null(strstr(list, "calibration-30d:SIM-000002/1/3//;"));
+	assert_int_equal(calibration_of("Temp1Calibration", cert, sizeof(cert)), 364);
+	assert_true(call(g.bus, ROOT, MGR, "Acknowledge", NULL, NULL, "sus", "sensor1", 1,
+			 "probe recalibrated") >= 0);
+	list_alarms(g.bus, list, sizeof(list));
+	assert_null(strstr(list, "calibration-"));
+	assert_int_equal(stop(daemon), 0);
+	g.alarm_daemon = 0;
 }
 
 /* A new sample of @unit in the tree, with temperatures made of @base. */
@@ -2174,6 +2531,8 @@ int main(void)
 		cmocka_unit_test(test_sighup),
 		cmocka_unit_test(test_sigterm),
 		cmocka_unit_test(test_alarm_lifecycle),
+		cmocka_unit_test(test_probe_health),
+		cmocka_unit_test(test_calibration),
 		cmocka_unit_test(test_records_fifo),
 		cmocka_unit_test(test_unit_gone_in_window),
 		cmocka_unit_test(test_records_not_fifo),

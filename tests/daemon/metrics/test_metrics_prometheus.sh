@@ -17,30 +17,8 @@ sys=$tmp/sys
 mkdir -p "$sys/class/coldroom" "$tmp/model"
 fake_unit "$sys" sensor0 SIM-000001
 fake_sample "$sys" sensor0 -18250 3500
-echo "ModelFirmwareDir=$tmp/model" >"$tmp/coldroom.conf"
-start_private_bus "$tmp" || { echo "test_metrics_prometheus: no dbus-daemon"; exit 1; }
-"$COLDROOMD" --bus "$addr" --sysfs-root "$sys" --config "$tmp/coldroom.conf" 2>"$tmp/daemon.log" &
-daemon_pid=$!
-wait_for 20 "$COLDROOMCTL" --bus "$addr" list >/dev/null 2>&1 || { fail "coldroomd did not start"; exit 1; }
-
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-mport=$(free_port)
-"$METRICS" --bus "$addr" --listen "127.0.0.1:$mport" 2>"$tmp/metrics.log" &
-metrics_pid=$!
-
-pport=$(free_port)
-cat >"$tmp/prometheus.yml" <<YML
-global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-scrape_configs:
-  - job_name: coldroom
-    static_configs:
-      - targets: ['127.0.0.1:$mport']
-YML
-prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/tsdb" \
-	--web.listen-address="127.0.0.1:$pport" >"$tmp/prometheus.log" 2>&1 &
-prometheus_pid=$!
+start_coldroomd_metrics "$tmp" || { fail "coldroomd and coldroom-metrics did not start"; exit 1; }
+start_prometheus "$tmp"
 
 # query EXPR: the value of the first result of an instant query, or nothing.
 query() {

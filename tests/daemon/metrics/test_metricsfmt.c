@@ -2,7 +2,8 @@
 /*
  * coldroom-metrics' page (daemon/metrics/metricsfmt.c): numbers written exactly,
  * label values escaped, the sample's own timestamp, a unit without a sample,
- * a reading of an unknown unit, the page without coldroomd.
+ * a reading of an unknown unit, the page without coldroomd, the recorder's
+ * and the uplink's metrics only when each answered.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -81,6 +82,7 @@ struct fixture {
 	uint64_t seq[3], when[3];
 	struct readings_msg rd;
 	struct metrics_manager manager;
+	struct metrics_calibration cal[2];
 	struct metrics_service service;
 	struct metrics_input in;
 	struct mbuf page;
@@ -122,9 +124,15 @@ static int setup(void **state)
 	f->rd = (struct readings_msg){ .n = 3, .unit = f->number, .temp1 = f->temp1,
 				       .temp2 = f->temp2, .temp1_status = f->s1, .temp2_status = f->s2,
 				       .alarms = f->alarms, .sample_seq = f->seq, .last_update = f->when };
+	f->cal[0] = (struct metrics_calibration){ "SIM-000001", 2, 29 };
+	f->cal[1] = (struct metrics_calibration){ "GONE\"1", 1, -3 };
 	f->manager = (struct metrics_manager){ .version = "0.1.0", .reading_source = "device",
 					       .event_source = "netlink", .unit_count = 2,
-					       .unacknowledged_alarms = 1 };
+					       .unacknowledged_alarms = 1,
+					       .open_alarms = { { "temperature", 1 }, { "stuck", 2 },
+								{ "si\"lent", 0 } },
+					       .n_kinds = 3, .calibrations = f->cal,
+					       .n_calibrations = 2 };
 	f->service = (struct metrics_service){ .scrapes = 3, .scrape_errors = 1,
 					       .requests_rejected = 2, .readings_call_usec = 1500 };
 	f->in = (struct metrics_input){ .units = f->units, .index = &f->index, .readings = &f->rd,
@@ -201,6 +209,16 @@ static void test_page(void **state)
 				     "event_source=\"netlink\"} 1\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_units 2\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_unacknowledged_alarms 1\n"), 1);
+	/* Every kind coldroomd names, 0 included, its name escaped. */
+	assert_int_equal(count(page, "\ncoldroom_open_alarms{kind=\"temperature\"} 1\n"), 1);
+	assert_int_equal(count(page, "\ncoldroom_open_alarms{kind=\"stuck\"} 2\n"), 1);
+	assert_int_equal(count(page, "\ncoldroom_open_alarms{kind=\"si\\\"lent\"} 0\n"), 1);
+	assert_int_equal(count(page, "# TYPE coldroom_open_alarms gauge\n"), 1);
+	/* Days until the calibration is due, by serial (a gone unit's too), overdue negative. */
+	assert_int_equal(count(page, "\ncoldroom_calibration_days_until_due{serial=\"SIM-000001\","
+				     "probe=\"2\"} 29\n"), 1);
+	assert_int_equal(count(page, "\ncoldroom_calibration_days_until_due{serial=\"GONE\\\"1\","
+				     "probe=\"1\"} -3\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_config_error 0\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_coldroomd_up 1\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_metrics_scrapes_total 3\n"), 1);
@@ -241,6 +259,40 @@ static void test_page_without_manager(void **state)
 	assert_int_equal(count(page, "coldroom_temperature_celsius" S0), 2);
 }
 
+/* The recorder and the uplink: each on the page only when it answered. */
+static void test_page_peers(void **state)
+{
+	struct fixture *f = *state;
+	struct metrics_peers peers = { .recorder = true, .write_failing = true,
+				       .uplink = true, .uplink_connected = false,
+				       .uplink_backlog = 1234567 };
+	const char *page;
+
+	assert_int_equal(count(format(f), "coldroom_recorder_"), 0);
+	assert_int_equal(count(f->page.data, "coldroom_uplink_"), 0);
+
+	f->in.peers = &peers;
+	page = format(f);
+	assert_int_equal(count(page, "\ncoldroom_recorder_write_failing 1\n"), 1);
+	assert_int_equal(count(page, "\ncoldroom_uplink_connected 0\n"), 1);
+	assert_int_equal(count(page, "\ncoldroom_uplink_backlog 1234567\n"), 1);
+	assert_int_equal(count(page, "# TYPE coldroom_uplink_backlog gauge\n"), 1);
+	assert_int_equal(count(page, "# TYPE "), count(page, "# HELP "));
+
+	peers.uplink = false;
+	peers.write_failing = false;
+	page = format(f);
+	assert_int_equal(count(page, "\ncoldroom_recorder_write_failing 0\n"), 1);
+	assert_int_equal(count(page, "coldroom_uplink_"), 0);
+
+	/* Without coldroomd the page is a 503's: nothing of either. */
+	peers.uplink = true;
+	f->in.readings = NULL;
+	page = format(f);
+	assert_int_equal(count(page, "coldroom_recorder_"), 0);
+	assert_int_equal(count(page, "coldroom_uplink_"), 0);
+}
+
 /* The buffer is reused: a second page replaces nothing it should not. */
 static void test_page_reused(void **state)
 {
@@ -264,6 +316,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_page_without_coldroomd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_page_without_manager, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_page_reused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_page_peers, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -35,18 +35,8 @@ serials=$(for i in $(seq 1 40); do printf 'FILL-%06d ' "$i"; done)
 "$RECORD_FILL" "$db" "$day" $serials || { fail "record_fill"; exit 1; }
 
 # systemd's side of sd_notify: every datagram, with the time it came.
-python3 - "$tmp/notify" "$tmp/notify.log" <<'PY' &
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "a", buffering=1) as log:
-    while True:
-        d = s.recv(4096).decode(errors="replace")
-        for line in d.split("\n"):
-            log.write("%.3f %s\n" % (time.monotonic(), line))
-PY
-extra_pids=$!
-wait_for 10 test -S "$tmp/notify" || { fail "the notify listener did not start"; exit 1; }
+start_notify_listener "$tmp/notify" "$tmp/notify.log" ||
+	{ fail "the notify listener did not start"; exit 1; }
 
 "$COLDROOMD" --bus "$addr" --sysfs-root "$sys" --config "$tmp/coldroom.conf" 2>>"$tmp/daemon.log" &
 daemon_pid=$!
@@ -94,8 +84,7 @@ flood_end=$(date +%s)
 
 check "the recorder is still running" kill -0 "$recorder_pid"
 # The longest time between two WATCHDOG=1 from READY=1 on: under WATCHDOG_USEC.
-gap=$(awk '/ READY=1$/ { r = 1 } r && / WATCHDOG=1$/ { if (last && $1 - last > max) max = $1 - last; last = $1; n++ }
-	END { printf "%d %d\n", max * 1000000, n }' "$tmp/notify.log")
+gap=$(watchdog_gap "$tmp/notify.log")
 check "WATCHDOG=1 kept coming (${gap% *} us at most between two, ${gap#* } in all)" \
 	test "${gap#* }" -ge 2 -a "${gap% *}" -lt "$watchdog_us"
 verdicts=$(cat "$tmp"/verify.[0-9] | sort | uniq -c)
@@ -103,8 +92,15 @@ check "every Verify in the flood: intact, or the limit ($verdicts)" bash -c \
 	"! grep -v -e '^bxxs true' -e 'Verify calls are pending' -e 'still pending' $tmp/verify.[0-9]"
 check "and some were answered intact" grep -q '^bxxs true' "$tmp"/verify.[0-9]
 check "no GetHistory failed" bash -c "! grep -q . $tmp/history.err.[0-9]"
-rows=$(q "SELECT count(*) FROM record WHERE serial = 'SIM-000001' AND probe = 1 AND n > 0
-	AND start_us >= ${flood_start}000000 AND end_us <= ${flood_end}000000")
+# An interval is written once it has closed, a little after its end: wait
+# for the last one inside the flood rather than count too early.
+flood_rows() {
+	q "SELECT count(*) FROM record WHERE serial = 'SIM-000001' AND probe = 1 AND n > 0
+	AND start_us >= ${flood_start}000000 AND end_us <= ${flood_end}000000"
+}
+enough_flood_rows() { test "$(flood_rows)" -ge 2; }
+wait_for 30 enough_flood_rows
+rows=$(flood_rows)
 check "readings were recorded during the flood ($rows intervals)" test "$rows" -ge 2
 out=$(call Verify)
 check "Verify after the flood: intact ($out)" grep -q '^bxxs true' <<<"$out"

@@ -19,6 +19,8 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "busclient.h"
+
 #define OTHERS 32
 
 struct call {
@@ -46,28 +48,6 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 	return 0;
 }
 
-static int connect_to(const char *address, sd_event *event, sd_bus **ret)
-{
-	sd_bus *bus = NULL;
-	int r;
-
-	r = sd_bus_new(&bus);
-	if (r >= 0)
-		r = sd_bus_set_address(bus, address);
-	if (r >= 0)
-		r = sd_bus_set_bus_client(bus, 1);
-	if (r >= 0)
-		r = sd_bus_start(bus);
-	if (r >= 0)
-		r = sd_bus_attach_event(bus, event, 0);
-	if (r < 0) {
-		sd_bus_unref(bus);
-		return r;
-	}
-	*ret = bus;
-	return 0;
-}
-
 static int verify_async(sd_bus *bus, struct call *c)
 {
 	int r = sd_bus_call_method_async(bus, NULL, "org.coldroom.Recorder1",
@@ -76,20 +56,6 @@ static int verify_async(sd_bus *bus, struct call *c)
 
 	if (r >= 0)
 		pending++;
-	return r;
-}
-
-/* The bus has read (and routed) all that @bus sent before this returns. */
-static int round_trip(sd_bus *bus)
-{
-	sd_bus_error e = SD_BUS_ERROR_NULL;
-	sd_bus_message *reply = NULL;
-	int r;
-
-	r = sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-			       "org.freedesktop.DBus", "GetId", &e, &reply, NULL);
-	sd_bus_message_unref(reply);
-	sd_bus_error_free(&e);
 	return r;
 }
 
@@ -109,38 +75,20 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	r = sd_event_default(&event);
 	if (r >= 0)
-		r = connect_to(argv[1], event, &buses[0]);
+		r = busclient_connect(argv[1], event, &buses[0]);
 	if (r >= 0)
 		r = verify_async(buses[0], &first);
 	if (r >= 0)
 		r = verify_async(buses[0], &second);
 	if (r >= 0)
-		r = round_trip(buses[0]);
+		r = busclient_round_trip(buses[0]);
 	for (int i = 0; r >= 0 && i < OTHERS; i++) {
 		others[i].who = "other";
-		r = connect_to(argv[1], event, &buses[i + 1]);
+		r = busclient_connect(argv[1], event, &buses[i + 1]);
 		if (r >= 0)
 			r = verify_async(buses[i + 1], &others[i]);
 		if (r >= 0)
-			r = round_trip(buses[i + 1]);
+			r = busclient_round_trip(buses[i + 1]);
 	}
-	if (r < 0) {
-		fprintf(stderr, "verify_limits: %s\n", strerror(-r));
-		kill(pid, SIGCONT);
-		return 1;
-	}
-	if (kill(pid, SIGCONT) < 0) {
-		perror("verify_limits: SIGCONT");
-		return 1;
-	}
-	/* Every call ends: a reply, or sd-bus' own timeout. */
-	r = sd_event_loop(event);
-	for (int i = 0; i <= OTHERS; i++)
-		sd_bus_flush_close_unref(buses[i]);
-	sd_event_unref(event);
-	if (r < 0) {
-		fprintf(stderr, "verify_limits: %s\n", strerror(-r));
-		return 1;
-	}
-	return 0;
+	return busclient_finish("verify_limits", pid, r, event, buses, OTHERS + 1);
 }

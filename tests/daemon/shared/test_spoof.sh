@@ -136,8 +136,8 @@ forge_all() { # forge_all [--destination=NAME]: every signal once
 		2 1 1 2 1 1 2 3 3 2 999999 999999 2 "$now" "$now" || return 1
 	"${f[@]}" $S $M SettingChanged osssssus $S/unit/sensor0 sensor0 SIM-000001 \
 		temp1_max -15000 40000 0 root || return 1
-	"${f[@]}" $S $M AlarmChanged tsssuuuituss 4242 acknowledged SIM-000001 sensor0 1 2 1 \
-		77777 "$now" 0 root "forged: all is well" || return 1
+	"${f[@]}" $S $M AlarmChanged tsssuuuitusss 4242 acknowledged SIM-000001 sensor0 1 2 1 \
+		77777 "$now" 0 root "forged: all is well" temperature || return 1
 	"${f[@]}" $S $M AuthorizationRefused ssuuss org.coldroom.sensors.acknowledge SIM-000001 1 \
 		0 root "forged: a refusal to blame on root" || return 1
 	"${f[@]}" $S org.freedesktop.DBus.ObjectManager InterfacesAdded 'oa{sa{sv}}' \

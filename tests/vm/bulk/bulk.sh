@@ -1,9 +1,10 @@
 #!/bin/bash
 # Guest: /dev/coldroom end to end: the node, record format and ordering,
 # whole records only, ioctls good and bad, subscriptions, several readers,
-# SIGIO, the mmap ring (same records as read(), thermal frames, poll, bad
-# mappings and lying indices), overflow accounting, /proc and debugfs, and
-# threads sharing one file.
+# SIGIO, poll() beside a read() stalled on userfaultfd, subscriptions
+# charged to the caller's memory cgroup, the mmap ring (same records as
+# read(), thermal frames, poll, bad mappings and lying indices), overflow
+# accounting, /proc and debugfs, and threads sharing one file.
 set -euo pipefail
 . /usr/lib/vmtest/bulk-lib.sh
 
@@ -47,6 +48,30 @@ crt subscribe 1
 crt readers 4
 crt sigio
 crt quiet 0 999
+
+echo "== poll() never waits for a copy to user memory"
+# A read() or GET_SUBSCRIPTION into a userfaultfd page stalls until the
+# fault is served (as on FUSE or a remote mapping): poll() and
+# epoll_wait() on the same file must still return.
+crt uffd read
+crt uffd getsub
+
+echo "== subscriptions are charged to the caller's memory cgroup"
+# 64 files, each with a map of every unit number (128 KiB): their release
+# must show in memory.current of the cgroup that made them.
+cg=/sys/fs/cgroup/crtest-memcg
+home=$(sed -n 's/^0::\(.*\)$/\1/p' /proc/self/cgroup)
+if grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+	grep -qw memory /sys/fs/cgroup/cgroup.subtree_control ||
+		echo +memory >/sys/fs/cgroup/cgroup.subtree_control
+	mkdir -p "$cg"
+	echo $$ >"$cg/cgroup.procs"
+	crt memcg "$cg/memory.current" 64
+	echo $$ >"/sys/fs/cgroup$home/cgroup.procs"
+	rmdir "$cg"
+else
+	fail "no memory controller in /sys/fs/cgroup: cannot check the charge"
+fi
 
 echo "== mmap ring"
 crt mmap 300

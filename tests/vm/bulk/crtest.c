@@ -17,14 +17,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
+#include <linux/userfaultfd.h>
 
 #include "ring_reader.h"
 
@@ -1018,6 +1021,200 @@ static int cmd_lockorder(int argc, char **argv)
 	return 0;
 }
 
+/* ---- poll() never waits for a copy to user memory ---- */
+
+struct uffd_stall {
+	int fd;			/* /dev/coldroom */
+	int epfd;		/* epoll set holding fd */
+	bool getsub;		/* stall GET_SUBSCRIPTION, not read() */
+	void *page;		/* userfaultfd-registered, never populated */
+	ssize_t result;		/* of the stalled call */
+	int error;
+	int done[2];		/* pipe: the poller writes once it returned */
+	int polled, epolled;	/* what poll() and epoll_wait() returned */
+};
+
+static void *uffd_staller(void *arg)
+{
+	struct uffd_stall *st = arg;
+
+	if (st->getsub) {
+		struct coldroom_subscription sub = {
+			.nr_units = 2, .units = (uintptr_t)st->page,
+		};
+
+		st->result = ioctl(st->fd, COLDROOM_IOC_GET_SUBSCRIPTION, &sub);
+	} else {
+		st->result = read(st->fd, st->page, 16 * REC_SIZE);
+	}
+	st->error = st->result < 0 ? errno : 0;
+	return NULL;
+}
+
+static void *uffd_poller(void *arg)
+{
+	struct uffd_stall *st = arg;
+	struct pollfd p = { .fd = st->fd, .events = POLLIN };
+	struct epoll_event ev;
+
+	st->polled = poll(&p, 1, 0);
+	st->epolled = epoll_wait(st->epfd, &ev, 1, 0);
+	if (write(st->done[1], "x", 1) != 1)
+		perror("write");
+	return NULL;
+}
+
+/*
+ * A read() (or GET_SUBSCRIPTION) whose copy to user memory faults on a
+ * userfaultfd page stalls until the fault is served; poll() and
+ * epoll_wait() on the same file must return meanwhile.
+ */
+static int cmd_uffd(int argc, char **argv)
+{
+	unsigned int seconds = argc > 1 ? strtoul(argv[1], NULL, 0) : 20;
+	struct uffd_stall st = { .getsub = argc > 0 && !strcmp(argv[0], "getsub") };
+	const char *what = st.getsub ? "GET_SUBSCRIPTION" : "read()";
+	long pagesz = sysconf(_SC_PAGESIZE);
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_zeropage zero = { 0 };
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct pollfd p;
+	struct uffd_msg msg;
+	pthread_t staller, poller;
+	uint32_t units[2] = { 0, 1 };
+	struct coldroom_subscription sub = { .nr_units = 2, .units = (uintptr_t)units };
+	int uffd, r;
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api)) {
+		bad("userfaultfd: %s", strerror(errno));
+		return 0;
+	}
+	st.page = mmap(NULL, pagesz, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (st.page == MAP_FAILED || pipe(st.done)) {
+		bad("mmap/pipe: %s", strerror(errno));
+		return 0;
+	}
+	reg.range.start = (uintptr_t)st.page;
+	reg.range.len = pagesz;
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		bad("UFFDIO_REGISTER: %s", strerror(errno));
+		return 0;
+	}
+	st.fd = open_dev(0);
+	/* Units 0 and 1 sample: records to read, a list to write out. */
+	if (ioctl(st.fd, COLDROOM_IOC_SET_SUBSCRIPTION, &sub)) {
+		bad("SET_SUBSCRIPTION: %s", strerror(errno));
+		return 0;
+	}
+	st.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (st.epfd < 0 || epoll_ctl(st.epfd, EPOLL_CTL_ADD, st.fd, &ev)) {
+		bad("epoll: %s", strerror(errno));
+		return 0;
+	}
+	/* Something to read, so that read() copies and poll() locks. */
+	p = (struct pollfd){ .fd = st.fd, .events = POLLIN };
+	if (poll(&p, 1, seconds * 1000) != 1) {
+		bad("no record of units 0 and 1 in %u s", seconds);
+		return 0;
+	}
+	pthread_create(&staller, NULL, uffd_staller, &st);
+	p = (struct pollfd){ .fd = uffd, .events = POLLIN };
+	if (poll(&p, 1, seconds * 1000) != 1 || read(uffd, &msg, sizeof(msg)) != sizeof(msg) ||
+	    msg.event != UFFD_EVENT_PAGEFAULT) {
+		bad("%s did not fault on the userfaultfd page in %u s", what, seconds);
+		return 0;
+	}
+	ok("%s stalls in its copy to user memory", what);
+
+	pthread_create(&poller, NULL, uffd_poller, &st);
+	p = (struct pollfd){ .fd = st.done[0], .events = POLLIN };
+	r = poll(&p, 1, seconds * 1000);
+	expect(r == 1, "poll() and epoll_wait() on the file return while %s stalls (%d, %d)",
+	       what, r == 1 ? st.polled : -1, r == 1 ? st.epolled : -1);
+
+	/* Serve the fault: the stalled call, and a stuck poller, go on. */
+	zero.range = reg.range;
+	if (ioctl(uffd, UFFDIO_ZEROPAGE, &zero))
+		bad("UFFDIO_ZEROPAGE: %s", strerror(errno));
+	pthread_join(staller, NULL);
+	pthread_join(poller, NULL);
+	if (st.getsub)
+		expect(st.result == 0 && ((uint32_t *)st.page)[0] == 0 &&
+		       ((uint32_t *)st.page)[1] == 1,
+		       "GET_SUBSCRIPTION then completes with units 0 and 1 (%s)",
+		       strerror(st.error));
+	else
+		expect(st.result > 0 && st.result % REC_SIZE == 0,
+		       "read() then completes with whole records (%zd, %s)",
+		       st.result, strerror(st.error));
+	close(st.epfd);
+	close(st.fd);
+	close(uffd);
+	return 0;
+}
+
+/* ---- SET_SUBSCRIPTION's memory is charged to the caller's cgroup ---- */
+
+static long long read_ll(const char *path)
+{
+	long long v = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f || fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/*
+ * K files each subscribed to unit COLDROOM_UNIT_MAX (a bitmap of every
+ * unit number, 128 KiB): their release must lower MEMORY_CURRENT, the
+ * memory.current of the cgroup crtest runs in, by at least half of that
+ * (the charge batches of each CPU blur the rest).
+ */
+static int cmd_memcg(int argc, char **argv)
+{
+	unsigned int k = argc > 1 ? strtoul(argv[1], NULL, 0) : 64, i;
+	uint32_t top = COLDROOM_UNIT_MAX;
+	struct coldroom_subscription sub = { .nr_units = 1, .units = (uintptr_t)&top };
+	struct coldroom_subscription all = { .flags = COLDROOM_SUB_ALL };
+	long long map = (COLDROOM_UNIT_MAX + 1) / 8, held, released;
+	int *fd;
+
+	if (argc < 1) {
+		bad("usage: memcg MEMORY_CURRENT [K]");
+		return 1;
+	}
+	fd = calloc(k, sizeof(*fd));
+	for (i = 0; i < k; i++)
+		fd[i] = open_dev(O_NONBLOCK);
+	for (i = 0; i < k; i++)
+		if (ioctl(fd[i], COLDROOM_IOC_SET_SUBSCRIPTION, &sub)) {
+			bad("SET_SUBSCRIPTION of unit %u: %s", top, strerror(errno));
+			return 0;
+		}
+	held = read_ll(argv[0]);
+	for (i = 0; i < k; i++)
+		if (ioctl(fd[i], COLDROOM_IOC_SET_SUBSCRIPTION, &all)) {
+			bad("SET_SUBSCRIPTION all: %s", strerror(errno));
+			return 0;
+		}
+	released = read_ll(argv[0]);
+	printf("memcg: %u subscriptions of %lld bytes: memory.current %lld held, %lld released\n",
+	       k, map, held, released);
+	expect(held >= 0 && released >= 0 && held - released >= k * map / 2,
+	       "releasing %u subscription maps (%lld KiB) gives back %lld KiB of the cgroup's charge",
+	       k, k * map / 1024, (held - released) / 1024);
+	for (i = 0; i < k; i++)
+		close(fd[i]);
+	free(fd);
+	return 0;
+}
+
 static int cmd_cycles(int argc, char **argv)
 {
 	unsigned int n = argc > 0 ? strtoul(argv[0], NULL, 0) : 100, i;
@@ -1239,6 +1436,8 @@ static const struct {
 	{ "events", cmd_events, "[SECONDS]    print netlink events" },
 	{ "cycles", cmd_cycles, "[N]          N short-lived mapped readers" },
 	{ "lockorder", cmd_lockorder, "[SECONDS] read, GET_SUBSCRIPTION and mmap on one file, at once" },
+	{ "uffd", cmd_uffd, "read|getsub [S]  poll returns while a copy to user memory stalls" },
+	{ "memcg", cmd_memcg, "CURRENT [K]    subscriptions are charged to the caller's cgroup" },
 };
 
 int main(int argc, char **argv)

@@ -3,7 +3,9 @@
 # through the fallback, corrupt and foreign blobs, reload (also while
 # loading), unbind / del_device / rmmod while a request waits (the request
 # outlives its unit), units with a blob never waiting behind unserved
-# requests, a request ended by a suspend, and no leak over many cycles.
+# requests, the bound of max_fw_requests, a quiet direct step and no
+# kernel fallback for a missing blob, alarms in order across reloads, a
+# request ended by a suspend, and no leak over many cycles.
 set -euo pipefail
 . /usr/lib/vmtest/driver-lib.sh
 
@@ -181,6 +183,89 @@ all_ready() { local i; for i in 3 4 5; do state_is "sensor$i" ready || return 1;
 check "units 3-5 are ready from /lib/firmware" wait_for 30 all_ready
 check "units 0-2 still wait: two on the fallback, one for a slot" \
 	test "$(cat "$CLASS"/sensor[012]/firmware_state | sort | xargs)" = "loading loading pending"
+unload_all
+rm -f "$FWDIR"/*.fw
+
+echo "== max_fw_requests is bounded: 1..128"
+# Each waiting request holds a system_wq worker.
+for v in 0 129 100000; do
+	check "max_fw_requests=$v is refused" \
+		bash -c "! insmod $MODULES/coldroom.ko max_fw_requests=$v 2>/dev/null || { rmmod coldroom; false; }"
+done
+check "and nothing stays loaded" test ! -d /sys/module/coldroom
+load_core max_fw_requests=128
+check "max_fw_requests=128 is taken" \
+	test "$(cat /sys/module/coldroom/parameters/max_fw_requests)" = 128
+rmmod coldroom
+
+echo "== no blob installed: a quiet direct step, never the kernel's fallback"
+# The normal case of a unit that coldroomd serves: the /lib/firmware step
+# finds nothing, says nothing and never becomes the kernel's own uevent
+# fallback (60 s under sensor0), not even with force_sysfs_fallback. Only
+# the fallback request's own look at /lib/firmware warns, once.
+force=/proc/sys/kernel/firmware_config/force_sysfs_fallback
+mark=$(log_mark)
+echo 1 >"$force"
+load_core
+load_sim units=1
+dir=$(fallback_dir sensor0)
+own_request() { [ "$(basename "$(readlink -f "$dir/device")")" = coldroom ]; }
+check "the request waiting is the unit's own, under /dev/coldroom's device" \
+	wait_for 20 own_request
+echo 0 >"$force"
+check "one 'Direct firmware load' warning, the fallback request's" \
+	test "$(dmesg | tail -n +"$mark" | grep -c 'Direct firmware load for coldroom/')" -eq 1
+serve sensor0 "$BLOBS/crs200.fw"
+check "served: ready" wait_for 20 state_is sensor0 ready
+unload_all
+
+echo "== a reload never lets an alarm of the old blob outlive its clearing"
+# Thresholds the blob does not set (crs210t.fw has none) stay across a
+# reload: every first sample after one raises the alarm again. A sample
+# under way when a reload cleared the alarm must not announce alarm=1
+# after "pending": a listener would end on 1 while the kernel says 0.
+n=32
+for i in $(seq 0 $((n - 1))); do
+	ln -sf "$BLOBS/crs210t.fw" "$FWDIR/CRS-210T-RACE-$i.fw"
+done
+udevadm monitor --kernel --property --subsystem-match=coldroom >/tmp/race-uevents &
+race_monitor=$!
+sleep 1
+load_core
+load_sim units=0 door_interval_s=0
+for i in $(seq 0 $((n - 1))); do echo "CRS-210T RACE-$i" >"$SIMDRV/new_device"; done
+race_ready() { [ "$(grep -lx ready "$CLASS"/sensor*/firmware_state | wc -l)" -eq "$n" ]; }
+check "$n units ready" wait_for 60 race_ready
+for d in "$CLASS"/sensor*; do
+	echo -60000 >"$d/temp1_min"
+	echo -50000 >"$d/temp1_max"
+done
+# The blob's interval is 1 s: reloads 1.0 to 1.3 s apart land around the
+# first sample after the last one, the one that raises the alarm.
+for round in $(seq 30); do
+	for d in "$CLASS"/sensor*; do echo 1 >"$d/firmware_reload"; done
+	sleep "1.$((RANDOM % 3))$((RANDOM % 10))"
+done
+check "ready after the reloads" wait_for 60 race_ready
+sleep 2
+kill "$race_monitor"
+# Per unit: an alarm=1 between a "pending" and the next "ready" is stale.
+stale=$(awk 'BEGIN { RS = "" }
+	match($0, /DEVPATH=[^\n]*/) {
+		dev = substr($0, RSTART + 8, RLENGTH - 8)
+		if (match($0, /COLDROOM_FIRMWARE_STATE=[a-z]+/)) state[dev] = substr($0, RSTART + 24, RLENGTH - 24)
+		else if ($0 ~ /COLDROOM_CHANNEL=1/ && $0 ~ /COLDROOM_ALARM=1/) {
+			raised[dev]++
+			if (state[dev] != "ready") { print dev " alarm=1 while " state[dev]; n++ }
+		}
+	}
+	END { for (d in raised) r += raised[d]; print "raised " r + 0 > "/dev/stderr" }' /tmp/race-uevents 2>/tmp/race-raised)
+echo "alarms raised over the reloads: $(cat /tmp/race-raised)"
+# A first sample raised the alarm after most reloads: each was a chance
+# for the race (a guard: the window is a few microseconds wide).
+check "alarms were raised after the reloads ($(cat /tmp/race-raised))" \
+	test "$(cut -d' ' -f2 /tmp/race-raised)" -ge $((n * 15))
+check "no alarm=1 announced between a reload's pending and ready${stale:+: $stale}" test -z "$stale"
 unload_all
 rm -f "$FWDIR"/*.fw
 

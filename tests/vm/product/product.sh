@@ -343,6 +343,51 @@ check "and as a PNG" bash -c \
 rm -rf /etc/systemd/system/coldroom-alarm@.service.d /etc/systemd/system/coldroom-escalate@.service.d
 systemctl daemon-reload
 
+echo "== probe health and calibration: alarms of their own kind"
+# Short enough for a test; the simulator's debugfs freezes or unplugs a probe.
+cp /etc/coldroom/coldroomd.conf /tmp/coldroomd.conf.before-health
+printf 'StuckSec=20\nStuckBandMdeg=0\nFaultDelaySec=5\n' >>/etc/coldroom/coldroomd.conf
+check "systemctl reload coldroomd takes the probe-health settings" systemctl reload coldroomd
+s0=$(sensor_of SIM-000000)
+dbg=/sys/kernel/debug/coldroom_sim/SIM-000000
+alarm_of() { # alarm_of SERIAL PROBE KIND STATE: coldroomctl alarms lists it
+	coldroomctl alarms | awk -v s="$1" -v p="$2" -v k="$3" -v st="$4" \
+		'$2 == s && $4 == p && $5 == k && $6 == st { f = 1 } END { exit !f }'
+}
+check "the simulator's probe 1 of SIM-000000 repeats itself" bash -c "echo 1 >$dbg/stuck"
+check "a frozen probe raises stuck" wait_for 120 alarm_of SIM-000000 1 stuck raised
+check "and its probe 2, moving, does not" bash -c "! alarm_of SIM-000000 2 stuck raised"
+echo 0 >"$dbg/stuck"
+check "the simulator unplugs probe 2 of SIM-000000" bash -c "echo 2 >$dbg/disconnect"
+check "an unplugged probe raises fault" wait_for 60 alarm_of SIM-000000 2 fault raised
+echo 0 >"$dbg/disconnect"
+check "plugged in again, the fault is cleared (listed until acknowledged)" \
+	wait_for 60 alarm_of SIM-000000 2 fault cleared
+now=$(date +%s)
+check "plantadmin sets probe 1's calibration, due in 30 days" \
+	runuser -u plantadmin -- busctl --system call $BUS /org/coldroom/Sensors1/unit/$s0 \
+	$UNIT_IFACE SetCalibration uttsii 1 $(((now - 335 * 86400) * 1000000)) \
+	$(((now + 30 * 86400 - 3600) * 1000000)) CAL-2026-0042 0 0
+reminders_raised() {
+	alarm_of SIM-000000 1 calibration-90d raised && alarm_of SIM-000000 1 calibration-30d raised
+}
+check "its 90- and 30-day reminders are raised" wait_for 30 reminders_raised
+check "the days until due are a property (29)" bash -c \
+	"busctl --system get-property $BUS /org/coldroom/Sensors1/unit/$s0 $UNIT_IFACE Temp1Calibration | grep -q ' 29\$'"
+coldroomctl alarms
+audit_has_kind() {
+	busctl --system call org.coldroom.Recorder1 /org/coldroom/Recorder1 org.coldroom.Recorder1 \
+		GetEvents stt SIM-000000 $(((now - 3600) * 1000000)) $(((now + 3600) * 1000000)) |
+		grep -q '(stuck), level'
+}
+check "the audit trail names the alarm's kind" wait_for 20 audit_has_kind
+for p in 1 2; do
+	runuser -u operator1 -- coldroomctl ack SIM-000000 $p --comment "probe-health test over" ||
+		fail "operator1 acknowledges SIM-000000 probe $p"
+done
+cp /tmp/coldroomd.conf.before-health /etc/coldroom/coldroomd.conf
+systemctl reload coldroomd
+
 echo "== notify.conf's secrets: readable by coldroom-notify only, never in the journal"
 check "notify.conf is 0640 root:coldroom-notify" \
 	test "$(stat -c '%a %U:%G' /etc/coldroom/notify.conf)" = "640 root:coldroom-notify"

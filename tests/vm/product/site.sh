@@ -5,7 +5,9 @@
 #   - metrics: the socket listens from the install on, the first scrape
 #     starts coldroom-metrics, promtool accepts the page, a real Prometheus
 #     server scrapes it and answers a query for a unit's temperature, bad
-#     requests get HTTP errors, coldroomd gone is a 503;
+#     requests get HTTP errors, coldroomd gone is a 503; the recorder's and
+#     the uplink's state are on the page; the packaged alert and recording
+#     rules (the mixin) load into that server and evaluate without an error;
 #   - uplink: the installed coldroom-uplink with its password as a systemd
 #     credential, against Mosquitto brokers over TLS with a password file:
 #     birth, intervals and retained state as mosquitto_sub sees them, the
@@ -88,11 +90,21 @@ code=$(scrape /tmp/page3)
 check "the next scrape is still served (got $code)" test "$code" = 200
 check "and still passes promtool" bash -c "$BIN/promtool check metrics </tmp/page3"
 
-echo "== metrics: a real Prometheus server"
+check "the recorder's state is on the page, read as coldroom-metrics' user" wait_for 60 \
+	bash -c "curl -sS --max-time 10 '$METRICS' | grep -q '^coldroom_recorder_write_failing 0\$'"
+
+echo "== metrics: a real Prometheus server, with the packaged rules"
+# Prometheus refuses to start on rules it cannot load: no promtool run of
+# its own (each start of a Go binary costs seconds under emulation).
+RULES=/usr/share/coldroom-sensor/mixin/coldroom.rules.yml
+check "the packaged dashboard is there" test -s /usr/share/coldroom-sensor/mixin/coldroom-overview.json
 mkdir -p /tmp/prom
-cat >/tmp/prom/prometheus.yml <<'YML'
+cat >/tmp/prom/prometheus.yml <<YML
 global:
   scrape_interval: 2s
+  evaluation_interval: 2s
+rule_files:
+  - $RULES
 scrape_configs:
   - job_name: coldroom
     static_configs:
@@ -110,6 +122,19 @@ check "Prometheus scrapes the target: up is 1" \
 check "it answers a query for SIM-000002's temperature" \
 	wait_for 60 answers 'coldroom_temperature_celsius{serial="SIM-000002",probe="2"}' '"serial":"SIM-000002"'
 query 'coldroom_temperature_celsius{serial="SIM-000002",probe="2"}' | head -c 400; echo
+n_rules=$(grep -cE '^ *- (alert|record):' "$RULES")
+# rules_ok: every rule of the file loaded, and evaluated without an error
+# (the guest's python3 is python3-minimal, without json: each rule has one
+# "health" in the API's answer).
+rules_ok() {
+	local health
+	health=$(curl -sS --max-time 10 http://127.0.0.1:9090/api/v1/rules | grep -o '"health":"[a-z]*"')
+	[ "$(grep -c '"health":"ok"' <<<"$health")" -eq "$n_rules" ] &&
+		[ "$(wc -l <<<"$health")" -eq "$n_rules" ]
+}
+check "it evaluates the $n_rules packaged rules without an error" wait_for 60 rules_ok
+check "a recording rule answers for SIM-000002" wait_for 60 \
+	answers 'coldroom:silence_seconds{serial="SIM-000002"}' '"serial":"SIM-000002"'
 kill "$prom" 2>/dev/null; wait "$prom" 2>/dev/null
 
 echo "== metrics: coldroomd gone, then back"
@@ -207,6 +232,8 @@ state_is() { up_prop State | grep -qF "$1"; }
 status_has() { systemctl show -P StatusText coldroom-uplink | grep -qF "$1"; }
 check "connected: State on the system bus" wait_for 60 state_is connected
 check "systemctl status says so" status_has "connected to localhost:8883 as plant-1/coldroom-vm"
+check "and coldroom-metrics serves it connected" wait_for 60 \
+	bash -c "curl -sS --max-time 10 '$METRICS' | grep -q '^coldroom_uplink_connected 1\$'"
 check "a plain user reads the State" runuser -u nobody -- busctl get-property \
 	org.coldroom.Uplink1 /org/coldroom/Uplink1 org.coldroom.Uplink1 State
 check "it runs as coldroom-uplink, with no capability" bash -c \
@@ -333,8 +360,8 @@ now=$(($(date +%s) * 1000000))
 S=/org/coldroom/Sensors1 M=org.coldroom.Sensors1.Manager u1=$(sensor_of SIM-000001)
 forge_all() { # forge_all [--destination=NAME]
 	local f=(runuser -u forger -- busctl --system emit "$@" --)
-	"${f[@]}" $S $M AlarmChanged tsssuuuituss 4242 acknowledged SIM-000001 "$u1" 1 2 1 \
-		77777 "$now" 0 root "forged: all is well" &&
+	"${f[@]}" $S $M AlarmChanged tsssuuuitusss 4242 acknowledged SIM-000001 "$u1" 1 2 1 \
+		77777 "$now" 0 root "forged: all is well" temperature &&
 	"${f[@]}" $S $M SettingChanged osssssus "$S/unit/$u1" "$u1" SIM-000001 \
 		temp1_max -15000 40000 0 root &&
 	"${f[@]}" $S $M Readings auaiaiayayayatat 2 "${u1#sensor}" 7 2 77777 77777 2 -77777 -77777 \

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * replies_limits ADDRESS COLDROOMD_PID - the limits of coldroomd's calls
+ * whose replies carry every unit (replies.c), without a race: with
+ * coldroomd stopped (SIGSTOP, by the caller), connection "a" sends two
+ * GetManagedObjects and two GetReadings calls, connections "b" to "e" one
+ * GetManagedObjects each; a round trip to the bus after each connection's
+ * calls makes sure the bus has routed them, so coldroomd finds them all
+ * queued when it gets SIGCONT. Prints one line per call: who, the method,
+ * and "ok N" (the units in the reply) or "error NAME: MESSAGE".
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "busclient.h"
+
+#define CONNECTIONS 5
+
+struct call {
+	char who[2];
+	int objects;
+};
+
+static int pending;
+
+/* The entries of the reply's first array: units either way. */
+static int count_units(sd_bus_message *m, int objects)
+{
+	int n = 0, r;
+
+	if (!objects) {
+		const void *p;
+		size_t size;
+
+		r = sd_bus_message_read_array(m, 'u', &p, &size);
+		return r < 0 ? r : (int)(size / sizeof(uint32_t));
+	}
+	r = sd_bus_message_enter_container(m, 'a', "{oa{sa{sv}}}");
+	while (r >= 0 && (r = sd_bus_message_skip(m, "{oa{sa{sv}}}")) > 0)
+		n++;
+	return r < 0 ? r : n;
+}
+
+static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+	struct call *c = userdata;
+	const sd_bus_error *e = sd_bus_message_get_error(m);
+	const char *method = c->objects ? "GetManagedObjects" : "GetReadings";
+
+	(void)ret_error;
+	if (e)
+		printf("%s %s error %s: %s\n", c->who, method, e->name, e->message);
+	else
+		printf("%s %s ok %d\n", c->who, method, count_units(m, c->objects));
+	if (--pending == 0)
+		sd_event_exit(sd_bus_get_event(sd_bus_message_get_bus(m)), 0);
+	return 0;
+}
+
+static int call_async(sd_bus *bus, struct call *c)
+{
+	int r = sd_bus_call_method_async(bus, NULL, "org.coldroom.Sensors1", "/org/coldroom/Sensors1",
+					 c->objects ? "org.freedesktop.DBus.ObjectManager" :
+						      "org.coldroom.Sensors1.Manager",
+					 c->objects ? "GetManagedObjects" : "GetReadings",
+					 on_reply, c, NULL);
+
+	if (r >= 0)
+		pending++;
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	static struct call a[4] = { { "a", 1 }, { "a", 1 }, { "a", 0 }, { "a", 0 } };
+	static struct call others[CONNECTIONS - 1];
+	sd_bus *buses[CONNECTIONS] = { NULL };
+	sd_event *event = NULL;
+	pid_t pid;
+	int r;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: replies_limits ADDRESS COLDROOMD_PID\n");
+		return 2;
+	}
+	pid = (pid_t)atoi(argv[2]);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	r = sd_event_default(&event);
+	if (r >= 0)
+		r = busclient_connect(argv[1], event, &buses[0]);
+	for (int i = 0; r >= 0 && i < 4; i++)
+		r = call_async(buses[0], &a[i]);
+	if (r >= 0)
+		r = busclient_round_trip(buses[0]);
+	for (int i = 0; r >= 0 && i < CONNECTIONS - 1; i++) {
+		others[i] = (struct call){ { (char)('b' + i), '\0' }, 1 };
+		r = busclient_connect(argv[1], event, &buses[i + 1]);
+		if (r >= 0)
+			r = call_async(buses[i + 1], &others[i]);
+		if (r >= 0)
+			r = busclient_round_trip(buses[i + 1]);
+	}
+	return busclient_finish("replies_limits", pid, r, event, buses, CONNECTIONS);
+}
