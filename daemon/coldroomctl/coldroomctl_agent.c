@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * coldroomctl_agent.c - the password prompt of an act (ack, sign, set,
- * reload, firmware reload): the calls allow interactive authorization, and on a
- * terminal a text agent (pkttyagent) is started for this process, as
+ * reload, firmware reload, calibrate): the calls allow interactive
+ * authorization, and on a terminal a text agent (pkttyagent) is started, as
  * systemd's tools do, so that polkit can ask the person here. pkttyagent
- * registers for its parent, this process (polkitd takes no agent for a bus
- * name); polkitd finds it behind the caller's bus name.
+ * registers for the logind session it runs in; polkitd asks the agent of
+ * the session behind the caller's bus name. Without a login session (a
+ * service, runuser) there is no agent to ask, and the act is refused, as
+ * systemctl's prompts are.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -1,7 +1,10 @@
 #!/usr/bin/python3
-"""as_person.py USER PASSWORD COMMAND...: COMMAND as USER (runuser) on a
-pseudo-terminal, as a person at a terminal: when polkit's text agent
-(pkttyagent, which coldroomctl starts on a terminal) asks for a password,
+"""as_person.py USER PASSWORD COMMAND...: COMMAND as USER on a
+pseudo-terminal, as a person logged in at a terminal: `su -l` opens a
+logind session for USER through PAM (pam_systemd), as a login by ssh or
+on a console does, so that polkit's text agent (pkttyagent, which
+coldroomctl starts on a terminal) registers for that session and polkitd
+asks it about the session's processes. When the agent asks for a password,
 PASSWORD is typed; when it lists identities, USER's is chosen. A wrong
 password is typed at most 3 times, then the prompt gets end of file (the
 person gives up). The command's output goes to stdout; the exit status is
@@ -10,6 +13,7 @@ import os
 import pty
 import re
 import select
+import shlex
 import signal
 import sys
 import time
@@ -19,7 +23,8 @@ deadline = time.monotonic() + 120 * float(os.environ.get("WAIT_SCALE", "1"))
 
 pid, fd = pty.fork()
 if pid == 0:
-    os.execvp("runuser", ["runuser", "-u", user, "--"] + command)
+    # As root su asks for no password (pam_rootok); the session is the point.
+    os.execvp("su", ["su", "-l", user, "-c", shlex.join(command)])
 
 seen, typed = b"", 0
 while True:

@@ -176,6 +176,10 @@ useradd -M -s /bin/sh -G coldroom-viewer viewer || fail "useradd viewer"
 useradd -M -s /bin/sh -G coldroom-admin plantadmin || fail "useradd plantadmin"
 admin_pw='Plant-admin-4711'
 echo "plantadmin:$admin_pw" | chpasswd || fail "chpasswd plantadmin"
+# polkit asks the agent of the caller's login session: people log in.
+check "systemd-logind runs" wait_for 30 systemctl is-active --quiet systemd-logind
+check "a person's commands run in their own logind session (su -l, pam_systemd)" \
+	as_person viewer nothing sh -c 'loginctl show-session "$XDG_SESSION_ID" -p Name --value | grep -qx viewer'
 label=$(cat "$CLASS/sensor0/label")
 check "viewer: coldroomctl list works" runuser -u viewer -- coldroomctl list
 check "viewer: busctl reads a property" \
@@ -364,10 +368,15 @@ echo 0 >"$dbg/disconnect"
 check "plugged in again, the fault is cleared (listed until acknowledged)" \
 	wait_for 60 alarm_of SIM-000000 2 fault cleared
 now=$(date +%s)
-check "plantadmin sets probe 1's calibration, due in 30 days" \
-	runuser -u plantadmin -- busctl --system call $BUS /org/coldroom/Sensors1/unit/$s0 \
+out=$(runuser -u plantadmin -- busctl --system call $BUS /org/coldroom/Sensors1/unit/$s0 \
 	$UNIT_IFACE SetCalibration uttsii 1 $(((now - 335 * 86400) * 1000000)) \
-	$(((now + 30 * 86400 - 3600) * 1000000)) CAL-2026-0042 0 0
+	$(((now + 30 * 86400 - 3600) * 1000000)) CAL-2026-0042 0 0 2>&1); rc=$?
+check "SetCalibration without a password: refused ($out)" \
+	bash -c "[ $rc -ne 0 ] && [[ '$out' == *nteractive* || '$out' == *ccess* ]]"
+check "plantadmin sets probe 1's calibration, due in 30 days, with the password" \
+	as_person plantadmin "$admin_pw" coldroomctl calibrate SIM-000000 1 \
+	--date @$((now - 335 * 86400)) --due @$((now + 30 * 86400 - 3600)) \
+	--certificate CAL-2026-0042
 reminders_raised() {
 	alarm_of SIM-000000 1 calibration-90d raised && alarm_of SIM-000000 1 calibration-30d raised
 }
@@ -382,7 +391,8 @@ audit_has_kind() {
 }
 check "the audit trail names the alarm's kind" wait_for 20 audit_has_kind
 for p in 1 2; do
-	runuser -u operator1 -- coldroomctl ack SIM-000000 $p --comment "probe-health test over" ||
+	as_person operator1 "$operator_pw" coldroomctl ack SIM-000000 $p \
+		--comment "probe-health test over" ||
 		fail "operator1 acknowledges SIM-000000 probe $p"
 done
 cp /tmp/coldroomd.conf.before-health /etc/coldroom/coldroomd.conf
