@@ -4,10 +4,11 @@
  * reload, firmware reload, calibrate): the calls allow interactive
  * authorization, and on a terminal a text agent (pkttyagent) is started, as
  * systemd's tools do, so that polkit can ask the person here. pkttyagent
- * registers for the logind session it runs in; polkitd asks the agent of
- * the session behind the caller's bus name. Without a login session (a
- * service, runuser) there is no agent to ask, and the act is refused, as
- * systemctl's prompts are.
+ * registers for its parent, this process, as a fallback agent; polkitd
+ * takes a fallback agent only when the caller is in a logind session
+ * (and no agent of the session's own, a desktop's, is there). Without a
+ * login session (a service, runuser) there is no agent to ask and the act
+ * is refused, as systemctl's prompts are.
  */
 #define _GNU_SOURCE
 #include <errno.h>

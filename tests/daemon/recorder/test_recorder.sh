@@ -202,7 +202,7 @@ printed=$(getent passwd "$(id -u)" | cut -d: -f5 | cut -d, -f1)
 check "its acknowledgement is in the trail: who, the comment, the signature's manifestation" wait_for 10 \
 	q_is "SELECT uid || ':' || user || ':' || detail FROM audit
 		WHERE event = 'alarm-acknowledged' AND serial = 'SIM-000001' AND probe = 1" \
-	"$(id -u):$(id -un):alarm 1, level 1: moved the stock to freezer 2; signed by ${printed:-$(id -un)} ($(id -un)), meaning: acknowledged"
+	"$(id -u):$(id -un):alarm 1 (temperature), level 1: moved the stock to freezer 2; signed by ${printed:-$(id -un)} ($(id -un)), meaning: acknowledged"
 # Refused attempts (no polkit on this bus: the groups decide, and nobody is in none).
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$COLDROOMCTL" --bus "$addr" "$@"; }

@@ -2,9 +2,9 @@
 """as_person.py USER PASSWORD COMMAND...: COMMAND as USER on a
 pseudo-terminal, as a person logged in at a terminal: `su -l` opens a
 logind session for USER through PAM (pam_systemd), as a login by ssh or
-on a console does, so that polkit's text agent (pkttyagent, which
-coldroomctl starts on a terminal) registers for that session and polkitd
-asks it about the session's processes. When the agent asks for a password,
+on a console does: polkitd takes polkit's text agent (pkttyagent, which
+coldroomctl starts on a terminal as a fallback agent for itself) only for
+a caller in a session. When the agent asks for a password,
 PASSWORD is typed; when it lists identities, USER's is chosen. A wrong
 password is typed at most 3 times, then the prompt gets end of file (the
 person gives up). The command's output goes to stdout; the exit status is
@@ -24,7 +24,9 @@ deadline = time.monotonic() + 120 * float(os.environ.get("WAIT_SCALE", "1"))
 pid, fd = pty.fork()
 if pid == 0:
     # As root su asks for no password (pam_rootok); the session is the point.
-    os.execvp("su", ["su", "-l", user, "-c", shlex.join(command)])
+    # su -c runs the command without a controlling terminal (setsid) unless
+    # --pty gives it one, which pkttyagent needs to prompt.
+    os.execvp("su", ["su", "--pty", "-l", user, "-c", shlex.join(command)])
 
 seen, typed = b"", 0
 while True:

@@ -176,7 +176,7 @@ useradd -M -s /bin/sh -G coldroom-viewer viewer || fail "useradd viewer"
 useradd -M -s /bin/sh -G coldroom-admin plantadmin || fail "useradd plantadmin"
 admin_pw='Plant-admin-4711'
 echo "plantadmin:$admin_pw" | chpasswd || fail "chpasswd plantadmin"
-# polkit asks the agent of the caller's login session: people log in.
+# polkitd takes coldroomctl's fallback agent only in a login session: people log in.
 check "systemd-logind runs" wait_for 30 systemctl is-active --quiet systemd-logind
 check "a person's commands run in their own logind session (su -l, pam_systemd)" \
 	as_person viewer nothing sh -c 'loginctl show-session "$XDG_SESSION_ID" -p Name --value | grep -qx viewer'
