@@ -28,10 +28,7 @@ if pid == 0:
     # --pty gives it one, which pkttyagent needs to prompt.
     os.execvp("su", ["su", "--pty", "-l", user, "-c", shlex.join(command)])
 
-# The agent prints its prompt, then turns echo off and flushes what was
-# typed before: a password that comes back echoed was typed too early and
-# is lost, so it is typed again (not a new attempt).
-seen, typed, echoed, retyped = b"", 0, None, 0
+seen, typed = b"", 0
 while True:
     left = deadline - time.monotonic()
     if left <= 0:
@@ -50,23 +47,13 @@ while True:
     sys.stdout.buffer.write(data)
     sys.stdout.flush()
     seen += data
-    if echoed is not None and echoed in seen and retyped < 10:
-        os.write(fd, echoed + b"\n")
-        retyped += 1
-        seen = seen[seen.index(echoed) + len(echoed):]
-        continue
     choose = re.search(rb"Choose identity to authenticate as \(1-\d+\): *$", seen)
     if choose:
         mine = re.search(rb"(\d+)\.\s+.*\(" + re.escape(user.encode()) + rb"\)", seen)
         os.write(fd, (mine.group(1) if mine else b"1") + b"\n")
         seen = b""
     elif re.search(rb"[Pp]assword: *$", seen):
-        if typed < 3:
-            echoed = password.encode()
-            os.write(fd, echoed + b"\n")
-        else:
-            echoed = None
-            os.write(fd, b"\x04")
+        os.write(fd, (password + "\n").encode() if typed < 3 else b"\x04")
         typed += 1
         seen = b""
 _, status = os.waitpid(pid, 0)
