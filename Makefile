@@ -39,7 +39,8 @@ VM_RUN := tests/vm/vm-run
 .PHONY: all deps fresh firmware driver daemon check check-lanes check-host \
 	check-unit check-build check-kernel check-packages check-vm \
 	check-vm-harness check-vm-driver check-vm-bulk check-vm-stress \
-	check-vm-serve check-vm-sources check-vm-deb check-vm-rpm check-vm-site check-debug demo \
+	check-vm-serve check-vm-sources check-vm-deb check-vm-rpm check-vm-site check-uml \
+	check-debug demo \
 	deb rpm install bench bench-native fuzz-long clean
 
 all: firmware driver daemon
@@ -67,28 +68,31 @@ daemon: firmware
 # Then everything else at once (check-lanes), -k: a failure in one lane
 # does not stop the others.
 check: fresh
-	$(MAKE) -k -j4 --output-sync=line check-lanes
+	$(MAKE) -k -j5 --output-sync=line check-lanes
 	@echo "check: all tests passed"
 
-# The host's own checks, the packages, and the VM suites in two lanes of
-# one guest each: a guest spends much of a test waiting on timers, udev
-# and the bus, so two of them and the host's builds share the machine's
-# cores. The order-only prerequisites chain each lane's suites; the
-# packaged product's tests wait for the packages (built and linted).
-check-lanes: check-host check-vm-site check-vm-rpm
+# The host's own checks, the kernel checkers' lane (check-uml), the
+# packages, and the VM suites in two lanes of one guest each: a guest
+# spends much of a test waiting on timers, udev and the bus, so two of them
+# and the host's builds share the machine's cores. The order-only
+# prerequisites chain each lane's suites; the packaged product's tests wait
+# for the packages (built and linted).
+check-lanes: check-host check-uml check-vm-site check-vm-rpm
 
 # The VM suites alone, in their two lanes.
 check-vm:
 	$(MAKE) -k -j3 --output-sync=line check-vm-site check-vm-rpm
 
-# Lane one: the harness, the driver, coldroomd serving and its sources,
-# the site-wide parts. Lane two: the bulk path, the stress suite, the
-# .debs, the .rpms (each with a DKMS build under emulation).
+# Lane one: the harness, the 10,000 units, coldroomd serving and its
+# sources, the site-wide parts. Lane two: the stress suite, the .debs, the
+# .rpms (each with a DKMS build under emulation). The driver's other suites
+# and the bulk path run under the kernel's checkers (check-uml) instead;
+# the stress suite runs there too, and here again on two CPUs, for the
+# interleavings a uniprocessor kernel cannot have.
 check-vm-driver: | check-vm-harness
 check-vm-serve: | check-vm-driver
 check-vm-sources: | check-vm-serve
 check-vm-site: | check-vm-sources check-packages
-check-vm-stress: | check-vm-bulk
 check-vm-deb: | check-vm-stress check-packages
 check-vm-rpm: | check-vm-deb
 
@@ -127,7 +131,7 @@ check-vm-harness:
 	tests/vm/harness/run.sh
 
 check-vm-driver:
-	tests/vm/driver/run.sh
+	tests/vm/driver/run.sh scale
 
 check-vm-bulk:
 	tests/vm/bulk/run.sh bulk events removal
@@ -150,11 +154,25 @@ check-vm-rpm:
 check-vm-site:
 	tests/vm/product/run.sh --no-build site
 
-# The driver, the bulk path and the stress suite on the debug kernel
-# (lockdep, KASAN, UBSAN, kmemleak; tests/vm/mkdebugkernel.sh builds it
-# once, then it is cached), after the negative controls that prove those
-# checkers live. Not part of "check" yet: under emulation each boot of
-# that kernel takes minutes.
+# The kernel checkers' lane: the driver, the bulk path and the stress
+# suite on the User-Mode Linux debug kernel (lockdep, KASAN, UBSAN,
+# kmemleak, DEBUG_ATOMIC_SLEEP, debug objects; tests/vm/mkumlkernel.sh
+# builds it once, then it is cached), after its runner's own tests and the
+# negative controls that prove those checkers live. A host process, no emulation: at nice 10, like
+# the host's checks, so the guests of the VM lanes are not starved. -k: a
+# failed set does not skip the next.
+check-uml:
+	@rc=0; \
+	nice -n 10 tests/vm/harness/run.sh --uml || rc=1; \
+	VM_KERNEL=uml nice -n 10 tests/vm/debug/run.sh || rc=1; \
+	VM_KERNEL=uml nice -n 10 tests/vm/driver/run.sh basic lifecycle || rc=1; \
+	VM_KERNEL=uml nice -n 10 tests/vm/bulk/run.sh bulk events removal stress || rc=1; \
+	exit $$rc
+
+# The same on the SMP debug kernel under emulation (tests/vm/mkdebugkernel.sh),
+# for the interleavings UML, uniprocessor and without preemption, cannot
+# have. Not part of "check": under emulation each boot of that kernel
+# takes minutes.
 check-debug: fresh
 	tests/vm/debug/run.sh
 	VM_KERNEL=debug tests/vm/driver/run.sh basic lifecycle

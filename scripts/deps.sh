@@ -12,7 +12,7 @@ debian_packages="build-essential pkg-config git libsystemd-dev libmnl-dev libcmo
 	qemu-system-x86 debootstrap cpio e2fsprogs dbus systemd systemd-journal-remote
 	debhelper dh-dkms devscripts fakeroot dpkg-dev lintian rpm rpmlint
 	libxml2-utils groff-base python3-minimal python3-yaml
-	linux-source-6.1 xz-utils bc flex bison libelf-dev"
+	linux-source-6.1 xz-utils bc flex bison libelf-dev patch"
 
 fedora_packages="gcc make pkgconf-pkg-config git systemd-devel libmnl-devel libcmocka-devel cairo-devel
 	sqlite-devel sqlite nettle-devel poppler-utils

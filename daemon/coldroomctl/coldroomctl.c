@@ -64,8 +64,13 @@ static void usage(FILE *f)
 		"                            local time unless it ends in \" UTC\"\n"
 		"  report [--day YYYY-MM-DD] [--unit UNIT] -o FILE.pdf|png|svg\n"
 		"                            a day of the record drawn: both probes, bands,\n"
-		"                            gaps, alarms and acknowledgements (default: today,\n"
-		"                            every unit)\n"
+		"                            gaps, alarms and acknowledgements, MKT (default:\n"
+		"                            today, every unit)\n"
+		"  report --excursions [--since WHEN] [--until WHEN] [--unit UNIT]\n"
+		"         -o FILE.csv|pdf    each time a probe was out of its band, with its\n"
+		"                            alarm's entries and MKT, and each day's time out\n"
+		"                            of band (default: the last 30 days); with a\n"
+		"                            manifest, FILE.manifest\n"
 		"  ack UNIT PROBE [--comment TEXT]\n"
 		"                            acknowledge the open alarms of a probe (1 or 2)\n"
 		"  sign UNIT DAY reviewed|approved [--comment TEXT]\n"
@@ -82,7 +87,9 @@ static void usage(FILE *f)
 		"                            walk the record's hash chains: intact, or the\n"
 		"                            first row changed, deleted, inserted or moved;\n"
 		"                            and check it against the chain heads the\n"
-		"                            recorder anchored in the journal\n\n"
+		"                            recorder anchored in the journal\n"
+		"  record verify-export FILE whether an export still matches the record it\n"
+		"                            was made from (its FILE.manifest)\n\n"
 		"UNIT is a unit name (sensor0) or a serial (SIM-000001).\n\n"
 		"Options:\n"
 		"  -j, --json                machine-readable output\n"
@@ -169,7 +176,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(cmd, "history"))
 		NEED(1, 6);
 	else if (!strcmp(cmd, "report"))
-		NEED(2, 6);
+		NEED(2, 10);
 	else if (!strcmp(cmd, "show"))
 		NEED(1, 1);
 	else if (!strcmp(cmd, "firmware"))
@@ -178,6 +185,14 @@ int main(int argc, char **argv)
 		NEED(1, 1000);
 	else if (!strcmp(cmd, "record")) {
 		NEED(1, 1 + 2 * RECORD_JOURNAL_FILES_MAX);
+		if (!strcmp(argv[optind + 1], "verify-export")) {
+			NEED(2, 2);
+			r = connect_bus(&bus);
+			if (!r)
+				r = cmd_record_verify_export(bus, argv[optind + 2]);
+			sd_bus_flush_close_unref(bus);
+			return r;
+		}
 		if (strcmp(argv[optind + 1], "verify")) {
 			fprintf(stderr, "coldroomctl: record: unknown action '%s'\n", argv[optind + 1]);
 			return EXIT_USAGE;

@@ -62,6 +62,18 @@ void json_print(struct json_object *o);
 /* Times as local text (coldroomctl_time.c). */
 void format_time(char *buf, size_t size, uint64_t usec);
 void format_local(uint64_t usec, char *buf, size_t size);
+void format_duration(uint64_t usec, char *buf, size_t size);
+
+/*
+ * A probe's mean kinetic temperature over [@since, @until) from the
+ * recorder, the time not written yet (its two open intervals) not counted
+ * missing (coldroomctl_history.c).
+ */
+struct mkt_sum;
+struct mkt_result;
+#define MKT_ROLLING_US	(30ULL * 86400 * 1000000)
+int fetch_mkt(sd_bus *bus, const char *serial, unsigned int probe, uint64_t since,
+	      uint64_t until, struct mkt_sum *sum, struct mkt_result *res, sd_bus_error *e);
 
 /* The unit table, for list and watch (coldroomctl_units.c). */
 void print_list(const struct unit_list *l);
@@ -84,6 +96,10 @@ int cmd_firmware(sd_bus *bus, const char *key, const char *action);
 int cmd_frame(sd_bus *bus, const char *key, const char *path);
 int cmd_history(sd_bus *bus, char **args, int n);
 int cmd_report(sd_bus *bus, char **args, int n);
+/* The units of a report: @unit, or every unit coldroomd has. 0 or an exit status. */
+int report_units(sd_bus *bus, const char *unit, struct unit_list *l);
+int cmd_report_excursions(sd_bus *bus, char **args, int n);
+int cmd_record_verify_export(sd_bus *bus, const char *path);
 #define RECORD_JOURNAL_FILES_MAX 16
 int cmd_record_verify(char **args, int n);
 

@@ -19,6 +19,7 @@
 #include "coldroomctl.h"
 #include "history_client.h"
 #include "macro.h"
+#include "mkt.h"
 #include "record_types.h"
 #include "timestamp.h"
 #include "unit_client.h"
@@ -36,8 +37,8 @@ static void print_history_row(enum history_format f, struct json_object *rows, b
 			      const char *serial, unsigned int probe,
 			      const struct history_series *s, size_t i)
 {
-	struct json_object *o;
-	char a[32], b[32];
+	struct json_object *o, *why;
+	char a[32], b[32], w[48];
 
 	format_local(s->start[i], a, sizeof(a));
 	format_local(s->end[i], b, sizeof(b));
@@ -50,7 +51,8 @@ static void print_history_row(enum history_format f, struct json_object *rows, b
 			       s->max[i] / 1000.0);
 		else
 			printf(",,,");
-		printf("%s\n", record_status_name(s->status[i]));
+		printf("%s,%u,%s\n", record_status_name(s->status[i]), s->lost[i],
+		       record_lost_why_names(s->lost_why[i], " ", w, sizeof(w)));
 		break;
 	case HISTORY_JSON:
 		o = jnew(json_object_new_object());
@@ -63,6 +65,12 @@ static void print_history_row(enum history_format f, struct json_object *rows, b
 		jset(o, "mean_mdeg", s->count[i] ? jint(s->mean[i]) : NULL);
 		jset(o, "max_mdeg", s->count[i] ? jint(s->max[i]) : NULL);
 		jset(o, "status", jstr(record_status_name(s->status[i])));
+		jset(o, "lost", juint(s->lost[i]));
+		why = jnew(json_object_new_array());
+		for (unsigned int bit = 1; bit & RECORD_LOST_KNOWN; bit <<= 1)
+			if (s->lost_why[i] & bit)
+				jappend(why, jstr(record_lost_why_names(bit, "", w, sizeof(w))));
+		jset(o, "lost_why", why);
 		jappend(rows, o);
 		break;
 	default:
@@ -75,9 +83,71 @@ static void print_history_row(enum history_format f, struct json_object *rows, b
 			       s->max[i] / 1000.0);
 		else
 			printf("%9s %9s %9s ", "-", "-", "-");
-		printf("%s\n", record_status_name(s->status[i]));
+		printf("%s", record_status_name(s->status[i]));
+		/* Samples the unit took that are not counted: how many and why. */
+		if (s->lost[i])
+			printf(", %u lost (%s)", s->lost[i], s->lost_why[i] ?
+			       record_lost_why_names(s->lost_why[i], ", ", w, sizeof(w)) :
+			       "why is not known");
+		printf("\n");
 	}
 	*first = false;
+}
+
+int fetch_mkt(sd_bus *bus, const char *serial, unsigned int probe, uint64_t since,
+	      uint64_t until, struct mkt_sum *sum, struct mkt_result *res, sd_bus_error *e)
+{
+	uint64_t now = (uint64_t)time(NULL) * 1000000ULL;
+	uint32_t interval_s;
+	int r;
+
+	r = sd_bus_get_property_trivial(bus, RECORDER_BUS_NAME, RECORDER_PATH, RECORDER_IFACE,
+					"RecordIntervalSec", e, 'u', &interval_s);
+	if (r >= 0)
+		r = history_mkt(bus, serial, probe, since, until, sum, e);
+	if (r < 0)
+		return r;
+	/* An interval is written 5 s after its end; two are open at once. */
+	mkt_result(sum, now - 2ULL * interval_s * 1000000ULL - 5000000ULL, res);
+	return 0;
+}
+
+/* The MKT of each probe over the window and over the 30 days up to its end. */
+static int print_mkt(sd_bus *bus, const char *serial, uint64_t since, uint64_t until)
+{
+	static const char *const what[2] = { "the time shown", "30 days" };
+	bool header = false;
+
+	for (unsigned int p = 1; p <= 2; p++)
+		for (unsigned int w = 0; w < 2; w++) {
+			_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+			uint64_t from = !w ? since : until > MKT_ROLLING_US ? until - MKT_ROLLING_US : 0;
+			struct mkt_sum sum;
+			struct mkt_result res;
+			char a[32], b[32], d[32], g[32];
+			int r;
+
+			r = fetch_mkt(bus, serial, p, from, until, &sum, &res, &e);
+			if (r < 0)
+				return fail_record("history", &e, r);
+			if (!header) {
+				printf("\nMean kinetic temperature (dH %.3f kJ/mol):\n%5s %-19s %-19s %9s %-13s %s\n",
+				       sum.dh / 1000.0, "PROBE", "FROM", "TO", "MKT (C)", "OVER",
+				       "WITHOUT DATA");
+				header = true;
+			}
+			format_local(from, a, sizeof(a));
+			format_local(until, b, sizeof(b));
+			format_duration(res.data_us, d, sizeof(d));
+			format_duration(res.gap_us, g, sizeof(g));
+			if (res.valid)
+				printf("%5u %-19s %-19s %9.3f %-13s %s (%s)\n", p, a, b, res.mkt_c, d,
+				       g, what[w]);
+			else
+				printf("%5u %-19s %-19s %9s %-13s %s (%s)\n", p, a, b, "-", "no data",
+				       g, what[w]);
+		}
+	return 0;
 }
 
 /* history UNIT [--since WHEN] [--until WHEN] [--csv|--json] */
@@ -138,7 +208,8 @@ int cmd_history(sd_bus *bus, char **args, int n)
 		}
 	}
 	if (f == HISTORY_CSV)
-		printf("start,start_usec,end_usec,serial,probe,samples,min_c,mean_c,max_c,status\n");
+		printf("start,start_usec,end_usec,serial,probe,samples,min_c,mean_c,max_c,status,"
+		       "lost,lost_why\n");
 	else if (f == HISTORY_JSON)
 		rows = jnew(json_object_new_array());
 	else
@@ -162,6 +233,8 @@ int cmd_history(sd_bus *bus, char **args, int n)
 		json_print(rows);
 	else if (f == HISTORY_TABLE && first)
 		printf("no rows for %s in that time\n", u.serial);
+	if (f == HISTORY_TABLE)
+		ret = print_mkt(bus, u.serial, since, until);
 out:
 	history_series_free(&s[0]);
 	history_series_free(&s[1]);

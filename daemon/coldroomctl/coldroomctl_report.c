@@ -16,14 +16,16 @@
 #include "coldroomctl.h"
 #include "history_client.h"
 #include "macro.h"
+#include "mkt.h"
 #include "report.h"
 #include "unit_client.h"
 
 /* @u's record of the day into @ru; 0 or an exit status. */
-static int report_fetch_unit(sd_bus *bus, const struct report *r, const struct unit_info *u,
+static int report_fetch_unit(sd_bus *bus, struct report *r, const struct unit_info *u,
 			     struct report_unit *ru)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	struct mkt_sum sum;
 	int k;
 
 	snprintf(ru->name, sizeof(ru->name), "%s", u->name);
@@ -37,8 +39,15 @@ static int report_fetch_unit(sd_bus *bus, const struct report *r, const struct u
 		ru->probe[p].band_max = u->max[p];
 		k = history_fetch(bus, u->serial, p + 1, r->start_us, r->end_us, &ru->probe[p].rows,
 				  &e);
+		if (k >= 0)
+			k = fetch_mkt(bus, u->serial, p + 1, r->start_us, r->end_us, &sum,
+				      &ru->probe[p].mkt_day, &e);
+		if (k >= 0)
+			k = fetch_mkt(bus, u->serial, p + 1, r->end_us - MKT_ROLLING_US, r->end_us,
+				      &sum, &ru->probe[p].mkt_30, &e);
 		if (k < 0)
 			return fail_record("report", &e, k);
+		r->mkt_dh = sum.dh;
 	}
 	k = history_events_fetch(bus, u->serial, r->start_us, r->end_us, &ru->events,
 				 &ru->n_events, &e);
@@ -83,6 +92,23 @@ static void report_fetch_calibrations(sd_bus *bus, struct report *r)
 			"lines\n", strerror(-k));
 }
 
+int report_units(sd_bus *bus, const char *unit, struct unit_list *l)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	int k;
+
+	if (unit) {
+		l->v = calloc(1, sizeof(*l->v));
+		if (!l->v)
+			return EXIT_FAILURE;
+		l->n = 1;
+		resolve_unit(bus, unit, &l->v[0]);
+		return 0;
+	}
+	k = units_fetch(bus, l, &e);
+	return k < 0 ? fail_call("report (no --unit: the units come from coldroomd)", &e, k) : 0;
+}
+
 static void report_free(struct report *r)
 {
 	for (size_t i = 0; i < r->n_units; i++) {
@@ -105,6 +131,9 @@ int cmd_report(sd_bus *bus, char **args, int n)
 	time_t now = time(NULL);
 	int ret = 0, k;
 
+	for (int i = 0; i < n; i++)
+		if (!strcmp(args[i], "--excursions"))
+			return cmd_report_excursions(bus, args, n);
 	for (int i = 0; i < n; i++) {
 		if (i + 1 < n && !strcmp(args[i], "--day"))
 			day = args[++i];
@@ -137,19 +166,9 @@ int cmd_report(sd_bus *bus, char **args, int n)
 	tm.tm_isdst = -1;
 	r.end_us = (uint64_t)mktime(&tm) * 1000000ULL;	/* 23 or 25 hours across DST */
 
-	if (unit) {
-		l.v = calloc(1, sizeof(*l.v));
-		if (!l.v)
-			return EXIT_FAILURE;
-		l.n = 1;
-		resolve_unit(bus, unit, &l.v[0]);
-	} else {
-		k = units_fetch(bus, &l, &e);
-		if (k < 0) {
-			ret = fail_call("report (no --unit: the units come from coldroomd)", &e, k);
-			goto out;
-		}
-	}
+	ret = report_units(bus, unit, &l);
+	if (ret)
+		goto out;
 	r.units = calloc(l.n ? l.n : 1, sizeof(*r.units));
 	if (!r.units) {
 		ret = EXIT_FAILURE;

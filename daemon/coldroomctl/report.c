@@ -379,6 +379,15 @@ static void format_span(uint64_t us, char *buf, size_t size)
 	snprintf(buf, size, "%" PRIu64 " h %02" PRIu64 " min", m / 60, m % 60);
 }
 
+/* "MKT of the day -17.19 °C": the time without data is beside it. */
+static void mkt_line(const struct mkt_result *m, const char *what, char *buf, size_t size)
+{
+	if (m->valid)
+		snprintf(buf, size, "MKT of %s %.2f \xc2\xb0" "C", what, m->mkt_c);
+	else
+		snprintf(buf, size, "MKT of %s: no data", what);
+}
+
 static void draw_figures(cairo_t *cr, const struct report *r, const struct report_unit *u)
 {
 	char buf[128], span[32];
@@ -424,8 +433,24 @@ static void draw_figures(cairo_t *cr, const struct report *r, const struct repor
 		format_span(f.gap_us, span, sizeof(span));
 		snprintf(buf, sizeof(buf), "no data: %s", span);
 		text(cr, PANEL_X, y, 8.5, f.gap_us != 0, buf);
+		y += 12;
+		mkt_line(&pr->mkt_day, "the day", buf, sizeof(buf));
+		text(cr, PANEL_X, y, 8.5, false, buf);
+		y += 12;
+		mkt_line(&pr->mkt_30, "30 days", buf, sizeof(buf));
+		text(cr, PANEL_X, y, 8.5, false, buf);
+		y += 12;
+		format_span(pr->mkt_30.gap_us, span, sizeof(span));
+		snprintf(buf, sizeof(buf), "(30 days: %s no data)", span);
+		text(cr, PANEL_X, y, 8.5, false, buf);
 		y += 24;
 	}
+	snprintf(buf, sizeof(buf), "MKT: mean kinetic temperature, dH %.3f kJ/mol,",
+		 r->mkt_dh / 1000.0);
+	text(cr, PANEL_X, y, 7.5, false, buf);
+	y += 10;
+	text(cr, PANEL_X, y, 7.5, false, "over the time with data only.");
+	y += 14;
 	static const char *const legend[] = {
 		"Shaded: each interval's min..max;",
 		"line: its mean; dashed: the band;",
@@ -547,6 +572,211 @@ int report_render(const struct report *r, const char *path, char *err, size_t er
 	cairo_surface_destroy(surface);
 	if (st != CAIRO_STATUS_SUCCESS) {
 		snprintf(err, err_len, "%s: %s", path, cairo_status_to_string(st));
+		return -EIO;
+	}
+	return 0;
+}
+
+/* The excursion report: text pages, a line at a time. */
+struct exc_page {
+	cairo_t *cr;
+	const struct exc_report *r;
+	double y;
+	unsigned int page;
+};
+
+#define EXC_TOP		70.0
+#define EXC_BOTTOM	(PAGE_H - 50.0)
+#define EXC_LINE	11.0
+
+static void format_utc(uint64_t usec, char *buf, size_t size)
+{
+	time_t t = (time_t)(usec / 1000000);
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm))
+		snprintf(buf, size, "@%" PRIu64, usec / 1000000);
+}
+
+static void exc_footer(struct exc_page *p)
+{
+	char buf[320];
+
+	cairo_set_source_rgb(p->cr, 0.4, 0.4, 0.4);
+	snprintf(buf, sizeof(buf), "Made from the record's %s", p->r->made_from);
+	text(p->cr, PLOT_X, PAGE_H - 30, 7.5, false, buf);
+	snprintf(buf, sizeof(buf), "%s; page %u", p->r->generated, p->page);
+	text(p->cr, PLOT_X, PAGE_H - 18, 7.5, false, buf);
+}
+
+static void exc_header(struct exc_page *p)
+{
+	char a[32], b[32], buf[256];
+
+	cairo_set_source_rgb(p->cr, 0.05, 0.05, 0.05);
+	format_utc(p->r->since_us, a, sizeof(a));
+	format_utc(p->r->until_us, b, sizeof(b));
+	snprintf(buf, sizeof(buf), "Excursions \xe2\x80\x94 %s to %s UTC", a, b);
+	text(p->cr, PLOT_X, 30, 15, true, buf);
+	snprintf(buf, sizeof(buf), "%zu excursion%s in %zu unit%s; MKT with dH %.3f kJ/mol over "
+		 "the time with data only", p->r->n_exc, p->r->n_exc == 1 ? "" : "s",
+		 p->r->n_units, p->r->n_units == 1 ? "" : "s", p->r->dh / 1000.0);
+	text(p->cr, PLOT_X, 45, 9, false, buf);
+	p->y = EXC_TOP;
+}
+
+/* Room for @lines more lines, or the next page. */
+static void exc_room(struct exc_page *p, unsigned int lines)
+{
+	if (p->y + EXC_LINE * lines <= EXC_BOTTOM)
+		return;
+	exc_footer(p);
+	cairo_show_page(p->cr);
+	p->page++;
+	exc_header(p);
+}
+
+static void exc_line(struct exc_page *p, double indent, double size, bool bold, const char *s)
+{
+	exc_room(p, 1);
+	text(p->cr, PLOT_X + indent, p->y, size, bold, s);
+	p->y += EXC_LINE;
+}
+
+static void exc_unit_name(const struct exc_unit *u, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s (serial %s%s%s)", u->label[0] ? u->label : u->serial, u->serial,
+		 u->name[0] ? ", unit " : "", u->name);
+}
+
+static void exc_draw_one(struct exc_page *p, const struct excursion *x)
+{
+	const struct exc_unit *u = &p->r->units[x->unit];
+	char name[256], a[32], b[32], span[32], mkt[64], buf[1024];
+
+	exc_room(p, 3 + (unsigned int)(x->n_events < 4 ? x->n_events : 4));
+	exc_unit_name(u, name, sizeof(name));
+	format_utc(x->start_us, a, sizeof(a));
+	format_utc(x->end_us, b, sizeof(b));
+	format_span(x->end_us - x->start_us, span, sizeof(span));
+	cairo_set_source_rgb(p->cr, 0.75, 0.05, 0.05);
+	snprintf(buf, sizeof(buf), "%s, probe %u: %s to %s (%s)", name, x->probe, a, b + 11, span);
+	exc_line(p, 0, 9.5, true, buf);
+	cairo_set_source_rgb(p->cr, 0.1, 0.1, 0.1);
+	if (x->mkt.valid)
+		snprintf(mkt, sizeof(mkt), "%.2f \xc2\xb0" "C", x->mkt.mkt_c);
+	else
+		snprintf(mkt, sizeof(mkt), "no data");
+	snprintf(buf, sizeof(buf), "peak %.2f \xc2\xb0" "C, band %.1f .. %.1f \xc2\xb0" "C, MKT over it %s",
+		 x->peak / 1000.0, x->band_min / 1000.0, x->band_max / 1000.0, mkt);
+	exc_line(p, 12, 8.5, false, buf);
+	if (!x->n_events)
+		exc_line(p, 12, 8.5, false, "no alarm entry in the audit trail (within the alarm's delay)");
+	for (size_t i = 0; i < x->n_events; i++) {
+		const struct history_event *ev = &u->events[x->events[i]];
+		char reading[48] = "";
+
+		format_utc(ev->time, a, sizeof(a));
+		if (ev->has_reading)
+			snprintf(reading, sizeof(reading), " at %.1f \xc2\xb0" "C", ev->reading / 1000.0);
+		snprintf(buf, sizeof(buf), "%s  %s%s%s%s%s%s%s%s%s%s%s%s", a, ev->event, reading,
+			 ev->user[0] ? " by " : "", ev->user, ev->detail[0] ? " \xe2\x80\x94 " : "",
+			 ev->detail, ev->what[0] ? " [" : "", ev->what,
+			 ev->what[0] ? ": " : "", ev->old_value,
+			 ev->what[0] ? " \xe2\x86\x92 " : "", ev->what[0] ? ev->new_value : "");
+		if (ev->what[0])
+			strncat(buf, "]", sizeof(buf) - strlen(buf) - 1);
+		exc_line(p, 12, 8, false, buf);
+	}
+	p->y += 6;
+}
+
+static void exc_draw_days(struct exc_page *p)
+{
+	char day[32], out[32], gap[32], mkt[32], name[256], buf[64];
+
+	exc_room(p, 4);
+	p->y += 8;
+	cairo_set_source_rgb(p->cr, 0.05, 0.05, 0.05);
+	exc_line(p, 0, 11, true, "Time out of band per day (UTC days)");
+	exc_room(p, 2);
+	text(p->cr, PLOT_X, p->y, 8.5, true, "day");
+	text(p->cr, PLOT_X + 72, p->y, 8.5, true, "probe");
+	text(p->cr, PLOT_X + 110, p->y, 8.5, true, "out of band");
+	text(p->cr, PLOT_X + 185, p->y, 8.5, true, "no data");
+	text(p->cr, PLOT_X + 260, p->y, 8.5, true, "MKT of the day");
+	text(p->cr, PLOT_X + 350, p->y, 8.5, true, "unit");
+	p->y += EXC_LINE;
+	for (size_t i = 0; i < p->r->n_days; i++) {
+		const struct exc_day *d = &p->r->days[i];
+
+		format_utc(d->start_us, day, sizeof(day));
+		day[10] = 0;
+		if (p->r->units[d->unit].has_band)
+			format_span(d->out_us, out, sizeof(out));
+		else
+			snprintf(out, sizeof(out), "band not known");
+		format_span(d->mkt.gap_us, gap, sizeof(gap));
+		if (d->mkt.valid)
+			snprintf(mkt, sizeof(mkt), "%.2f \xc2\xb0" "C", d->mkt.mkt_c);
+		else
+			snprintf(mkt, sizeof(mkt), "no data");
+		exc_unit_name(&p->r->units[d->unit], name, sizeof(name));
+		cairo_set_source_rgb(p->cr, d->out_us ? 0.75 : 0.1, d->out_us ? 0.05 : 0.1,
+				     d->out_us ? 0.05 : 0.1);
+		exc_room(p, 1);
+		text(p->cr, PLOT_X, p->y, 8.5, false, day);
+		snprintf(buf, sizeof(buf), "%u", d->probe);
+		text(p->cr, PLOT_X + 72, p->y, 8.5, false, buf);
+		text(p->cr, PLOT_X + 110, p->y, 8.5, d->out_us != 0, out);
+		text(p->cr, PLOT_X + 185, p->y, 8.5, false, gap);
+		text(p->cr, PLOT_X + 260, p->y, 8.5, false, mkt);
+		text(p->cr, PLOT_X + 350, p->y, 8.5, false, name);
+		p->y += EXC_LINE;
+	}
+}
+
+static cairo_status_t write_stream(void *closure, const unsigned char *data, unsigned int len)
+{
+	return fwrite(data, 1, len, closure) == len ? CAIRO_STATUS_SUCCESS :
+						      CAIRO_STATUS_WRITE_ERROR;
+}
+
+int excursions_render_pdf(const struct exc_report *r, FILE *out, char *err, size_t err_len)
+{
+	cairo_surface_t *surface = cairo_pdf_surface_create_for_stream(write_stream, out, PAGE_W,
+									PAGE_H);
+	struct exc_page p = { .r = r, .page = 1 };
+	char date[32];
+	time_t t = (time_t)(r->generated_us / 1000000);
+	struct tm tm;
+	cairo_status_t st;
+
+	/* The file's date is the export's, so that the same record draws the same bytes. */
+	if (gmtime_r(&t, &tm) && strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm)) {
+		cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATE_DATE, date);
+		cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_MOD_DATE, date);
+	}
+	cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, "Excursions");
+	p.cr = cairo_create(surface);
+	exc_header(&p);
+	if (!r->n_exc) {
+		cairo_set_source_rgb(p.cr, 0.05, 0.45, 0.1);
+		exc_line(&p, 0, 10, true, "No excursion: every probe stayed in its band.");
+	}
+	for (size_t i = 0; i < r->n_exc; i++)
+		exc_draw_one(&p, &r->exc[i]);
+	exc_draw_days(&p);
+	exc_footer(&p);
+	cairo_show_page(p.cr);
+	st = cairo_status(p.cr);
+	cairo_destroy(p.cr);
+	cairo_surface_finish(surface);
+	if (st == CAIRO_STATUS_SUCCESS)
+		st = cairo_surface_status(surface);
+	cairo_surface_destroy(surface);
+	if (st != CAIRO_STATUS_SUCCESS) {
+		snprintf(err, err_len, "%s", cairo_status_to_string(st));
 		return -EIO;
 	}
 	return 0;

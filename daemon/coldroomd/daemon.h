@@ -108,8 +108,9 @@ struct unit {
 	uint64_t sample_seq;
 	uint64_t last_update_usec;	/* CLOCK_REALTIME of the sample */
 	uint64_t frame_pos;		/* the latest frame's ring position */
-	uint64_t window_gen;		/* the batch window its entry is in (bus.c) */
-	uint32_t window_slot;		/* that entry */
+	uint64_t window_gen;		/* the batch window its entries are in (publish.c) */
+	uint32_t window_slot;		/* its last entry there */
+	uint32_t window_count;		/* its entries there, at most WINDOW_SAMPLES_MAX */
 	bool has_frame;			/* a record named a thermal frame */
 	bool dirty;			/* queued for the next batch */
 	bool removed;
@@ -190,6 +191,8 @@ struct daemon {
 	struct readings_window *window;	/* publish.c: the Readings signal's arrays */
 	uint64_t window_gen;		/* the current batch window, from 1 */
 	bool window_touched;		/* a reading went into it */
+	uint64_t samples_coalesced;	/* samples past a unit's cap in a window, ever */
+	bool samples_coalesced_logged;	/* said once in the journal */
 	struct readings_window *snapshot; /* publish.c: GetReadings' arrays */
 	struct replies *replies;	/* replies.c: GetManagedObjects, GetReadings waiting */
 	bool snapshot_valid;		/* no window ended, no unit came or went since */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * publish.c - what coldroomd tells the world, batched: each unit gets at
- * most one PropertiesChanged per batch window (and so per sample), the
- * manager one Readings signal for all units that got new readings; the
+ * most one PropertiesChanged per batch window, the manager one Readings
+ * signal with every sample read in the window, in the order read; the
  * Alarm and AlarmChanged signals, UnacknowledgedAlarms, and the STATUS=
  * line systemd shows.
  *
@@ -32,11 +32,11 @@
 #define READINGS_ALARM2 0x2
 
 /*
- * The Readings signal of one batch window: one dense array per field. A
- * unit's first reading of the window takes the next entry, its later ones
- * overwrite that entry, and the arrays are appended whole at the window's
- * end: no pass over the units at the end of a window. Also GetReadings'
- * snapshot of every unit.
+ * The Readings signal of one batch window: one dense array per field. Each
+ * new sample of a unit takes the next entry (a change without a new
+ * sample, an alarm or a status, rewrites the unit's last entry), and the
+ * arrays are appended whole at the window's end: no pass over the units
+ * at the end of a window. Also GetReadings' snapshot of every unit.
  */
 struct readings_window {
 	size_t n, cap;
@@ -44,11 +44,19 @@ struct readings_window {
 	int32_t *temp1, *temp2;
 	uint8_t *status1, *status2, *alarms;
 	uint64_t *seq, *last_update;
-	struct unit **owner;		/* whose entry it is */
 };
 
 #define WINDOW_ARRAYS(X) X(unit) X(temp1) X(temp2) X(status1) X(status2) X(alarms) \
-	X(seq) X(last_update) X(owner)
+	X(seq) X(last_update)
+
+/*
+ * A unit's entries in one window. A window that runs late (a flood of
+ * calls, a slow disk) holds several samples of a unit that samples faster;
+ * past this many the unit's last entry takes the newest sample instead, so
+ * that a window stays bounded (units x this), and the jump in sample_seq
+ * between its last two entries says how many were skipped (DBUS-API.md).
+ */
+#define WINDOW_SAMPLES_MAX 32
 
 static void window_free(struct readings_window *w)
 {
@@ -80,7 +88,7 @@ static int window_reserve(struct readings_window *w, size_t n)
 	return 0;
 }
 
-/* The window's arrays, with room for @n units; NULL when out of memory. */
+/* The window's arrays, with room for @n entries; NULL when out of memory. */
 static struct readings_window *window_get(struct readings_window **wp, size_t n)
 {
 	if (!*wp) {
@@ -94,7 +102,7 @@ static struct readings_window *window_get(struct readings_window **wp, size_t n)
 }
 
 /* Entry @k of @w: @u's reading as of now. */
-static void window_set(struct readings_window *w, size_t k, struct unit *u)
+static void window_set(struct readings_window *w, size_t k, const struct unit *u)
 {
 	w->unit[k] = u->number;
 	w->temp1[k] = u->temp[0];
@@ -104,47 +112,83 @@ static void window_set(struct readings_window *w, size_t k, struct unit *u)
 	w->alarms[k] = (u->alarm[0] ? READINGS_ALARM1 : 0) | (u->alarm[1] ? READINGS_ALARM2 : 0);
 	w->seq[k] = u->sample_seq;
 	w->last_update[k] = u->last_update_usec;
-	w->owner[k] = u;
 }
 
-/* @u's reading into the current window: its entry, or a new one. */
+/*
+ * @u's reading into the current window: a new entry for a new sample, else
+ * (the same sample changed, or the unit's cap reached) its last entry.
+ */
 static void window_put(struct daemon *d, struct unit *u)
 {
 	struct readings_window *w = d->window;
 
 	d->window_touched = true;
 	if (u->window_gen == d->window_gen) {
-		window_set(w, u->window_slot, u);
-		return;
+		uint64_t last = w->seq[u->window_slot];
+
+		if (u->sample_seq == last) {
+			window_set(w, u->window_slot, u);
+			return;
+		}
+		if (u->window_count >= WINDOW_SAMPLES_MAX) {
+			/* The skipped samples show as a jump of sample_seq. */
+			if (u->sample_seq > last)
+				d->samples_coalesced += u->sample_seq - last;
+			if (!d->samples_coalesced_logged) {
+				log_warning("%s: more than %u samples in one batch window; the "
+					    "window carries its latest, the gap shows in sample_seq",
+					    u->name, WINDOW_SAMPLES_MAX);
+				d->samples_coalesced_logged = true;
+			}
+			window_set(w, u->window_slot, u);
+			return;
+		}
+	} else {
+		u->window_gen = d->window_gen;
+		u->window_count = 0;
 	}
 	if (!w || w->n == w->cap) {
 		w = window_get(&d->window, (w ? w->n : 0) + 1);
 		if (!w) {
 			log_error("out of memory: a reading of %s is not signalled", u->name);
+			if (!u->window_count)
+				u->window_gen = 0;
 			return;
 		}
 	}
-	u->window_gen = d->window_gen;
 	u->window_slot = (uint32_t)w->n;
+	u->window_count++;
 	window_set(w, w->n++, u);
 }
 
-/* A unit that goes leaves the window: the last entry takes its place. */
+/*
+ * A unit that goes leaves the window: its entries are taken out, the
+ * others keep their order (a pass over the window; units go rarely).
+ */
 static void window_drop(struct daemon *d, struct unit *u)
 {
 	struct readings_window *w = d->window;
-	size_t k = u->window_slot, last;
+	size_t k = 0;
 
 	if (!w || u->window_gen != d->window_gen)
 		return;
 	u->window_gen = 0;
-	last = --w->n;
-	if (k == last)
-		return;
-#define MOVE(field) w->field[k] = w->field[last];
-	WINDOW_ARRAYS(MOVE)
+	for (size_t i = 0; i < w->n; i++) {
+		struct unit *o;
+
+		if (w->unit[i] == u->number)
+			continue;
+		if (k != i) {
+#define MOVE(field) w->field[k] = w->field[i];
+			WINDOW_ARRAYS(MOVE)
 #undef MOVE
-	w->owner[k]->window_slot = (uint32_t)k;
+		}
+		o = daemon_find_unit_number(d, w->unit[k]);
+		if (o && o != u && o->window_gen == d->window_gen)
+			o->window_slot = (uint32_t)k;
+		k++;
+	}
+	w->n = k;
 }
 
 /* The arrays of @w, each appended whole: Readings and GetReadings alike. */

@@ -11,7 +11,7 @@ $(call objs,$(wildcard metrics/*.c)): CPPFLAGS += $(MHD_CFLAGS)
 $(METRICS_LIB): $(call objs,$(METRICS_SRCS))
 
 $(B)/coldroom-metrics: $(B)/obj/metrics/metrics.o $(METRICS_LIB) $(SHARED_LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SD_LIBS) $(MHD_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SD_LIBS) $(MHD_LIBS) -lm
 
 install: install-metrics
 .PHONY: install-metrics

@@ -52,6 +52,7 @@ static void metricsd_done(struct metricsd *m)
 		sd_bus_slot_unref(m->slots[i]);
 		sd_bus_message_unref(m->replies[i]);
 	}
+	mkt_refresh_stop(m);
 	units_clear(m);
 	free(m->infos);
 	free(m->units);

@@ -14,6 +14,7 @@
 #include <systemd/sd-event.h>
 
 #include "metricsfmt.h"
+#include "mkt.h"
 #include "readings_msg.h"
 #include "service.h"
 #include "unit_index.h"
@@ -84,6 +85,19 @@ struct metricsd {
 
 	struct page *page;
 	struct metrics_service counters;
+
+	/* The MKT, refreshed from coldroom-recorder apart from the scrapes (mkt.c). */
+	struct {
+		sd_bus_slot *slot;
+		bool running;
+		uint64_t done_usec;		/* CLOCK_MONOTONIC: the last refresh ended */
+		uint32_t dh, interval_s;
+		size_t unit;			/* the item: unit, probe, window */
+		unsigned int probe, window;
+		char serial[64];
+		uint64_t since, until, after_time, after_seq;
+		struct mkt_sum sum;
+	} mkt;
 };
 
 /* units.c: the units followed */
@@ -101,6 +115,10 @@ struct MHD_Response *page_response(struct metricsd *m);
 
 /* scrape.c: a scrape of coldroomd */
 int scrape_start(struct metricsd *m);
+
+/* mkt.c: the MKT from coldroom-recorder, refreshed when a scrape finds it old */
+void mkt_refresh_maybe(struct metricsd *m);
+void mkt_refresh_stop(struct metricsd *m);
 
 /* http.c: the HTTP server */
 void servers_kick(struct metricsd *m);

@@ -440,9 +440,9 @@ static int manager_families(struct mbuf *b, const struct metrics_manager *m)
 		mbuf_free(&kind);
 	}
 	if (!r && m->n_calibrations)
-		r = family(b, "coldroom_calibration_days_until_due", "gauge",
-			   "Whole days until the probe's calibration is due (SetCalibration); "
-			   "negative when overdue.");
+		r = family(b, "coldroom_calibration_due_timestamp_seconds", "gauge",
+			   "When the probe's calibration is due (SetCalibration), seconds since "
+			   "the epoch.");
 	for (size_t i = 0; !r && i < m->n_calibrations; i++) {
 		const struct metrics_calibration *c = &m->calibrations[i];
 		struct mbuf labels = { 0 };
@@ -454,9 +454,9 @@ static int manager_families(struct mbuf *b, const struct metrics_manager *m)
 		if (!r)
 			r = APPEND_LITERAL(&labels, "\"");
 		if (!r)
-			r = series(b, "coldroom_calibration_days_until_due", labels.data, labels.len,
-				   c->probe == 2 ? probe_label[1] : probe_label[0], num,
-				   metrics_fixed(num, c->days_left, 0), -1);
+			r = series(b, "coldroom_calibration_due_timestamp_seconds", labels.data,
+				   labels.len, c->probe == 2 ? probe_label[1] : probe_label[0], num,
+				   metrics_fixed(num, (int64_t)(c->due_us / 1000000), 0), -1);
 		mbuf_free(&labels);
 	}
 	if (!r)
@@ -474,6 +474,10 @@ static int peer_families(struct mbuf *b, const struct metrics_peers *p)
 		r = scalar(b, "coldroom_recorder_write_failing", "gauge",
 			   "1 while coldroom-recorder cannot write the record (held in memory), else 0.",
 			   p->write_failing, 0);
+	if (!r && p->recorder)
+		r = scalar(b, "coldroom_record_samples_lost_total", "counter",
+			   "Samples the units took that the recorder counted lost, not in the record, "
+			   "since it started.", (int64_t)(p->samples_lost & INT64_MAX), 0);
 	if (!r && p->uplink)
 		r = scalar(b, "coldroom_uplink_connected", "gauge",
 			   "1 while coldroom-uplink is connected to its MQTT broker, else 0.",
@@ -482,6 +486,42 @@ static int peer_families(struct mbuf *b, const struct metrics_peers *p)
 		r = scalar(b, "coldroom_uplink_backlog", "gauge",
 			   "Record rows and audit entries the broker has not acknowledged yet.",
 			   (int64_t)(p->uplink_backlog & INT64_MAX), 0);
+	return r;
+}
+
+/* The probes' MKT over 24 h and 30 days, with the time without data beside it. */
+static int mkt_families(struct mbuf *b, const struct metrics_input *in)
+{
+	static const char *const window_label[2][METRICS_MKT_WINDOWS] = {
+		{ ",probe=\"1\",window=\"24h\"", ",probe=\"1\",window=\"30d\"" },
+		{ ",probe=\"2\",window=\"24h\"", ",probe=\"2\",window=\"30d\"" },
+	};
+	int r;
+
+	r = scalar(b, "coldroom_mkt_activation_energy_joules_per_mole", "gauge",
+		   "The activation energy dH of the mean kinetic temperature.", in->mkt_dh, 0);
+	for (int gap = 0; gap < 2 && !r; gap++) {
+		const char *name = gap ? "coldroom_mkt_no_data_seconds" : "coldroom_mkt_celsius";
+
+		r = family(b, name, "gauge", gap ?
+			   "Time in the MKT's window without data (not counted in it)." :
+			   "Mean kinetic temperature over the window's time with data; absent "
+			   "when it had none.");
+		for (size_t n = 0; n < in->index->n && !r; n++) {
+			const struct metrics_unit *u = unit_nth(in, n);
+
+			for (int c = 0; c < 2 && !r; c++)
+				for (int w = 0; w < METRICS_MKT_WINDOWS && !r; w++) {
+					const struct metrics_mkt *k = &u->mkt[c][w];
+
+					if (!k->known || (!gap && !k->valid))
+						continue;
+					r = series_fixed(b, name, u, window_label[c][w],
+							 gap ? (int64_t)(k->gap_us / 1000000) :
+							       k->mkt_mc, gap ? 0 : 3);
+				}
+		}
+	}
 	return r;
 }
 
@@ -522,6 +562,8 @@ int metrics_format(struct mbuf *b, const struct metrics_input *in)
 			r = manager_families(b, in->manager);
 		if (!r && in->peers)
 			r = peer_families(b, in->peers);
+		if (!r && in->mkt_dh)
+			r = mkt_families(b, in);
 	}
 	if (!r)
 		r = service_families(b, in);

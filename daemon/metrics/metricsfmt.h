@@ -44,12 +44,22 @@ size_t metrics_fixed(char *out, int64_t value, unsigned int decimals);
  */
 int metrics_escape(struct mbuf *b, const char *s);
 
+/* A probe's mean kinetic temperature over a window, from coldroom-recorder. */
+enum { METRICS_MKT_24H, METRICS_MKT_30D, METRICS_MKT_WINDOWS };
+struct metrics_mkt {
+	bool known;			/* the recorder answered for it */
+	bool valid;			/* there was data: mkt_mc is a value */
+	int32_t mkt_mc;			/* millidegrees C */
+	uint64_t gap_us;		/* time in the window without data */
+};
+
 /* A unit as the page names it. */
 struct metrics_unit {
 	const struct unit_info *info;
 	/* serial="...",unit="...",label="..." escaped, made by metrics_unit_labels() */
 	const char *labels;
 	size_t labels_len;
+	struct metrics_mkt mkt[2][METRICS_MKT_WINDOWS];	/* per probe, per window */
 };
 
 /* The label set every series of @u carries (malloc()ed into @out). */
@@ -72,7 +82,7 @@ struct metrics_manager {
 	struct metrics_calibration {
 		const char *serial;
 		uint32_t probe;
-		int64_t days_left;
+		uint64_t due_us;	/* when it is due, CLOCK_REALTIME us */
 	} *calibrations;		/* malloc()ed */
 	size_t n_calibrations;
 };
@@ -85,6 +95,7 @@ struct metrics_manager {
 struct metrics_peers {
 	bool recorder, uplink;		/* answered */
 	bool write_failing;		/* Recorder1.WriteFailing */
+	uint64_t samples_lost;		/* Recorder1.SamplesLost */
 	bool uplink_connected;		/* Uplink1.Connected */
 	uint64_t uplink_backlog;	/* Uplink1.Backlog */
 };
@@ -103,6 +114,7 @@ struct metrics_input {
 	const struct metrics_manager *manager;
 	const struct metrics_peers *peers;	/* NULL: neither answered */
 	const struct metrics_service *service;
+	uint32_t mkt_dh;			/* J/mol; 0: no MKT from the recorder yet */
 };
 
 /* Append the page to @b. -ENOMEM. */

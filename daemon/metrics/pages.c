@@ -57,6 +57,7 @@ int page_build(struct metricsd *m, const struct readings_msg *readings,
 	struct metrics_input in = {
 		.units = m->units, .index = &m->index, .readings = readings,
 		.manager = manager, .peers = peers, .service = &m->counters,
+		.mkt_dh = m->mkt.done_usec ? m->mkt.dh : 0,
 	};
 	int r = 0;
 

@@ -66,12 +66,13 @@ static int calibrations_read(sd_bus_message *reply, struct metrics_manager *mg)
 		r = sd_bus_message_enter_container(reply, 'a', "(suttsiix)");
 	while (r >= 0) {
 		struct metrics_calibration c;
-		uint64_t calibrated, due;
+		uint64_t calibrated;
 		const char *cert;
 		int32_t found, left;
+		int64_t days_left;
 
 		r = sd_bus_message_read(reply, "(suttsiix)", &c.serial, &c.probe, &calibrated,
-					&due, &cert, &found, &left, &c.days_left);
+					&c.due_us, &cert, &found, &left, &days_left);
 		if (r <= 0)
 			break;
 		if (c.probe < 1 || c.probe > 2)
@@ -166,6 +167,10 @@ static bool peer_read(sd_bus_message *reply, enum scrape_call call, struct metri
 			r = sd_bus_message_read(reply, "v", "b", &b);
 			got.write_failing = b;
 			found++;
+		} else if (call == CALL_RECORDER && !strcmp(key, "SamplesLost") &&
+			   !strcmp(contents, "t")) {
+			r = sd_bus_message_read(reply, "v", "t", &got.samples_lost);
+			found++;
 		} else if (call == CALL_UPLINK && !strcmp(key, "Connected") && !strcmp(contents, "b")) {
 			r = sd_bus_message_read(reply, "v", "b", &b);
 			got.uplink_connected = b;
@@ -181,7 +186,7 @@ static bool peer_read(sd_bus_message *reply, enum scrape_call call, struct metri
 	}
 	if (r >= 0)
 		r = sd_bus_message_exit_container(reply);
-	if (r < 0 || found != (call == CALL_RECORDER ? 1U : 2U))
+	if (r < 0 || found != 2U)
 		return false;
 	*p = got;
 	return true;
@@ -303,6 +308,7 @@ int scrape_start(struct metricsd *m)
 	static const char props[] = "org.freedesktop.DBus.Properties";
 	int r;
 
+	mkt_refresh_maybe(m);
 	if (scrape_in_flight(m))
 		return 0;
 	m->scrape_started = now_usec();

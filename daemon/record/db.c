@@ -19,7 +19,7 @@
 #include "record.h"
 #include "record_internal.h"
 
-#define RECORD_SCHEMA_VERSION 1
+#define RECORD_SCHEMA_VERSION 2
 
 static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS meta ("
@@ -38,7 +38,9 @@ static const char schema_sql[] =
 	"  status INTEGER NOT NULL,"
 	"  samples_sha256 BLOB,"
 	"  samples BLOB,"
-	"  hash BLOB NOT NULL);"
+	"  hash BLOB NOT NULL,"
+	"  lost INTEGER,"
+	"  lost_why INTEGER);"
 	"CREATE INDEX IF NOT EXISTS record_by_probe ON record (serial, probe, start_us);"
 	"CREATE TABLE IF NOT EXISTS audit ("
 	"  seq INTEGER PRIMARY KEY,"
@@ -286,13 +288,23 @@ static int open_writer(struct record *r, const char *path)
 		int64_t version = 0;
 
 		k = meta_get(r, "schema", &version, NULL);
-		if (k == 0)
-			k = db_exec(r, "INSERT INTO meta VALUES ('schema', 1)", "creating the schema");
-		else if (k > 0 && version != RECORD_SCHEMA_VERSION)
+		if (k == 0) {
+			k = db_exec(r, "INSERT INTO meta VALUES ('schema', 2)", "creating the schema");
+		} else if (k > 0 && version == 1) {
+			/*
+			 * Schema 1 had no lost samples: its rows keep NULL
+			 * there, and with it the hash they were written with.
+			 */
+			k = db_exec(r, "ALTER TABLE record ADD COLUMN lost INTEGER;"
+				    "ALTER TABLE record ADD COLUMN lost_why INTEGER;"
+				    "UPDATE meta SET value = 2 WHERE key = 'schema'",
+				    "upgrading the schema to 2");
+		} else if (k > 0 && version != RECORD_SCHEMA_VERSION) {
 			k = set_error(r, "%s: schema version %" PRId64 ", this recorder writes %d",
 				      path, version, RECORD_SCHEMA_VERSION);
-		else
+		} else {
 			k = k < 0 ? k : 0;
+		}
 	}
 	if (!k)
 		k = db_exec(r, "COMMIT", "creating the schema");
@@ -303,7 +315,7 @@ static int open_writer(struct record *r, const char *path)
 
 	if (sqlite3_prepare_v3(r->db,
 			       "INSERT INTO record (" RECORD_COLUMNS ", samples, hash) "
-			       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			       -1, SQLITE_PREPARE_PERSISTENT, &r->insert_row, NULL) ||
 	    sqlite3_prepare_v3(r->db,
 			       "INSERT INTO audit (" AUDIT_COLUMNS ", hash) "
@@ -314,6 +326,19 @@ static int open_writer(struct record *r, const char *path)
 			       "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 			       -1, SQLITE_PREPARE_PERSISTENT, &r->set_meta, NULL))
 		return db_error(r, "preparing statements");
+	return 0;
+}
+
+/* Schema 2 or later (a reader may open a file the writer never upgraded). */
+static int has_lost_columns(struct record *r)
+{
+	sqlite3_stmt *st = NULL;
+
+	r->has_lost = sqlite3_prepare_v2(r->db, "SELECT lost, lost_why FROM record LIMIT 0", -1,
+					 &st, NULL) == SQLITE_OK;
+	sqlite3_finalize(st);
+	if (!r->has_lost && r->writer)
+		return db_error(r, "the record has no lost columns");
 	return 0;
 }
 
@@ -351,7 +376,9 @@ int record_open(const char *path, enum record_mode mode, struct record **ret,
 		if (k)
 			goto fail;
 	}
-	k = load_head(r, "record_head", &r->rec.head);
+	k = has_lost_columns(r);
+	if (!k)
+		k = load_head(r, "record_head", &r->rec.head);
 	if (!k)
 		k = load_head(r, "audit_head", &r->aud.head);
 	if (!k)

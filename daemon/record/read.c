@@ -8,12 +8,20 @@
 #include <stdbool.h>
 #include <sqlite3.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "record.h"
 #include "record_internal.h"
+
+static const char *column_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? (const char *)t : NULL;
+}
 
 int record_last_end(struct record *r, uint64_t *end_us)
 {
@@ -31,6 +39,27 @@ int record_last_end(struct record *r, uint64_t *end_us)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(r, "reading the last interval");
 }
 
+int record_last_setting(struct record *r, const char *what, char *value, size_t size)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	/* The host's entries only (audit_by_unit): a few per start, not the whole trail. */
+	if (sqlite3_prepare_v2(r->db, "SELECT new_value FROM audit INDEXED BY audit_by_unit "
+			       "WHERE serial = '' AND event = 'setting-changed' AND what = ?1 "
+			       "ORDER BY seq DESC LIMIT 1",
+			       -1, &st, NULL))
+		return db_error(r, "reading the audit trail");
+	sqlite3_bind_text(st, 1, what, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(value, size, "%s", column_text(st, 0) ? column_text(st, 0) : "");
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(r, "reading the audit trail");
+	return rc == SQLITE_ROW;
+}
+
 void record_history_free(struct record_history *h)
 {
 	free(h->start_us);
@@ -40,6 +69,8 @@ void record_history_free(struct record_history *h)
 	free(h->mean);
 	free(h->max);
 	free(h->status);
+	free(h->lost);
+	free(h->lost_why);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -53,16 +84,10 @@ static int history_grow(struct record_history *h)
 		h->field = p; \
 	}
 	GROW(start_us) GROW(end_us) GROW(count) GROW(min) GROW(mean) GROW(max) GROW(status)
+	GROW(lost) GROW(lost_why)
 #undef GROW
 	h->cap = cap;
 	return 0;
-}
-
-static const char *column_text(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t ? (const char *)t : NULL;
 }
 
 static void copy_hash(sqlite3_stmt *st, int i, uint8_t *out)
@@ -73,9 +98,14 @@ static void copy_hash(sqlite3_stmt *st, int i, uint8_t *out)
 		memset(out, 0, RECORD_HASH_SIZE);
 }
 
-/* Columns 0..6: start_us, end_us, n, min, mean, max, status. */
-static void history_row(sqlite3_stmt *st, struct record_history *h, size_t i)
+/*
+ * Columns 0..6: start_us, end_us, n, min, mean, max, status; @lost and the
+ * next: lost, lost_why (NULL, so 0, in a row of schema 1).
+ */
+static void history_row(sqlite3_stmt *st, int lost, struct record_history *h, size_t i)
 {
+	h->lost[i] = (uint32_t)sqlite3_column_int64(st, lost);
+	h->lost_why[i] = (uint8_t)sqlite3_column_int64(st, lost + 1);
 	h->start_us[i] = (uint64_t)sqlite3_column_int64(st, 0);
 	h->end_us[i] = (uint64_t)sqlite3_column_int64(st, 1);
 	h->count[i] = (uint32_t)sqlite3_column_int64(st, 2);
@@ -92,7 +122,7 @@ static void history_row(sqlite3_stmt *st, struct record_history *h, size_t i)
  * rows (any length, one per restart or clock jump) are few. A page starts
  * after its cursor (start, seq): both ranges start at its start.
  */
-#define HISTORY_COLUMNS "start_us, end_us, n, min, mean, max, status, seq"
+#define HISTORY_COLUMNS "start_us, end_us, n, min, mean, max, status, seq, lost, lost_why"
 #define PAGE_AFTER "AND start_us >= ?7 AND (start_us > ?7 OR seq > ?8) "
 
 static uint64_t mono_us(void)
@@ -191,7 +221,7 @@ int record_history(struct record *r, const char *serial, unsigned int probe, uin
 		}
 		if (h->n == h->cap && (k = history_grow(h)) < 0)
 			break;
-		history_row(st, h, h->n);
+		history_row(st, 8, h, h->n);
 		pg->next_time = h->start_us[h->n];
 		pg->next_seq = (uint64_t)sqlite3_column_int64(st, 7);
 		h->n++;
@@ -316,6 +346,7 @@ void record_rows_free(struct record_rows *b)
 	free(b->hash);
 	free(b->samples_sha256);
 	free(b->has_samples);
+	free(b->has_lost);
 	record_history_free(&b->h);
 	memset(b, 0, sizeof(*b));
 }
@@ -330,7 +361,8 @@ int record_rows_after(struct record *r, uint64_t after_seq, size_t max_rows,
 	memset(b, 0, sizeof(*b));
 	if (sqlite3_prepare_v2(r->db,
 			       "SELECT start_us, end_us, n, min, mean, max, status, seq, serial, probe, "
-			       "samples_sha256, hash FROM record WHERE seq > ?1 ORDER BY seq LIMIT ?2", -1, &st, NULL))
+			       "samples_sha256, hash, lost, lost_why FROM record WHERE seq > ?1 "
+			       "ORDER BY seq LIMIT ?2", -1, &st, NULL))
 		return db_error(r, "reading the record");
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)(after_seq > INT64_MAX ? INT64_MAX : after_seq));
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)max_rows);
@@ -364,15 +396,20 @@ int record_rows_after(struct record *r, uint64_t after_seq, size_t max_rows,
 			if (!(p = realloc(b->has_samples, cap)))
 				break;
 			b->has_samples = p;
+			if (!(p = realloc(b->has_lost, cap)))
+				break;
+			b->has_lost = p;
 			k = 0;
 		}
-		history_row(st, h, i);
+		history_row(st, 12, h, i);
 		b->seq[i] = (uint64_t)sqlite3_column_int64(st, 7);
 		b->probe[i] = (uint8_t)sqlite3_column_int64(st, 9);
 		/* As stored: a hash or digest of another size is passed on as zeros. */
 		b->has_samples[i] = sqlite3_column_type(st, 10) != SQLITE_NULL;
 		copy_hash(st, 10, b->samples_sha256 + i * RECORD_HASH_SIZE);
 		copy_hash(st, 11, b->hash + i * RECORD_HASH_SIZE);
+		b->has_lost[i] = sqlite3_column_type(st, 12) != SQLITE_NULL ||
+				 sqlite3_column_type(st, 13) != SQLITE_NULL;
 		b->serial[i] = strdup(serial ? serial : "");
 		if (!b->serial[i]) {
 			k = -ENOMEM;

@@ -52,6 +52,8 @@ struct record_row {
 	unsigned int status;		/* enum record_status */
 	const void *samples;		/* raw samples (RECORD.md), or NULL */
 	size_t samples_len;
+	uint32_t lost;			/* samples the unit took that are not in n */
+	unsigned int lost_why;		/* RECORD_LOST_* bits: why, where known */
 };
 
 
@@ -80,6 +82,13 @@ struct record_head {
 };
 void record_heads(const struct record *r, struct record_head *record,
 		  struct record_head *audit);
+
+/*
+ * The value the audit trail last recorded for the site's setting @what
+ * (a setting-changed entry about no unit): 1 and @value set, 0 when it
+ * never changed, or a negative errno.
+ */
+int record_last_setting(struct record *r, const char *what, char *value, size_t size);
 
 /* The last interval recorded (its end), 0 when none: where a gap starts. */
 int record_last_end(struct record *r, uint64_t *end_us);
@@ -123,6 +132,8 @@ struct record_history {
 	uint32_t *count;
 	int32_t *min, *mean, *max;	/* meaningless where count is 0 */
 	uint8_t *status;		/* enum record_status */
+	uint32_t *lost;			/* samples lost (0 in rows of schema 1) */
+	uint8_t *lost_why;		/* RECORD_LOST_* */
 };
 int record_history(struct record *r, const char *serial, unsigned int probe, uint64_t since_us,
 		   uint64_t until_us, struct record_page *pg, struct record_history *h);
@@ -153,6 +164,7 @@ struct record_rows {
 	uint8_t *hash;			/* n x RECORD_HASH_SIZE: each row's chain hash */
 	uint8_t *samples_sha256;	/* n x RECORD_HASH_SIZE, where has_samples */
 	uint8_t *has_samples;		/* samples_sha256 is not NULL */
+	uint8_t *has_lost;		/* lost, lost_why are not NULL (schema 2 on): hashed */
 };
 int record_rows_after(struct record *r, uint64_t after_seq, size_t max_rows,
 		      struct record_rows *b);

@@ -32,12 +32,21 @@ struct record {
 	sqlite3_stmt *insert_row, *insert_event, *set_meta;
 	struct record_checkpoint cp;	/* record_checkpoint_defer(): for the next commit */
 	bool cp_pending;
+	bool has_lost;			/* schema 2: the lost columns exist */
 	char error[RECORD_MESSAGE_MAX];
 };
 
-/* The hashed columns of each table, in hashing order (RECORD.md). */
-#define RECORD_COLUMNS "seq, start_us, end_us, serial, probe, n, min, mean, max, status, samples_sha256"
-#define RECORD_NCOLS 11
+/*
+ * The hashed columns of each table, in hashing order (RECORD.md). The
+ * record's last two came with schema 2: a row whose lost and lost_why are
+ * both NULL (written before) is hashed without them (record_hashed_cols()).
+ */
+#define RECORD_COLUMNS_V1 "seq, start_us, end_us, serial, probe, n, min, mean, max, status, " \
+	"samples_sha256"
+#define RECORD_COLUMNS RECORD_COLUMNS_V1 ", lost, lost_why"
+#define RECORD_NCOLS 13
+#define RECORD_NCOLS_V1 11
+#define RECORD_SHA_COL 10
 #define AUDIT_COLUMNS "seq, time_us, event, serial, probe, uid, user, what, old_value, new_value, reading, detail"
 #define AUDIT_NCOLS 12
 
@@ -69,6 +78,13 @@ static inline struct col col_blob(const void *p, size_t len)
 {
 	return p ? (struct col){ .type = 'B', .p = p, .len = len } :
 		   (struct col){ .type = 'N' };
+}
+
+/* How many of a record row's RECORD_NCOLS values @cols are hashed. */
+static inline size_t record_hashed_cols(const struct col *cols)
+{
+	return cols[RECORD_NCOLS_V1].type == 'N' && cols[RECORD_NCOLS_V1 + 1].type == 'N' ?
+	       RECORD_NCOLS_V1 : RECORD_NCOLS;
 }
 
 /* db.c */

@@ -58,6 +58,12 @@ static uint64_t mono_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* The record's rows of schema 1 are hashed without the lost columns. */
+static size_t hashed_cols(const struct chain_walk *c, const struct col *vals)
+{
+	return c->has_samples ? record_hashed_cols(vals) : c->ncols;
+}
+
 /*
  * Walk @c on from its position towards @head until the rows run out (1) or
  * @deadline (CLOCK_MONOTONIC us, 0: none) passes (0); a break is named in
@@ -77,7 +83,8 @@ static int walk_chain(struct record *r, struct chain_walk *c, const struct recor
 	sqlite3_stmt *st;
 	int rc;
 
-	snprintf(sql, sizeof(sql), "SELECT %s%s, hash FROM %s WHERE seq > ? ORDER BY seq", c->cols,
+	snprintf(sql, sizeof(sql), "SELECT %s%s%s, hash FROM %s WHERE seq > ? ORDER BY seq",
+		 c->cols, c->has_samples ? (r->has_lost ? ", lost, lost_why" : ", NULL, NULL") : "",
 		 c->has_samples ? ", samples" : "", c->table);
 	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL))
 		return db_error(r, "reading the record");
@@ -104,7 +111,7 @@ static int walk_chain(struct record *r, struct chain_walk *c, const struct recor
 			result = 2;
 			break;
 		}
-		hash_row(c->table, c->pos.hash, vals, ncols, h);
+		hash_row(c->table, c->pos.hash, vals, hashed_cols(c, vals), h);
 		hash_ok = stored && sqlite3_column_bytes(st, hash_col) == RECORD_HASH_SIZE &&
 			  !memcmp(stored, h, sizeof(h));
 		if (!hash_ok) {
@@ -129,7 +136,8 @@ static int walk_chain(struct record *r, struct chain_walk *c, const struct recor
 
 					for (size_t k = 0; k < ncols; k++)
 						vals[k] = col_of(st, (int)k);
-					hash_row(c->table, stored_copy, vals, ncols, h2);
+					hash_row(c->table, stored_copy, vals, hashed_cols(c, vals),
+						 h2);
 					if (s2 && sqlite3_column_bytes(st, hash_col) == RECORD_HASH_SIZE &&
 					    !memcmp(s2, h2, sizeof(h2)))
 						why = "was changed (its content no longer matches its hash)";
@@ -148,8 +156,8 @@ static int walk_chain(struct record *r, struct chain_walk *c, const struct recor
 
 			sha256_of(sqlite3_column_blob(st, (int)ncols),
 				  (size_t)sqlite3_column_bytes(st, (int)ncols), d);
-			if (vals[ncols - 1].type != 'B' || vals[ncols - 1].len != sizeof(d) ||
-			    memcmp(vals[ncols - 1].p, d, sizeof(d))) {
+			if (vals[RECORD_SHA_COL].type != 'B' || vals[RECORD_SHA_COL].len != sizeof(d) ||
+			    memcmp(vals[RECORD_SHA_COL].p, d, sizeof(d))) {
 				when((uint64_t)time, t, sizeof(t));
 				snprintf(v->message, sizeof(v->message),
 					 "%s row %" PRId64 " (%s): its raw samples were changed",
@@ -238,7 +246,7 @@ int record_walk_new(const struct record_checkpoint *from, struct record_walk **r
 		return -ENOMEM;
 	w->aud = (struct chain_walk){ .table = "audit", .cols = AUDIT_COLUMNS,
 				      .ncols = AUDIT_NCOLS, .prev_time = INT64_MIN };
-	w->rec = (struct chain_walk){ .table = "record", .cols = RECORD_COLUMNS,
+	w->rec = (struct chain_walk){ .table = "record", .cols = RECORD_COLUMNS_V1,
 				      .ncols = RECORD_NCOLS, .has_samples = true,
 				      .prev_time = INT64_MIN };
 	if (from && (from->record.seq || from->audit.seq)) {

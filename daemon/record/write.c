@@ -31,6 +31,7 @@ int record_begin(struct record *r)
 static int append(struct record *r, struct chain *c, sqlite3_stmt *st,
 		  struct col *cols, size_t n, const struct col *extra, size_t n_extra)
 {
+	size_t hashed = c == &r->rec ? record_hashed_cols(cols) : n;
 	uint8_t hash[RECORD_HASH_SIZE];
 	struct col hcol;
 	int rc;
@@ -38,7 +39,7 @@ static int append(struct record *r, struct chain *c, sqlite3_stmt *st,
 	if (!r->in_group)
 		return -EINVAL;
 	cols[0] = col_int(c->pending.seq + 1);
-	hash_row(c->table, c->pending.hash, cols, n, hash);
+	hash_row(c->table, c->pending.hash, cols, hashed, hash);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	rc = bind_cols(st, 1, cols, n);
@@ -66,7 +67,7 @@ int record_add_row(struct record *r, const struct record_row *row)
 
 	if (row->end_us < row->start_us || row->start_us > INT64_MAX ||
 	    row->end_us > INT64_MAX || !row->serial || row->probe > 2 ||
-	    row->status >= RECORD_STATUS_COUNT ||
+	    row->status >= RECORD_STATUS_COUNT || (row->lost_why & ~RECORD_LOST_KNOWN) ||
 	    (row->serial[0] && row->end_us - row->start_us > RECORD_ROW_MAX_US))
 		return -EINVAL;
 	if (row->samples)
@@ -81,6 +82,8 @@ int record_add_row(struct record *r, const struct record_row *row)
 	cols[8] = has ? col_int(row->max) : col_text(NULL);
 	cols[9] = col_int(row->status);
 	cols[10] = row->samples ? col_blob(digest, sizeof(digest)) : col_blob(NULL, 0);
+	cols[11] = col_int(row->lost);
+	cols[12] = col_int(row->lost_why);
 	extra[0] = col_blob(row->samples, row->samples_len);
 	return append(r, &r->rec, r->insert_row, cols, RECORD_NCOLS, extra, 1);
 }

@@ -10,7 +10,7 @@ $(call objs,$(wildcard recorder/*.c)): CPPFLAGS += $(RECORD_CFLAGS)
 $(RECORDER_LIB): $(call objs,$(RECORDER_SRCS))
 
 $(B)/coldroom-recorder: $(B)/obj/recorder/recorder.o $(RECORDER_LIB) $(RECORD_LIB) $(SHARED_LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SD_LIBS) $(RECORD_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SD_LIBS) $(RECORD_LIBS) -lm
 
 install: install-recorder
 .PHONY: install-recorder

@@ -22,6 +22,10 @@ struct acc {			/* one probe in one open interval */
 
 struct slot {			/* per unit: what changes with every sample */
 	struct acc acc[2][2];	/* [parity of the interval][probe - 1] */
+	uint64_t last_seq;	/* the last sample counted, 0: none yet */
+	uint32_t epoch;		/* coldroomd's run it came from */
+	uint32_t lost[2];	/* [parity]: samples lost, both probes alike */
+	uint8_t lost_why[2];	/* RECORD_LOST_* */
 	bool present;
 };
 
@@ -34,6 +38,7 @@ struct intervals {
 	char **serials;		/* cold, alike */
 	uint32_t n_slots, cap_slots;
 	uint64_t refused;
+	uint64_t lost_total;
 };
 
 int intervals_new(uint64_t interval_us, struct intervals **ret)
@@ -87,6 +92,11 @@ uint64_t intervals_refused(const struct intervals *iv)
 	return iv->refused;
 }
 
+uint64_t intervals_lost_total(const struct intervals *iv)
+{
+	return iv->lost_total;
+}
+
 static void acc_clear(struct acc *a)
 {
 	a->min = INT32_MAX;
@@ -95,6 +105,15 @@ static void acc_clear(struct acc *a)
 	a->n = 0;
 	a->worst = 0;
 	a->raw_len = 0;
+}
+
+/* What @s holds of the open interval of @parity. */
+static void slot_clear(struct slot *s, int parity)
+{
+	for (int p = 0; p < 2; p++)
+		acc_clear(&s->acc[parity][p]);
+	s->lost[parity] = 0;
+	s->lost_why[parity] = 0;
 }
 
 /* Room for one more unit. */
@@ -136,8 +155,7 @@ int intervals_unit_add(struct intervals *iv, uint32_t unit, const char *serial)
 		s = &iv->slots[unit];
 		memset(s, 0, sizeof(*s));
 		for (int g = 0; g < 2; g++)
-			for (int p = 0; p < 2; p++)
-				acc_clear(&s->acc[g][p]);
+			slot_clear(s, g);
 		iv->serials[unit] = copy;
 		iv->n_slots++;
 	}
@@ -150,8 +168,8 @@ int intervals_unit_add(struct intervals *iv, uint32_t unit, const char *serial)
 		iv->serials[unit] = copy;
 		/* Another unit under this Number: nothing of the old one carries over. */
 		for (int g = 0; g < 2; g++)
-			for (int p = 0; p < 2; p++)
-				acc_clear(&s->acc[g][p]);
+			slot_clear(s, g);
+		s->last_seq = 0;
 	}
 	s->present = true;
 	return 0;
@@ -220,6 +238,67 @@ bool intervals_sample(struct intervals *iv, uint32_t unit, unsigned int probe,
 	return true;
 }
 
+/* @n more samples lost in the interval of @parity, for @why. */
+static void add_lost(struct intervals *iv, struct slot *s, int parity, uint64_t n,
+		     unsigned int why)
+{
+	uint64_t sum = s->lost[parity] + n;
+
+	/* A row holds 32 bits; a jump that large says all there is to say. */
+	s->lost[parity] = sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
+	s->lost_why[parity] |= (uint8_t)why;
+	iv->lost_total += n;
+}
+
+enum intervals_taken intervals_reading(struct intervals *iv, uint32_t unit,
+				       const struct intervals_reading *rd)
+{
+	uint64_t start = rd->stamp_us - rd->stamp_us % iv->len;
+	uint64_t skipped = 0;
+	unsigned int why = 0;
+	struct slot *s;
+	int parity;
+
+	if (unit >= iv->n_slots)
+		return INTERVALS_NO_UNIT;
+	s = &iv->slots[unit];
+	/* sample_seq 0: the unit has not sampled yet (no reading to count). */
+	if (!rd->seq || rd->seq == s->last_seq)
+		return INTERVALS_SEEN;
+	if (s->last_seq && rd->seq > s->last_seq + 1) {
+		skipped = rd->seq - s->last_seq - 1;
+		why = rd->epoch != s->epoch ? RECORD_LOST_COLDROOMD : RECORD_LOST_UPSTREAM;
+	}
+	s->last_seq = rd->seq;
+	s->epoch = rd->epoch;
+	if (start != iv->oldest && start != iv->oldest + iv->len) {
+		/* Its interval is written (or not open yet): lost, and said so. */
+		iv->refused++;
+		add_lost(iv, s, (int)((iv->oldest / iv->len) & 1), skipped + 1,
+			 why | RECORD_LOST_LATE);
+		return INTERVALS_LATE;
+	}
+	parity = (int)((start / iv->len) & 1);
+	if (skipped)
+		add_lost(iv, s, parity, skipped, why);
+	for (unsigned int p = 1; p <= 2; p++)
+		intervals_sample(iv, unit, p, rd->mdeg[p - 1], rd->status[p - 1], rd->stamp_us);
+	return INTERVALS_TAKEN;
+}
+
+uint32_t intervals_lost(const struct intervals *iv, uint32_t unit, uint64_t start_us,
+			unsigned int *why)
+{
+	int parity = (int)((start_us / iv->len) & 1);
+
+	if (unit >= iv->n_slots || (start_us != iv->oldest && start_us != iv->oldest + iv->len)) {
+		*why = 0;
+		return 0;
+	}
+	*why = iv->slots[unit].lost_why[parity];
+	return iv->slots[unit].lost[parity];
+}
+
 static int32_t mean_of(int64_t sum, uint32_t n)
 {
 	/* Rounded to the nearest millidegree, halves away from zero. */
@@ -245,6 +324,7 @@ static int write_one(struct intervals *iv, uint64_t start, uint64_t end_us,
 			struct record_row row = {
 				.start_us = from, .end_us = to,
 				.serial = iv->serials[i], .probe = p + 1, .n = a->n,
+				.lost = s->lost[parity], .lost_why = s->lost_why[parity],
 			};
 
 			if (a->n) {
@@ -286,8 +366,7 @@ void intervals_advance(struct intervals *iv, uint64_t end_us)
 		int parity = (int)((iv->oldest / iv->len) & 1);
 
 		for (uint32_t i = 0; i < iv->n_slots; i++)
-			for (int p = 0; p < 2; p++)
-				acc_clear(&iv->slots[i].acc[parity][p]);
+			slot_clear(&iv->slots[i], parity);
 		iv->oldest += iv->len;
 	}
 }
@@ -298,6 +377,5 @@ void intervals_reset(struct intervals *iv, uint64_t now_us)
 	iv->begin = now_us;
 	for (uint32_t i = 0; i < iv->n_slots; i++)
 		for (int g = 0; g < 2; g++)
-			for (int p = 0; p < 2; p++)
-				acc_clear(&iv->slots[i].acc[g][p]);
+			slot_clear(&iv->slots[i], g);
 }

@@ -4,6 +4,12 @@
  * intervals: per unit and probe, min, mean, max, count and the raw samples
  * of each interval, aligned to the wall clock (12:00:00, 12:01:00, ...).
  *
+ * Every sample counts (RECORD.md, "Every sample"): a unit's samples are
+ * numbered (coldroomd's sample_seq), and a number skipped is a sample
+ * lost, counted in the row of the interval the next sample falls in with
+ * why, where known; a sample that comes after its interval was written is
+ * counted lost (late) in the oldest open interval.
+ *
  * A sample belongs to the interval its own time stamp falls in. Two
  * intervals are open at once, so that samples taken just before a
  * boundary and delivered just after it still count where they were taken;
@@ -48,6 +54,38 @@ void intervals_unit_gone(struct intervals *iv, uint32_t unit);
 bool intervals_sample(struct intervals *iv, uint32_t unit, unsigned int probe,
 		      int32_t mdeg, unsigned int status, uint64_t stamp_us);
 
+/* One sample of a unit, both probes, as the Readings signal carries it. */
+struct intervals_reading {
+	uint64_t seq;			/* the unit's sample_seq */
+	uint32_t epoch;			/* coldroomd's run it came from */
+	int32_t mdeg[2];
+	uint8_t status[2];		/* TempNStatus */
+	uint64_t stamp_us;		/* when it was taken, CLOCK_REALTIME */
+};
+
+enum intervals_taken {
+	INTERVALS_TAKEN,		/* in its interval */
+	INTERVALS_SEEN,			/* counted already, or no sample (seq 0): nothing changes */
+	INTERVALS_LATE,			/* outside the open intervals: counted lost */
+	INTERVALS_NO_UNIT,
+};
+
+/*
+ * One reading of @unit, with its continuity: the samples between the
+ * unit's last sample_seq and @rd's were lost (RECORD_LOST_UPSTREAM, or
+ * RECORD_LOST_COLDROOMD when @rd->epoch differs from the last sample's:
+ * coldroomd was restarted between them) and are counted in the interval
+ * @rd falls in. The first sample of a unit (since the start, or since
+ * intervals_unit_add() gave the Number to another serial) and a sample_seq
+ * that went back (the unit was made anew) count nothing lost.
+ */
+enum intervals_taken intervals_reading(struct intervals *iv, uint32_t unit,
+				       const struct intervals_reading *rd);
+
+/* The lost count of @unit in the open interval that starts at @start_us (tests, status). */
+uint32_t intervals_lost(const struct intervals *iv, uint32_t unit, uint64_t start_us,
+			unsigned int *why);
+
 /*
  * Write the open intervals that start before @end_us, each up to its end
  * or @end_us, with record_add_row() into the open group of @r: two rows
@@ -70,8 +108,12 @@ uint64_t intervals_oldest(const struct intervals *iv);
  */
 void intervals_reset(struct intervals *iv, uint64_t now_us);
 
-/* Units known, and samples refused as outside the open intervals. */
+/*
+ * Units known, samples refused as outside the open intervals, and samples
+ * counted lost since the start (those included).
+ */
 size_t intervals_units(const struct intervals *iv);
 uint64_t intervals_refused(const struct intervals *iv);
+uint64_t intervals_lost_total(const struct intervals *iv);
 
 #endif

@@ -55,10 +55,10 @@ struct recorder {
 	 * Per unit recorded since the start, dense in the order they came,
 	 * each found by its Number through @index (never by indexing with a
 	 * Number: that would grow with the largest Number named); entry i is
-	 * the intervals' unit i too. The first two change with every sample.
+	 * the intervals' unit i too (which keeps each unit's last sample_seq).
+	 * The first changes with every sample.
 	 */
 	struct unit_index index;
-	uint64_t *last_seq;
 	uint8_t *alarms;
 	struct unit_state *units;
 	uint32_t n_units, cap_units;
@@ -70,6 +70,7 @@ struct recorder {
 	sd_event_source *close_timer, *prune_timer, *commit_defer;
 	uint64_t check_real, check_boot;	/* clock-jump detection */
 	bool clock_jumped;
+	uint32_t coldroomd_epoch;	/* coldroomd's starts seen: whose samples they are */
 	bool write_failing;
 	char status[256];
 	struct recorder_face face;	/* org.coldroom.Recorder1 */

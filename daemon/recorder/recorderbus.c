@@ -18,6 +18,7 @@
 #include "bus_names.h"
 #include "log.h"
 #include "macro.h"
+#include "mkt.h"
 #include "recorderbus.h"
 
 
@@ -42,11 +43,33 @@ static int check_range(const char *serial, uint64_t since, uint64_t until, sd_bu
 	return 0;
 }
 
+/* The arguments of a probe's rows: serial, probe, since, until and with @paged the cursor. */
+static int read_probe_range(sd_bus_message *m, bool paged, const char **serial, uint32_t *probe,
+			    uint64_t *since, uint64_t *until, struct record_page *pg,
+			    sd_bus_error *error)
+{
+	int r;
+
+	r = sd_bus_message_read(m, "sutt", serial, probe, since, until);
+	if (r >= 0 && paged)
+		r = sd_bus_message_read(m, "tt", &pg->after_time, &pg->after_seq);
+	if (r < 0)
+		return r;
+	r = check_range(*serial, *since, *until, error);
+	if (r < 0)
+		return r;
+	if (*probe < 1 || *probe > 2)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "probe must be 1 or 2, not %u", *probe);
+	return 0;
+}
+
 /*
- * GetHistory (the first page only, as before pages) and GetHistoryPage
- * (a page after a cursor, and where the next starts).
+ * GetHistory (the first page only, as before pages), GetHistoryPage (a
+ * page after a cursor, and where the next starts) and GetHistoryPage2
+ * (each row's lost samples too).
  */
-static int get_history(sd_bus_message *m, struct recorder_face *face, bool paged,
+static int get_history(sd_bus_message *m, struct recorder_face *face, bool paged, bool lost,
 		       sd_bus_error *error)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -57,17 +80,9 @@ static int get_history(sd_bus_message *m, struct recorder_face *face, bool paged
 	uint32_t probe;
 	int r;
 
-	r = sd_bus_message_read(m, "sutt", &serial, &probe, &since, &until);
-	if (r >= 0 && paged)
-		r = sd_bus_message_read(m, "tt", &pg.after_time, &pg.after_seq);
+	r = read_probe_range(m, paged, &serial, &probe, &since, &until, &pg, error);
 	if (r < 0)
 		return r;
-	r = check_range(serial, since, until, error);
-	if (r < 0)
-		return r;
-	if (probe < 1 || probe > 2)
-		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-					 "probe must be 1 or 2, not %u", probe);
 	t0 = now_monotonic_us();
 	r = record_history(face->rec, serial, probe, since, until, &pg, &h);
 	log_debug("GetHistory %s %u: %zu rows in %" PRIu64 " us", serial, probe, h.n,
@@ -90,6 +105,10 @@ static int get_history(sd_bus_message *m, struct recorder_face *face, bool paged
 		r = sd_bus_message_append_array(reply, 'i', h.max, h.n * sizeof(int32_t));
 	if (r >= 0)
 		r = sd_bus_message_append_array(reply, 'y', h.status, h.n);
+	if (r >= 0 && lost)
+		r = sd_bus_message_append_array(reply, 'u', h.lost, h.n * sizeof(uint32_t));
+	if (r >= 0 && lost)
+		r = sd_bus_message_append_array(reply, 'y', h.lost_why, h.n);
 	if (r >= 0 && paged)
 		r = sd_bus_message_append(reply, "btt", (int)pg.more, pg.next_time, pg.next_seq);
 	record_history_free(&h);
@@ -100,12 +119,52 @@ static int get_history(sd_bus_message *m, struct recorder_face *face, bool paged
 
 static int method_get_history(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	return get_history(m, userdata, false, error);
+	return get_history(m, userdata, false, false, error);
 }
 
 static int method_get_history_page(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	return get_history(m, userdata, true, error);
+	return get_history(m, userdata, true, false, error);
+}
+
+static int method_get_history_page2(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return get_history(m, userdata, true, true, error);
+}
+
+/*
+ * GetMeanKineticTemperaturePage: one page of a probe's rows summed
+ * (shared/mkt.h), not sent; the caller merges the pages' sums in order.
+ */
+static int method_get_mkt_page(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct recorder_face *face = userdata;
+	struct record_page pg = { .max = RECORDER_MKT_PAGE_ROWS, .budget_us = RECORDER_PAGE_US };
+	struct record_history h;
+	struct mkt_sum sum;
+	const char *serial;
+	uint64_t since, until;
+	uint32_t probe;
+	int r;
+
+	r = read_probe_range(m, true, &serial, &probe, &since, &until, &pg, error);
+	if (r < 0)
+		return r;
+	r = record_history(face->rec, serial, probe, since, until, &pg, &h);
+	if (r < 0)
+		return sd_bus_error_setf(error, RECORDER_ERROR_RECORD, "reading the record: %s",
+					 record_error(face->rec));
+	mkt_init(&sum, since, until, face->mkt_dh);
+	for (size_t i = 0; i < h.n; i++)
+		mkt_add(&sum, h.start_us[i], h.end_us[i], h.count[i], h.mean[i]);
+	record_history_free(&h);
+	/* No data: a sum of nothing, sent as 0 (meaningless, as data_usec says). */
+	return sd_bus_reply_method_return(m, "tdttttiibtt", sum.data_us,
+					  sum.data_us ? sum.ln_sum : 0.0, sum.nodata_us,
+					  sum.missing_us, sum.any ? sum.first_us : 0,
+					  sum.any ? sum.reached_us : 0, sum.data_us ? sum.peak : 0,
+					  sum.data_us ? sum.low : 0, (int)pg.more, pg.next_time,
+					  pg.next_seq);
 }
 
 static int append_event(void *userdata, const struct record_event *ev)
@@ -285,6 +344,23 @@ static int append_hashes(sd_bus_message *reply, const struct record_rows *b)
 }
 
 /*
+ * GetRecordsAfter3's arrays after GetRecordsAfter2's: each row's lost
+ * samples, why, and whether the row has the lost columns at all (a row
+ * of schema 1 does not, and is hashed without them: RECORD.md).
+ */
+static int append_lost(sd_bus_message *reply, const struct record_rows *b)
+{
+	int r;
+
+	r = sd_bus_message_append_array(reply, 'u', b->h.lost, b->n * sizeof(uint32_t));
+	if (r >= 0)
+		r = sd_bus_message_append_array(reply, 'y', b->h.lost_why, b->n);
+	if (r >= 0)
+		r = sd_bus_message_append_array(reply, 'y', b->has_lost, b->n);
+	return r;
+}
+
+/*
  * The hash the first row of a reply chains from (empty with no rows): the
  * row before it, or where the chain starts.
  */
@@ -328,9 +404,10 @@ static int follow_start(sd_bus_message *m, struct recorder_face *face, bool audi
 	return r;
 }
 
-static int get_records_after(sd_bus_message *m, struct recorder_face *face, bool v2,
+static int get_records_after(sd_bus_message *m, struct recorder_face *face, unsigned int v,
 			     sd_bus_error *error)
 {
+	bool v2 = v >= 2;
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	struct record_rows b;
 	uint64_t after;
@@ -349,6 +426,8 @@ static int get_records_after(sd_bus_message *m, struct recorder_face *face, bool
 		r = append_rows(reply, &b);
 	if (r >= 0 && v2)
 		r = append_hashes(reply, &b);
+	if (r >= 0 && v >= 3)
+		r = append_lost(reply, &b);
 	record_rows_free(&b);
 	if (r < 0)
 		return r == -EIO ? sd_bus_error_setf(error, RECORDER_ERROR_RECORD,
@@ -359,12 +438,17 @@ static int get_records_after(sd_bus_message *m, struct recorder_face *face, bool
 
 static int method_get_records_after(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	return get_records_after(m, userdata, false, error);
+	return get_records_after(m, userdata, 1, error);
 }
 
 static int method_get_records_after2(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	return get_records_after(m, userdata, true, error);
+	return get_records_after(m, userdata, 2, error);
+}
+
+static int method_get_records_after3(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return get_records_after(m, userdata, 3, error);
 }
 
 static int get_audit_after(sd_bus_message *m, struct recorder_face *face, bool v2,
@@ -517,6 +601,10 @@ static const sd_bus_vtable recorder_vtable[] = {
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("RecordIntervalSec", "u", NULL,
 			offsetof(struct recorder_face, interval_s), SD_BUS_VTABLE_PROPERTY_CONST),
+	/* Changes with the samples: read it, no signal. */
+	SD_BUS_PROPERTY("SamplesLost", "t", NULL, offsetof(struct recorder_face, samples_lost), 0),
+	SD_BUS_PROPERTY("MKTActivationEnergy", "u", NULL,
+			offsetof(struct recorder_face, mkt_dh), SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_METHOD_WITH_ARGS("GetHistory",
 				SD_BUS_ARGS("s", serial, "u", probe, "t", since, "t", until),
 				SD_BUS_RESULT("at", start, "at", end, "au", samples, "ai", min,
@@ -532,12 +620,28 @@ static const sd_bus_vtable recorder_vtable[] = {
 					      "ai", mean, "ai", max, "ay", status, "b", more,
 					      "t", next_start, "t", next_seq),
 				method_get_history_page, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetHistoryPage2",
+				SD_BUS_ARGS("s", serial, "u", probe, "t", since, "t", until,
+					    "t", after_start, "t", after_seq),
+				SD_BUS_RESULT("at", start, "at", end, "au", samples, "ai", min,
+					      "ai", mean, "ai", max, "ay", status, "au", lost,
+					      "ay", lost_why, "b", more, "t", next_start,
+					      "t", next_seq),
+				method_get_history_page2, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("GetEventsPage",
 				SD_BUS_ARGS("s", serial, "t", since, "t", until, "t", after_time,
 					    "t", after_seq),
 				SD_BUS_RESULT("a(tsubxsssss)", events, "b", more, "t", next_time,
 					      "t", next_seq),
 				method_get_events_page, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetMeanKineticTemperaturePage",
+				SD_BUS_ARGS("s", serial, "u", probe, "t", since, "t", until,
+					    "t", after_start, "t", after_seq),
+				SD_BUS_RESULT("t", data_usec, "d", ln_weighted_sum,
+					      "t", no_data_usec, "t", missing_usec,
+					      "t", first_start, "t", last_end, "i", peak, "i", low, "b", more,
+					      "t", next_start, "t", next_seq),
+				method_get_mkt_page, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("Verify", SD_BUS_NO_ARGS,
 				SD_BUS_RESULT("b", intact, "x", record_rows, "x", audit_rows,
 					      "s", message),
@@ -556,6 +660,13 @@ static const sd_bus_vtable recorder_vtable[] = {
 					      "ai", min, "ai", mean, "ai", max, "ay", status,
 					      "aay", samples_sha256, "aay", hash),
 				method_get_records_after2, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetRecordsAfter3", SD_BUS_ARGS("t", after_seq, "u", max_rows),
+				SD_BUS_RESULT("t", head_seq, "ay", prev_hash, "at", seq, "at", start,
+					      "at", end, "as", serial, "ay", probe, "au", samples,
+					      "ai", min, "ai", mean, "ai", max, "ay", status,
+					      "aay", samples_sha256, "aay", hash, "au", lost,
+					      "ay", lost_why, "ay", has_lost),
+				method_get_records_after3, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("GetAuditAfter2", SD_BUS_ARGS("t", after_seq, "u", max_entries),
 				SD_BUS_RESULT("t", head_seq, "ay", prev_hash,
 					      "a(ttssubussssbxsuay)", entries),

@@ -21,6 +21,8 @@ struct recorder_face {
 	const char *status;		/* the STATUS= line */
 	int write_failing;		/* the record cannot be written (disk full); int: "b" */
 	uint32_t interval_s;
+	uint64_t samples_lost;		/* SamplesLost: counted lost since the start */
+	uint32_t mkt_dh;		/* MKTActivationEnergy, J/mol */
 	int64_t signalled_record, signalled_audit;	/* heads in the last Committed */
 	struct verifier *verifier;	/* Verify */
 

@@ -42,11 +42,12 @@ static int on_readings(sd_bus_message *m, void *userdata, sd_bus_error *error)
 
 		if (at < 0 || !rc->units[n].present)
 			continue;
-		if (r.sample_seq[i] != rc->last_seq[n]) {
-			rc->last_seq[n] = r.sample_seq[i];
-			intervals_sample(rc->iv, n, 1, r.temp1[i], r.temp1_status[i], r.last_update[i]);
-			intervals_sample(rc->iv, n, 2, r.temp2[i], r.temp2_status[i], r.last_update[i]);
-		}
+		/* Every entry is a sample, in order; a skipped sample_seq is counted lost. */
+		(void)intervals_reading(rc->iv, n, &(const struct intervals_reading){
+					.seq = r.sample_seq[i], .epoch = rc->coldroomd_epoch,
+					.mdeg = { r.temp1[i], r.temp2[i] },
+					.status = { r.temp1_status[i], r.temp2_status[i] },
+					.stamp_us = r.last_update[i] });
 		changed = (uint8_t)(r.alarms[i] ^ rc->alarms[n]);
 		if (!changed)
 			continue;
@@ -61,6 +62,7 @@ static int on_readings(sd_bus_message *m, void *userdata, sd_bus_error *error)
 		}
 		rc->alarms[n] = r.alarms[i];
 	}
+	rc->face.samples_lost = intervals_lost_total(rc->iv);
 	return 0;
 }
 
@@ -317,6 +319,8 @@ static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *err
 		audit(rc, "coldroomd-stopped", NULL, 0, NULL, NULL, NULL, NULL, NULL);
 		return 0;
 	}
+	/* Samples skipped from here on were taken while it was away. */
+	rc->coldroomd_epoch++;
 	audit(rc, "coldroomd-started", NULL, 0, NULL, NULL, NULL, NULL, NULL);
 	if (fetch_all(rc, true) < 0)
 		log_warning("coldroomd is back but its units could not be listed");

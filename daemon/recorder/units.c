@@ -27,7 +27,6 @@ static int units_grow(struct recorder *rc)
 {
 	uint32_t n = rc->cap_units ? 2 * rc->cap_units : 64;
 	struct unit_state *units;
-	uint64_t *seq;
 	uint8_t *alarms;
 
 	if (rc->n_units < rc->cap_units)
@@ -36,10 +35,6 @@ static int units_grow(struct recorder *rc)
 	if (!units)
 		return -ENOMEM;
 	rc->units = units;
-	seq = realloc(rc->last_seq, n * sizeof(*seq));
-	if (!seq)
-		return -ENOMEM;
-	rc->last_seq = seq;
 	alarms = realloc(rc->alarms, n * sizeof(*alarms));
 	if (!alarms)
 		return -ENOMEM;
@@ -70,7 +65,6 @@ static long unit_entry(struct recorder *rc, uint32_t number, const char *serial)
 		return k;
 	}
 	rc->units[n] = (struct unit_state){ 0 };
-	rc->last_seq[n] = 0;
 	rc->alarms[n] = 0;
 	rc->n_units++;
 	return n;

@@ -31,6 +31,7 @@ int config_init(struct config *cfg)
 	cfg->record_interval_s = CONFIG_DEFAULT_RECORD_INTERVAL_S;
 	cfg->raw_hours = CONFIG_DEFAULT_RAW_HOURS;
 	cfg->retention_days = CONFIG_DEFAULT_RETENTION_DAYS;
+	cfg->mkt_dh = MKT_DEFAULT_DH;
 	if (!cfg->override_dir || !cfg->model_dir || !cfg->calibration_dir ||
 	    !cfg->admin_group || !cfg->operator_group) {
 		config_free(cfg);
@@ -98,6 +99,7 @@ static const struct conf_key config_keys[] = {
 	UINT_KEY("RawSamplesHours", raw_hours, 1, CONFIG_MAX_RAW_HOURS),
 	UINT_KEY("RecordRetentionDays", retention_days, CONFIG_MIN_RETENTION_DAYS,
 		 CONFIG_MAX_RETENTION_DAYS),
+	UINT_KEY("MKTActivationEnergy", mkt_dh, MKT_MIN_DH, MKT_MAX_DH),
 	GROUP_KEY("OperatorGroup", operator_group),
 	UINT_KEY("AlarmDelaySec", alarm_delay_s, 0, CONFIG_MAX_ALARM_DELAY_S),
 	UINT_KEY("EscalateAfterSec", escalate_after_s, 0, CONFIG_MAX_ESCALATE_S),

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "mkt.h"
+
 struct conf_table;
 
 #define COLDROOMD_CONFIG_PATH		"/etc/coldroom/coldroomd.conf"
@@ -61,6 +63,7 @@ struct config {
 	unsigned int record_interval_s;	/* RecordIntervalSec */
 	unsigned int raw_hours;		/* RawSamplesHours */
 	unsigned int retention_days;	/* RecordRetentionDays */
+	unsigned int mkt_dh;		/* MKTActivationEnergy, J/mol */
 	char *operator_group;	/* OperatorGroup: may acknowledge alarms */
 	unsigned int alarm_delay_s;	/* AlarmDelaySec: default of every probe */
 	unsigned int escalate_after_s;	/* EscalateAfterSec; 0: no second level */

@@ -2,6 +2,7 @@
 /* history_client.c - see history_client.h. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "bus_names.h"
 #include "history_client.h"
 #include "macro.h"
+#include "mkt.h"
 
 void history_series_free(struct history_series *s)
 {
@@ -19,6 +21,8 @@ void history_series_free(struct history_series *s)
 	free(s->mean);
 	free(s->max);
 	free(s->status);
+	free(s->lost);
+	free(s->lost_why);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -62,14 +66,14 @@ int history_fetch(sd_bus *bus, const char *serial, unsigned int probe, uint64_t 
 	int more = 1, r = 0;
 
 	memset(out, 0, sizeof(*out));
-	/* Page after page (GetHistoryPage): the whole range, a bounded call at a time. */
+	/* Page after page (GetHistoryPage2): the whole range, a bounded call at a time. */
 	while (r >= 0 && more) {
 		_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 		uint64_t next_time, next_seq;
 		size_t n = SIZE_MAX;
 
 		r = sd_bus_call_method(bus, RECORDER_BUS_NAME, RECORDER_PATH, RECORDER_IFACE,
-				       "GetHistoryPage", e, &reply, "sutttt", serial,
+				       "GetHistoryPage2", e, &reply, "sutttt", serial,
 				       (uint32_t)probe, since, until, after_time, after_seq);
 		if (r < 0)
 			break;
@@ -86,6 +90,10 @@ int history_fetch(sd_bus *bus, const char *serial, unsigned int probe, uint64_t 
 			r = read_array(reply, 'i', sizeof(int32_t), out->n, &n, (void **)&out->max);
 		if (r >= 0)
 			r = read_array(reply, 'y', 1, out->n, &n, (void **)&out->status);
+		if (r >= 0)
+			r = read_array(reply, 'u', sizeof(uint32_t), out->n, &n, (void **)&out->lost);
+		if (r >= 0)
+			r = read_array(reply, 'y', 1, out->n, &n, (void **)&out->lost_why);
 		if (r >= 0)
 			r = sd_bus_message_read(reply, "btt", &more, &next_time, &next_seq);
 		if (r >= 0 && more && (!n || !cursor_moved(after_time, after_seq, next_time, next_seq)))
@@ -139,6 +147,8 @@ static int read_events(sd_bus_message *reply, struct history_event **v, size_t *
 		ev->reading = reading;
 		snprintf(ev->user, sizeof(ev->user), "%s", user);
 		snprintf(ev->what, sizeof(ev->what), "%s", what);
+		snprintf(ev->old_value, sizeof(ev->old_value), "%s", old_value);
+		snprintf(ev->new_value, sizeof(ev->new_value), "%s", new_value);
 		snprintf(ev->detail, sizeof(ev->detail), "%s", detail);
 	}
 	if (r >= 0)
@@ -182,6 +192,57 @@ int history_events_fetch(sd_bus *bus, const char *serial, uint64_t since, uint64
 		return r;
 	}
 	*out = v;
+	return 0;
+}
+
+int history_mkt(sd_bus *bus, const char *serial, unsigned int probe, uint64_t since,
+		uint64_t until, struct mkt_sum *out, sd_bus_error *e)
+{
+	uint64_t after_time = 0, after_seq = 0;
+	uint32_t dh;
+	int more = 1, r;
+
+	r = sd_bus_get_property_trivial(bus, RECORDER_BUS_NAME, RECORDER_PATH, RECORDER_IFACE,
+					"MKTActivationEnergy", e, 'u', &dh);
+	if (r < 0)
+		return r;
+	if (dh < MKT_MIN_DH || dh > MKT_MAX_DH)
+		return -EBADMSG;
+	mkt_init(out, since, until, dh);
+	while (more) {
+		_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+		uint64_t next_time, next_seq;
+		struct mkt_sum page;
+
+		r = sd_bus_call_method(bus, RECORDER_BUS_NAME, RECORDER_PATH, RECORDER_IFACE,
+				       "GetMeanKineticTemperaturePage", e, &reply, "sutttt", serial,
+				       (uint32_t)probe, since, until, after_time, after_seq);
+		if (r < 0)
+			return r;
+		mkt_init(&page, since, until, dh);
+		r = sd_bus_message_read(reply, "tdttttiibtt", &page.data_us, &page.ln_sum,
+					&page.nodata_us, &page.missing_us, &page.first_us,
+					&page.reached_us, &page.peak, &page.low, &more, &next_time,
+					&next_seq);
+		if (r < 0)
+			return r;
+		/* A page's sums are inside the window, in order, and its cursor moves on. */
+		page.any = page.reached_us > 0;
+		if (!page.data_us)
+			page.ln_sum = -INFINITY;
+		if (!isfinite(page.ln_sum) && page.data_us)
+			return -EBADMSG;
+		if (page.any && (page.first_us < since || page.reached_us > until ||
+				 page.first_us > page.reached_us ||
+				 page.data_us + page.nodata_us + page.missing_us >
+				 page.reached_us - page.first_us))
+			return -EBADMSG;
+		if (more && !cursor_moved(after_time, after_seq, next_time, next_seq))
+			return -EBADMSG;
+		mkt_merge(out, &page);
+		after_time = next_time;
+		after_seq = next_seq;
+	}
 	return 0;
 }
 

@@ -9,7 +9,9 @@
 #define COLDROOM_RECORD_TYPES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /* record.status: why an interval has fewer samples than it should. */
@@ -37,6 +39,37 @@ static inline const char *record_status_name(unsigned int status)
 	};
 
 	return status < RECORD_STATUS_COUNT ? names[status] : "invalid";
+}
+
+/*
+ * record.lost_why: why a row's lost samples (taken by the unit, not in its
+ * n) were lost, where known (RECORD.md, "Every sample"); bits.
+ */
+#define RECORD_LOST_UPSTREAM	0x1	/* a jump of the unit's sample_seq while coldroomd ran */
+#define RECORD_LOST_COLDROOMD	0x2	/* taken while coldroomd was not running */
+#define RECORD_LOST_LATE	0x4	/* delivered after their interval was written */
+#define RECORD_LOST_KNOWN	0x7
+
+/* @why as "upstream", "coldroomd", "late", joined by @sep ("" for 0), into @buf. */
+static inline const char *record_lost_why_names(unsigned int why, const char *sep, char *buf,
+						size_t size)
+{
+	static const char *const names[] = { "upstream", "coldroomd", "late" };
+	size_t len = 0;
+
+	if (size)
+		buf[0] = '\0';
+	for (unsigned int b = 0; b < 3 && size; b++) {
+		int k;
+
+		if (!(why & (1U << b)))
+			continue;
+		k = snprintf(buf + len, size - len, "%s%s", len ? sep : "", names[b]);
+		if (k < 0 || (size_t)k >= size - len)
+			break;
+		len += (size_t)k;
+	}
+	return buf;
 }
 
 /* One audit trail entry. Strings may be NULL. */

@@ -108,7 +108,7 @@ static int read_hash(sd_bus_message *m, const uint8_t **p, bool empty_ok)
 	return n == UPLINK_HASH_SIZE ? 0 : -EBADMSG;
 }
 
-/* GetRecordsAfter2's array of hashes (or digests, empty where none). */
+/* GetRecordsAfter3's array of hashes (or digests, empty where none). */
 static int read_hashes(sd_bus_message *m, size_t n, const uint8_t **out, bool empty_ok)
 {
 	size_t i = 0;
@@ -125,7 +125,7 @@ static int read_hashes(sd_bus_message *m, size_t n, const uint8_t **out, bool em
 	return k < 0 ? k : sd_bus_message_exit_container(m);
 }
 
-/* GetRecordsAfter2's reply, checked: n rows as parallel arrays inside the message. */
+/* GetRecordsAfter3's reply, checked: n rows as parallel arrays inside the message. */
 struct rows_reply {
 	uint64_t head;
 	const uint8_t *prev_hash;	/* what the first row chains from */
@@ -136,6 +136,8 @@ struct rows_reply {
 	const uint32_t *count;
 	const int32_t *min, *mean, *max;
 	const uint8_t **samples_sha256, **hash;	/* malloc()ed; the bytes are the message's */
+	const uint32_t *lost;
+	const uint8_t *lost_why, *has_lost;
 };
 
 static void rows_reply_free(struct rows_reply *r)
@@ -148,7 +150,7 @@ static void rows_reply_free(struct rows_reply *r)
 /* Read and check @m: rows after @after, in seq order, none past the head. */
 static int read_rows(sd_bus_message *m, uint64_t after, struct rows_reply *r)
 {
-	size_t n[9], i = 0;
+	size_t n[12], i = 0;
 	int k;
 
 	memset(r, 0, sizeof(*r));
@@ -191,16 +193,23 @@ static int read_rows(sd_bus_message *m, uint64_t after, struct rows_reply *r)
 		k = read_hashes(m, r->n, r->samples_sha256, true);
 	if (k >= 0)
 		k = read_hashes(m, r->n, r->hash, false);
+	if (k >= 0)
+		k = read_array(m, 'u', (const void **)&r->lost, 4, &n[9]);
+	if (k >= 0)
+		k = read_array(m, 'y', (const void **)&r->lost_why, 1, &n[10]);
+	if (k >= 0)
+		k = read_array(m, 'y', (const void **)&r->has_lost, 1, &n[11]);
 	if (k >= 0 && i != r->n)
 		k = -EBADMSG;
 	if (k >= 0 && r->n && !r->prev_hash)
 		k = -EBADMSG;
-	for (int j = 1; k >= 0 && j < 9; j++)
+	for (int j = 1; k >= 0 && j < 12; j++)
 		if (n[j] != r->n)
 			k = -EBADMSG;
 	for (i = 0; k >= 0 && i < r->n; i++)
 		if (r->seq[i] <= (i ? r->seq[i - 1] : after) || r->seq[i] > r->head ||
-		    r->probe[i] > 2 || r->status[i] >= RECORD_STATUS_COUNT || r->end[i] < r->start[i])
+		    r->probe[i] > 2 || r->status[i] >= RECORD_STATUS_COUNT || r->end[i] < r->start[i] ||
+		    (r->lost_why[i] & ~RECORD_LOST_KNOWN) || r->has_lost[i] > 1)
 			k = -EBADMSG;
 	return k < 0 ? k : 0;
 }
@@ -215,14 +224,14 @@ static int on_records(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
 	u->rec.fetching = false;
 	u->rec.call = sd_bus_slot_unref(u->rec.call);
 	if (sd_bus_message_is_method_error(m, NULL)) {
-		log_debug("GetRecordsAfter2: %s", sd_bus_message_get_error(m)->message);
+		log_debug("GetRecordsAfter3: %s", sd_bus_message_get_error(m)->message);
 		return 0;
 	}
 	if (!u->mosq || u->conn != CONNECTED)
 		return 0;
 	k = read_rows(m, u->rec.sent, &r);
 	if (k < 0) {
-		log_warning("ignoring a malformed GetRecordsAfter2 reply: %s", strerror(-k));
+		log_warning("ignoring a malformed GetRecordsAfter3 reply: %s", strerror(-k));
 		rows_reply_free(&r);
 		return 0;
 	}
@@ -234,6 +243,7 @@ static int on_records(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
 			.seq = r.seq[i], .start_us = r.start[i], .end_us = r.end[i],
 			.serial = r.serial[i], .probe = r.probe[i], .n = r.count[i],
 			.min = r.min[i], .mean = r.mean[i], .max = r.max[i], .status = r.status[i],
+			.lost = r.lost[i], .lost_why = r.lost_why[i], .has_lost = r.has_lost[i],
 			.samples_sha256 = r.samples_sha256[i], .hash = r.hash[i],
 			.prev_hash = i ? r.hash[i - 1] : r.prev_hash,
 		};
@@ -373,7 +383,7 @@ static void fetch(struct uplink *u, struct stream *s, bool audit)
 	if (s->fetching || !room || (s->historical_known && s->sent >= s->head))
 		return;
 	k = sd_bus_call_method_async(u->bus, &s->call, RECORDER_BUS_NAME, RECORDER_PATH,
-				     RECORDER_IFACE, audit ? "GetAuditAfter2" : "GetRecordsAfter2",
+				     RECORDER_IFACE, audit ? "GetAuditAfter2" : "GetRecordsAfter3",
 				     audit ? on_audit : on_records, u, "tu", s->sent, room);
 	if (k < 0)
 		log_error("cannot ask the recorder for the %s: %s", s->name, strerror(-k));

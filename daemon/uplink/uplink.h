@@ -45,7 +45,7 @@ struct stream {
 	uint64_t historical_upto;	/* this session's backlog: seqs up to it */
 	bool historical_known;
 	bool fetching;
-	sd_bus_slot *call;		/* the pending GetRecordsAfter2/GetAuditAfter2 */
+	sd_bus_slot *call;		/* the pending GetRecordsAfter3/GetAuditAfter2 */
 	struct inflight q[WINDOW];	/* published, in seq order, not all acknowledged */
 	size_t n;
 };

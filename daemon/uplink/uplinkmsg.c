@@ -191,6 +191,8 @@ static void put_chain(struct jb *b, const uint8_t *hash, const uint8_t *prev_has
 /* The interval's fields into @b (the row's own object or the state's). */
 static void put_interval(struct jb *b, const struct uplink_row *row)
 {
+	char why[48];
+
 	put_uint(b, "seq", row->seq);
 	put_time(b, "start", row->start_us);
 	put_time(b, "end", row->end_us);
@@ -205,6 +207,8 @@ static void put_interval(struct jb *b, const struct uplink_row *row)
 		put_temp_null(b, "max");
 	}
 	put_str(b, "status", record_status_name(row->status));
+	put_uint(b, "lost", row->lost);
+	put_str(b, "lost_why", record_lost_why_names(row->lost_why, ",", why, sizeof(why)));
 }
 
 char *uplink_interval_json(const struct uplink_origin *o, const struct uplink_row *row,
@@ -221,6 +225,11 @@ char *uplink_interval_json(const struct uplink_origin *o, const struct uplink_ro
 		else
 			put_null(&b, "samples_sha256");
 		put_uint(&b, "status_code", row->status);
+		/* A row of schema 1 is hashed without lost and why: null says so. */
+		if (row->has_lost)
+			put_uint(&b, "lost_why_code", row->lost_why);
+		else
+			put_null(&b, "lost_why_code");
 	}
 	put_chain(&b, row->hash, row->prev_hash);
 	put_bool(&b, "historical", historical);

@@ -38,7 +38,7 @@ char *uplink_topic(const struct uplink_origin *o, const char *serial, const char
 
 #define UPLINK_HASH_SIZE	32
 
-/* One row of the record, as GetRecordsAfter2 returns it. */
+/* One row of the record, as GetRecordsAfter3 returns it. */
 struct uplink_row {
 	uint64_t seq, start_us, end_us;
 	const char *serial;		/* "" for the host's gap rows */
@@ -46,6 +46,9 @@ struct uplink_row {
 	uint32_t n;
 	int32_t min, mean, max;		/* millidegrees; meaningless when n is 0 */
 	unsigned int status;		/* enum record_status */
+	uint32_t lost;			/* samples lost (RECORD.md, "Every sample") */
+	unsigned int lost_why;		/* RECORD_LOST_* */
+	bool has_lost;			/* the row has them (schema 2 on): hashed */
 	/* The chain (MQTT.md, "Holding the chain"); any NULL: not sent. */
 	const uint8_t *samples_sha256;	/* NULL: the row has no raw samples */
 	const uint8_t *hash, *prev_hash;

@@ -33,12 +33,18 @@ die() {
 # VM_KERNEL=debug, the debug kernel (mkdebugkernel.sh: lockdep, KASAN,
 # UBSAN, kmemleak; built once, then cached): exports VM_KERNEL_DIR, the
 # entry vm-run boots, and VM_KDIR, the tree to build modules against. With
-# VM_KERNEL=stock (the default), the image's own kernel. Sets VM_KVER and
-# VM_KERNEL_NAME (stock or debug). Returns 125, the harness's own failure,
-# when the kernel cannot be had.
+# VM_KERNEL=uml, the User-Mode Linux debug kernel (mkumlkernel.sh: the same
+# checkers, at native speed), which uml-run boots instead of vm-run. With
+# VM_KERNEL=stock (the default), the image's own kernel. Sets VM_KVER,
+# VM_KERNEL_NAME (stock, debug or uml), VM_RUN (the runner that boots it)
+# and VM_KMAKE (what a module build against VM_KDIR adds to make's command
+# line). Returns 125, the harness's own failure, when the kernel cannot be
+# had.
 vm_select_kernel() {
-	local who=$1 image entry
+	local who=$1 image entry maker
 	VM_KERNEL_NAME=${VM_KERNEL:-stock}
+	VM_RUN=$VM_DIR/vm-run
+	VM_KMAKE=()
 	case $VM_KERNEL_NAME in
 	stock)
 		image=$("$VM_DIR/mkrootfs.sh") || { echo "$who: no guest image" >&2; return 125; }
@@ -48,16 +54,24 @@ vm_select_kernel() {
 		VM_KVER=$(cat "$image/kernel-version")
 		VM_KDIR=${VM_KDIR:-$image/kbuild/$(cat "$image/kbuild-dir")}
 		;;
-	debug)
-		entry=$("$VM_DIR/mkdebugkernel.sh") || { echo "$who: no debug kernel" >&2; return 125; }
+	debug|uml)
+		maker=mkdebugkernel.sh
+		if [ "$VM_KERNEL_NAME" = uml ]; then
+			maker=mkumlkernel.sh
+			VM_RUN=$VM_DIR/uml-run
+			# UML instruments only what asks for UBSAN (it has no
+			# UBSAN_SANITIZE_ALL): the modules under test do.
+			VM_KMAKE=(ARCH=um UBSAN_SANITIZE=y)
+		fi
+		entry=$("$VM_DIR/$maker") || { echo "$who: no $VM_KERNEL_NAME kernel" >&2; return 125; }
 		[ -d "$entry" ] && [ -e "$entry/kernel-version" ] ||
-			{ echo "$who: mkdebugkernel.sh printed '$entry', not a kernel directory" >&2; return 125; }
+			{ echo "$who: $maker printed '$entry', not a kernel directory" >&2; return 125; }
 		VM_KVER=$(cat "$entry/kernel-version")
 		VM_KDIR=${VM_KDIR:-$entry/kbuild}
 		export VM_KERNEL_DIR=$entry
 		;;
 	*)
-		echo "$who: VM_KERNEL is stock or debug, not '$VM_KERNEL_NAME'" >&2
+		echo "$who: VM_KERNEL is stock, debug or uml, not '$VM_KERNEL_NAME'" >&2
 		return 125
 		;;
 	esac
@@ -86,7 +100,7 @@ vm_build_modules() {
 		flock 8
 		vm_mirror_sources "$src" &&
 			make -C "$src/driver" KDIR="$VM_KDIR" O="${O:-$TOP_DIR/build}" COLDROOM_WERROR=1 \
-				modules >/dev/null
+				"${VM_KMAKE[@]}" modules >/dev/null
 	) 8>"$src.lock" || { echo "$who: module build failed" >&2; return 125; }
 	VM_MODULES=$src/driver
 }
@@ -139,6 +153,36 @@ vm_daemon_files() {
 		"$TOP_DIR/daemon/coldroomd/coldroomd.conf" "$dir/"
 }
 
+# vm_outcome RUNNER NAME LOG STATUS TIMEOUT EXPECT: how a boot of vm-run or
+# uml-run ended, from its console LOG and the exit STATUS of the guest's
+# process (QEMU or UML) under timeout(1): the script's exit status, 124 when
+# the guest ran past TIMEOUT, 125 when it ended without a result. With
+# EXPECT (the harness's own tests of failures), 0 when that is the outcome,
+# else 1. Logs the verdict and exits with it.
+vm_outcome() {
+	local runner=$1 name=$2 log_file=$3 rc=$4 timeout_s=$5 expect=$6 status what
+	status=$(sed -n 's/^.*VMTEST-RESULT: \([0-9]\{1,3\}\).*$/\1/p' "$log_file" | tail -n 1)
+	if [ -n "$status" ]; then
+		what="exit status $status"
+	elif [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		status=124
+		what="the guest hung past ${timeout_s}s (console above)"
+	else
+		status=125
+		what="the guest ended ($runner status $rc) without a result (console above)"
+	fi
+	if [ -z "$expect" ]; then
+		if [ "$status" -eq 0 ]; then log "PASS $name"; else log "FAIL $name: $what"; fi
+		exit "$status"
+	fi
+	if [ "$status" -eq "$expect" ]; then
+		log "PASS $name: $what, as expected"
+		exit 0
+	fi
+	log "FAIL $name: $what; expected status $expect"
+	exit 1
+}
+
 # vm_failures LOG: a guest log's failed checks and result, each failed check
 # whose text ends in ':' with up to 60 lines of the details under it.
 vm_failures() {
@@ -164,7 +208,7 @@ vm_run_tests() {
 		[ "$t" = "$name" ] || secs=${t#*:}
 		start=$SECONDS
 		# The time each suite takes, boot included: where make check's goes.
-		if "$VM_DIR/vm-run" --timeout "$secs" --log "$out/$name.log" "${VM_FILES[@]}" \
+		if "${VM_RUN:-$VM_DIR/vm-run}" --timeout "$secs" --log "$out/$name.log" "${VM_FILES[@]}" \
 			"$dir/$name.sh" >/dev/null; then
 			echo "$who: PASS $name ($(grep -c '^PASS' "$out/$name.log") checks, $((SECONDS - start)) s)"
 		else

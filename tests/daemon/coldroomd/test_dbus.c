@@ -629,7 +629,7 @@ static struct {
 	int props[3];		/* PropertiesChanged per unit */
 	char props0[1024];	/* the names in sensor0's last one */
 	int readings;
-	struct reading last[8];
+	struct reading last[64];
 	int last_n;
 	int alarms;
 	char alarm_unit[128];
@@ -675,7 +675,7 @@ static int on_readings(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
 	(void)userdata, (void)e;
 	sig.readings++;
-	sig.last_n = read_readings(m, sig.last, 8);
+	sig.last_n = read_readings(m, sig.last, 64);
 	return 0;
 }
 
@@ -1986,12 +1986,14 @@ static void reading_source_is(const char *want)
 /*
  * --records-from: records in the /dev/coldroom format from a FIFO. A burst
  * of samples of every unit, several per unit, arrives as one Readings
- * signal per batch window with each unit's latest sample, not one signal
- * per record; a record of a unit that does not exist is skipped.
+ * signal per batch window with every sample in the order read, not one
+ * signal per record; a record of a unit that does not exist is skipped.
+ * More samples of a unit than a window holds: its last entry has the
+ * newest, and sample_seq jumps over the rest.
  */
 static void test_records_fifo(void **state)
 {
-	struct coldroom_record rec[31];
+	struct coldroom_record rec[41];
 	char fifo[600];
 	pid_t daemon;
 	int fd, n = 0;
@@ -2019,23 +2021,50 @@ static void test_records_fifo(void **state)
 					      .flags = COLDROOM_F_TEMP1_VALID, .temp1 = 1 };
 	fd = open(fifo, O_WRONLY | O_CLOEXEC);
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, rec, sizeof(rec)), (ssize_t)sizeof(rec));
+	assert_int_equal(write(fd, rec, n * sizeof(rec[0])), (ssize_t)(n * sizeof(rec[0])));
 	close(fd);
 	pump_until(g.bus, &sig.readings, 1, 300);
 	assert_int_equal(sig.readings, 1);
-	assert_int_equal(sig.last_n, 3);
-	for (int i = 0; i < 3; i++) {
+	assert_int_equal(sig.last_n, 30);
+	for (int i = 0; i < 30; i++) {
 		uint32_t unit = (uint32_t)(sig.last[i].name[6] - '0');
+		int round = i / 3;
 
-		assert_true(unit < 3);
-		assert_int_equal(sig.last[i].seq, 109);
-		assert_int_equal(sig.last[i].t1, -20090 - (int32_t)unit);
-		assert_int_equal(sig.last[i].t2, -21090 - (int32_t)unit);
+		assert_int_equal(unit, (uint32_t)(i % 3));
+		assert_int_equal(strlen(sig.last[i].name), 7);
+		assert_int_equal(sig.last[i].seq, 100 + (uint64_t)round);
+		assert_int_equal(sig.last[i].t1, -20000 - round * 10 - (int32_t)unit);
+		assert_int_equal(sig.last[i].t2, -21000 - round * 10 - (int32_t)unit);
 		assert_int_equal(sig.last[i].s1, 1);
 		assert_true(sig.last[i].when > 0);
 	}
 	assert_int_equal(get_num(U2, "Temp1", 'i'), -20092);
 	assert_int_equal(get_num(U2, "SampleSeq", 't'), 109);
+
+	/* 40 samples of sensor0 in one window: 31 of them, then the newest. */
+	memset(&sig, 0, sizeof(sig));
+	for (n = 0; n < 40; n++)
+		rec[n] = (struct coldroom_record){
+			.seq = 200 + (uint64_t)n, .timestamp_ns = 2000000000ULL + (uint64_t)n,
+			.unit = 0, .flags = COLDROOM_F_TEMP1_VALID | COLDROOM_F_TEMP2_VALID,
+			.temp1 = -19000 + n, .temp2 = -18000 + n,
+		};
+	fd = open(fifo, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, rec, n * sizeof(rec[0])), (ssize_t)(n * sizeof(rec[0])));
+	close(fd);
+	pump_until(g.bus, &sig.readings, 1, 300);
+	assert_int_equal(sig.readings, 1);
+	assert_int_equal(sig.last_n, 32);
+	for (int i = 0; i < 32; i++) {
+		int k = i < 31 ? i : 39;
+
+		assert_string_equal(sig.last[i].name, "sensor0");
+		assert_int_equal(sig.last[i].seq, 200 + (uint64_t)k);
+		assert_int_equal(sig.last[i].t1, -19000 + k);
+	}
+	assert_int_equal(get_num(U0, "SampleSeq", 't'), 239);
+
 	/* Nothing newer: an old record changes nothing and sends nothing. */
 	memset(&sig, 0, sizeof(sig));
 	fd = open(fifo, O_WRONLY | O_CLOEXEC);
@@ -2044,7 +2073,7 @@ static void test_records_fifo(void **state)
 	close(fd);
 	pump(g.bus, 300);
 	assert_int_equal(sig.readings, 0);
-	assert_int_equal(get_num(U0, "Temp1", 'i'), -20090);
+	assert_int_equal(get_num(U0, "Temp1", 'i'), -19000 + 39);
 	assert_int_equal(stop(daemon), 0);
 	unlink(fifo);
 }
@@ -2413,7 +2442,7 @@ static void new_sample(const char *unit, int base)
 /*
  * A unit that goes within a batch window leaves that window's Readings
  * (sysfs readings, applied as they come): sensor10's reading is the
- * window's first entry, and the last one takes its place.
+ * window's first entry; it is taken out, the others stay.
  */
 static void test_unit_gone_in_window(void **state)
 {

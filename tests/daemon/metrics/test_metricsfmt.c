@@ -124,8 +124,8 @@ static int setup(void **state)
 	f->rd = (struct readings_msg){ .n = 3, .unit = f->number, .temp1 = f->temp1,
 				       .temp2 = f->temp2, .temp1_status = f->s1, .temp2_status = f->s2,
 				       .alarms = f->alarms, .sample_seq = f->seq, .last_update = f->when };
-	f->cal[0] = (struct metrics_calibration){ "SIM-000001", 2, 29 };
-	f->cal[1] = (struct metrics_calibration){ "GONE\"1", 1, -3 };
+	f->cal[0] = (struct metrics_calibration){ "SIM-000001", 2, 1790000000000000ULL };
+	f->cal[1] = (struct metrics_calibration){ "GONE\"1", 1, 1700000000123456ULL };
 	f->manager = (struct metrics_manager){ .version = "0.1.0", .reading_source = "device",
 					       .event_source = "netlink", .unit_count = 2,
 					       .unacknowledged_alarms = 1,
@@ -214,17 +214,19 @@ static void test_page(void **state)
 	assert_int_equal(count(page, "\ncoldroom_open_alarms{kind=\"stuck\"} 2\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_open_alarms{kind=\"si\\\"lent\"} 0\n"), 1);
 	assert_int_equal(count(page, "# TYPE coldroom_open_alarms gauge\n"), 1);
-	/* Days until the calibration is due, by serial (a gone unit's too), overdue negative. */
-	assert_int_equal(count(page, "\ncoldroom_calibration_days_until_due{serial=\"SIM-000001\","
-				     "probe=\"2\"} 29\n"), 1);
-	assert_int_equal(count(page, "\ncoldroom_calibration_days_until_due{serial=\"GONE\\\"1\","
-				     "probe=\"1\"} -3\n"), 1);
+	/* When each calibration is due, by serial (a gone unit's too), in whole seconds. */
+	assert_int_equal(count(page, "\ncoldroom_calibration_due_timestamp_seconds{serial=\"SIM-000001\","
+				     "probe=\"2\"} 1790000000\n"), 1);
+	assert_int_equal(count(page, "\ncoldroom_calibration_due_timestamp_seconds{serial=\"GONE\\\"1\","
+				     "probe=\"1\"} 1700000000\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_config_error 0\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_coldroomd_up 1\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_metrics_scrapes_total 3\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_metrics_scrape_errors_total 1\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_metrics_requests_rejected_total 2\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_metrics_readings_call_seconds 0.0015\n"), 1);
+	/* The recorder did not answer: no lost count at all. */
+	assert_int_equal(count(page, "coldroom_record_samples_lost_total"), 0);
 
 	/* Each family once, with its help and type, and the page ends a line. */
 	assert_int_equal(count(page, "# TYPE coldroom_temperature_celsius gauge\n"), 1);
@@ -264,6 +266,7 @@ static void test_page_peers(void **state)
 {
 	struct fixture *f = *state;
 	struct metrics_peers peers = { .recorder = true, .write_failing = true,
+				       .samples_lost = 11,
 				       .uplink = true, .uplink_connected = false,
 				       .uplink_backlog = 1234567 };
 	const char *page;
@@ -274,6 +277,8 @@ static void test_page_peers(void **state)
 	f->in.peers = &peers;
 	page = format(f);
 	assert_int_equal(count(page, "\ncoldroom_recorder_write_failing 1\n"), 1);
+	assert_int_equal(count(page, "# TYPE coldroom_record_samples_lost_total counter\n"), 1);
+	assert_int_equal(count(page, "\ncoldroom_record_samples_lost_total 11\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_uplink_connected 0\n"), 1);
 	assert_int_equal(count(page, "\ncoldroom_uplink_backlog 1234567\n"), 1);
 	assert_int_equal(count(page, "# TYPE coldroom_uplink_backlog gauge\n"), 1);
@@ -290,7 +295,43 @@ static void test_page_peers(void **state)
 	f->in.readings = NULL;
 	page = format(f);
 	assert_int_equal(count(page, "coldroom_recorder_"), 0);
+	assert_int_equal(count(page, "coldroom_record_samples_lost_total"), 0);
 	assert_int_equal(count(page, "coldroom_uplink_"), 0);
+}
+
+/*
+ * The MKT from the recorder: a value over each window's time with data,
+ * the time without beside it; no value where there was no data, nothing
+ * where the recorder did not answer, no family before its first answer.
+ */
+static void test_page_mkt(void **state)
+{
+	struct fixture *f = *state;
+	const char *page = format(f);
+
+	assert_int_equal(count(page, "coldroom_mkt"), 0);
+	f->units[1].mkt[0][METRICS_MKT_24H] = (struct metrics_mkt){ .known = true, .valid = true,
+								   .mkt_mc = -17187 };
+	f->units[1].mkt[0][METRICS_MKT_30D] = (struct metrics_mkt){ .known = true, .valid = true,
+								   .mkt_mc = -17190,
+								   .gap_us = 3600000000ULL };
+	f->units[1].mkt[1][METRICS_MKT_30D] = (struct metrics_mkt){ .known = true,
+								   .gap_us = 2592000000000ULL };
+	f->in.mkt_dh = 83144;
+	page = format(f);
+	assert_int_equal(count(page, "\ncoldroom_mkt_activation_energy_joules_per_mole 83144\n"), 1);
+	assert_int_equal(count(page, "\ncoldroom_mkt_celsius" S0 ",probe=\"1\",window=\"24h\"} -17.187\n"), 1);
+	assert_int_equal(count(page, "\ncoldroom_mkt_celsius" S0 ",probe=\"1\",window=\"30d\"} -17.19\n"), 1);
+	assert_int_equal(count(page, "\ncoldroom_mkt_no_data_seconds" S0 ",probe=\"1\",window=\"24h\"} 0\n"), 1);
+	assert_int_equal(count(page, "\ncoldroom_mkt_no_data_seconds" S0 ",probe=\"1\",window=\"30d\"} 3600\n"), 1);
+	/* Probe 2: a month without data has no MKT, only the time without. */
+	assert_int_equal(count(page, "coldroom_mkt_celsius" S0 ",probe=\"2\""), 0);
+	assert_int_equal(count(page, "\ncoldroom_mkt_no_data_seconds" S0 ",probe=\"2\",window=\"30d\"} 2592000\n"), 1);
+	assert_int_equal(count(page, "coldroom_mkt_no_data_seconds" S0 ",probe=\"2\",window=\"24h\""), 0);
+	/* The other unit: not asked yet. */
+	assert_int_equal(count(page, "coldroom_mkt_celsius" S2), 0);
+	assert_int_equal(count(page, "coldroom_mkt_no_data_seconds" S2), 0);
+	assert_int_equal(count(page, "# TYPE "), count(page, "# HELP "));
 }
 
 /* The buffer is reused: a second page replaces nothing it should not. */
@@ -317,6 +358,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_page_without_manager, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_page_reused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_page_peers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_page_mkt, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

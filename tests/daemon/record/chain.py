@@ -23,7 +23,9 @@ import subprocess
 import sys
 
 RECORD_COLUMNS = ["seq", "start_us", "end_us", "serial", "probe", "n", "min", "mean", "max",
-                  "status", "samples_sha256"]
+                  "status", "samples_sha256", "lost", "lost_why"]
+# Schema 1 had no lost columns: a row with both NULL is hashed without them.
+RECORD_V1 = 11
 AUDIT_COLUMNS = ["seq", "time_us", "event", "serial", "probe", "uid", "user", "what",
                  "old_value", "new_value", "reading", "detail"]
 STATUS = ["ok", "no-data", "probe-fault", "unit-gone", "not-running", "clock-jump",
@@ -47,7 +49,16 @@ def encode(v):
     raise TypeError(type(v))
 
 
+def record_values(values):
+    """A record row's hashed values: without lost, lost_why when both are NULL."""
+    if len(values) > RECORD_V1 and all(v is None for v in values[RECORD_V1:]):
+        return values[:RECORD_V1]
+    return values
+
+
 def row_hash(table, prev, values):
+    if table == "record":
+        values = record_values(values)
     h = hashlib.sha256(b"coldroom-record-v1\0" + table.encode() + b"\0" + prev)
     for v in values:
         h.update(encode(v))
@@ -74,7 +85,8 @@ def sql(path, query):
 def rewrite(path, seq, column, value):
     if column not in RECORD_COLUMNS[1:]:
         sys.exit("chain.py: not a hashed column of record: " + column)
-    quoted = ", ".join("quote(%s)" % c for c in RECORD_COLUMNS)
+    have = [r[0] for r in sql(path, "SELECT quote(name) FROM pragma_table_info('record')")]
+    quoted = ", ".join("quote(%s)" % c if c in have else "NULL" for c in RECORD_COLUMNS)
     prev = sql(path, "SELECT quote(hash) FROM record WHERE seq = %d" % (seq - 1))
     if not prev:
         prev = sql(path, "SELECT quote(value) FROM meta WHERE key = 'record_base_hash'")
@@ -104,7 +116,8 @@ def from_payload(p):
     return "record", [p["seq"], p["start_us"], p["end_us"], p["serial"], p["probe"],
                       p["samples"], p["min_mdeg"], p["mean_mdeg"], p["max_mdeg"],
                       p["status_code"],
-                      bytes.fromhex(digest) if digest is not None else None]
+                      bytes.fromhex(digest) if digest is not None else None] + \
+        ([None, None] if p.get("lost_why_code") is None else [p["lost"], p["lost_why_code"]])
 
 
 def mqtt(path):

@@ -5,7 +5,8 @@
  * or moved row, rows dropped at either end, changed raw samples, a
  * truncated file) found and named by record_verify(); the same walk in
  * slices and from a checkpoint; one unit's history read back by index
- * exactly as the query without indexes read it.
+ * exactly as the query without indexes read it; a row's lost samples in
+ * its hash, and a record of schema 1 read and upgraded.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -20,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "record.h"
+#include "record_internal.h"
 
 #define T0 1764633600000000ULL		/* 2025-12-02 00:00:00 UTC */
 #define MINUTE 60000000ULL
@@ -281,8 +283,8 @@ static void test_inserted_row(void **state)
 	write_intervals(f->path, T0, 3);
 	tamper(f->path,
 	       "INSERT INTO record SELECT 13, start_us + 60000000, end_us + 60000000, serial,"
-	       " probe, n, min, mean, max, status, samples_sha256, samples, hash"
-	       " FROM record WHERE seq = 12");
+	       " probe, n, min, mean, max, status, samples_sha256, samples, hash,"
+	       " lost, lost_why FROM record WHERE seq = 12");
 	expect_broken(f->path, "record row 13 ");
 	expect_broken(f->path, "inserted");
 }
@@ -539,6 +541,155 @@ static size_t history_reference(sqlite3 *db, const char *serial, unsigned int pr
 	return n;
 }
 
+/* A row's lost samples and why: read back, and in its hash. */
+static void test_lost_hashed(void **state)
+{
+	struct fixture *f = *state;
+	struct record *r = NULL;
+	char err[RECORD_MESSAGE_MAX];
+	struct record_page pg = { .max = 10 };
+	struct record_history h;
+	struct record_verify v;
+	struct record_row row = {
+		.start_us = T0, .end_us = T0 + MINUTE, .serial = "SIM-000000", .probe = 1,
+		.n = 3, .min = -18000, .mean = -17000, .max = -16000, .lost = 7,
+		.lost_why = RECORD_LOST_UPSTREAM | RECORD_LOST_LATE,
+	};
+
+	assert_int_equal(record_open(f->path, RECORD_WRITE, &r, err, sizeof(err)), 0);
+	assert_int_equal(record_begin(r), 0);
+	row.lost_why = 0x8;	/* no such reason */
+	assert_int_equal(record_add_row(r, &row), -EINVAL);
+	row.lost_why = RECORD_LOST_UPSTREAM | RECORD_LOST_LATE;
+	assert_int_equal(record_add_row(r, &row), 0);
+	row.start_us += MINUTE;
+	row.end_us += MINUTE;
+	row.lost = 0;
+	row.lost_why = 0;
+	assert_int_equal(record_add_row(r, &row), 0);
+	assert_int_equal(record_commit(r), 0);
+	assert_int_equal(record_history(r, "SIM-000000", 1, T0, T0 + 2 * MINUTE, &pg, &h), 0);
+	assert_int_equal(h.n, 2);
+	assert_int_equal(h.lost[0], 7);
+	assert_int_equal(h.lost_why[0], RECORD_LOST_UPSTREAM | RECORD_LOST_LATE);
+	assert_int_equal(h.lost[1], 0);
+	record_history_free(&h);
+	record_close(r);
+	verify_path(f->path, &v);
+	assert_true(v.intact);
+
+	tamper(f->path, "UPDATE record SET lost = 0 WHERE seq = 1");
+	expect_broken(f->path, "record row 1 ");
+	tamper(f->path, "UPDATE record SET lost = 7, lost_why = 2 WHERE seq = 1");
+	expect_broken(f->path, "record row 1 ");
+	tamper(f->path, "UPDATE record SET lost_why = 5 WHERE seq = 1");
+	verify_path(f->path, &v);
+	assert_true(v.intact);
+	/* NULL is how a row of schema 1 says it had none: not the same hash. */
+	tamper(f->path, "UPDATE record SET lost = NULL, lost_why = NULL WHERE seq = 2");
+	expect_broken(f->path, "record row 2 ");
+}
+
+/*
+ * Turn @path into a record of schema 1, as the recorders before lost
+ * samples wrote it: no lost columns, each row hashed without them.
+ */
+static void make_schema1(const char *path)
+{
+	uint8_t prev[RECORD_HASH_SIZE] = { 0 }, h[RECORD_HASH_SIZE];
+	sqlite3_stmt *st, *up;
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT " RECORD_COLUMNS_V1
+					    " FROM record ORDER BY seq", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE record SET hash = ?2 WHERE seq = ?1",
+					    -1, &up, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct col vals[RECORD_NCOLS_V1];
+
+		for (int k = 0; k < RECORD_NCOLS_V1; k++)
+			vals[k] = col_of(st, k);
+		hash_row("record", prev, vals, RECORD_NCOLS_V1, h);
+		sqlite3_bind_int64(up, 1, sqlite3_column_int64(st, 0));
+		sqlite3_bind_blob(up, 2, h, sizeof(h), SQLITE_TRANSIENT);
+		assert_int_equal(sqlite3_step(up), SQLITE_DONE);
+		sqlite3_reset(up);
+		memcpy(prev, h, sizeof(h));
+	}
+	sqlite3_finalize(st);
+	sqlite3_finalize(up);
+	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE meta SET value = ? "
+					    "WHERE key = 'record_head_hash'", -1, &up, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_blob(up, 1, prev, sizeof(prev), SQLITE_TRANSIENT);
+	assert_int_equal(sqlite3_step(up), SQLITE_DONE);
+	sqlite3_finalize(up);
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE record DROP COLUMN lost;"
+				      "ALTER TABLE record DROP COLUMN lost_why;"
+				      "UPDATE meta SET value = 1 WHERE key = 'schema';"
+				      "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static int64_t query_int(const char *path, const char *sql)
+{
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	int64_t v;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+/* A record of schema 1: verified as it is, upgraded by the writer, still intact. */
+static void test_schema1_upgrade(void **state)
+{
+	struct fixture *f = *state;
+	struct record *r = NULL;
+	char err[RECORD_MESSAGE_MAX];
+	struct record_page pg = { .max = 100 };
+	struct record_history h;
+	struct record_verify v;
+
+	write_intervals(f->path, T0, 3);
+	make_schema1(f->path);
+	verify_path(f->path, &v);
+	if (!v.intact)
+		fail_msg("schema 1 as written: %s", v.message);
+	assert_int_equal(v.record_rows, 12);
+	/* An old row changed is still found. */
+	tamper(f->path, "UPDATE record SET max = max + 1 WHERE seq = 5");
+	expect_broken(f->path, "record row 5 ");
+	tamper(f->path, "UPDATE record SET max = max - 1 WHERE seq = 5");
+
+	write_intervals(f->path, T0 + 3 * MINUTE, 2);	/* the writer upgrades it */
+	assert_int_equal(query_int(f->path, "SELECT value FROM meta WHERE key = 'schema'"), 2);
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM record WHERE lost IS NULL"), 12);
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM record WHERE lost = 0"), 8);
+	verify_path(f->path, &v);
+	if (!v.intact)
+		fail_msg("upgraded: %s", v.message);
+	assert_int_equal(v.record_rows, 20);
+
+	assert_int_equal(record_open(f->path, RECORD_WRITE, &r, err, sizeof(err)), 0);
+	assert_int_equal(record_history(r, "SIM-000000", 1, T0, T0 + 5 * MINUTE, &pg, &h), 0);
+	assert_int_equal(h.n, 5);
+	for (size_t i = 0; i < h.n; i++)
+		assert_int_equal(h.lost[i], 0);
+	record_history_free(&h);
+	record_close(r);
+	/* Giving an old row lost columns breaks its hash. */
+	tamper(f->path, "UPDATE record SET lost = 0, lost_why = 0 WHERE seq = 3");
+	expect_broken(f->path, "record row 3 ");
+}
+
 static void test_history(void **state)
 {
 	struct fixture *f = *state;
@@ -700,6 +851,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_walk_in_slices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_hashed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schema1_upgrade, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_paged, setup, teardown),
 	};
 

@@ -42,15 +42,15 @@ stop_recorder() {
 	recorder_pid=
 	return $rc
 }
-# sample UNIT TEMP1 TEMP2: a new sample, as the kernel would publish it.
-seq_no=0
+# sample UNIT TEMP1 TEMP2: a new sample, as the kernel would publish it
+# (each unit numbers its own samples).
 sample() {
-	local d=$sys/class/coldroom/$1
-	seq_no=$((seq_no + 1))
+	local d=$sys/class/coldroom/$1 seq_no
+	read -r seq_no <"$d/sample_seq"
 	echo "$2" >"$d/temp1"; echo "$3" >"$d/temp2"
 	# The kernel's stamp is CLOCK_MONOTONIC (here: boot time, 10 ms steps).
 	awk '{ printf "%.0f\n", $1 * 1e9 }' /proc/uptime >"$d/sample_time_ns"
-	echo "$seq_no" >"$d/sample_seq"
+	echo $((seq_no + 1)) >"$d/sample_seq"
 }
 # The fake tree cannot notify: a reload makes coldroomd read it again.
 publish() { ctl reload >/dev/null; sleep 0.3; }
@@ -113,8 +113,8 @@ check "end - start is the interval" \
 # The record read back over the bus, as any user would.
 out=$(ctl history sensor0 --since "@$t0" --until "@$((t0 + 10))" --csv); rc=$?
 check "history --csv: the interval of both probes, by unit name ($out)" bash -c \
-	"[ $rc -eq 0 ] && grep -q ',${t0}000000,$((t0 + 10))000000,SIM-000001,1,3,-19.500,-18.167,-17.000,ok\$' <<<'$out' &&
-	 grep -q ',SIM-000001,2,3,2.500,3.833,5.000,ok\$' <<<'$out'"
+	"[ $rc -eq 0 ] && grep -q ',${t0}000000,$((t0 + 10))000000,SIM-000001,1,3,-19.500,-18.167,-17.000,ok,0,\$' <<<'$out' &&
+	 grep -q ',SIM-000001,2,3,2.500,3.833,5.000,ok,0,\$' <<<'$out'"
 out=$(ctl history SIM-000002 --since "@$t0" --until "@$((t0 + 10))" --json); rc=$?
 check "history --json by serial: the gap, no values ($out)" bash -c \
 	"[ $rc -eq 0 ] && python3 -c 'import json, sys; json.loads(sys.argv[1])' '$out' &&

@@ -1,5 +1,5 @@
 #!/bin/bash
-# coldroom-recorder under a flood of Verify and GetHistory calls from
+# coldroom-recorder under a flood of Verify, GetHistory and MKT calls from
 # several connections while it records: its watchdog is fed throughout
 # (WATCHDOG_USEC and a NOTIFY_SOCKET of our own stand in for systemd),
 # readings go on being recorded, the verdict is right, and a row changed
@@ -73,6 +73,8 @@ flooder() {
 		call GetHistory sutt SIM-000001 1 0 18446744073709551615 >/dev/null 2>>"$tmp/history.err.$1"
 		call GetHistoryPage sutttt "FILL-0000$(( $1 + 20 ))" 2 "$since" "$until" 0 0 >/dev/null 2>>"$tmp/history.err.$1"
 		call GetEventsPage stttt SIM-000001 0 18446744073709551615 0 0 >/dev/null 2>>"$tmp/history.err.$1"
+		call GetMeanKineticTemperaturePage sutttt "FILL-0000$(( $1 + 30 ))" 1 0 18446744073709551615 0 0 \
+			>/dev/null 2>>"$tmp/history.err.$1"
 	done
 }
 flood_pids=

@@ -35,6 +35,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.record_interval_s, 60);
 	assert_int_equal(c.raw_hours, 48);
 	assert_int_equal(c.retention_days, 730);
+	assert_int_equal(c.mkt_dh, 83144);
 	config_free(&c);
 }
 
@@ -53,7 +54,8 @@ static void test_all_keys(void **state)
 		"FallbackWaitMs=60000\n"
 		"RecordIntervalSec=900\n"
 		"RawSamplesHours=1\n"
-		"RecordRetentionDays=365";
+		"RecordRetentionDays=365\n"
+		"MKTActivationEnergy=1000000";
 	struct config c;
 	char err[256] = "";
 
@@ -70,6 +72,7 @@ static void test_all_keys(void **state)
 	assert_int_equal(c.record_interval_s, 900);
 	assert_int_equal(c.raw_hours, 1);
 	assert_int_equal(c.retention_days, 365);
+	assert_int_equal(c.mkt_dh, 1000000);
 	config_free(&c);
 }
 
@@ -130,6 +133,9 @@ static void test_errors(void **state)
 	expect_error("RawSamplesHours=0\n", "out of range");
 	/* Less than the year EN 12830 asks for is refused. */
 	expect_error("RecordRetentionDays=364\n", "out of range");
+	expect_error("MKTActivationEnergy=999\n", "out of range");
+	expect_error("MKTActivationEnergy=1000001\n", "out of range");
+	expect_error("MKTActivationEnergy=83.144\n", "out of range");
 	expect_error("FallbackWaitMs=60001\n", "out of range");
 	expect_error("FallbackWaitMs=99999999999999999999999\n", "out of range");
 	expect_error("AdminGroup=-wheel\n", "not a valid group name");

@@ -147,6 +147,20 @@ static void test_interval(void **state)
 	o = parsed(uplink_interval_json(&origin, &row, false));
 	assert_string_equal(str_of(o, "samples_sha256"),
 			    "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
+	/* A row of schema 1: no lost counts, and null says it is hashed without. */
+	assert_int_equal(int_of(o, "lost"), 0);
+	assert_string_equal(str_of(o, "lost_why"), "");
+	assert_null(field(o, "lost_why_code"));
+	assert_true(json_object_object_get_ex(o, "lost_why_code", NULL));
+	json_object_put(o);
+	/* Samples lost, and why (RECORD.md, "Every sample"). */
+	row.has_lost = true;
+	row.lost = 9;
+	row.lost_why = RECORD_LOST_UPSTREAM | RECORD_LOST_LATE;
+	o = parsed(uplink_interval_json(&origin, &row, false));
+	assert_int_equal(int_of(o, "lost"), 9);
+	assert_string_equal(str_of(o, "lost_why"), "upstream,late");
+	assert_int_equal(int_of(o, "lost_why_code"), RECORD_LOST_UPSTREAM | RECORD_LOST_LATE);
 	json_object_put(o);
 }
 

@@ -35,6 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    cfg.fallback_wait_ms <= CONFIG_MAX_FALLBACK_WAIT_MS);
 		fuzz_assert(cfg.override_dir && cfg.model_dir && cfg.calibration_dir &&
 			    cfg.admin_group);
+		fuzz_assert(cfg.mkt_dh >= MKT_MIN_DH && cfg.mkt_dh <= MKT_MAX_DH);
 	} else {
 		fuzz_assert(!memcmp(&cfg, &before, sizeof(cfg)));
 		fuzz_assert(err[0] && memchr(err, '\0', sizeof(err)));

@@ -344,6 +344,35 @@ check "viewer: coldroomctl report writes the day as a PDF" bash -c \
 check "and as a PNG" bash -c \
 	"runuser -u viewer -- coldroomctl report --unit SIM-000001 -o /tmp/day.png &&
 	 [ \"\$(head -c 4 /tmp/day.png | tail -c 3)\" = PNG ]"
+check "viewer: coldroomctl history ends with each probe's MKT and its time without data" bash -c \
+	"runuser -u viewer -- coldroomctl history SIM-000001 --since -1h |
+	 grep -A5 '^Mean kinetic temperature (dH 83.144 kJ/mol)' | grep -qE '^ +1 .* -?[0-9]+\.[0-9]{3} '"
+# The excursion is in the report once its intervals are written for good
+# (two intervals after they end), with the alarm's acknowledgement. A report
+# made while only its first interval is written ends it there, before the
+# alarm was raised: wait for the acknowledgement to be linked to it.
+exc_written() {
+	runuser -u viewer -- coldroomctl report --excursions --since -1h --unit SIM-000001 \
+		-o /tmp/exc.csv >/dev/null && grep -q '^excursion,SIM-000001,' /tmp/exc.csv &&
+		grep -q '^alarm,SIM-000001,.*,alarm-acknowledged,' /tmp/exc.csv
+}
+check "viewer: report --excursions lists the excursion (CSV)" wait_for 240 exc_written
+cat /tmp/exc.csv /tmp/exc.csv.manifest
+check "with its band, the one in force then (-10 .. 0 C)" \
+	grep -qE '^excursion,SIM-000001,.*,-10\.000,0\.000,' /tmp/exc.csv
+check "with operator1's acknowledgement and comment" \
+	grep -qE '^alarm,SIM-000001,.*,alarm-acknowledged,-?[0-9.]+,operator1,.*door closed, stock checked' /tmp/exc.csv
+check "its manifest holds its SHA-256" \
+	grep -qx "sha256: $(sha256sum /tmp/exc.csv | cut -d' ' -f1)" /tmp/exc.csv.manifest
+out=$(runuser -u viewer -- coldroomctl record verify-export /tmp/exc.csv); rc=$?
+check "viewer: record verify-export: it matches the record ($out)" test "$rc" -eq 0
+check "and as a PDF that verifies" bash -c \
+	"runuser -u viewer -- coldroomctl report --excursions --since -1h --unit SIM-000001 -o /tmp/exc.pdf &&
+	 [ \"\$(head -c 5 /tmp/exc.pdf)\" = %PDF- ] &&
+	 runuser -u viewer -- coldroomctl record verify-export /tmp/exc.pdf"
+sed -i 's/operator1/operator9/' /tmp/exc.csv
+out=$(runuser -u viewer -- coldroomctl record verify-export /tmp/exc.csv); rc=$?
+check "an edited export: CHANGED, exit status 7 ($out)" test "$rc" -eq 7
 rm -rf /etc/systemd/system/coldroom-alarm@.service.d /etc/systemd/system/coldroom-escalate@.service.d
 systemctl daemon-reload
 
