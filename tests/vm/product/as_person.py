@@ -16,6 +16,7 @@ import select
 import shlex
 import signal
 import sys
+import termios
 import time
 
 user, password, command = sys.argv[1], sys.argv[2], sys.argv[3:]
@@ -53,6 +54,13 @@ while True:
         os.write(fd, (mine.group(1) if mine else b"1") + b"\n")
         seen = b""
     elif re.search(rb"[Pp]assword: *$", seen):
+        # The agent prints its prompt, then turns echo off and flushes what
+        # was typed so far: type only once echo is off (tcgetattr on the
+        # master reads the terminal's own settings), as a person would.
+        while termios.tcgetattr(fd)[3] & termios.ECHO:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         os.write(fd, (password + "\n").encode() if typed < 3 else b"\x04")
         typed += 1
         seen = b""
