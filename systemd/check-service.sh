@@ -15,7 +15,9 @@
 #  - every service shipped, and the notification units, has MemoryMax= and
 #    TasksMax=;
 #  - the D-Bus policies are well-formed XML and let only the right user own
-#    each name.
+#    each name;
+#  - the polkit actions follow polkit's DTD and the shipped rules give each
+#    role (group) what SECURITY.md says (check-polkit-rules.js, under node).
 #
 #   check-service.sh [MAX_EXPOSURE]
 set -euo pipefail
@@ -76,10 +78,33 @@ for policy in org.coldroom.Sensors1.conf org.coldroom.Recorder1.conf; do
 done
 grep -q '<policy user="coldroom-recorder">' org.coldroom.Recorder1.conf ||
 	fail "only coldroom-recorder may own org.coldroom.Recorder1"
-grep -q '<policy group="coldroom-admin">' org.coldroom.Sensors1.conf ||
-	fail "the D-Bus policy does not name the admin group"
-grep -q '^g coldroom-admin ' coldroom.sysusers ||
-	fail "sysusers does not create the admin group the D-Bus policy names"
+grep -q '<policy user="root">' org.coldroom.Sensors1.conf &&
+	! grep -q '<allow own=' <(sed '/<policy user="root">/,/<\/policy>/d' org.coldroom.Sensors1.conf) ||
+	fail "only root may own org.coldroom.Sensors1"
+
+# polkit: the actions are valid, the rules give each role what SECURITY.md
+# says, and every group the rules name is created.
+dtd=/usr/share/polkit-1/policyconfig-1.dtd
+if [ -r "$dtd" ]; then
+	xmllint --noout --nonet --dtdvalid "$dtd" org.coldroom.sensors.policy 2>/dev/null ||
+		fail "org.coldroom.sensors.policy does not follow polkit's DTD"
+else
+	xmllint --noout --nonet org.coldroom.sensors.policy 2>/dev/null ||
+		fail "org.coldroom.sensors.policy is not well-formed XML"
+fi
+for action in acknowledge configure sign-report; do
+	grep -q "<action id=\"org.coldroom.sensors.$action\">" org.coldroom.sensors.policy ||
+		fail "org.coldroom.sensors.policy lacks org.coldroom.sensors.$action"
+done
+if command -v node >/dev/null; then
+	node check-polkit-rules.js 49-coldroom-sensor.rules || fail "the polkit rules' roles are wrong"
+else
+	echo "systemd: node is missing: the polkit rules' roles are not checked" >&2
+fi
+for group in $(grep -o '"coldroom-[a-z]*"' 49-coldroom-sensor.rules | tr -d '"' | sort -u) \
+	     coldroom-viewer coldroom-auditor; do
+	grep -q "^g $group " coldroom.sysusers || fail "sysusers does not create $group"
+done
 
 # The recorder: a plain bus client, as unprivileged as a service gets.
 unit=coldroom-recorder.service

@@ -73,6 +73,8 @@ static void usage(FILE *f)
 		"                            manifest, FILE.manifest\n"
 		"  ack UNIT PROBE [--comment TEXT]\n"
 		"                            acknowledge the open alarms of a probe (1 or 2)\n"
+		"  sign UNIT DAY reviewed|approved [--comment TEXT]\n"
+		"                            sign the unit's day report (DAY: YYYY-MM-DD)\n"
 		"  calibrate UNIT PROBE --date WHEN --due WHEN --certificate REF\n"
 		"            [--as-found T] [--as-left T]\n"
 		"                            a probe's calibration: its reminders come 90\n"
@@ -94,6 +96,8 @@ static void usage(FILE *f)
 		"  -b, --bus BUS             system (default), user, or a D-Bus address\n"
 		"  -n, --count N             watch: stop after N screens\n"
 		"  -D, --database FILE       record: the database (default " RECORD_DEFAULT_PATH ")\n"
+		"      --no-ask-password     never ask for a password (an act that needs\n"
+		"                            one is refused)\n"
 		"  -h, --help                this text\n"
 		"      --version             the version\n\n"
 		"Exit status: 0 success, 1 failure, 2 usage, 3 coldroomd not running,\n"
@@ -102,7 +106,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_VERSION = 0x100 };
+	enum { OPT_VERSION = 0x100, OPT_NO_ASK_PASSWORD };
 	static const struct option options[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "bus", required_argument, NULL, 'b' },
@@ -110,8 +114,10 @@ int main(int argc, char **argv)
 		{ "database", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "no-ask-password", no_argument, NULL, OPT_NO_ASK_PASSWORD },
 		{ 0 }
 	};
+	bool ask_password = true, act;
 	const char *cmd;
 	sd_bus *bus = NULL;
 	char *end;
@@ -141,6 +147,9 @@ int main(int argc, char **argv)
 		case OPT_VERSION:
 			puts("coldroomctl " COLDROOM_VERSION);
 			return 0;
+		case OPT_NO_ASK_PASSWORD:
+			ask_password = false;
+			break;
 		default:
 			usage(stderr);
 			return EXIT_USAGE;
@@ -160,6 +169,8 @@ int main(int argc, char **argv)
 		NEED(0, 0);
 	else if (!strcmp(cmd, "ack"))
 		NEED(2, 4);
+	else if (!strcmp(cmd, "sign"))
+		NEED(3, 5);
 	else if (!strcmp(cmd, "calibrate"))
 		NEED(2, 12);
 	else if (!strcmp(cmd, "history"))
@@ -203,6 +214,16 @@ int main(int argc, char **argv)
 	r = connect_bus(&bus);
 	if (r)
 		return r;
+	/* The acts of a person: polkit may ask for their password (SECURITY.md, "Roles"). */
+	act = !strcmp(cmd, "ack") || !strcmp(cmd, "sign") || !strcmp(cmd, "set") ||
+	      !strcmp(cmd, "calibrate") || !strcmp(cmd, "reload") ||
+	      (!strcmp(cmd, "firmware") && nargs > 1);
+	r = ask_password_begin(bus, act && ask_password);
+	if (r < 0) {
+		fprintf(stderr, "coldroomctl: cannot allow a password prompt: %s\n", strerror(-r));
+		sd_bus_flush_close_unref(bus);
+		return EXIT_FAILURE;
+	}
 	if (!strcmp(cmd, "list"))
 		r = cmd_list(bus);
 	else if (!strcmp(cmd, "show"))
@@ -219,6 +240,8 @@ int main(int argc, char **argv)
 		r = cmd_alarms(bus);
 	else if (!strcmp(cmd, "ack"))
 		r = cmd_ack(bus, &argv[optind + 1], nargs);
+	else if (!strcmp(cmd, "sign"))
+		r = cmd_sign(bus, &argv[optind + 1], nargs);
 	else if (!strcmp(cmd, "calibrate"))
 		r = cmd_calibrate(bus, &argv[optind + 1], nargs);
 	else if (!strcmp(cmd, "history"))
@@ -227,6 +250,7 @@ int main(int argc, char **argv)
 		r = cmd_report(bus, &argv[optind + 1], nargs);
 	else
 		r = cmd_set(bus, argv[optind + 1], &argv[optind + 2], nargs - 1);
+	ask_password_end();
 	sd_bus_flush_close_unref(bus);
 	return r;
 }

@@ -41,6 +41,14 @@ int fetch_units(sd_bus *bus, struct unit_list *out);
 int fetch_unit(sd_bus *bus, const char *key, struct unit_info *u);
 void resolve_unit(sd_bus *bus, const char *key, struct unit_info *u);
 
+/*
+ * An act's password prompt (coldroomctl_agent.c): with @may_ask, calls on
+ * @bus allow interactive authorization and, on a terminal, pkttyagent
+ * runs for this process until ask_password_end().
+ */
+int ask_password_begin(sd_bus *bus, bool may_ask);
+void ask_password_end(void);
+
 /* --json (coldroomctl_json.c). */
 struct json_object *jnew(struct json_object *v);
 struct json_object *jstr(const char *s);
@@ -77,7 +85,10 @@ int cmd_watch(sd_bus *bus);
 int cmd_set(sd_bus *bus, const char *key, char **assignments, int n);
 int cmd_reload(sd_bus *bus);
 int cmd_alarms(sd_bus *bus);
+/* [--comment TEXT | -m TEXT | --comment=TEXT] in @args[@from..@n): 0, or -1 for anything else. */
+int comment_option(char **args, int from, int n, const char **comment);
 int cmd_ack(sd_bus *bus, char **args, int n);
+int cmd_sign(sd_bus *bus, char **args, int n);
 int cmd_calibrate(sd_bus *bus, char **args, int n);
 /* Millidegrees, or degrees with a "C" suffix ("-18.5C") (coldroomctl_set.c). */
 int parse_temp(const char *s, int32_t *out);

@@ -102,11 +102,25 @@ int cmd_alarms(sd_bus *bus)
 	return 0;
 }
 
+int comment_option(char **args, int from, int n, const char **comment)
+{
+	*comment = "";
+	for (int i = from; i < n; i++) {
+		if ((!strcmp(args[i], "--comment") || !strcmp(args[i], "-m")) && i + 1 < n)
+			*comment = args[++i];
+		else if (!strncmp(args[i], "--comment=", 10))
+			*comment = args[i] + 10;
+		else
+			return -1;
+	}
+	return 0;
+}
+
 /* ack UNIT PROBE [--comment TEXT] */
 int cmd_ack(sd_bus *bus, char **args, int n)
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
-	const char *comment = "";
+	const char *comment;
 	unsigned long long probe;
 	int r;
 
@@ -114,15 +128,9 @@ int cmd_ack(sd_bus *bus, char **args, int n)
 		fprintf(stderr, "coldroomctl: ack: PROBE is 1 or 2, not '%s'\n", args[1]);
 		return EXIT_USAGE;
 	}
-	for (int i = 2; i < n; i++) {
-		if ((!strcmp(args[i], "--comment") || !strcmp(args[i], "-m")) && i + 1 < n) {
-			comment = args[++i];
-		} else if (!strncmp(args[i], "--comment=", 10)) {
-			comment = args[i] + 10;
-		} else {
-			fprintf(stderr, "coldroomctl: ack: usage: ack UNIT PROBE [--comment TEXT]\n");
-			return EXIT_USAGE;
-		}
+	if (comment_option(args, 2, n, &comment) < 0) {
+		fprintf(stderr, "coldroomctl: ack: usage: ack UNIT PROBE [--comment TEXT]\n");
+		return EXIT_USAGE;
 	}
 	r = sd_bus_call_method(bus, SENSORS_BUS_NAME, SENSORS_PATH, SENSORS_MANAGER_IFACE, "Acknowledge", &e, NULL,
 			       "sus", args[0], (uint32_t)probe, comment);

@@ -14,7 +14,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <pwd.h>
 #include <math.h>
 #include <stdio.h>
@@ -31,6 +30,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "macro.h"
+#include "polkit.h"
 #include "service.h"
 
 
@@ -39,127 +39,62 @@
 #endif
 
 /*
- * Whether @uid is in @group by the user database (getgrouplist() of its
- * user name), not by the caller's process: what a process claims in /proc
- * is no ground for authorization (sd_bus_creds_new_from_pid(3)).
+ * Manager.AuthorizationRefused: a refused or cancelled attempt at a
+ * person's act, for the audit trail; itemized within polkit.h's bound,
+ * the next itemized one counting those left out.
  */
-static bool uid_in_group(uid_t uid, const char *group)
+static void emit_refused(struct daemon *d, const char *action, const char *serial,
+			 uint32_t probe, const struct polkit_caller *c, const char *why)
 {
-	_cleanup_(freep) char *buf = NULL;
-	_cleanup_(freep) gid_t *gids = NULL;
-	struct passwd pw, *pwp = NULL;
-	struct group gr, *grp = NULL;
-	long size = sysconf(_SC_GETPW_R_SIZE_MAX);
-	int n = 64;
+	char reason[512];
+	unsigned int untold;
+	uint64_t now = 0;
 
-	if (size < 16384)
-		size = 16384;
-	buf = malloc((size_t)size);
-	if (!buf || getpwuid_r(uid, &pw, buf, (size_t)size / 2, &pwp) != 0 || !pwp ||
-	    getgrnam_r(group, &gr, buf + size / 2, (size_t)size / 2, &grp) != 0 || !grp)
-		return false;
-	if (pw.pw_gid == gr.gr_gid)
-		return true;
-	for (;;) {
-		int want = n;
-		gid_t *g = realloc(gids, (size_t)n * sizeof(*g));
-
-		if (!g)
-			return false;
-		gids = g;
-		if (getgrouplist(pw.pw_name, pw.pw_gid, gids, &want) >= 0) {
-			for (int i = 0; i < want; i++)
-				if (gids[i] == gr.gr_gid)
-					return true;
-			return false;
-		}
-		if (want <= n || want > 65536)
-			return false;
-		n = want;
-	}
-}
-
-/*
- * Root, or a member of the configured admin group, may change things.
- * @caller (may be NULL) gets the caller's uid, for the audit trail.
- */
-/* The caller's uid as the bus vouches for it; nothing is read from /proc. */
-static int caller_uid(sd_bus_message *m, uid_t *uid, sd_bus_error *error)
-{
-	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-	int r;
-
-	/*
-	 * The effective uid, the one the bus vouches for (SO_PEERCRED, or the
-	 * bus daemon's record of it); never the real uid, which sd-bus reads
-	 * from /proc, where the caller's pid may be another process by now.
-	 */
-	r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
-	if (r >= 0)
-		r = sd_bus_creds_get_euid(creds, uid);
-	if (r < 0)
-		return sd_bus_error_set_errnof(error, r, "cannot identify the caller: %s",
-					       strerror(-r));
-	return 0;
-}
-
-static int check_admin(sd_bus_message *m, struct daemon *d, sd_bus_error *error,
-		       uid_t *caller)
-{
-	uid_t uid;
-	int r;
-
-	r = caller_uid(m, &uid, error);
-	if (r < 0)
-		return r;
-	if (caller)
-		*caller = uid;
-	if (uid == 0)
-		return 0;
-	if (d->config.admin_group[0] && uid_in_group(uid, d->config.admin_group))
-		return 0;
-	if (d->config.admin_group[0])
-		return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-					 "only root or members of group %s may change units",
-					 d->config.admin_group);
-	return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
-				"only root may change units");
-}
-
-/*
- * Root, a member of the admin group, or of the operator group may
- * acknowledge alarms. @caller gets the caller's uid, @user its name.
- */
-static int check_operator(sd_bus_message *m, struct daemon *d, sd_bus_error *error,
-			  uid_t *caller, char *user, size_t user_size)
-{
-	char buf[1024];
-	struct passwd pw, *pwp = NULL;
-	uid_t uid;
-	int r;
-
-	r = caller_uid(m, &uid, error);
-	if (r < 0)
-		return r;
-	*caller = uid;
-	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pwp) == 0 && pwp)
-		snprintf(user, user_size, "%s", pw.pw_name);
+	(void)sd_event_now(d->event, CLOCK_MONOTONIC, &now);
+	if (!polkit_refusal_itemize(&d->refusals, now, &untold))
+		return;
+	if (untold)
+		snprintf(reason, sizeof(reason), "%s: %s (and %u earlier refused attempts not itemized)",
+			 c->how, why ? why : "", untold);
 	else
-		snprintf(user, user_size, "uid %u", (unsigned int)uid);
-	if (uid == 0 ||
-	    (d->config.admin_group[0] && uid_in_group(uid, d->config.admin_group)) ||
-	    (d->config.operator_group[0] && uid_in_group(uid, d->config.operator_group)))
-		return 0;
-	if (!d->config.operator_group[0] && !d->config.admin_group[0])
-		return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
-					"only root may acknowledge alarms");
-	return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-				 "only root or members of group %s%s%s may acknowledge alarms",
-				 d->config.operator_group[0] ? d->config.operator_group :
-				 d->config.admin_group,
-				 d->config.operator_group[0] && d->config.admin_group[0] ? " or " : "",
-				 d->config.operator_group[0] ? d->config.admin_group : "");
+		snprintf(reason, sizeof(reason), "%s: %s", c->how, why ? why : "");
+	log_fields(LOG_NOTICE, &(struct log_fields){ .serial = serial }, "refused %s for %s: %s",
+		   action, c->user, reason);
+	if (d->bus)
+		(void)sd_bus_emit_signal(d->bus, SENSORS_PATH, SENSORS_MANAGER_IFACE,
+					 "AuthorizationRefused", "ssuuss", action, serial ? serial : "",
+					 probe, (uint32_t)c->uid, c->user, reason);
 }
+
+/*
+ * Whether @m's caller may do @action (polkit.h): 1 yes, 0 asked (the
+ * handler returns 1 and runs again with the answer), negative: @error
+ * says why not; a refusal is audited. Without any polkit authority on the
+ * bus, the configured groups are the fallback (coldroomd.conf).
+ */
+static int authorize(sd_bus_message *m, struct daemon *d, const char *action,
+		     const char *serial, uint32_t probe, struct polkit_caller *caller,
+		     sd_bus_error *error)
+{
+	const char *const admins[] = { d->config.admin_group, NULL };
+	const char *const operators[] = { d->config.admin_group, d->config.operator_group, NULL };
+	int r;
+
+	r = polkit_check(&d->polkit, m, action,
+			 !strcmp(action, POLKIT_ACTION_CONFIGURE) ? admins : operators, caller,
+			 error);
+	if (r == -EACCES)
+		emit_refused(d, action, serial, probe, caller, error->message);
+	return r;
+}
+
+#define AUTHORIZE(m, d, action, serial, probe, caller, error)				\
+	do {										\
+		int _a = authorize(m, d, action, serial, probe, caller, error);		\
+											\
+		if (_a <= 0)								\
+			return _a == 0 ? 1 : _a;					\
+	} while (0)
 
 /*
  * Manager.SettingChanged: who changed what on a unit, with the old and new
@@ -220,19 +155,19 @@ static int method_set_label(sd_bus_message *m, void *userdata, sd_bus_error *err
 	struct unit *u = userdata;
 	char old[UNIT_LABEL_MAX];
 	const char *label;
+	struct polkit_caller who;
 	uid_t uid = 0;
 	int r;
 
 	r = sd_bus_message_read(m, "s", &label);
 	if (r < 0)
 		return r;
-	r = check_admin(m, u->daemon, error, &uid);
-	if (r < 0)
-		return r;
 	if (coldroom_fw_check_label(label) != COLDROOM_FW_OK)
 		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
 					 "a label is 1 to %d printable ASCII characters, not starting or ending with a space",
 					 COLDROOM_FW_LABEL_MAX);
+	AUTHORIZE(m, u->daemon, POLKIT_ACTION_CONFIGURE, u->info->serial, 0, &who, error);
+	uid = who.uid;
 	snprintf(old, sizeof(old), "%s", u->info->label);
 	r = unit_write(u, "label", label, error);
 	if (r < 0)
@@ -262,13 +197,11 @@ static int method_set_thresholds(sd_bus_message *m, void *userdata, sd_bus_error
 	uint32_t channel;
 	int32_t min, max, hyst;
 	unsigned int ch;
+	struct polkit_caller who;
 	uid_t uid = 0;
 	int r;
 
 	r = sd_bus_message_read(m, "uiii", &channel, &min, &max, &hyst);
-	if (r < 0)
-		return r;
-	r = check_admin(m, u->daemon, error, &uid);
 	if (r < 0)
 		return r;
 	if (channel < 1 || channel > UNIT_CHANNELS)
@@ -285,6 +218,8 @@ static int method_set_thresholds(sd_bus_message *m, void *userdata, sd_bus_error
 					 "invalid thresholds: need %d <= min < max <= %d, hysteresis <= %d and a clear band min + hysteresis .. max - hysteresis that is not empty",
 					 COLDROOM_FW_TEMP_MIN_MDEG, COLDROOM_FW_TEMP_MAX_MDEG,
 					 COLDROOM_FW_HYST_MAX_MDEG);
+	AUTHORIZE(m, u->daemon, POLKIT_ACTION_CONFIGURE, u->info->serial, channel, &who, error);
+	uid = who.uid;
 	ch = channel - 1;
 	snprintf(vmin, sizeof(vmin), "%d", min);
 	snprintf(vmax, sizeof(vmax), "%d", max);
@@ -353,6 +288,7 @@ static int method_set_interval(sd_bus_message *m, void *userdata, sd_bus_error *
 {
 	struct unit *u = userdata;
 	uint32_t ms, old;
+	struct polkit_caller who;
 	uid_t uid = 0;
 	char v[16];
 	int r;
@@ -360,14 +296,13 @@ static int method_set_interval(sd_bus_message *m, void *userdata, sd_bus_error *
 	r = sd_bus_message_read(m, "u", &ms);
 	if (r < 0)
 		return r;
-	r = check_admin(m, u->daemon, error, &uid);
-	if (r < 0)
-		return r;
 	if (coldroom_fw_check_interval(ms) != COLDROOM_FW_OK)
 		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
 					 "interval must be %d..%d ms, not %u",
 					 COLDROOM_FW_INTERVAL_MIN_MS,
 					 COLDROOM_FW_INTERVAL_MAX_MS, ms);
+	AUTHORIZE(m, u->daemon, POLKIT_ACTION_CONFIGURE, u->info->serial, 0, &who, error);
+	uid = who.uid;
 	snprintf(v, sizeof(v), "%u", ms);
 	old = u->interval_ms;
 	r = unit_write(u, "update_interval_ms", v, error);
@@ -386,13 +321,11 @@ static int method_set_alarm_delay(sd_bus_message *m, void *userdata, sd_bus_erro
 	struct unit *u = userdata;
 	uint32_t probe, seconds;
 	unsigned int old;
+	struct polkit_caller who;
 	uid_t uid = 0;
 	int r;
 
 	r = sd_bus_message_read(m, "uu", &probe, &seconds);
-	if (r < 0)
-		return r;
-	r = check_admin(m, u->daemon, error, &uid);
 	if (r < 0)
 		return r;
 	if (probe < 1 || probe > UNIT_CHANNELS)
@@ -405,6 +338,8 @@ static int method_set_alarm_delay(sd_bus_message *m, void *userdata, sd_bus_erro
 	if (!alarm_serial_ok(u->info->serial))
 		return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED,
 					 "%s has no serial number to keep its delay by", u->name);
+	AUTHORIZE(m, u->daemon, POLKIT_ACTION_CONFIGURE, u->info->serial, probe, &who, error);
+	uid = who.uid;
 	old = alarms_delay(u, probe - 1);
 	r = alarms_set_delay(u, probe - 1, seconds);
 	if (r < 0)
@@ -435,16 +370,12 @@ static int method_set_calibration(sd_bus_message *m, void *userdata, sd_bus_erro
 	struct calibration c = { 0 };
 	char old[256], new[256];
 	const char *cert, *why;
+	struct polkit_caller who;
 	uint32_t probe;
-	uid_t uid = 0;
 	int r;
 
 	r = sd_bus_message_read(m, "uttsii", &probe, &c.calibrated_usec, &c.due_usec, &cert,
 				&c.as_found_mdeg, &c.as_left_mdeg);
-	if (r < 0)
-		return r;
-	/* Authorised as every setting: the one check the other setters make. */
-	r = check_admin(m, u->daemon, error, &uid);
 	if (r < 0)
 		return r;
 	if (probe < 1 || probe > UNIT_CHANNELS)
@@ -460,6 +391,8 @@ static int method_set_calibration(sd_bus_message *m, void *userdata, sd_bus_erro
 		return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED,
 					 "%s has no serial number to keep its calibration by",
 					 u->name);
+	/* A setting like the others: polkit's configure action, after the input is valid. */
+	AUTHORIZE(m, u->daemon, POLKIT_ACTION_CONFIGURE, u->info->serial, probe, &who, error);
 	calibration_text(alarms_calibration(u, probe - 1), old, sizeof(old));
 	r = alarms_set_calibration(u, probe - 1, &c);
 	if (r < 0)
@@ -468,7 +401,7 @@ static int method_set_calibration(sd_bus_message *m, void *userdata, sd_bus_erro
 	calibration_text(&c, new, sizeof(new));
 	log_fields(LOG_INFO, &(struct log_fields){ .unit = u->name, .serial = u->info->serial },
 		   "%s: probe %u %s", u->name, probe, new);
-	emit_setting_changed(u, uid, names[probe - 1], old, new);
+	emit_setting_changed(u, who.uid, names[probe - 1], old, new);
 	return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -495,12 +428,12 @@ static int prop_get_calibration(sd_bus *bus, const char *path, const char *inter
 static int method_reload_firmware(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct unit *u = userdata;
+	struct polkit_caller who;
 	uid_t uid = 0;
 	int r;
 
-	r = check_admin(m, u->daemon, error, &uid);
-	if (r < 0)
-		return r;
+	AUTHORIZE(m, u->daemon, POLKIT_ACTION_CONFIGURE, u->info->serial, 0, &who, error);
+	uid = who.uid;
 	r = unit_write(u, "firmware_reload", "1", error);
 	if (r < 0)
 		return r;
@@ -712,11 +645,10 @@ static int method_get_unit(sd_bus_message *m, void *userdata, sd_bus_error *erro
 static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct daemon *d = userdata;
+	struct polkit_caller who;
 	int r;
 
-	r = check_admin(m, d, error, NULL);
-	if (r < 0)
-		return r;
+	AUTHORIZE(m, d, POLKIT_ACTION_CONFIGURE, NULL, 0, &who, error);
 	r = daemon_reload(d);
 	(void)sd_bus_emit_properties_changed(d->bus, SENSORS_PATH, SENSORS_MANAGER_IFACE,
 					     "ConfigError", NULL);
@@ -781,15 +713,12 @@ static int method_acknowledge(sd_bus_message *m, void *userdata, sd_bus_error *e
 {
 	struct daemon *d = userdata;
 	const char *key, *comment;
-	char user[64] = "";
+	struct polkit_caller who;
+	struct unit *u;
 	uint32_t probe;
-	uid_t uid = 0;
 	int r;
 
 	r = sd_bus_message_read(m, "sus", &key, &probe, &comment);
-	if (r < 0)
-		return r;
-	r = check_operator(m, d, error, &uid, user, sizeof(user));
 	if (r < 0)
 		return r;
 	if (probe < 1 || probe > UNIT_CHANNELS)
@@ -802,7 +731,9 @@ static int method_acknowledge(sd_bus_message *m, void *userdata, sd_bus_error *e
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
 						"a comment is one line of text without control characters");
-	r = alarms_acknowledge(d, daemon_find_unit(d, key), key, probe, uid, user, comment);
+	u = daemon_find_unit(d, key);
+	AUTHORIZE(m, d, POLKIT_ACTION_ACKNOWLEDGE, u ? u->info->serial : key, probe, &who, error);
+	r = alarms_acknowledge(d, u, key, probe, who.uid, who.user, comment);
 	if (r == -ENOENT)
 		return sd_bus_error_setf(error, SENSORS_ERROR_NO_SUCH_ALARM,
 					 "%s probe %u has no open alarm", key, probe);
@@ -907,6 +838,9 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_SIGNAL_WITH_ARGS("SettingChanged",
 				SD_BUS_ARGS("o", unit, "s", name, "s", serial, "s", setting,
 					    "s", old_value, "s", new_value, "u", uid, "s", user), 0),
+	SD_BUS_SIGNAL_WITH_ARGS("AuthorizationRefused",
+				SD_BUS_ARGS("s", action, "s", unit, "u", probe, "u", uid,
+					    "s", user, "s", reason), 0),
 	SD_BUS_SIGNAL_WITH_ARGS("Readings",
 				SD_BUS_ARGS("au", units, "ai", temp1, "ai", temp2,
 					    "ay", temp1_status, "ay", temp2_status,

@@ -25,6 +25,7 @@
 
 #include "alarm_rules.h"
 #include "config.h"
+#include "polkit.h"
 #include "fwsource.h"
 #include "uevent.h"
 
@@ -214,6 +215,9 @@ struct daemon {
 	struct alarms *alarms;		/* alarm_lifecycle.c: the alarm lifecycle */
 	unsigned int n_unacked;		/* open alarms nobody acknowledged (it counts) */
 	unsigned int n_open[ALARM_KINDS];	/* open alarms of each kind (OpenAlarms) */
+
+	struct polkit_registry *polkit;	/* bus.c: authorization checks in flight */
+	struct polkit_refusals refusals;	/* bus.c: refused attempts itemized */
 
 	bool ready;			/* READY=1 sent */
 	char last_status[128];

@@ -33,6 +33,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "parse_util.h"
+#include "polkit.h"
 
 /* Memory a pool hands out again, fenced off while it is free. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -1002,6 +1003,7 @@ void daemon_done(struct daemon *d)
 	replies_free(d);
 	publish_free(d);
 	alarms_done(d);
+	polkit_registry_free(d->polkit);
 	sd_event_source_disable_unref(d->flush_timer);
 	sd_event_source_disable_unref(d->status_source);
 	sd_device_monitor_unref(d->monitor);

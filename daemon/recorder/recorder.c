@@ -108,10 +108,18 @@ static int record_start(struct recorder *rc, uint64_t real)
 	return k;
 }
 
+/* SignReport's entries (recorderbus.c), who signed as the bus vouches. */
+static void audit_signature(void *ctx, const char *event, const char *serial, const char *what,
+			    const char *new_value, const char *detail, uid_t uid, const char *user)
+{
+	audit_by(ctx, event, serial, 0, what, NULL, new_value, NULL, detail, &uid, user);
+}
+
 static void recorder_done(struct recorder *rc)
 {
 	/* Its held callers answered while the bus is still there. */
 	verifier_free(rc->face.verifier);
+	polkit_registry_free(rc->face.polkit);
 	for (uint32_t n = 0; n < rc->n_units; n++)
 		free(rc->units[n].info.path);
 	free(rc->units);
@@ -248,7 +256,8 @@ int main(int argc, char **argv)
 	intervals_reset(rc.iv, real);
 	rc.face = (struct recorder_face){ .rec = rc.rec, .status = rc.status,
 					  .interval_s = rc.cfg.record_interval_s,
-					  .mkt_dh = rc.cfg.mkt_dh };
+					  .mkt_dh = rc.cfg.mkt_dh,
+					  .audit = audit_signature, .audit_ctx = &rc };
 	k = verifier_new(rc.event, rc.rec, &rc.face.verifier);
 	if (k >= 0)
 		k = bus_connect(&rc, &service, args.bus);

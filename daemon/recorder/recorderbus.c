@@ -495,6 +495,104 @@ static int method_verify(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	return verifier_request(face->verifier, m, error);
 }
 
+/* "YYYY-MM-DD", a real date, and not after today (local time). */
+static bool day_ok(const char *day)
+{
+	char today[16];
+	struct tm tm = { 0 }, check;
+	time_t now = time(NULL), t;
+	const char *end;
+
+	if (strlen(day) != 10 || day[4] != '-' || day[7] != '-')
+		return false;
+	end = strptime(day, "%Y-%m-%d", &tm);
+	if (!end || *end)
+		return false;
+	tm.tm_isdst = -1;
+	tm.tm_hour = 12;
+	check = tm;
+	t = mktime(&check);
+	if (t == (time_t)-1 || check.tm_mday != tm.tm_mday || check.tm_mon != tm.tm_mon)
+		return false;
+	if (!localtime_r(&now, &tm) || !strftime(today, sizeof(today), "%Y-%m-%d", &tm))
+		return false;
+	return strcmp(day, today) <= 0;
+}
+
+static bool serial_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 63)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+			return false;
+	return true;
+}
+
+/*
+ * A person signs a unit's day report (21 CFR 11.50): polkit asks for
+ * their own password (org.coldroom.sensors.sign-report); the signature's
+ * manifestation goes into the audit trail as "report-signed", a refusal
+ * as "refused". Nothing else changes.
+ */
+static int method_sign_report(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct recorder_face *face = userdata;
+	const char *serial, *day, *meaning, *comment;
+	struct polkit_caller who;
+	char detail[600];
+	int r;
+
+	r = sd_bus_message_read(m, "ssss", &serial, &day, &meaning, &comment);
+	if (r < 0)
+		return r;
+	if (!serial_ok(serial))
+		return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+					"a serial is 1 to 63 letters, digits, '-', '_' or '.'");
+	if (!day_ok(day))
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "the day is YYYY-MM-DD, a date not after today, not '%.16s'",
+					 day);
+	if (strcmp(meaning, "reviewed") && strcmp(meaning, "approved"))
+		return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+					"the meaning is 'reviewed' or 'approved'");
+	if (strlen(comment) > RECORDER_SIGN_COMMENT_MAX)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "a comment is at most %d characters",
+					 RECORDER_SIGN_COMMENT_MAX);
+	for (const char *p = comment; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+						"a comment is one line of text without control characters");
+
+	r = polkit_check(&face->polkit, m, POLKIT_ACTION_SIGN_REPORT, NULL, &who, error);
+	if (r == 0)
+		return 1;
+	if (r == -EACCES) {
+		unsigned int untold;
+
+		if (polkit_refusal_itemize(&face->refusals, now_monotonic_us(), &untold)) {
+			snprintf(detail, sizeof(detail), "%s: %s%s", who.how,
+				 error->message ? error->message : "",
+				 untold ? " (and earlier refused attempts not itemized)" : "");
+			face->audit(face->audit_ctx, "refused", serial, POLKIT_ACTION_SIGN_REPORT,
+				    NULL, detail, who.uid, who.user);
+		}
+		return r;
+	}
+	if (r < 0)
+		return r;
+	snprintf(detail, sizeof(detail), "day report of %s signed by %s (%s), meaning: %s%s%s",
+		 day, who.printed_name, who.user, meaning, comment[0] ? ": " : "", comment);
+	face->audit(face->audit_ctx, "report-signed", serial, meaning, day, detail, who.uid,
+		    who.user);
+	log_info("%s signed the day report of %s for %s as %s", who.user, day, serial, meaning);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
 static const sd_bus_vtable recorder_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Status", "s", NULL, offsetof(struct recorder_face, status),
@@ -573,6 +671,9 @@ static const sd_bus_vtable recorder_vtable[] = {
 				SD_BUS_RESULT("t", head_seq, "ay", prev_hash,
 					      "a(ttssubussssbxsuay)", entries),
 				method_get_audit_after2, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("SignReport",
+				SD_BUS_ARGS("s", serial, "s", day, "s", meaning, "s", comment),
+				SD_BUS_NO_RESULT, method_sign_report, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_SIGNAL_WITH_ARGS("Committed", SD_BUS_ARGS("t", record_seq, "t", audit_seq), 0),
 	SD_BUS_VTABLE_END
 };

@@ -12,6 +12,7 @@
 #include <systemd/sd-bus.h>
 
 #include "bus_names.h"
+#include "polkit.h"
 #include "record.h"
 #include "verifier.h"
 
@@ -24,6 +25,13 @@ struct recorder_face {
 	uint32_t mkt_dh;		/* MKTActivationEnergy, J/mol */
 	int64_t signalled_record, signalled_audit;	/* heads in the last Committed */
 	struct verifier *verifier;	/* Verify */
+
+	/* SignReport: its polkit checks, and the audit trail it writes to. */
+	struct polkit_registry *polkit;
+	struct polkit_refusals refusals;
+	void (*audit)(void *ctx, const char *event, const char *serial, const char *what,
+		      const char *new_value, const char *detail, uid_t uid, const char *user);
+	void *audit_ctx;
 };
 
 /* Serve @face's object on @bus and ask for the name. */

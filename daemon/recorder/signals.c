@@ -16,6 +16,7 @@
 #include "intervals.h"
 #include "log.h"
 #include "parse_util.h"
+#include "polkit.h"
 #include "readings_msg.h"
 #include "recorder.h"
 #include "service.h"
@@ -223,9 +224,45 @@ static int on_alarm_changed(sd_bus_message *m, void *userdata, sd_bus_error *err
 		 kind, level, comment[0] ? ": " : "", comment);
 	reading = temp;
 	who = (uid_t)uid;
+	if (!strcmp(event, "acknowledged")) {
+		/*
+		 * The signature's manifestation (21 CFR 11.50): the printed name
+		 * as the user database has it now, the meaning; the entry's time
+		 * is the date and time, the comment is above.
+		 */
+		char u[64], printed[128];
+		size_t len = strlen(detail);
+
+		polkit_names_of(who, u, sizeof(u), printed, sizeof(printed));
+		snprintf(detail + len, sizeof(detail) - len, "; signed by %s (%s), meaning: acknowledged",
+			 printed, user);
+	}
 	audit_by(rc, name, serial, probe, NULL, NULL, NULL, &reading, detail,
 		 !strcmp(event, "acknowledged") ? &who : NULL,
 		 !strcmp(event, "acknowledged") ? user : NULL);
+	return 0;
+}
+
+/*
+ * Manager.AuthorizationRefused: an act of a person that polkit refused or
+ * the person cancelled (a wrong password, no agent, no right): nothing
+ * changed, and the attempt is in the trail as "refused".
+ */
+static int on_authorization_refused(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct recorder *rc = userdata;
+	const char *action, *unit, *user, *reason;
+	uint32_t probe, uid;
+	uid_t who;
+
+	(void)error;
+	if (sd_bus_message_read(m, "ssuuss", &action, &unit, &probe, &uid, &user, &reason) < 0 ||
+	    probe > 2 || strlen(action) > 64) {
+		log_warning("ignoring a malformed AuthorizationRefused");
+		return 0;
+	}
+	who = (uid_t)uid;
+	audit_by(rc, "refused", unit, probe, action, NULL, NULL, NULL, reason, &who, user);
 	return 0;
 }
 
@@ -314,6 +351,9 @@ int bus_connect(struct recorder *rc, const struct service *service, const char *
 	if (k >= 0)
 		k = signal_guard_match(g, SENSORS_PATH, SENSORS_MANAGER_IFACE, "AlarmChanged",
 				       on_alarm_changed, rc);
+	if (k >= 0)
+		k = signal_guard_match(g, SENSORS_PATH, SENSORS_MANAGER_IFACE, "AuthorizationRefused",
+				       on_authorization_refused, rc);
 	if (k < 0)
 		log_error("cannot follow coldroomd on the bus: %s", strerror(-k));
 	return k;

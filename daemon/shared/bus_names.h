@@ -34,6 +34,7 @@
 #define RECORDER_PAGE_ROWS	1000
 #define RECORDER_PAGE_US	15000
 #define RECORDER_MAX_FOLLOW	10000	/* GetRecordsAfter's, GetAuditAfter's argument */
+#define RECORDER_SIGN_COMMENT_MAX	255	/* SignReport's comment */
 /* GetMeanKineticTemperaturePage sends sums, not rows: more rows, the same time. */
 #define RECORDER_MKT_PAGE_ROWS	10000
 

@@ -48,6 +48,13 @@ start_private_bus() {
   <policy user="root">
     <allow own="org.coldroom.Recorder1"/>
     <allow own="org.coldroom.Uplink1"/>
+    <!-- The tests' stand-in polkit authority (shared/mock_polkit). -->
+    <allow own="org.freedesktop.PolicyKit1"/>
+  </policy>
+  <!-- Everyone may ask it, as polkitd's own policy file says. -->
+  <policy context="default">
+    <allow send_destination="org.freedesktop.PolicyKit1"
+           send_interface="org.freedesktop.PolicyKit1.Authority"/>
   </policy>
 </busconfig>
 CONF

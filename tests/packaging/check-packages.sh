@@ -51,6 +51,8 @@ user_files=(
 	'/systemd/system/coldroomd\.service$' '/systemd/system/coldroom-recorder\.service$' '/udev/rules\.d/60-coldroom\.rules$'
 	'/usr/lib/sysusers\.d/coldroom\.conf$' '/usr/share/dbus-1/system\.d/org\.coldroom\.Sensors1\.conf$'
 	'/usr/share/dbus-1/interfaces/org\.coldroom\.Sensors1.*\.xml$'
+	'^/usr/share/polkit-1/actions/org\.coldroom\.sensors\.policy$'
+	'^/usr/share/polkit-1/rules\.d/49-coldroom-sensor\.rules$'
 	'/man1/coldroomctl\.1' '/man1/coldroom-fwtool\.1' '/man4/coldroom\.4' '/man8/coldroomd\.8'
 	'/man8/coldroom-recorder\.8'
 	'^/usr/share/coldroom-sensor/mixin/coldroom\.rules\.yml$' '^/usr/share/coldroom-sensor/mixin/coldroom-overview\.json$'

@@ -52,7 +52,7 @@
 static struct {
 	struct faketree t;
 	char open_addr[400], policy_addr[400];
-	pid_t open_bus, policy_bus, daemon, policy_daemon, alarm_daemon;
+	pid_t open_bus, policy_bus, daemon, policy_daemon, alarm_daemon, mock_polkit;
 	int notify_fd;
 	char notify_path[400];
 	sd_bus *bus;
@@ -423,6 +423,7 @@ static int group_teardown(void **state)
 	sd_bus_flush_close_unref(g.bus);
 	stop(g.policy_daemon);
 	stop(g.alarm_daemon);
+	stop(g.mock_polkit);
 	stop(g.daemon);
 	stop(g.open_bus);
 	stop(g.policy_bus);
@@ -1046,9 +1047,9 @@ static int nobody_reads_but_cannot_change(const char *addr, const char *why)
 	if (r >= 0 || strcmp(e.name, SD_BUS_ERROR_ACCESS_DENIED))
 		return 24;
 	sd_bus_error_free(&e);
-	/* Bad arguments from an outsider are still refused as access. */
+	/* Bad arguments are refused before anyone is asked (no password for nothing). */
 	r = call(bus, U0, UNIT, "SetInterval", &e, NULL, "u", 1);
-	if (r >= 0 || strcmp(e.name, SD_BUS_ERROR_ACCESS_DENIED))
+	if (r >= 0 || strcmp(e.name, SD_BUS_ERROR_INVALID_ARGS))
 		return 25;
 	sd_bus_error_free(&e);
 	/* nobody cannot take the daemon's name either (on the policy bus). */
@@ -1058,12 +1059,13 @@ static int nobody_reads_but_cannot_change(const char *addr, const char *why)
 
 static int daemon_check(const char *addr)
 {
-	return nobody_reads_but_cannot_change(addr, "only root or members of group coldroom-admin");
+	return nobody_reads_but_cannot_change(addr, "nobody is not allowed to org.coldroom.sensors.configure");
 }
 
 static int policy_check(const char *addr)
 {
-	int r = nobody_reads_but_cannot_change(addr, "Rejected send message");
+	/* The policy lets the call through: coldroomd (polkit) decides. */
+	int r = nobody_reads_but_cannot_change(addr, "not allowed to org.coldroom.sensors.configure");
 	sd_bus *bus = NULL;
 
 	if (r)
@@ -1143,6 +1145,256 @@ static void test_admin_group_from_user_database(void **state)
 	assert_int_equal(as_nobody_with_groups(try_set_label, g.open_addr, &gid, 1), 1);
 	set_admin_group("coldroom-admin");
 	assert_true(call(g.bus, U0, UNIT, "SetLabel", NULL, NULL, "s", "Cold room B") >= 0);
+}
+
+/* ---- polkit ---- */
+
+#define PK_ACK		"org.coldroom.sensors.acknowledge"
+#define PK_CONFIGURE	"org.coldroom.sensors.configure"
+
+static struct {
+	char verdicts[600], log[600];
+	const char *method;		/* SetLabel, SetInterval or Acknowledge */
+	uint32_t interval;
+	bool interactive;
+	int refused;			/* AuthorizationRefused signals seen */
+	char action[64], reason[512];
+	uint32_t uid, probe;
+} pk;
+
+static void pk_verdicts(const char *text)
+{
+	write_file(pk.verdicts, text, strlen(text));
+}
+
+static int pk_log_lines(void)
+{
+	size_t len = 0;
+	char *s = slurp(pk.log, &len);
+	int n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += s[i] == '\n';
+	free(s);
+	return n;
+}
+
+static int on_refused(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	const char *action, *unit, *user, *reason;
+
+	(void)userdata, (void)e;
+	assert_true(sd_bus_message_read(m, "ssuuss", &action, &unit, &pk.probe, &pk.uid, &user,
+					&reason) >= 0);
+	snprintf(pk.action, sizeof(pk.action), "%s", action);
+	snprintf(pk.reason, sizeof(pk.reason), "%s", reason);
+	pk.refused++;
+	return 0;
+}
+
+static sd_bus_message *pk_new_call(sd_bus *bus)
+{
+	sd_bus_message *m = NULL;
+	bool ack = !strcmp(pk.method, "Acknowledge");
+	int r;
+
+	r = sd_bus_message_new_method_call(bus, &m, NAME, ack ? ROOT : U0, ack ? MGR : UNIT,
+					   pk.method);
+	if (r >= 0 && ack)
+		r = sd_bus_message_append(m, "sus", "sensor0", 2, "checked the door");
+	else if (r >= 0 && !strcmp(pk.method, "SetInterval"))
+		r = sd_bus_message_append(m, "u", pk.interval);
+	else if (r >= 0)
+		r = sd_bus_message_append(m, "s", "Signed room");
+	if (r >= 0)
+		r = sd_bus_message_set_allow_interactive_authorization(m, pk.interactive);
+	if (r < 0) {
+		sd_bus_message_unref(m);
+		return NULL;
+	}
+	return m;
+}
+
+/*
+ * pk.method as nobody: 0 done, 1 AccessDenied, 2 interactive authorization
+ * required, 3 limits exceeded, 4 no such alarm, 5 invalid arguments.
+ */
+static int pk_call(const char *addr)
+{
+	static const char *const errors[] = {
+		SD_BUS_ERROR_ACCESS_DENIED, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
+		SD_BUS_ERROR_LIMITS_EXCEEDED, "org.coldroom.Sensors1.Error.NoSuchAlarm",
+		SD_BUS_ERROR_INVALID_ARGS,
+	};
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus *bus = connect_to(addr);
+	sd_bus_message *m = pk_new_call(bus);
+	int r = m ? sd_bus_call(bus, m, 10 * 1000000, &e, NULL) : -ENOMEM;
+
+	sd_bus_message_unref(m);
+	sd_bus_flush_close_unref(bus);
+	if (r >= 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++)
+		if (sd_bus_error_has_name(&e, errors[i]))
+			return (int)i + 1;
+	return 11;
+}
+
+/*
+ * While polkit holds its answers (a person reading the prompt), one caller
+ * has at most 4 checks pending: the fifth is refused at once, and the
+ * daemon answers everyone else meanwhile.
+ */
+static int pk_flood(const char *addr)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus_message *reply = NULL;
+	sd_bus *bus = connect_to(addr);
+	struct timespec start;
+	int r;
+
+	for (int i = 0; i < 4; i++) {
+		sd_bus_message *m = pk_new_call(bus);
+
+		if (!m || sd_bus_call_async(bus, NULL, m, NULL, NULL, 60 * 1000000) < 0)
+			return 10;
+		sd_bus_message_unref(m);
+	}
+	if (sd_bus_flush(bus) < 0)
+		return 11;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (pk_log_lines() < 4) {
+		if (ms_since(&start) > 20000)
+			return 12;
+		usleep(10000);
+	}
+	if (call(bus, ROOT, MGR, "GetReadings", NULL, &reply, NULL) < 0)
+		return 13;
+	sd_bus_message_unref(reply);
+	reply = pk_new_call(bus);
+	r = reply ? sd_bus_call(bus, reply, 10 * 1000000, &e, NULL) : -ENOMEM;
+	sd_bus_message_unref(reply);
+	sd_bus_flush_close_unref(bus);
+	return r < 0 && sd_bus_error_has_name(&e, SD_BUS_ERROR_LIMITS_EXCEEDED) ? 0 : 14;
+}
+
+static void pk_expect(const char *method, bool interactive, int want)
+{
+	pk.method = method;
+	pk.interactive = interactive;
+	assert_int_equal(as_nobody(pk_call, g.open_addr), want);
+}
+
+/* The refusal was audited: one more AuthorizationRefused, with @action and @how. */
+static void pk_expect_refused(int *seen, const char *action, const char *how)
+{
+	pump_until(g.bus, &pk.refused, *seen + 1, 50);
+	assert_int_equal(pk.refused, *seen + 1);
+	*seen = pk.refused;
+	assert_string_equal(pk.action, action);
+	assert_int_equal(pk.uid, NOBODY);
+	if (strncmp(pk.reason, how, strlen(how)))
+		fail_msg("refusal reason '%s' does not start with '%s'", pk.reason, how);
+}
+
+static void test_polkit(void **state)
+{
+	sd_bus_slot *slot = NULL;
+	char *log;
+	int seen = 0, lines;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	snprintf(pk.verdicts, sizeof(pk.verdicts), "%s/polkit-verdicts", g.t.root);
+	snprintf(pk.log, sizeof(pk.log), "%s/polkit.log", g.t.root);
+	write_file(pk.log, "", 0);
+	chmod(pk.log, 0644);
+	pk_verdicts("");
+	g.mock_polkit = fork();
+	assert_true(g.mock_polkit >= 0);
+	if (g.mock_polkit == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		execl(getenv("MOCK_POLKIT"), "mock_polkit", g.open_addr, pk.verdicts, pk.log,
+		      (char *)NULL);
+		_exit(127);
+	}
+	assert_true(sd_bus_match_signal(g.bus, &slot, NAME, ROOT, MGR, "AuthorizationRefused",
+					on_refused, NULL) >= 0);
+	/* A viewer: no right to configure; nothing changes, the attempt is audited. */
+	pk_verdicts("65534 * no\n");
+	{
+		struct timespec start;
+		int calls = pk.refused;
+
+		/* The authority is up once it answers the daemon (each refusal is audited). */
+		clock_gettime(CLOCK_MONOTONIC, &start);
+		while (pk_log_lines() == 0) {
+			pk_expect("SetLabel", true, 1);
+			calls++;
+			if (ms_since(&start) > 20000)
+				fail_msg("the mock polkit authority never answered");
+		}
+		pump_until(g.bus, &pk.refused, calls, 0);
+		seen = pk.refused;
+	}
+	pk_expect("SetLabel", true, 1);
+	pk_expect_refused(&seen, PK_CONFIGURE, "denied");
+	expect_attr("sensor0", "label", "Cold room B");
+	pk_expect("Acknowledge", true, 1);
+	pk_expect_refused(&seen, PK_ACK, "denied");
+	assert_int_equal(pk.probe, 2);
+
+	/* An operator without an agent: told to authenticate, nothing changes. */
+	pk_verdicts("65534 * auth-ok\n");
+	pk_expect("SetLabel", false, 2);
+	pk_expect_refused(&seen, PK_CONFIGURE, "no agent");
+	expect_attr("sensor0", "label", "Cold room B");
+	/* A wrong password, a dismissed prompt: refused, audited, unchanged. */
+	pk_verdicts("65534 * auth-wrong\n");
+	pk_expect("SetLabel", true, 1);
+	pk_expect_refused(&seen, PK_CONFIGURE, "denied");
+	pk_verdicts("65534 * auth-cancel\n");
+	pk_expect("SetLabel", true, 1);
+	pk_expect_refused(&seen, PK_CONFIGURE, "cancelled");
+	expect_attr("sensor0", "label", "Cold room B");
+
+	/* The right password: done, the subject being the caller's bus name. */
+	pk_verdicts("65534 * auth-ok\n");
+	pk_expect("SetLabel", true, 0);
+	expect_attr("sensor0", "label", "Signed room");
+	log = slurp(pk.log, NULL);
+	assert_non_null(strstr(log, "65534 " PK_CONFIGURE " 1 system-bus-name\n"));
+	assert_non_null(strstr(log, "65534 " PK_CONFIGURE " 0 system-bus-name\n"));
+	free(log);
+	/* Acknowledging is its own action: allowed, and then there is no alarm to take. */
+	pk_verdicts("65534 " PK_CONFIGURE " no\n65534 " PK_ACK " auth-ok\n");
+	pk_expect("Acknowledge", true, 4);
+	pk_expect("SetLabel", true, 1);
+	pk_expect_refused(&seen, PK_CONFIGURE, "denied");
+
+	/* Bad arguments are refused before anyone is asked for a password. */
+	lines = pk_log_lines();
+	pk.interval = 1;
+	pk_expect("SetInterval", true, 5);
+	assert_int_equal(pk_log_lines(), lines);
+
+	/* Checks pending are bounded per caller; root is not asked at all. */
+	pk_verdicts("65534 * hold\n");
+	pk.method = "SetLabel";
+	pk.interactive = true;
+	write_file(pk.log, "", 0);
+	assert_int_equal(as_nobody(pk_flood, g.open_addr), 0);
+	assert_true(call(g.bus, U0, UNIT, "SetLabel", NULL, NULL, "s", "Cold room B") >= 0);
+	expect_attr("sensor0", "label", "Cold room B");
+	assert_int_equal(pk_log_lines(), 4);
+
+	/* Without an authority on the bus, the groups of coldroomd.conf decide again. */
+	assert_int_equal(stop(g.mock_polkit), 0);
+	g.mock_polkit = 0;
+	sd_bus_slot_unref(slot);
+	wait_for_name(g.bus);
 }
 
 static void test_policy_file(void **state)
@@ -2300,6 +2552,7 @@ int main(void)
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_daemon_checks_callers),
 		cmocka_unit_test(test_admin_group_from_user_database),
+		cmocka_unit_test(test_polkit),
 		cmocka_unit_test(test_policy_file),
 		cmocka_unit_test(test_reload_config),
 		cmocka_unit_test(test_reload_switches_window),

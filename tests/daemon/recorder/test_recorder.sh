@@ -198,9 +198,68 @@ check "a threshold alarm is in the trail, with its reading" wait_for 10 \
 check "coldroomd's alarm (no delay configured) is in the trail, with its reading" wait_for 10 \
 	q_is "SELECT reading FROM audit WHERE event = 'alarm-raised' AND serial = 'SIM-000001' AND probe = 1" -9000
 ctl ack sensor0 1 --comment "moved the stock to freezer 2" >/dev/null || fail "coldroomctl ack"
-check "its acknowledgement is in the trail: who, and the comment" wait_for 10 \
-	q_is "SELECT uid || ':' || user || ':' || (detail LIKE '%moved the stock to freezer 2') FROM audit
-		WHERE event = 'alarm-acknowledged' AND serial = 'SIM-000001' AND probe = 1" "$(id -u):$(id -un):1"
+printed=$(getent passwd "$(id -u)" | cut -d: -f5 | cut -d, -f1)
+check "its acknowledgement is in the trail: who, the comment, the signature's manifestation" wait_for 10 \
+	q_is "SELECT uid || ':' || user || ':' || detail FROM audit
+		WHERE event = 'alarm-acknowledged' AND serial = 'SIM-000001' AND probe = 1" \
+	"$(id -u):$(id -un):alarm 1 (temperature), level 1: moved the stock to freezer 2; signed by ${printed:-$(id -un)} ($(id -un)), meaning: acknowledged"
+# Refused attempts (no polkit on this bus: the groups decide, and nobody is in none).
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$COLDROOMCTL" --bus "$addr" "$@"; }
+	out=$(as_nobody --no-ask-password set sensor1 "label=Hacked" 2>&1); rc=$?
+	check "a plain user's change is refused (exit 5: $out)" test "$rc" -eq 5
+	out=$(as_nobody --no-ask-password ack sensor0 1 --comment "not mine" 2>&1); rc=$?
+	check "and so is their acknowledgement ($out)" test "$rc" -eq 5
+	check "both attempts are in the trail as refused, with who and what" wait_for 10 \
+		q_is "SELECT group_concat(uid || ':' || serial || ':' || probe || ':' || what, ' ') FROM
+			(SELECT * FROM audit WHERE event = 'refused' ORDER BY seq)" \
+		"65534:SIM-000002:0:org.coldroom.sensors.configure 65534:SIM-000001:1:org.coldroom.sensors.acknowledge"
+	check "and nothing changed" test "$(cat "$sys/class/coldroom/sensor1/label")" != Hacked
+fi
+
+# Signing a day's report (Recorder1.SignReport): root is not asked.
+today=$(date +%F)
+out=$(ctl sign sensor0 "$today" reviewed --comment "all in band" 2>&1)
+check "root signs sensor0's day report ($out)" test $? -eq 0
+check "the signature's manifestation is in the trail" wait_for 10 \
+	q_is "SELECT uid || ':' || user || ':' || what || ':' || new_value || ':' || detail FROM audit
+		WHERE event = 'report-signed' AND serial = 'SIM-000001'" \
+	"$(id -u):$(id -un):reviewed:$today:day report of $today signed by ${printed:-$(id -un)} ($(id -un)), meaning: reviewed: all in band"
+signed=$(q "SELECT count(*) FROM audit")
+for bad in "2026-02-30" "$(date -d tomorrow +%F)" "today" "$today x"; do
+	out=$(ctl sign sensor0 "$bad" approved 2>&1); rc=$?
+	check "a day '$bad' is refused as invalid ($out)" test "$rc" -eq 6
+done
+out=$(busctl --address="$addr" call org.coldroom.Recorder1 /org/coldroom/Recorder1 \
+	org.coldroom.Recorder1 SignReport ssss SIM-000001 "$today" "signed off" "" 2>&1); rc=$?
+check "a meaning other than reviewed or approved is refused ($out)" \
+	bash -c '[ "$1" -ne 0 ] && grep -qF "is '"'reviewed' or 'approved'"'" <<<"$2"' _ "$rc" "$out"
+check "and none of them is in the trail" test "$(q "SELECT count(*) FROM audit")" = "$signed"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	# A stand-in polkit authority: a person's password typed right, then a prompt dismissed.
+	echo "65534 * auth-ok" >"$tmp/polkit-verdicts"
+	: >"$tmp/polkit.log"; chmod 0644 "$tmp/polkit.log"
+	"$MOCK_POLKIT" "$addr" "$tmp/polkit-verdicts" "$tmp/polkit.log" &
+	mock_pid=$!
+	extra_pids="$extra_pids $mock_pid"
+	wait_for 10 busctl --address="$addr" status org.freedesktop.PolicyKit1 >/dev/null 2>&1
+	out=$(as_nobody sign SIM-000002 "$today" approved --comment "second look" 2>&1); rc=$?
+	check "an operator who types the password signs ($out)" test "$rc" -eq 0
+	check "polkit was asked about the caller, allowed to prompt" \
+		grep -q '^65534 org.coldroom.sensors.sign-report 1 system-bus-name$' "$tmp/polkit.log"
+	check "the signature names them" wait_for 10 \
+		q_is "SELECT uid || ':' || what FROM audit WHERE event = 'report-signed' AND serial = 'SIM-000002'" \
+		"65534:approved"
+	echo "65534 * auth-cancel" >"$tmp/polkit-verdicts"
+	out=$(as_nobody sign SIM-000002 "$today" reviewed 2>&1); rc=$?
+	check "a dismissed prompt is refused (exit 5: $out)" test "$rc" -eq 5
+	check "and is in the trail as a refused signature" wait_for 10 \
+		q_is "SELECT count(*) FROM audit WHERE event = 'refused' AND serial = 'SIM-000002'
+			AND what = 'org.coldroom.sensors.sign-report' AND detail LIKE 'cancelled: %'" 1
+	check "with no second signature" \
+		test "$(q "SELECT count(*) FROM audit WHERE event = 'report-signed' AND serial = 'SIM-000002'")" = 1
+	kill "$mock_pid"; wait "$mock_pid" 2>/dev/null
+fi
 check "a label change is in the trail, old and new" wait_for 10 \
 	q_is "SELECT old_value || '>' || new_value FROM audit WHERE event = 'setting-changed' AND what = 'label'" "Room sensor1>Freezer 2"
 

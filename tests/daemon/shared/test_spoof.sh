@@ -138,6 +138,8 @@ forge_all() { # forge_all [--destination=NAME]: every signal once
 		temp1_max -15000 40000 0 root || return 1
 	"${f[@]}" $S $M AlarmChanged tsssuuuitusss 4242 acknowledged SIM-000001 sensor0 1 2 1 \
 		77777 "$now" 0 root "forged: all is well" temperature || return 1
+	"${f[@]}" $S $M AuthorizationRefused ssuuss org.coldroom.sensors.acknowledge SIM-000001 1 \
+		0 root "forged: a refusal to blame on root" || return 1
 	"${f[@]}" $S org.freedesktop.DBus.ObjectManager InterfacesAdded 'oa{sa{sv}}' \
 		$S/unit/sensor1048575 1 org.coldroom.Sensors1.Unit 4 Number u 1048575 \
 		Name s sensor1048575 Serial s FORGED-1 Label s forged || return 1
@@ -181,7 +183,7 @@ check "the audit trail has only the real change ($new_audit)" \
 check "no forged acknowledgement, setting or unit in the whole trail" \
 	test "$(q "SELECT count(*) FROM audit WHERE event LIKE 'alarm-%' OR new_value = '40000'
 		   OR serial = 'FORGED-1' OR detail LIKE '%forged%' OR event IN
-		   ('unit-removed', 'unit-added', 'coldroomd-stopped', 'coldroomd-started')
+		   ('unit-removed', 'unit-added', 'coldroomd-stopped', 'coldroomd-started', 'refused')
 		   AND time_us > $now - 5000000")" = 0
 check "the recorder still knows sensor1 (no InterfacesRemoved taken)" \
 	test "$(q "SELECT count(*) FROM audit WHERE event = 'unit-removed'")" = 0

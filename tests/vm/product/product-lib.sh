@@ -26,6 +26,11 @@ die() {
 	echo "RESULT: stopped early"
 	exit 1
 }
+# as_person USER PASSWORD COMMAND...: COMMAND as USER at a terminal, who
+# types PASSWORD when polkit asks (as_person.py).
+as_person() {
+	python3 /usr/lib/vmtest/as_person.py "$@"
+}
 wait_for() { # wait_for SECONDS COMMAND...
 	local deadline=$((SECONDS + $1))
 	shift

@@ -167,9 +167,19 @@ check "PRAGMA integrity_check: ok" \
 out=$(coldroomctl record verify); rc=$?
 check "record verify: $out" test "$rc" -eq 0
 
-echo "== a non-root user reads but cannot set"
-useradd -M -s /bin/sh viewer || fail "useradd viewer"
+echo "== a non-root user reads but cannot set; an admin sets with their password"
+check "polkit has the product's actions" bash -c \
+	"pkaction | grep -qx org.coldroom.sensors.configure && pkaction | grep -qx org.coldroom.sensors.acknowledge"
+check "groups coldroom-viewer, -auditor and -operator exist" \
+	getent group coldroom-viewer coldroom-auditor coldroom-operator
+useradd -M -s /bin/sh -G coldroom-viewer viewer || fail "useradd viewer"
 useradd -M -s /bin/sh -G coldroom-admin plantadmin || fail "useradd plantadmin"
+admin_pw='Plant-admin-4711'
+echo "plantadmin:$admin_pw" | chpasswd || fail "chpasswd plantadmin"
+# polkitd takes coldroomctl's fallback agent only in a login session: people log in.
+check "systemd-logind runs" wait_for 30 systemctl is-active --quiet systemd-logind
+check "a person's commands run in their own logind session (su -l, pam_systemd)" \
+	as_person viewer nothing sh -c 'loginctl show-session "$XDG_SESSION_ID" -p Name --value | grep -qx viewer'
 label=$(cat "$CLASS/sensor0/label")
 check "viewer: coldroomctl list works" runuser -u viewer -- coldroomctl list
 check "viewer: busctl reads a property" \
@@ -181,8 +191,11 @@ err=$(runuser -u viewer -- busctl --system call $BUS "$first_path" $UNIT_IFACE S
 check "viewer: SetLabel over D-Bus is access denied ($err)" \
 	bash -c "[[ '$err' == *'ccess denied'* || '$err' == *AccessDenied* ]]"
 check "viewer: the label is unchanged" test "$(cat "$CLASS/sensor0/label")" = "$label"
-check "plantadmin (coldroom-admin): coldroomctl set works" \
-	runuser -u plantadmin -- coldroomctl set sensor0 label=Freezer-B
+out=$(runuser -u plantadmin -- coldroomctl set sensor0 label=Freezer-B 2>&1); rc=$?
+check "plantadmin without a terminal: refused, no one could type the password ($out)" \
+	test "$rc" -eq 5
+check "plantadmin at a terminal types the password: coldroomctl set works" \
+	as_person plantadmin "$admin_pw" coldroomctl set sensor0 label=Freezer-B
 check "plantadmin: the label reached sysfs" \
 	wait_for 10 bash -c "[ \"\$(cat $CLASS/sensor0/label)\" = Freezer-B ]"
 
@@ -209,7 +222,10 @@ done
 systemctl daemon-reload
 printf 'AlarmDelaySec=5\nEscalateAfterSec=6\n' >>/etc/coldroom/coldroomd.conf
 check "systemctl reload coldroomd takes the alarm settings" systemctl reload coldroomd
-useradd -M -s /bin/sh -G coldroom-operator operator1 || fail "useradd operator1"
+useradd -M -s /bin/sh -c "Olga Operator,Room 2" -G coldroom-operator operator1 ||
+	fail "useradd operator1"
+operator_pw='Op-one-0815'
+echo "operator1:$operator_pw" | chpasswd || fail "chpasswd operator1"
 s1=$(sensor_of SIM-000001)
 # What a shell or an EnvironmentFile= would take apart must arrive as it is.
 awkward='Room "B" $HOME \x41'
@@ -219,7 +235,7 @@ old_band="temp1.min=$(cat "$CLASS/$s1/temp1_min") temp1.max=$(cat "$CLASS/$s1/te
 # The simulated room is near -18 C: a band of -10 C .. 0 C puts probe 1 out.
 out_at=$(date +%s.%N)
 check "plantadmin moves SIM-000001's band away from its room" \
-	runuser -u plantadmin -- coldroomctl set SIM-000001 temp1.min=-10C temp1.max=0C temp1.hyst=0.5C
+	as_person plantadmin "$admin_pw" coldroomctl set SIM-000001 temp1.min=-10C temp1.max=0C temp1.hyst=0.5C
 check "the kernel sees the probe out of band" wait_for 20 grep -qx 1 "$CLASS/$s1/temp1_alarm"
 check "no alarm before the delay has passed" bash -c "coldroomctl alarms | grep -q 'no open alarms'"
 check "coldroomctl alarms lists it as raised" wait_for 30 \
@@ -264,15 +280,37 @@ check "$alarm_unit: MemoryMax=64M, TasksMax=16" bash -c \
 check "unanswered, coldroom-escalate@ ran at level 2" wait_for 30 \
 	bash -c "grep -qx COLDROOM_ALARM_LEVEL=2 /run/coldroom-test/escalate.env 2>/dev/null"
 systemctl status --no-pager 'coldroom-alarm@*' 'coldroom-escalate@*' 2>&1 | head -n 20
-runuser -u viewer -- coldroomctl ack SIM-000001 1 --comment "not mine"
+# Acknowledging is a signature: the operator's own password, typed at a terminal.
+still_open() { coldroomctl alarms | grep SIM-000001 | grep -qv acknowledged; }
+as_person viewer nothing coldroomctl ack SIM-000001 1 --comment "not mine"
 rc=$?
 check "viewer: coldroomctl ack is refused as access denied (exit status $rc, want 5)" test "$rc" -eq 5
-check "operator1 (coldroom-operator): coldroomctl ack works" \
-	runuser -u operator1 -- coldroomctl ack SIM-000001 1 --comment "door closed, stock checked"
+out=$(runuser -u operator1 -- coldroomctl ack SIM-000001 1 --comment "no agent" 2>&1); rc=$?
+check "operator1 with no terminal, so no agent: refused ($out)" test "$rc" -eq 5
+as_person operator1 'not-my-password' coldroomctl ack SIM-000001 1 --comment "wrong password"
+rc=$?
+check "operator1 types a wrong password: refused (exit status $rc, want 5)" test "$rc" -eq 5
+check "the alarm is still open, unacknowledged" still_open
+events() {
+	local now
+	now=$(date +%s)
+	busctl --system call org.coldroom.Recorder1 /org/coldroom/Recorder1 org.coldroom.Recorder1 \
+		GetEvents stt SIM-000001 $(((now - 3600) * 1000000)) $(((now + 60) * 1000000))
+}
+refused_acks_are() {
+	[ "$(events | grep -o '"refused" 1 false 0 "[a-z0-9]*" "org.coldroom.sensors.acknowledge"' |
+	     grep -c .)" = "$1" ]
+}
+no_ack_in_trail() { ! events | grep -q alarm-acknowledged; }
+check "the three attempts are each in the audit trail as refused" wait_for 20 refused_acks_are 3
+events | grep -o '"refused" [^"]*"[^"]*" "[^"]*" "" "" "[^"]*"'
+check "and only as refused: no acknowledgement in the trail" no_ack_in_trail
+check "operator1 (coldroom-operator) types the password: coldroomctl ack works" \
+	as_person operator1 "$operator_pw" coldroomctl ack SIM-000001 1 --comment "door closed, stock checked"
 coldroomctl alarms
 check "the alarm is acknowledged by operator1 with the comment" bash -c \
 	"coldroomctl alarms | grep SIM-000001 | grep acknowledged | grep -q 'operator1: door closed, stock checked'"
-check "back in its band" runuser -u plantadmin -- coldroomctl set SIM-000001 $old_band
+check "back in its band" as_person plantadmin "$admin_pw" coldroomctl set SIM-000001 $old_band
 check "after the delay the alarm is closed" wait_for 30 \
 	bash -c "coldroomctl alarms | grep -q 'no open alarms'"
 check "the acknowledgement is in coldroomd's journal with who" bash -c \
@@ -286,6 +324,18 @@ audit_has_ack() {
 }
 check "the record's audit trail has the acknowledgement: who, the reading, the comment" \
 	wait_for 20 audit_has_ack
+signed_ack() {
+	events | grep -q 'door closed, stock checked; signed by Olga Operator (operator1), meaning: acknowledged'
+}
+check "with the signature's manifestation: printed name, user, meaning" signed_ack
+# The recorder asks polkit about its caller as the action's owner.
+check "operator1 signs SIM-000001's day report, typing the password" \
+	as_person operator1 "$operator_pw" coldroomctl sign SIM-000001 "$(date +%F)" reviewed \
+	--comment "excursion handled"
+report_signed() {
+	events | grep -q '"report-signed" 0 false 0 "operator1" "reviewed" "" "'"$(date +%F)"'" "day report of [0-9-]* signed by Olga Operator (operator1), meaning: reviewed: excursion handled"'
+}
+check "the report's signature is in the audit trail" wait_for 20 report_signed
 check "viewer: coldroomctl history reads the record" \
 	bash -c "runuser -u viewer -- coldroomctl history SIM-000001 --since -1h | grep -q ' ok\$'"
 check "viewer: coldroomctl report writes the day as a PDF" bash -c \
@@ -347,10 +397,15 @@ echo 0 >"$dbg/disconnect"
 check "plugged in again, the fault is cleared (listed until acknowledged)" \
 	wait_for 60 alarm_of SIM-000000 2 fault cleared
 now=$(date +%s)
-check "plantadmin sets probe 1's calibration, due in 30 days" \
-	runuser -u plantadmin -- busctl --system call $BUS /org/coldroom/Sensors1/unit/$s0 \
+out=$(runuser -u plantadmin -- busctl --system call $BUS /org/coldroom/Sensors1/unit/$s0 \
 	$UNIT_IFACE SetCalibration uttsii 1 $(((now - 335 * 86400) * 1000000)) \
-	$(((now + 30 * 86400 - 3600) * 1000000)) CAL-2026-0042 0 0
+	$(((now + 30 * 86400 - 3600) * 1000000)) CAL-2026-0042 0 0 2>&1); rc=$?
+check "SetCalibration without a password: refused ($out)" \
+	bash -c "[ $rc -ne 0 ] && [[ '$out' == *nteractive* || '$out' == *ccess* ]]"
+check "plantadmin sets probe 1's calibration, due in 30 days, with the password" \
+	as_person plantadmin "$admin_pw" coldroomctl calibrate SIM-000000 1 \
+	--date @$((now - 335 * 86400)) --due @$((now + 30 * 86400 - 3600)) \
+	--certificate CAL-2026-0042
 reminders_raised() {
 	alarm_of SIM-000000 1 calibration-90d raised && alarm_of SIM-000000 1 calibration-30d raised
 }
@@ -365,7 +420,8 @@ audit_has_kind() {
 }
 check "the audit trail names the alarm's kind" wait_for 20 audit_has_kind
 for p in 1 2; do
-	runuser -u operator1 -- coldroomctl ack SIM-000000 $p --comment "probe-health test over" ||
+	as_person operator1 "$operator_pw" coldroomctl ack SIM-000000 $p \
+		--comment "probe-health test over" ||
 		fail "operator1 acknowledges SIM-000000 probe $p"
 done
 cp /tmp/coldroomd.conf.before-health /etc/coldroom/coldroomd.conf

@@ -104,11 +104,13 @@ echo "$status" | head -n 12
 check "systemctl status coldroomd: active (exit status $rc)" \
 	bash -c '[ "$1" -eq 0 ] && grep -q "Active: active (running)" <<<"$2"' - "$rc" "$status"
 check "busctl: two unit objects on $BUS" test "$(unit_paths | grep -c .)" -eq 2
-# The bus honours the policy's rule for coldroom-admin, the group %pre made
-# before the policy file landed.
+# polkit honours the package's rules for coldroom-admin, the group %pre made
+# before the rules landed: a member sets with their password.
+check "polkit has the product's actions" bash -c "pkaction | grep -qx org.coldroom.sensors.configure"
 useradd -M -s /bin/sh -G coldroom-admin plantadmin || fail "useradd plantadmin"
-check "plantadmin (coldroom-admin): coldroomctl set works" \
-	runuser -u plantadmin -- coldroomctl set sensor0 label=Freezer-B
+echo "plantadmin:Plant-admin-4711" | chpasswd || fail "chpasswd plantadmin"
+check "plantadmin (coldroom-admin) types the password: coldroomctl set works" \
+	as_person plantadmin Plant-admin-4711 coldroomctl set sensor0 label=Freezer-B
 check "plantadmin: the label reached sysfs" \
 	wait_for 10 bash -c "[ \"\$(cat $CLASS/sensor0/label)\" = Freezer-B ]"
 userdel plantadmin
