@@ -182,7 +182,7 @@ mkt = a / -math.log(sum(math.exp(-a / (m / 1000 + 273.15)) for _, m in sel) / le
 assert x["mkt_c"] == "%.3f" % mkt and x["data_s"] == "2100" and x["no_data_s"] == "0", (x, mkt)
 assert [r["event"] for r in alarms] == ["alarm-raised", "alarm-escalated", "alarm-acknowledged", "alarm-cleared"], alarms
 ack = alarms[2]
-assert ack["user"] == "operator1" and ack["detail"] == "alarm 1, level 2: door closed, stock checked", ack
+assert ack["user"] == "operator1" and ack["detail"] == "alarm 1, level 2: door closed, stock checked; signed by Olga Operator (operator1), meaning: acknowledged", ack
 assert ack["time"] == "2026-01-15T10:21:20Z" and ack["reading_c"] == "-5.014", ack
 d = [r for r in days if r["serial"] == "SIM-000001" and r["probe"] == "1"][0]
 assert (d["duration_s"], d["data_s"], d["no_data_s"]) == ("2100", "82800", "3600"), d
@@ -202,7 +202,7 @@ check "the PDF: the excursion with its times" \
 	grep -qF "Freezer A (serial SIM-000001, unit sensor0), probe 1: 2026-01-15 10:05:00 to 10:40:00 (0 h 35 min)" "$tmp/exc.txt"
 check "the PDF: its peak, band and MKT" grep -qE "peak -4.37 °C, band -22.0 .. -12.0 °C, MKT over it -?[0-9]+\.[0-9]{2} °C" "$tmp/exc.txt"
 check "the PDF: who acknowledged, and the comment" \
-	grep -qF "alarm-acknowledged at -5.0 °C by operator1 — alarm 1, level 2: door closed, stock checked" "$tmp/exc.txt"
+	grep -qF "alarm-acknowledged at -5.0 °C by operator1 — alarm 1, level 2: door closed, stock checked; signed by Olga Operator (operator1), meaning: acknowledged" "$tmp/exc.txt"
 check "the PDF: the day's time out of band" grep -qE "^ *2026-01-15 +1 +0 h 35 min +1 h 00 min" "$tmp/exc.txt"
 check "the PDF: the chain heads it was made from" grep -qE "Made from the record's rows up to [0-9]+ \(hash [0-9a-f]{16}" "$tmp/exc.txt"
 out=$(ctl record verify-export "$tmp/exc.csv"); rc=$?

@@ -80,7 +80,8 @@ int main(int argc, char **argv)
 				.serial = argv[3], .probe = 1, .has_reading = true,
 				.reading = air(m), .has_uid = k == 2, .uid = 1001,
 				.user = k == 2 ? "operator1" : NULL,
-				.detail = k == 2 ? "alarm 1, level 2: door closed, stock checked" :
+				.detail = k == 2 ? "alarm 1, level 2: door closed, stock checked; signed by "
+						  "Olga Operator (operator1), meaning: acknowledged" :
 					  "alarm 1",
 			};
 
