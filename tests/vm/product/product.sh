@@ -358,10 +358,10 @@ exc_written() {
 }
 check "viewer: report --excursions lists the excursion (CSV)" wait_for 240 exc_written
 cat /tmp/exc.csv /tmp/exc.csv.manifest
-check "with its band, the one in force then (-10 .. 0 C)" \
-	grep -qE '^excursion,SIM-000001,.*,-10\.000,0\.000,' /tmp/exc.csv
-check "with operator1's acknowledgement and comment" \
-	grep -qE '^alarm,SIM-000001,.*,alarm-acknowledged,-?[0-9.]+,operator1,.*door closed, stock checked' /tmp/exc.csv
+check "with its band, the one in force then (-10 .. 0 C), and its MKT" \
+	grep -qE '^excursion,SIM-000001,.*,-10\.000,0\.000,-?[0-9]+\.[0-9]{3},[0-9]+,[0-9]+,' /tmp/exc.csv
+check "with operator1's acknowledgement, comment and signature" \
+	grep -qE '^alarm,SIM-000001,.*,alarm-acknowledged,-?[0-9.]+,operator1,.*door closed, stock checked; signed by Olga Operator \(operator1\), meaning: acknowledged' /tmp/exc.csv
 check "its manifest holds its SHA-256" \
 	grep -qx "sha256: $(sha256sum /tmp/exc.csv | cut -d' ' -f1)" /tmp/exc.csv.manifest
 out=$(runuser -u viewer -- coldroomctl record verify-export /tmp/exc.csv); rc=$?
