@@ -55,13 +55,13 @@ function bytes(b64) {
 }
 
 function celsius(mdeg) {
-    return (mdeg / 1000).toFixed(2) + " °C";
+    return (mdeg / 1000).toFixed(2) + "\u00a0°C";
 }
 
 function band(min, max) {
     if (min === undefined || max === undefined)
         return "";
-    return (min / 1000).toFixed(1) + " … " + (max / 1000).toFixed(1) + " °C";
+    return (min / 1000).toFixed(1) + " … " + (max / 1000).toFixed(1) + "\u00a0°C";
 }
 
 const PROBE_STATUS = ["unknown", "", "no data", "disconnected"];
@@ -371,8 +371,8 @@ function renderAlarms() {
         tr.appendChild(el("td", ALARM_STATE[a.state] || a.state, needsAck(a) ? "state-alarm" : "state-warn"));
         tr.appendChild(el("td", a.level === 2 ? "escalated" : "notified"));
         tr.appendChild(el("td", a.kind === "temperature" ? celsius(a.temp) : "", "num"));
-        tr.appendChild(el("td", time(a.raised)));
-        tr.appendChild(el("td", time(a.cleared)));
+        tr.appendChild(el("td", time(a.raised), "time"));
+        tr.appendChild(el("td", time(a.cleared), "time"));
         const ack = el("td");
         if (a.acknowledged) {
             ack.appendChild(el("div", time(a.acknowledged) + " by " + a.by));
@@ -393,9 +393,27 @@ function renderAlarms() {
     $("alarms-table").hidden = alarms.length === 0;
 }
 
-/* Acknowledge with a comment. The call allows interactive authorization
- * ("i"): polkit asks the person through the agent Cockpit's bridge runs
- * for the session, which answers with the password given at login. */
+/* Acknowledge with a comment and the person's password, every time (a
+ * signature, auth_self). Cockpit 287's bridge registers a polkit agent for
+ * the session, but it can answer only with the login password, which
+ * cockpit-ws forgets once the session is set up: a call over cockpit.dbus
+ * is refused. So the page does what a person at a terminal does: it runs
+ * coldroomctl ack on a pseudo-terminal in the person's session and types
+ * the password given here when polkit's text agent asks. That agent is
+ * registered for the very process that calls coldroomd (a shell that then
+ * becomes coldroomctl: exec keeps the pid and start time, polkit's
+ * subject) and not as a fallback, so polkitd asks it rather than the
+ * session's agent (coldroomctl's own fallback agent would lose to that).
+ * The outer shell ends the agent when coldroomctl is done. */
+const ACK_SCRIPT = [
+    'd=$(mktemp -d) && mkfifo "$d/registered" || exit 1',
+    'sh -c \'pkttyagent --process $$ --notify-fd 3 3>"$1/registered" & echo $! >"$1/agent"',
+    '    read -r _ <"$1/registered"; shift; exec coldroomctl ack "$@"\' - "$d" "$@"',
+    'rc=$?',
+    'kill "$(cat "$d/agent")" 2>/dev/null',
+    'rm -rf "$d"',
+    'exit $rc',
+].join("\n");
 const dialog = $("ack-dialog");
 let ackTarget = null;
 
@@ -404,36 +422,58 @@ function openAck(a) {
     $("ack-what").textContent = (a.unit || a.serial) + " (" + a.serial + "), probe " + a.probe +
         ": " + a.kind + " alarm, " + (ALARM_STATE[a.state] || "");
     $("ack-comment").value = "";
+    $("ack-password").value = "";
     $("ack-error").hidden = true;
     $("ack-submit").disabled = false;
     dialog.showModal();
     $("ack-comment").focus();
 }
 
+function ackFailed(strong, text) {
+    const err = $("ack-error");
+    err.replaceChildren();
+    if (strong)
+        err.appendChild(el("strong", strong + " "));
+    err.appendChild(el("span", text));
+    err.hidden = false;
+    $("ack-submit").disabled = false;
+}
+
 $("ack-cancel").addEventListener("click", () => dialog.close());
 $("ack-form").addEventListener("submit", ev => {
     ev.preventDefault();
     const comment = $("ack-comment").value.trim();
+    const password = $("ack-password").value;
     if (!comment || !ackTarget)
         return;
     $("ack-submit").disabled = true;
-    bus.call(ROOT, MANAGER, "Acknowledge", [ackTarget.serial, ackTarget.probe, comment],
-             { type: "sus", flags: "i" })
-            .then(() => {
-                dialog.close();
-                loadAlarms();
-            })
-            .catch(ex => {
-                const err = $("ack-error");
-                err.replaceChildren();
-                if (ex.name === "org.freedesktop.DBus.Error.AccessDenied")
-                    err.appendChild(el("strong", "Not allowed to acknowledge. "));
-                else if (ex.name === "org.coldroom.Sensors1.Error.NoSuchAlarm")
-                    err.appendChild(el("strong", "Nothing to acknowledge. "));
-                err.appendChild(el("span", ex.message));
-                err.hidden = false;
-                $("ack-submit").disabled = false;
-            });
+    let output = "";
+    let typed = false;
+    const proc = cockpit.spawn(["/bin/sh", "-c", ACK_SCRIPT, "-", ackTarget.serial, String(ackTarget.probe),
+        "--comment", comment], { pty: true, err: "out", environ: ["LC_ALL=C"] });
+    proc.stream(data => {
+        output += data;
+        /* pkttyagent prints the prompt, then turns echo off and flushes
+         * what came before: type a moment after the prompt. */
+        if (!typed && /[Pp]assword: *$/.test(output)) {
+            typed = true;
+            window.setTimeout(() => proc.input(password + "\n", true), 300);
+        }
+    });
+    proc.then(() => {
+        dialog.close();
+        loadAlarms();
+    }).catch(ex => {
+        /* coldroomctl's own words: its last line (the prompt is not one). */
+        const lines = output.split(/\r?\n/).map(l => l.replace(/^.*[Pp]assword: */, "").trim()).filter(l => l);
+        const why = lines.length ? lines[lines.length - 1] : cockpit.message(ex);
+        if (ex.exit_status === 5)
+            ackFailed("Not allowed to acknowledge.", why);
+        else if (ex.exit_status === 6)
+            ackFailed("Refused.", why);
+        else
+            ackFailed("Not acknowledged.", why);
+    });
 });
 
 /* ---- A unit: history chart and audit trail ---- */
@@ -526,7 +566,7 @@ function renderEvents(events) {
     for (let i = events.length - 1; i >= 0; i--) {
         const [t, event, probe, hasReading, value, user, what, oldValue, newValue, detail] = events[i];
         const tr = el("tr");
-        tr.appendChild(el("td", time(t)));
+        tr.appendChild(el("td", time(t), "time"));
         tr.appendChild(el("td", event));
         tr.appendChild(el("td", probe || ""));
         tr.appendChild(el("td", hasReading ? celsius(value) : "", "num"));
@@ -555,6 +595,10 @@ function svg(tag, attrs, cls) {
 /* Rows bucketed to about one per two pixels: min of the minima, max of the
  * maxima, the sample-weighted mean; a bucket with no good row is a gap. */
 function drawChart(box, probe, rows, since, until, limits) {
+    /* A record younger than the range: the axis starts where it begins. */
+    const recordBegins = rows.start.length && rows.start[0] > since;
+    if (recordBegins)
+        since = rows.start[0];
     const width = Math.max(400, box.clientWidth || 900);
     const height = 240;
     const left = 56;
@@ -626,8 +670,10 @@ function drawChart(box, probe, rows, since, until, limits) {
         const tm = since + span * i / 4;
         const t = svg("text", { x: x(tm), y: height - 6, "text-anchor": i === 0 ? "start" : i === 4 ? "end" : "middle" });
         const d = new Date(tm / 1000);
-        t.textContent = unitHours > 24 ? d.toLocaleDateString("sv-SE") + " " + d.toTimeString().slice(0, 5)
-            : d.toTimeString().slice(0, 5);
+        if (span > 24 * 3600e6)
+            t.textContent = d.toLocaleDateString("sv-SE") + " " + d.toTimeString().slice(0, 5);
+        else
+            t.textContent = d.toTimeString().slice(0, span < 600e6 ? 8 : 5);
         axis.appendChild(t);
     }
     s.appendChild(axis);
@@ -661,7 +707,8 @@ function drawChart(box, probe, rows, since, until, limits) {
         if (l !== undefined)
             s.appendChild(svg("line", { x1: left, x2: width - right, y1: y(l), y2: y(l) }, "limit"));
     const title = svg("text", { x: left, y: 14 }, "title");
-    title.textContent = "Probe " + probe + (rows.start.length ? "" : ": no record in this period");
+    title.textContent = "Probe " + probe + (!rows.start.length ? ": no record in this period"
+        : recordBegins ? " (the record begins " + time(since) + ")" : "");
     s.appendChild(title);
 
     box.replaceChildren(s);
@@ -710,8 +757,9 @@ $("verify").addEventListener("click", () => {
     recorder.call(RECORDER_PATH, RECORDER, "Verify", [])
             .then(([intact, recordRows, auditRows, message]) => {
                 out.className = "verify " + (intact ? "verify-ok" : "verify-bad");
-                out.textContent = (intact ? "Intact: " : "NOT intact: ") + recordRows + " record rows, " +
-                    auditRows + " audit entries. " + message;
+                /* The recorder's message names the rows walked and, when not intact, where. */
+                out.textContent = (intact ? "Intact: " : "NOT intact: ") +
+                    (message || recordRows + " record rows, " + auditRows + " audit rows");
             })
             .catch(ex => {
                 out.className = "verify verify-bad";

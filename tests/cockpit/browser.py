@@ -10,9 +10,9 @@ the guest says COCKPIT-READY (with coldroomctl's view of the units), then:
   - viewer logs in, tries to acknowledge the open alarm: refused, the
     reason on the page; logs out;
   - operator1 logs in: the rooms list shows every unit with coldroomctl's
-    label (markup shown as text), firmware state, alarm and readings (to
-    0.5 degree: the units keep sampling between the two looks); the
-    filter finds the unit in alarm; acknowledges the alarm with a comment;
+    label (markup shown as text), firmware state, alarm and readings (the
+    guest holds them still: to the digit); the filter finds the unit in
+    alarm; acknowledges the alarm with a comment and the password;
     the unit's page draws the history chart and lists the acknowledgement
     in the audit trail under operator1's name; the record verifies; logs
     out (the guest waits for that, then checks the audit trail).
@@ -129,7 +129,7 @@ class Browser:
                 .filter(r => !r.hidden)
                 .map(r => Array.from(r.children).map(c => c.textContent));""")
 
-    def ack(self, serial, probe, comment):
+    def ack(self, user, serial, probe, comment):
         """Acknowledge from the Alarms screen: the dialog's outcome, the error text or ''."""
         d = self.d
         self.tab("alarms")
@@ -137,6 +137,7 @@ class Browser:
             (By.CSS_SELECTOR, f'#alarms-body tr[data-serial="{serial}"][data-probe="{probe}"] button.ack')))
         button.click()
         self.wait(EC.visibility_of_element_located((By.ID, "ack-comment"))).send_keys(comment)
+        d.find_element(By.ID, "ack-password").send_keys(PASSWORDS[user])
         d.find_element(By.ID, "ack-submit").click()
         # Done: the dialog closed, or it shows why not.
         self.wait(lambda d: not d.find_element(By.ID, "ack-dialog").get_attribute("open")
@@ -144,9 +145,13 @@ class Browser:
         err = d.find_element(By.ID, "ack-error")
         return err.text if err.is_displayed() else ""
 
+    def close_dialog(self):
+        if self.d.find_element(By.ID, "ack-dialog").get_attribute("open"):
+            self.d.find_element(By.ID, "ack-cancel").click()
+
 
 def temp_of(text):
-    m = re.match(r"^(-?[0-9]+\.[0-9]+) °C$", text)
+    m = re.match(r"^(-?[0-9]+\.[0-9]+)\s°C$", text)
     return float(m.group(1)) if m else None
 
 
@@ -162,7 +167,7 @@ def operator_checks(b, listing):
         for ch in (1, 2):
             want = u[f"temp{ch}"]
             got = temp_of(r[1 + ch])
-            ok = want is not None and got is not None and abs(got - want / 1000) <= 0.5
+            ok = want is not None and got is not None and f"{got:.2f}" == f"{want / 1000:.2f}"
             check(f"rooms: {u['unit']} probe {ch} shows {r[1 + ch]!r}, coldroomctl read "
                   f"{want / 1000 if want is not None else None} °C", ok)
         alarm = "probe 1" in r[7] if u["temp1_alarm"] else "probe 1" not in r[7]
@@ -182,7 +187,7 @@ def operator_checks(b, listing):
     filt.send_keys(" ")  # an input event: the whole list again
     b.wait(lambda d: len(b.rows()) >= len(listing))
 
-    err = b.ack("SIM-000001", 1, COMMENT)
+    err = b.ack("operator1", "SIM-000001", 1, COMMENT)
     check(f"alarms: operator1 acknowledges SIM-000001 probe 1 from the page ({err or 'no error'})", err == "")
     try:
         b.wait(lambda d: "operator1" in d.find_element(
@@ -192,6 +197,7 @@ def operator_checks(b, listing):
     except TimeoutException:
         check("alarms: the alarm shows as acknowledged by operator1", False)
     b.shot("alarms-acknowledged")
+    b.close_dialog()
 
     unit = next(u["unit"] for u in listing if u["serial"] == "SIM-000001")
     b.tab("rooms")
@@ -246,11 +252,11 @@ def main():
     b = Browser(f"http://127.0.0.1:{port}", a.out)
     try:
         b.login("viewer")
-        err = b.ack("SIM-000001", 1, "viewer tries")
+        err = b.ack("viewer", "SIM-000001", 1, "viewer tries")
         check(f"viewer: acknowledging is refused with the reason on the page: {err!r}",
               "Not allowed" in err and "viewer is not allowed" in err)
         b.shot("viewer-refused")
-        b.d.find_element(By.ID, "ack-cancel").click()
+        b.close_dialog()
         b.logout()
 
         b.login("operator1")

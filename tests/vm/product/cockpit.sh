@@ -7,8 +7,9 @@
 # an alarm raised by moving a unit's band), prints what the browser must
 # find (coldroomctl's view, then COCKPIT-READY), and waits, bounded, for
 # what the people do in the browser to reach the audit trail: the viewer's
-# refused attempt, operator1's acknowledgement with the comment; then for
-# operator1 to log out, the browser's last act.
+# refused attempt, operator1's acknowledgement with the comment and the
+# password typed on the page; then for operator1 to log out, the
+# browser's last act.
 #
 # Files from the host (run.sh): /usr/lib/vmtest/packages/*.deb,
 # /usr/lib/vmtest/modules/*.ko, /usr/lib/vmtest/product-lib.sh,
@@ -68,9 +69,22 @@ has_rows() {
 check "the record has SIM-000001's rows" wait_for 60 has_rows
 
 echo "== the browser's turn"
+# The readings held still (an hour between samples), so that the page and
+# coldroomctl must agree to the digit: the last sample stays the latest.
+for serial in SIM-000000 SIM-000001 SIM-000002 SIM-000003; do
+	coldroomctl set "$serial" interval=3600000 || fail "coldroomctl set $serial interval"
+done
+coldroomctl --json list >/tmp/list.json
+unchanged() {
+	coldroomctl --json list >/tmp/list.new && cmp -s /tmp/list.json /tmp/list.new && return 0
+	mv /tmp/list.new /tmp/list.json
+	return 1
+}
+# A sample taken while the intervals changed shows in the next list.
+check "the readings hold still" wait_for 20 unchanged
 coldroomctl list
 # What the browser compares the rooms list with, one line.
-echo "COLDROOMCTL-LIST $(coldroomctl --json list | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)))')"
+echo "COLDROOMCTL-LIST $(python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)))' </tmp/list.json)"
 echo "COCKPIT-READY"
 
 events() {
