@@ -21,9 +21,10 @@ import sys
 import tempfile
 import time
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from browser import headless_chromium  # noqa: E402
 
 here = os.path.dirname(os.path.abspath(__file__))
 top = os.path.dirname(os.path.dirname(here))
@@ -41,11 +42,7 @@ def main():
         shutil.copytree(os.path.join(top, "cockpit"), os.path.join(work, "coldroom"))
         os.makedirs(os.path.join(work, "base1"))
         shutil.copy(os.path.join(here, "fake-cockpit.js"), os.path.join(work, "base1", "cockpit.js"))
-        opts = webdriver.ChromeOptions()
-        opts.binary_location = "/usr/bin/chromium"
-        for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1440,960"):
-            opts.add_argument(arg)
-        d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+        d = headless_chromium()
         try:
             return run(d, work, a)
         finally:

@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import sys
 import time
 
@@ -76,16 +77,26 @@ def follow_console(path, pid, timeout):
     return None
 
 
+def headless_chromium():
+    """Debian's chromium and chromium-driver, or Fedora's chromium-browser and
+    chromedriver (make deps), headless, a window of 1440x960."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if not browser or not driver:
+        sys.exit("no chromium or chromedriver: run 'make deps'")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = browser
+    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+              "--window-size=1440,960", "--lang=en-GB"):
+        opts.add_argument(a)
+    return webdriver.Chrome(service=Service(driver), options=opts)
+
+
 class Browser:
     def __init__(self, base, out):
         self.base = base
         self.out = out
-        opts = webdriver.ChromeOptions()
-        opts.binary_location = "/usr/bin/chromium"
-        for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                  "--window-size=1440,960", "--lang=en-GB"):
-            opts.add_argument(a)
-        self.d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+        self.d = headless_chromium()
         self.d.set_page_load_timeout(60 * SCALE)
 
     def wait(self, cond, seconds=30):
