@@ -448,26 +448,32 @@ $("ack-form").addEventListener("submit", ev => {
         return;
     $("ack-submit").disabled = true;
     let output = "";
-    let typed = false;
+    let prompts = 0;
     const proc = cockpit.spawn(["/bin/sh", "-c", ACK_SCRIPT, "-", ackTarget.serial, String(ackTarget.probe),
         "--comment", comment], { pty: true, err: "out", environ: ["LC_ALL=C"] });
     proc.stream(data => {
         output += data;
         /* pkttyagent prints the prompt, then turns echo off and flushes
-         * what came before: type a moment after the prompt. */
-        if (!typed && /[Pp]assword: *$/.test(output)) {
-            typed = true;
-            window.setTimeout(() => proc.input(password + "\n", true), 300);
+         * what came before: type a moment after the prompt. The password
+         * is typed once; asked again, the person gives up (end of file). */
+        if (/[Pp]assword: *$/.test(output)) {
+            const answer = prompts++ === 0 ? password + "\n" : "\x04";
+            output += "\n";
+            window.setTimeout(() => proc.input(answer, true), 300);
         }
     });
     proc.then(() => {
         dialog.close();
         loadAlarms();
     }).catch(ex => {
-        /* coldroomctl's own words: its last line (the prompt is not one). */
-        const lines = output.split(/\r?\n/).map(l => l.replace(/^.*[Pp]assword: */, "").trim()).filter(l => l);
+        /* coldroomctl's own words: its last line (the prompt is not one),
+         * without the agent's colours. */
+        const lines = output.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").split(/\r?\n/)
+                .map(l => l.replace(/^.*[Pp]assword: */, "").trim()).filter(l => l);
         const why = lines.length ? lines[lines.length - 1] : cockpit.message(ex);
-        if (ex.exit_status === 5)
+        if (ex.exit_status === 5 && prompts > 0)
+            ackFailed("Not acknowledged: the password was not accepted.", why);
+        else if (ex.exit_status === 5)
             ackFailed("Not allowed to acknowledge.", why);
         else if (ex.exit_status === 6)
             ackFailed("Refused.", why);

@@ -12,7 +12,8 @@ the guest says COCKPIT-READY (with coldroomctl's view of the units), then:
   - operator1 logs in: the rooms list shows every unit with coldroomctl's
     label (markup shown as text), firmware state, alarm and readings (the
     guest holds them still: to the digit); the filter finds the unit in
-    alarm; acknowledges the alarm with a comment and the password;
+    alarm; a wrong password is refused; acknowledges the alarm with a
+    comment and the password;
     the unit's page draws the history chart and lists the acknowledgement
     in the audit trail under operator1's name; the record verifies; logs
     out (the guest waits for that, then checks the audit trail).
@@ -140,15 +141,16 @@ class Browser:
                 .filter(r => !r.hidden)
                 .map(r => Array.from(r.children).map(c => c.textContent));""")
 
-    def ack(self, user, serial, probe, comment):
+    def ack(self, user, serial, probe, comment, password=None):
         """Acknowledge from the Alarms screen: the dialog's outcome, the error text or ''."""
         d = self.d
+        self.close_dialog()
         self.tab("alarms")
         button = self.wait(EC.element_to_be_clickable(
             (By.CSS_SELECTOR, f'#alarms-body tr[data-serial="{serial}"][data-probe="{probe}"] button.ack')))
         button.click()
         self.wait(EC.visibility_of_element_located((By.ID, "ack-comment"))).send_keys(comment)
-        d.find_element(By.ID, "ack-password").send_keys(PASSWORDS[user])
+        d.find_element(By.ID, "ack-password").send_keys(password or PASSWORDS[user])
         d.find_element(By.ID, "ack-submit").click()
         # Done: the dialog closed, or it shows why not.
         self.wait(lambda d: not d.find_element(By.ID, "ack-dialog").get_attribute("open")
@@ -198,6 +200,12 @@ def operator_checks(b, listing):
     filt.send_keys(" ")  # an input event: the whole list again
     b.wait(lambda d: len(b.rows()) >= len(listing))
 
+    err = b.ack("operator1", "SIM-000001", 1, "wrong password", password="not-my-password")
+    check(f"alarms: operator1's wrong password is refused on the page: {err!r}",
+          err.startswith("Not acknowledged: the password was not accepted.") and "\x1b" not in err)
+    b.shot("alarms-wrong-password")
+    row = d.find_element(By.CSS_SELECTOR, '#alarms-body tr[data-serial="SIM-000001"][data-probe="1"]')
+    check("alarms: and the alarm is still raised", "raised" in row.text)
     err = b.ack("operator1", "SIM-000001", 1, COMMENT)
     check(f"alarms: operator1 acknowledges SIM-000001 probe 1 from the page ({err or 'no error'})", err == "")
     try:

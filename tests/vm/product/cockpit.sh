@@ -7,9 +7,9 @@
 # an alarm raised by moving a unit's band), prints what the browser must
 # find (coldroomctl's view, then COCKPIT-READY), and waits, bounded, for
 # what the people do in the browser to reach the audit trail: the viewer's
-# refused attempt, operator1's acknowledgement with the comment and the
-# password typed on the page; then for operator1 to log out, the
-# browser's last act.
+# refused attempt, operator1's wrong password refused, then operator1's
+# acknowledgement with the comment and the password typed on the page;
+# then for operator1 to log out, the browser's last act.
 #
 # Files from the host (run.sh): /usr/lib/vmtest/packages/*.deb,
 # /usr/lib/vmtest/modules/*.ko, /usr/lib/vmtest/product-lib.sh,
@@ -91,11 +91,13 @@ events() {
 	busctl --system --json=short call org.coldroom.Recorder1 /org/coldroom/Recorder1 \
 		org.coldroom.Recorder1 GetEventsPage stttt SIM-000001 0 "$(($(date +%s) + 3600))000000" 0 0 2>/dev/null
 }
-refused_viewer() { events | grep -q '"refused",1,false,0,"viewer","org.coldroom.sensors.acknowledge"'; }
+refused() { events | grep -q '"refused",1,false,0,"'"$1"'","org.coldroom.sensors.acknowledge"'; }
 acked_operator() { events | grep -q "\"alarm-acknowledged\",1,true,-\?[0-9]*,\"operator1\",[^]]*$comment"; }
 operator_gone() { ! loginctl list-users --no-legend | grep -qw operator1; }
 check "the viewer's attempt from the page is in the audit trail, refused" \
-	wait_for "$(scaled 600)" refused_viewer
+	wait_for "$(scaled 600)" refused viewer
+check "operator1's wrong password on the page is in the audit trail, refused" \
+	wait_for "$(scaled 300)" refused operator1
 check "operator1's acknowledgement from the page is in the audit trail, with the comment" \
 	wait_for "$(scaled 600)" acked_operator
 check "coldroomd lists the alarm as acknowledged by operator1" bash -c \
