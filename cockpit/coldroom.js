@@ -449,17 +449,35 @@ $("ack-form").addEventListener("submit", ev => {
     $("ack-submit").disabled = true;
     let output = "";
     let prompts = 0;
+    let typed = null; /* the answer typed at the last prompt, until the agent reads it */
     const proc = cockpit.spawn(["/bin/sh", "-c", ACK_SCRIPT, "-", ackTarget.serial, String(ackTarget.probe),
         "--comment", comment], { pty: true, err: "out", environ: ["LC_ALL=C"] });
+    function type(t) {
+        if (typed !== t)
+            return; /* a new prompt came meanwhile */
+        t.since = output.length;
+        t.times++;
+        proc.input(t.answer, true);
+    }
     proc.stream(data => {
         output += data;
         /* pkttyagent prints the prompt, then turns echo off and flushes
-         * what came before: type a moment after the prompt. The password
-         * is typed once; asked again, the person gives up (end of file). */
-        if (/[Pp]assword: *$/.test(output)) {
-            const answer = prompts++ === 0 ? password + "\n" : "\x04";
+         * what came before. Typed too early, the password comes back as
+         * echo and is thrown away: typed again, until the agent reads it
+         * with echo off (then it never shows). Asked again after a wrong
+         * password, the person gives up (end of file). */
+        const echo = typed && typed.secret ? output.indexOf(typed.secret, typed.since) : -1;
+        if (echo >= 0) {
+            /* Never shown, in an error message or elsewhere. */
+            output = output.slice(0, echo) + output.slice(echo + typed.secret.length);
+            if (typed.times < 10)
+                window.setTimeout(type, 100 * typed.times, typed);
+        } else if (/[Pp]assword: *$/.test(output)) {
             output += "\n";
-            window.setTimeout(() => proc.input(answer, true), 300);
+            const first = prompts++ === 0;
+            typed = { answer: first ? password + "\n" : "\x04", secret: first ? password : "",
+                      since: 0, times: 0 };
+            type(typed);
         }
     });
     proc.then(() => {
