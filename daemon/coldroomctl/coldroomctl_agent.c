@@ -24,10 +24,15 @@
 #include "coldroomctl.h"
 
 #define AGENT "pkttyagent"
-/* How long pkttyagent may take to register before the call goes without it. */
-#define AGENT_REGISTER_MS 10000
 /* A person reads the prompt and types: the call waits that long for them. */
 #define ACT_TIMEOUT_USEC (300ULL * 1000000ULL)
+/*
+ * The call waits for the agent to register, as systemd's tools do: a call
+ * made before it is refused for want of an agent, and a loaded host may
+ * take many seconds to start it. Bounded only by the act's own timeout (an
+ * agent that exits unregistered ends the wait at once).
+ */
+#define AGENT_REGISTER_MS ((int)(ACT_TIMEOUT_USEC / 1000))
 
 static pid_t agent_pid;
 

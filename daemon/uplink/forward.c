@@ -214,6 +214,33 @@ static int read_rows(sd_bus_message *m, uint64_t after, struct rows_reply *r)
 	return k < 0 ? k : 0;
 }
 
+/*
+ * A fetch's reply came: the stream may fetch again. True when it is rows
+ * to publish (an error reply or a lost broker leaves them for the next
+ * fetch, from what was sent).
+ */
+static bool fetch_answered(struct uplink *u, struct stream *s, sd_bus_message *m,
+			   const char *method)
+{
+	s->fetching = false;
+	s->call = sd_bus_slot_unref(s->call);
+	if (sd_bus_message_is_method_error(m, NULL)) {
+		log_debug("%s: %s", method, sd_bus_message_get_error(m)->message);
+		return false;
+	}
+	return u->mosq && u->conn == CONNECTED;
+}
+
+/* After a batch of publishes: the units' state, the backlog, and more. */
+static void published(struct uplink *u)
+{
+	ack_wait_update(u);
+	publish_units(u, false);
+	backlog_update(u);
+	sync_io(u);
+	pump(u);
+}
+
 static int on_records(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
 	struct uplink *u = userdata;
@@ -221,13 +248,7 @@ static int on_records(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
 	int k;
 
 	(void)ret_error;
-	u->rec.fetching = false;
-	u->rec.call = sd_bus_slot_unref(u->rec.call);
-	if (sd_bus_message_is_method_error(m, NULL)) {
-		log_debug("GetRecordsAfter3: %s", sd_bus_message_get_error(m)->message);
-		return 0;
-	}
-	if (!u->mosq || u->conn != CONNECTED)
+	if (!fetch_answered(u, &u->rec, m, "GetRecordsAfter3"))
 		return 0;
 	k = read_rows(m, u->rec.sent, &r);
 	if (k < 0) {
@@ -267,11 +288,7 @@ static int on_records(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
 		}
 	}
 	rows_reply_free(&r);
-	ack_wait_update(u);
-	publish_units(u, false);
-	backlog_update(u);
-	sync_io(u);
-	pump(u);
+	published(u);
 	return 0;
 }
 
@@ -322,13 +339,7 @@ static int on_audit(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 	int k;
 
 	(void)ret_error;
-	u->aud.fetching = false;
-	u->aud.call = sd_bus_slot_unref(u->aud.call);
-	if (sd_bus_message_is_method_error(m, NULL)) {
-		log_debug("GetAuditAfter2: %s", sd_bus_message_get_error(m)->message);
-		return 0;
-	}
-	if (!u->mosq || u->conn != CONNECTED)
+	if (!fetch_answered(u, &u->aud, m, "GetAuditAfter2"))
 		return 0;
 	k = sd_bus_message_read(m, "t", &head);
 	if (k >= 0)
@@ -366,11 +377,7 @@ static int on_audit(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 	}
 	if (k < 0)
 		log_warning("ignoring the rest of a malformed GetAuditAfter2 reply: %s", strerror(-k));
-	ack_wait_update(u);
-	publish_units(u, false);
-	backlog_update(u);
-	sync_io(u);
-	pump(u);
+	published(u);
 	return 0;
 }
 

@@ -8,9 +8,15 @@ a caller in a session. When the agent asks for a password,
 PASSWORD is typed; when it lists identities, USER's is chosen. A wrong
 password is typed at most 3 times, then the prompt gets end of file (the
 person gives up). The command's output goes to stdout; the exit status is
-the command's (124 when it took longer than 120 s times $WAIT_SCALE)."""
+the command's (124 when it took longer than 120 s times $WAIT_SCALE).
+
+The command's terminal is this pty itself, made its controlling terminal
+by setsid(1) inside the session (`su -c` gives none): not `su --pty`,
+whose own inner pty would echo and hide the agent's terminal settings
+from this side. The agent prints its prompt, then turns echo off and
+flushes what was typed so far; the password is typed only once echo is
+off here, as a person would."""
 import os
-import pty
 import re
 import select
 import shlex
@@ -22,12 +28,20 @@ import time
 user, password, command = sys.argv[1], sys.argv[2], sys.argv[3:]
 deadline = time.monotonic() + 120 * float(os.environ.get("WAIT_SCALE", "1"))
 
-pid, fd = pty.fork()
+fd, terminal = os.openpty()
+pid = os.fork()
 if pid == 0:
+    # A session of its own without a controlling terminal: the command takes
+    # the pty as its own (setsid -c) once su has opened the person's session.
     # As root su asks for no password (pam_rootok); the session is the point.
-    # su -c runs the command without a controlling terminal (setsid) unless
-    # --pty gives it one, which pkttyagent needs to prompt.
-    os.execvp("su", ["su", "--pty", "-l", user, "-c", shlex.join(command)])
+    os.close(fd)
+    os.setsid()
+    for n in (0, 1, 2):
+        os.dup2(terminal, n)
+    os.close(terminal)
+    os.execvp("su", ["su", "-l", user, "-c",
+                     shlex.join(["setsid", "--ctty", "--wait"] + command)])
+os.close(terminal)
 
 seen, typed = b"", 0
 while True:
@@ -54,9 +68,8 @@ while True:
         os.write(fd, (mine.group(1) if mine else b"1") + b"\n")
         seen = b""
     elif re.search(rb"[Pp]assword: *$", seen):
-        # The agent prints its prompt, then turns echo off and flushes what
-        # was typed so far: type only once echo is off (tcgetattr on the
-        # master reads the terminal's own settings), as a person would.
+        # Echo off: the agent reads (tcgetattr on the master reads the
+        # terminal's own settings).
         while termios.tcgetattr(fd)[3] & termios.ECHO:
             if time.monotonic() > deadline:
                 break

@@ -379,7 +379,8 @@ systemctl daemon-reload
 echo "== probe health and calibration: alarms of their own kind"
 # Short enough for a test; the simulator's debugfs freezes or unplugs a probe.
 cp /etc/coldroom/coldroomd.conf /tmp/coldroomd.conf.before-health
-printf 'StuckSec=20\nStuckBandMdeg=0\nFaultDelaySec=5\n' >>/etc/coldroom/coldroomd.conf
+printf 'StuckSec=20\nStuckBandMdeg=0\nFaultDelaySec=5\nSilentIntervals=3\nSilentMinSec=20\n' \
+	>>/etc/coldroom/coldroomd.conf
 check "systemctl reload coldroomd takes the probe-health settings" systemctl reload coldroomd
 s0=$(sensor_of SIM-000000)
 dbg=/sys/kernel/debug/coldroom_sim/SIM-000000
@@ -396,6 +397,19 @@ check "an unplugged probe raises fault" wait_for 60 alarm_of SIM-000000 2 fault 
 echo 0 >"$dbg/disconnect"
 check "plugged in again, the fault is cleared (listed until acknowledged)" \
 	wait_for 60 alarm_of SIM-000000 2 fault cleared
+# A unit that stops sampling (its start fails on a firmware reload, as a
+# hung unit's would) says nothing: only the time since its last sample does.
+echo 1 >"$dbg/fail_start"
+echo 1 >"$CLASS/$s0/firmware_reload"
+check "a unit that stopped sampling: its firmware load failed" wait_for 60 \
+	grep -qx failed "$CLASS/$s0/firmware_state"
+check "a stopped unit raises silent, on both probes" wait_for 120 \
+	bash -c "$(declare -f alarm_of); alarm_of SIM-000000 1 silent raised && alarm_of SIM-000000 2 silent raised"
+echo 0 >"$dbg/fail_start"
+echo 1 >"$CLASS/$s0/firmware_reload"
+check "sampling again, silent is cleared (listed until acknowledged)" wait_for 60 \
+	bash -c "$(declare -f alarm_of); alarm_of SIM-000000 1 silent cleared && alarm_of SIM-000000 2 silent cleared"
+check "and the unit is ready" wait_for 60 grep -qx ready "$CLASS/$s0/firmware_state"
 now=$(date +%s)
 out=$(runuser -u plantadmin -- busctl --system call $BUS /org/coldroom/Sensors1/unit/$s0 \
 	$UNIT_IFACE SetCalibration uttsii 1 $(((now - 335 * 86400) * 1000000)) \
