@@ -235,6 +235,7 @@ bench-native: daemon
 	tests/bench/native/record-stall.sh
 	tests/bench/native/metrics.sh
 	tests/bench/native/uplink.sh
+	$(MAKE) -C cockpit check
 
 clean:
 	rm -rf $(O)

@@ -7,11 +7,12 @@ second), in headless Chromium (Debian's chromium, chromium-driver,
 python3-selenium). Measures the time from asking for the page to the first
 rows of the list, what a signal costs the page (its handler: apply every
 entry, refilter if a state changed, render the visible rows) and the
-message's JSON parse, a scroll to the middle and a filter; checks that the
-list stays virtualised (a few dozen rows in the DOM) and that a signal
-leaves most of a 100 ms batch window free. Prints the figures for
-BENCHMARKS.md, and a screenshot of the list ($O/tests/cockpit/bench-N.png);
-exit status 0 when the bounds hold.
+message's JSON parse, a scroll to the middle and a filter; checks that
+every unit is loaded, that the list stays virtualised (a few dozen rows
+in the DOM) and that the filter finds one unit among them. The times are
+figures for BENCHMARKS.md, never judged here (a shared machine's timing
+is no verdict); a screenshot of the list goes to
+$O/tests/cockpit/bench-N.png. Exit status 0 when the checks pass.
 """
 import argparse
 import os
@@ -99,8 +100,6 @@ def run(d, work, a):
     ok = True
     for what, good in ((f"all {a.units} units loaded", units_shown == a.units),
                        ("the list is virtualised (under 100 rows in the DOM)", dom_rows < 100),
-                       ("first rows within 5 s", first < 5000 * SCALE),
-                       ("a signal's handler leaves most of a 100 ms window free (median < 50 ms)", med < 50 * SCALE),
                        ("the filter finds sensor9999 alone", filt[1] == ["sensor9999"])):
         print(("PASS: " if good else "FAIL: ") + what)
         ok = ok and good
