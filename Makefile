@@ -39,7 +39,7 @@ VM_RUN := tests/vm/vm-run
 .PHONY: all deps fresh firmware driver daemon check check-lanes check-host \
 	check-unit check-build check-kernel check-packages check-vm \
 	check-vm-harness check-vm-driver check-vm-bulk check-vm-stress \
-	check-vm-serve check-vm-sources check-vm-deb check-vm-rpm check-vm-site check-uml \
+	check-vm-serve check-vm-sources check-vm-deb check-vm-rpm check-vm-site check-vm-cockpit check-uml \
 	check-debug demo \
 	deb rpm install bench bench-native fuzz-long clean
 
@@ -79,14 +79,14 @@ check: fresh
 # and the host's builds share the machine's cores. The order-only
 # prerequisites chain each lane's suites; the packaged product's tests wait
 # for the packages (built and linted).
-check-lanes: check-host check-uml check-vm-site check-vm-rpm
+check-lanes: check-host check-uml check-vm-cockpit check-vm-rpm
 
 # The VM suites alone, in their two lanes.
 check-vm:
-	$(MAKE) -k -j3 --output-sync=line check-vm-site check-vm-rpm
+	$(MAKE) -k -j3 --output-sync=line check-vm-cockpit check-vm-rpm
 
 # Lane one: the harness, the 10,000 units, coldroomd serving and its
-# sources, the site-wide parts. Lane two: the stress suite, the .debs, the
+# sources, the site-wide parts, the Cockpit page in a browser. Lane two: the stress suite, the .debs, the
 # .rpms (each with a DKMS build under emulation). The driver's other suites
 # and the bulk path run under the kernel's checkers (check-uml) instead;
 # the stress suite runs there too, and here again on two CPUs, for the
@@ -95,6 +95,7 @@ check-vm-driver: | check-vm-harness
 check-vm-serve: | check-vm-driver
 check-vm-sources: | check-vm-serve
 check-vm-site: | check-vm-sources check-packages
+check-vm-cockpit: | check-vm-site
 check-vm-deb: | check-vm-stress check-packages
 check-vm-rpm: | check-vm-deb
 
@@ -124,6 +125,7 @@ check-unit:
 	$(MAKE) -C systemd check
 	$(MAKE) -C man check
 	$(MAKE) -C mixin check
+	$(MAKE) -C cockpit check
 
 check-packages: deb rpm
 	tests/packaging/check-packages.sh
@@ -170,6 +172,10 @@ check-vm-site:
 	tests/vm/product/run.sh --no-build site
 	$(STAMP)
 
+check-vm-cockpit:
+	tests/vm/product/run.sh --no-build cockpit
+	$(STAMP)
+
 # The kernel checkers' lane: the driver, the bulk path and the stress
 # suite on the User-Mode Linux debug kernel (lockdep, KASAN, UBSAN,
 # kmemleak, DEBUG_ATOMIC_SLEEP, debug objects; tests/vm/mkumlkernel.sh
@@ -211,6 +217,7 @@ install: firmware daemon
 	$(MAKE) -C systemd install
 	$(MAKE) -C man install
 	$(MAKE) -C mixin install
+	$(MAKE) -C cockpit install
 
 # Every fuzz target for 10 million executions (make check fuzzes briefly).
 fuzz-long:
@@ -228,6 +235,7 @@ bench-native: daemon
 	tests/bench/native/record-stall.sh
 	tests/bench/native/metrics.sh
 	tests/bench/native/uplink.sh
+	$(MAKE) -C cockpit check
 
 clean:
 	rm -rf $(O)

@@ -11,14 +11,15 @@ debian_packages="build-essential pkg-config git libsystemd-dev libmnl-dev libcmo
 	clang libclang-rt-14-dev sparse linux-headers-amd64 dkms kmod
 	qemu-system-x86 debootstrap cpio e2fsprogs dbus systemd systemd-journal-remote
 	debhelper dh-dkms devscripts fakeroot dpkg-dev lintian rpm rpmlint
-	libxml2-utils groff-base python3-minimal python3-yaml
+	libxml2-utils groff-base python3-minimal python3-yaml chromium chromium-driver python3-selenium
 	linux-source-6.1 xz-utils bc flex bison libelf-dev patch"
 
 fedora_packages="gcc make pkgconf-pkg-config git systemd-devel libmnl-devel libcmocka-devel cairo-devel
 	sqlite-devel sqlite nettle-devel poppler-utils
 	mosquitto-devel mosquitto libmicrohttpd-devel json-c-devel openssl-devel curl openssl golang-github-prometheus python3-pyyaml
 	clang compiler-rt sparse kernel-devel dkms kmod qemu-system-x86
-	debootstrap cpio dbus-daemon systemd-journal-remote rpm-build rpmlint dpkg-dev debhelper"
+	debootstrap cpio dbus-daemon systemd-journal-remote rpm-build rpmlint dpkg-dev debhelper
+	chromium chromedriver python3-selenium"
 
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -37,9 +37,11 @@ check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; f
 
 deb=$pkgs/coldroom-sensor_${version}_amd64.deb
 deb_dkms=$pkgs/coldroom-sensor-dkms_${version}_all.deb
+deb_cockpit=$pkgs/coldroom-sensor-cockpit_${version}_all.deb
 rpm=$(ls "$pkgs"/coldroom-sensor-"$version"-*.x86_64.rpm 2>/dev/null | head -n 1)
 rpm_dkms=$(ls "$pkgs"/coldroom-sensor-dkms-"$version"-*.noarch.rpm 2>/dev/null | head -n 1)
-for f in "$deb" "$deb_dkms" "$rpm" "$rpm_dkms"; do
+rpm_cockpit=$(ls "$pkgs"/coldroom-sensor-cockpit-"$version"-*.noarch.rpm 2>/dev/null | head -n 1)
+for f in "$deb" "$deb_dkms" "$deb_cockpit" "$rpm" "$rpm_dkms" "$rpm_cockpit"; do
 	[ -f "$f" ] || { echo "packaging: missing package ${f:-(rpm)} in $pkgs: make deb rpm" >&2; exit 1; }
 done
 rm -rf "$work"
@@ -63,6 +65,8 @@ dkms_files=(
 	"/usr/src/coldroom-$version/driver/Makefile$" "/usr/src/coldroom-$version/driver/core\.c$"
 	"/usr/src/coldroom-$version/driver/sim/sim\.c$" "/usr/src/coldroom-$version/firmware/lib/coldroom_fw\.c$"
 )
+cockpit_files=('^/usr/share/cockpit/coldroom/manifest\.json$' '^/usr/share/cockpit/coldroom/index\.html$'
+	'^/usr/share/cockpit/coldroom/coldroom\.js$' '^/usr/share/cockpit/coldroom/coldroom\.css$')
 build_outputs=('\.o$' '\.ko$' '\.mod\.c$' '\.cmd$' 'Module\.symvers$' 'modules\.order$')
 
 echo "== deb: $(basename "$deb")"
@@ -167,6 +171,20 @@ scripts=$(rpm -qp --scripts "$rpm_dkms" 2>/dev/null)
 check "rpm dkms %post adds and installs, %preun removes everywhere" has "$scripts" \
 	"dkms add -m coldroom -v $version" "dkms install -m coldroom -v $version" \
 	"dkms remove -m coldroom -v $version --all"
+
+echo "== the Cockpit page: $(basename "$deb_cockpit"), $(basename "$rpm_cockpit")"
+list=$(dpkg-deb -c "$deb_cockpit" | awk '{print $6}' | sed 's|^\.||')
+check "coldroom-sensor-cockpit.deb holds the page" has "$list" "${cockpit_files[@]}"
+check "coldroom-sensor-cockpit.deb holds nothing else" lacks "$list" '^/usr/(s?bin|lib)/' '^/etc/'
+check "coldroom-sensor-cockpit.deb: all architectures, needs cockpit-bridge and this version's daemon" \
+	has "$(dpkg-deb -f "$deb_cockpit")" '^Architecture: all$' '^Depends:.*cockpit-bridge' \
+	"^Depends:.*coldroom-sensor \\(= $version\\)"
+list=$(rpm -qlp "$rpm_cockpit" 2>/dev/null)
+check "coldroom-sensor-cockpit.rpm holds the page" has "$list" "${cockpit_files[@]}"
+check "coldroom-sensor-cockpit.rpm needs cockpit-bridge and this version's daemon" \
+	has "$(rpm -qp --requires "$rpm_cockpit" 2>/dev/null)" '^cockpit-bridge$' "^coldroom-sensor = $version-"
+check "the page's manifest is JSON" bash -c \
+	"dpkg-deb --fsys-tarfile '$deb_cockpit' | tar -xO ./usr/share/cockpit/coldroom/manifest.json | python3 -m json.tool >/dev/null"
 
 echo "== linters"
 check "lintian: 0 errors" make -s -C "$top/packaging/deb" O="$O" lint

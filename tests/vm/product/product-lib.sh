@@ -91,12 +91,15 @@ install_debs() {
 	check_modules_installed
 }
 
-# Only the daemon's .deb, with apt, and the modules as the host built them
-# for this kernel (site.sh: the DKMS build, which product.sh and rpm.sh
-# test, would add minutes of emulated compiling and test nothing new).
-install_deb_with_modules() {
-	local deb=("$PKGS"/coldroom-sensor_*.deb) m
-	[ -f "${deb[0]}" ] || die "package missing in $PKGS"
+# Only the daemon's .deb (and the DEBs named), with apt, and the modules as
+# the host built them for this kernel (site.sh, cockpit.sh: the DKMS build,
+# which product.sh and rpm.sh test, would add minutes of emulated compiling
+# and test nothing new).
+install_deb_with_modules() { # install_deb_with_modules [DEB...]
+	local deb=("$PKGS"/coldroom-sensor_*.deb "$@") m
+	for m in "${deb[@]}"; do
+		[ -f "$m" ] || die "package $m missing in $PKGS"
+	done
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${deb[@]}" \
 		>/tmp/apt-install.log 2>&1 || { cat /tmp/apt-install.log; die "apt-get install failed"; }
 	pass "apt-get install ${deb[*]##*/}"
