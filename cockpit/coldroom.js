@@ -393,27 +393,84 @@ function renderAlarms() {
     $("alarms-table").hidden = alarms.length === 0;
 }
 
-/* Acknowledge with a comment and the person's password, every time (a
- * signature, auth_self). Cockpit 287's bridge registers a polkit agent for
+/* A person's act (acknowledging, changing a setting) with their password,
+ * asked every time by the page (a signature). Cockpit 287's bridge registers a polkit agent for
  * the session, but it can answer only with the login password, which
  * cockpit-ws forgets once the session is set up: a call over cockpit.dbus
  * is refused. So the page does what a person at a terminal does: it runs
- * coldroomctl ack on a pseudo-terminal in the person's session and types
+ * coldroomctl on a pseudo-terminal in the person's session and types
  * the password given here when polkit's text agent asks. That agent is
  * registered for the very process that calls coldroomd (a shell that then
  * becomes coldroomctl: exec keeps the pid and start time, polkit's
  * subject) and not as a fallback, so polkitd asks it rather than the
  * session's agent (coldroomctl's own fallback agent would lose to that).
  * The outer shell ends the agent when coldroomctl is done. */
-const ACK_SCRIPT = [
+const ACT_SCRIPT = [
     'd=$(mktemp -d) && mkfifo "$d/registered" || exit 1',
     'sh -c \'pkttyagent --process $$ --notify-fd 3 3>"$1/registered" & echo $! >"$1/agent"',
-    '    read -r _ <"$1/registered"; shift; exec coldroomctl ack "$@"\' - "$d" "$@"',
+    '    read -r _ <"$1/registered"; shift; exec coldroomctl "$@"\' - "$d" "$@"',
     'rc=$?',
     'kill "$(cat "$d/agent")" 2>/dev/null',
     'rm -rf "$d"',
     'exit $rc',
 ].join("\n");
+/* coldroomctl ARGS as the person, who types PASSWORD when polkit's agent
+ * asks. Resolves when it succeeded; rejects with its exit status, how
+ * often a password was asked for and coldroomctl's own words. */
+function act(args, password) {
+    let output = "";
+    let prompts = 0;
+    let typed = null; /* the answer typed at the last prompt, until the agent reads it */
+    const me = cockpit.user();
+    const proc = cockpit.spawn(["/bin/sh", "-c", ACT_SCRIPT, "-"].concat(args),
+                               { pty: true, err: "out", environ: ["LC_ALL=C"] });
+    function type(t) {
+        if (typed !== t)
+            return; /* a new prompt came meanwhile */
+        t.since = output.length;
+        t.times++;
+        proc.input(t.answer, true);
+    }
+    proc.stream(data => {
+        output += data;
+        /* pkttyagent prints the prompt, then turns echo off and flushes
+         * what came before. Typed too early, the password comes back as
+         * echo and is thrown away: typed again, until the agent reads it
+         * with echo off (then it never shows). Asked again after a wrong
+         * password, the person gives up (end of file). Offered several
+         * administrators, the person is the one logged in. */
+        const echo = typed && typed.secret ? output.indexOf(typed.secret, typed.since) : -1;
+        const choose = /Choose identity to authenticate as \(1-\d+\): *$/.test(output);
+        if (echo >= 0) {
+            /* Never shown, in an error message or elsewhere. */
+            output = output.slice(0, echo) + output.slice(echo + typed.secret.length);
+            if (typed.times < 10)
+                window.setTimeout(type, 100 * typed.times, typed);
+        } else if (choose) {
+            output += "\n";
+            me.then(user => {
+                const mine = output.match(new RegExp("(\\d+)\\.\\s+.*\\(" +
+                    user.name.replace(/[^A-Za-z0-9_.-]/g, "") + "\\)"));
+                proc.input((mine ? mine[1] : "1") + "\n", true);
+            });
+        } else if (/[Pp]assword: *$/.test(output)) {
+            output += "\n";
+            const first = prompts++ === 0;
+            typed = { answer: first ? password + "\n" : "\x04", secret: first ? password : "",
+                      since: 0, times: 0 };
+            type(typed);
+        }
+    });
+    return proc.catch(ex => {
+        /* coldroomctl's own words: its last line (the prompt is not one),
+         * without the agent's colours. */
+        const lines = output.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").split(/\r?\n/)
+                .map(l => l.replace(/^.*[Pp]assword: */, "").trim()).filter(l => l);
+        const why = lines.length ? lines[lines.length - 1] : cockpit.message(ex);
+        return Promise.reject({ status: ex.exit_status, prompts, why });
+    });
+}
+
 const dialog = $("ack-dialog");
 let ackTarget = null;
 
@@ -447,58 +504,42 @@ $("ack-form").addEventListener("submit", ev => {
     if (!comment || !ackTarget)
         return;
     $("ack-submit").disabled = true;
-    let output = "";
-    let prompts = 0;
-    let typed = null; /* the answer typed at the last prompt, until the agent reads it */
-    const proc = cockpit.spawn(["/bin/sh", "-c", ACK_SCRIPT, "-", ackTarget.serial, String(ackTarget.probe),
-        "--comment", comment], { pty: true, err: "out", environ: ["LC_ALL=C"] });
-    function type(t) {
-        if (typed !== t)
-            return; /* a new prompt came meanwhile */
-        t.since = output.length;
-        t.times++;
-        proc.input(t.answer, true);
-    }
-    proc.stream(data => {
-        output += data;
-        /* pkttyagent prints the prompt, then turns echo off and flushes
-         * what came before. Typed too early, the password comes back as
-         * echo and is thrown away: typed again, until the agent reads it
-         * with echo off (then it never shows). Asked again after a wrong
-         * password, the person gives up (end of file). */
-        const echo = typed && typed.secret ? output.indexOf(typed.secret, typed.since) : -1;
-        if (echo >= 0) {
-            /* Never shown, in an error message or elsewhere. */
-            output = output.slice(0, echo) + output.slice(echo + typed.secret.length);
-            if (typed.times < 10)
-                window.setTimeout(type, 100 * typed.times, typed);
-        } else if (/[Pp]assword: *$/.test(output)) {
-            output += "\n";
-            const first = prompts++ === 0;
-            typed = { answer: first ? password + "\n" : "\x04", secret: first ? password : "",
-                      since: 0, times: 0 };
-            type(typed);
-        }
-    });
-    proc.then(() => {
-        dialog.close();
-        loadAlarms();
-    }).catch(ex => {
-        /* coldroomctl's own words: its last line (the prompt is not one),
-         * without the agent's colours. */
-        const lines = output.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").split(/\r?\n/)
-                .map(l => l.replace(/^.*[Pp]assword: */, "").trim()).filter(l => l);
-        const why = lines.length ? lines[lines.length - 1] : cockpit.message(ex);
-        if (ex.exit_status === 5 && prompts > 0)
-            ackFailed("Not acknowledged: the password was not accepted.", why);
-        else if (ex.exit_status === 5)
-            ackFailed("Not allowed to acknowledge.", why);
-        else if (ex.exit_status === 6)
-            ackFailed("Refused.", why);
-        else
-            ackFailed("Not acknowledged.", why);
-    });
+    act(["ack", ackTarget.serial, String(ackTarget.probe), "--comment", comment], password)
+            .then(() => {
+                dialog.close();
+                loadAlarms();
+            })
+            .catch(({ status, prompts, why }) => {
+                if (status === 5 && prompts > 0)
+                    ackFailed("Not acknowledged: the password was not accepted.", why);
+                else if (status === 5)
+                    ackFailed("Not allowed to acknowledge.", why);
+                else if (status === 6)
+                    ackFailed("Refused.", why);
+                else
+                    ackFailed("Not acknowledged.", why);
+            });
 });
+
+/* ---- Files coldroomctl writes: a day report, a thermal frame ---- */
+
+/* coldroomctl writes the file in a private directory of the person's
+ * session; its bytes come back as the command's output and the directory
+ * goes. coldroomctl's own message (stderr) is the error when it fails. */
+const TO_FILE_SCRIPT = 'd=$(mktemp -d) || exit 1; trap \'rm -rf "$d"\' EXIT; ' +
+    'f="$d/$1"; shift; coldroomctl "$@" -o "$f" >/dev/null && cat "$f"';
+
+function coldroomctlFile(fileName, args) {
+    return cockpit.spawn(["/bin/sh", "-c", TO_FILE_SCRIPT, "-", fileName].concat(args),
+                         { binary: true, err: "message", environ: ["LC_ALL=C"] })
+            .then(data => data instanceof Uint8Array ? data : Uint8Array.from(data));
+}
+
+function spawnError(ex) {
+    /* coldroomctl's last line, without its program name. */
+    const lines = String(ex.message || cockpit.message(ex)).trim().split("\n");
+    return lines[lines.length - 1].replace(/^coldroomctl: /, "");
+}
 
 /* ---- A unit: history chart and audit trail ---- */
 
@@ -540,8 +581,10 @@ function showUnit(name) {
     add("Alarm band 2", band(u.min2, u.max2) + ", hysteresis " + (u.hyst2 / 1000).toFixed(1) + " °C");
     add("Interval", (u.interval / 1000) + " s");
     add("Last sample", time(u.last));
+    fillSettings(u);
 
     const load = ++unitLoad;
+    showFrame(u);
     const until = Date.now() * 1000;
     const since = until - unitHours * 3600e6;
     for (const probe of [1, 2]) {
@@ -582,6 +625,129 @@ function showUnit(name) {
                 }
             });
 }
+
+/* ---- A unit's settings: changed by an administrator, with their password ---- */
+
+const SETTINGS = [ /* form field, coldroomctl set's key, the unit's value, to the key's unit */
+    ["set-label", "label", u => u.label || "", v => v],
+    ["set-interval", "interval", u => u.interval / 1000, v => Math.round(v * 1000)],
+    ["set-min1", "temp1.min", u => u.min1 / 1000, v => Math.round(v * 1000)],
+    ["set-max1", "temp1.max", u => u.max1 / 1000, v => Math.round(v * 1000)],
+    ["set-hyst1", "temp1.hyst", u => u.hyst1 / 1000, v => Math.round(v * 1000)],
+    ["set-min2", "temp2.min", u => u.min2 / 1000, v => Math.round(v * 1000)],
+    ["set-max2", "temp2.max", u => u.max2 / 1000, v => Math.round(v * 1000)],
+    ["set-hyst2", "temp2.hyst", u => u.hyst2 / 1000, v => Math.round(v * 1000)],
+];
+let settingsUnit = null;
+
+function fillSettings(u) {
+    settingsUnit = u;
+    for (const [id, , get] of SETTINGS)
+        $(id).value = get(u);
+}
+
+/* What differs from the unit's settings now: coldroomctl set's KEY=VALUE. */
+function settingChanges(u) {
+    const changes = [];
+    for (const [id, key, get, to] of SETTINGS) {
+        const field = $(id);
+        if (field.type === "number") {
+            if (field.value === "" || !Number.isFinite(Number(field.value)))
+                continue;
+            const v = to(Number(field.value));
+            if (v !== to(get(u)))
+                changes.push(key + "=" + v);
+        } else if (field.value !== get(u)) {
+            changes.push(key + "=" + field.value);
+        }
+    }
+    return changes;
+}
+
+const settingsDialog = $("settings-dialog");
+let pendingChanges = [];
+
+function settingsFailed(strong, text) {
+    const err = $("settings-error");
+    err.replaceChildren(el("strong", strong + " "), el("span", text));
+    err.hidden = false;
+    $("settings-submit").disabled = false;
+}
+
+$("settings-form").addEventListener("submit", ev => {
+    ev.preventDefault();
+    const u = settingsUnit;
+    if (!u)
+        return;
+    pendingChanges = settingChanges(u);
+    const list = $("settings-changes");
+    list.replaceChildren();
+    if (!pendingChanges.length)
+        return;
+    $("settings-what").textContent = (u.label || u.name) + " (" + u.serial + "):";
+    for (const c of pendingChanges)
+        list.appendChild(el("li", c));
+    $("settings-password").value = "";
+    $("settings-error").hidden = true;
+    $("settings-submit").disabled = false;
+    settingsDialog.showModal();
+    $("settings-password").focus();
+});
+$("settings-cancel").addEventListener("click", () => settingsDialog.close());
+$("settings-confirm").addEventListener("submit", ev => {
+    ev.preventDefault();
+    const u = settingsUnit;
+    if (!u || !pendingChanges.length)
+        return;
+    $("settings-submit").disabled = true;
+    act(["set", u.name].concat(pendingChanges), $("settings-password").value)
+            .then(() => {
+                settingsDialog.close();
+                /* The new values come back in coldroomd's PropertiesChanged. */
+                window.setTimeout(() => { if (settingsUnit === u) showUnit(u.name) }, 500);
+            })
+            .catch(({ status, prompts, why }) => {
+                if (status === 5 && prompts > 0)
+                    settingsFailed("Not changed: the password was not accepted.", why);
+                else if (status === 5)
+                    settingsFailed("Not allowed to change settings.", why);
+                else
+                    settingsFailed("Not changed.", why);
+            });
+});
+
+/* Units with a thermal imager have frames; the others say so. */
+function showFrame(u) {
+    const img = $("frame");
+    const note = $("frame-note");
+    const load = unitLoad;
+    $("frame-card").hidden = false;
+    note.textContent = "Loading the latest frame…";
+    coldroomctlFile("frame.png", ["frame", u.name])
+            .then(data => {
+                if (load !== unitLoad)
+                    return;
+                /* A data: URL: Cockpit's content security policy allows no blob: image. */
+                let text = "";
+                for (let i = 0; i < data.length; i += 0x8000)
+                    text += String.fromCharCode.apply(null, data.subarray(i, i + 0x8000));
+                img.src = "data:image/png;base64," + window.btoa(text);
+                img.hidden = false;
+                note.textContent = "The latest frame, as the unit's imager took it.";
+            })
+            .catch(ex => {
+                if (load !== unitLoad)
+                    return;
+                img.hidden = true;
+                note.textContent = "No thermal frame: " + spawnError(ex);
+            });
+}
+
+$("frame-refresh").addEventListener("click", () => {
+    const u = sorted.find(x => x.name === $("unit-title").textContent);
+    if (u)
+        showFrame(u);
+});
 
 function renderEvents(events) {
     const body = $("events-body");
@@ -789,6 +955,44 @@ $("verify").addEventListener("click", () => {
                 out.className = "verify verify-bad";
                 out.textContent = "Cannot verify: " + ex.message;
             })
+            .finally(() => { button.disabled = false });
+});
+
+function today() {
+    const d = new Date();
+    return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" +
+        String(d.getDate()).padStart(2, "0");
+}
+
+$("report-day").value = today();
+$("report-day").max = today();
+$("report").addEventListener("click", () => {
+    const day = $("report-day").value;
+    const out = $("report-result");
+    const button = $("report");
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(day))
+        return;
+    button.disabled = true;
+    out.hidden = false;
+    out.textContent = "Making the report of " + day + "…";
+    coldroomctlFile("report.pdf", ["report", "--day", day])
+            .then(data => {
+                const name = "coldroom-report-" + day + ".pdf";
+                const blob = new Blob([data], { type: "application/pdf" });
+                const a = document.createElement("a");
+                a.href = URL.createObjectURL(blob);
+                a.download = name;
+                document.body.appendChild(a);
+                a.click();
+                a.remove();
+                window.setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+                /* What the person got, for the browser test. */
+                blob.slice(0, 5).text().then(magic => {
+                    stats.lastDownload = { name, size: blob.size, magic };
+                });
+                out.textContent = name + " (" + Math.ceil(data.length / 1024) + " kB) downloaded.";
+            })
+            .catch(ex => { out.textContent = "No report: " + spawnError(ex) })
             .finally(() => { button.disabled = false });
 });
 

@@ -37,7 +37,8 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 SCALE = max(1.0, float(os.environ.get("WAIT_SCALE", "1")))
-PASSWORDS = {"operator1": "Op-one-0815", "viewer": "View-only-4711"}
+PASSWORDS = {"operator1": "Op-one-0815", "viewer": "View-only-4711",
+             "plantadmin": "Plant-admin-4711"}
 COMMENT = "door closed, stock checked (Cockpit)"
 PAGE_FRAME = "cockpit1:localhost/coldroom"
 
@@ -238,7 +239,20 @@ def operator_checks(b, listing):
         check("unit: the audit trail lists the acknowledgement under operator1's name", True)
     except TimeoutException:
         check("unit: the audit trail lists the acknowledgement under operator1's name", False)
+    # SIM-000001 is a CRS-210T, which has a thermal imager.
+    try:
+        b.wait(lambda d: d.execute_script(
+            "const i = document.getElementById('frame');"
+            "return !i.hidden && i.complete && i.naturalWidth > 0;"), 60)
+        size = d.execute_script("const i = document.getElementById('frame');"
+                                "return [i.naturalWidth, i.naturalHeight];")
+        check(f"unit: its thermal frame is shown ({size[0]}x{size[1]} image)", size[0] > 0)
+    except TimeoutException:
+        check("unit: its thermal frame is shown (" + d.find_element(By.ID, "frame-note").text + ")",
+              False)
     b.shot("unit")
+    d.execute_script("document.getElementById('frame-card').scrollIntoView()")
+    b.shot("unit-frame")
 
     b.tab("record")
     d.find_element(By.ID, "verify").click()
@@ -248,7 +262,59 @@ def operator_checks(b, listing):
         check(f"record: the recorder verifies the record: {text}", text.startswith("Intact"))
     except TimeoutException:
         check("record: the recorder answers Verify", False)
+    d.find_element(By.ID, "report").click()
+    try:
+        b.wait(lambda d: d.execute_script("return window.coldroomStats.lastDownload") or
+               d.find_element(By.ID, "report-result").text.startswith("No report"), 120)
+        got = d.execute_script("return window.coldroomStats.lastDownload")
+        text = d.find_element(By.ID, "report-result").text
+        check(f"record: the day's report downloads as a PDF ({text})",
+              bool(got) and got["magic"] == "%PDF-" and got["size"] > 1000)
+    except TimeoutException:
+        check("record: the day's report downloads", False)
     b.shot("record")
+
+
+def admin_checks(b, listing):
+    """An administrator changes a unit's label and a band on the page, with
+    their password; the rooms list follows coldroomd."""
+    d = b.d
+    unit = next(u["unit"] for u in listing if u["serial"] == "SIM-000002")
+    b.tab("rooms")
+    b.wait(EC.element_to_be_clickable((By.CSS_SELECTOR, f'#rooms-viewport a[href="#/unit/{unit}"]'))).click()
+    b.wait(EC.visibility_of_element_located((By.ID, "settings-form")))
+    b.wait(lambda d: d.find_element(By.ID, "set-interval").get_attribute("value") != "")
+    label = d.find_element(By.ID, "set-label")
+    label.clear()
+    label.send_keys("Freezer C")
+    band = d.find_element(By.ID, "set-max2")
+    band.clear()
+    band.send_keys("-12")
+    d.find_element(By.ID, "settings-change").click()
+    b.wait(EC.visibility_of_element_located((By.ID, "settings-password")))
+    changes = [li.text for li in d.find_elements(By.CSS_SELECTOR, "#settings-changes li")]
+    check(f"admin: the dialog lists only what changed: {changes}",
+          changes == ["label=Freezer C", "temp2.max=-12000"])
+    d.find_element(By.ID, "settings-password").send_keys(PASSWORDS["plantadmin"])
+    b.shot("admin-settings")
+    d.find_element(By.ID, "settings-submit").click()
+    try:
+        b.wait(lambda d: not d.find_element(By.ID, "settings-dialog").get_attribute("open")
+               or not d.find_element(By.ID, "settings-error").get_attribute("hidden"), 180)
+        err = d.find_element(By.ID, "settings-error")
+        check("admin: the change is made with the password" +
+              ("" if err.get_attribute("hidden") else f" ({err.text})"),
+              bool(err.get_attribute("hidden")))
+    except TimeoutException:
+        check("admin: the change is made with the password", False)
+    b.tab("rooms")
+    try:
+        b.wait(lambda d: any(r[0] == unit and r[1] == "Freezer C" and "-12.0" in r[6]
+                             for r in b.rows()), 60)
+        check("admin: the rooms list shows the new label and band", True)
+    except TimeoutException:
+        check(f"admin: the rooms list shows the new label and band ({b.rows()})", False)
+    b.shot("admin-rooms")
 
 
 def main():
@@ -280,6 +346,10 @@ def main():
 
         b.login("operator1")
         operator_checks(b, listing)
+        b.logout()
+
+        b.login("plantadmin")
+        admin_checks(b, listing)
         b.logout()
     except (TimeoutException, WebDriverException) as e:
         check(f"the browser got through the page ({type(e).__name__}: {e.msg if hasattr(e, 'msg') else e})", False)

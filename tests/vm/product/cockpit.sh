@@ -52,6 +52,8 @@ useradd -m -s /bin/bash -c "Olga Operator" -G coldroom-operator operator1 || fai
 echo 'operator1:Op-one-0815' | chpasswd || fail "chpasswd operator1"
 useradd -m -s /bin/bash -c "Victor Viewer" -G coldroom-viewer viewer || fail "useradd viewer"
 echo 'viewer:View-only-4711' | chpasswd || fail "chpasswd viewer"
+useradd -m -s /bin/bash -c "Paula Admin" -G coldroom-admin plantadmin || fail "useradd plantadmin"
+echo 'plantadmin:Plant-admin-4711' | chpasswd || fail "chpasswd plantadmin"
 s1=$(sensor_of SIM-000001)
 check "a label with markup in it is set on SIM-000000" coldroomctl set SIM-000000 "label=$awkward_label"
 check "SIM-000001 is labelled" coldroomctl set SIM-000001 "label=Cold room 2"
@@ -102,7 +104,20 @@ check "operator1's acknowledgement from the page is in the audit trail, with the
 	wait_for "$(scaled 600)" acked_operator
 check "coldroomd lists the alarm as acknowledged by operator1" bash -c \
 	"coldroomctl alarms | grep SIM-000001 | grep acknowledged | grep -q 'operator1: $comment'"
-check "operator1 logged out of Cockpit: the browser is done" wait_for "$(scaled 300)" operator_gone
+check "operator1 logged out of Cockpit" wait_for "$(scaled 300)" operator_gone
+# The administrator changes SIM-000002's label and its probe 2 band on the page.
+changed_by_admin() {
+	busctl --system --json=short call org.coldroom.Recorder1 /org/coldroom/Recorder1 \
+		org.coldroom.Recorder1 GetEventsPage stttt SIM-000002 0 "$(($(date +%s) + 3600))000000" 0 0 \
+		2>/dev/null | grep -q '"setting-changed",0,false,0,"plantadmin","label","[^"]*","Freezer C"'
+}
+admin_gone() { ! loginctl list-users --no-legend | grep -qw plantadmin; }
+check "plantadmin's label change from the page is in the audit trail" \
+	wait_for "$(scaled 600)" changed_by_admin
+check "coldroomd has SIM-000002's new label and probe 2 band" bash -c \
+	"[ \"\$(cat $CLASS/$(sensor_of SIM-000002)/label)\" = 'Freezer C' ] &&
+	 [ \"\$(cat $CLASS/$(sensor_of SIM-000002)/temp2_max)\" = -12000 ]"
+check "plantadmin logged out of Cockpit: the browser is done" wait_for "$(scaled 300)" admin_gone
 events | python3 -c 'import json, sys
 for e in json.load(sys.stdin)["data"][0]:
     print("audit:", *e)' | tail -n 8
