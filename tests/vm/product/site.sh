@@ -110,11 +110,14 @@ scrape_configs:
     static_configs:
       - targets: ['127.0.0.1:9863']
 YML
+# Not on Prometheus's usual 9090: the guest's Cockpit (cockpit.socket,
+# for the Cockpit suite) listens there.
+prom_addr=127.0.0.1:19090
 "$BIN/prometheus" --config.file=/tmp/prom/prometheus.yml --storage.tsdb.path=/tmp/prom/data \
-	--web.listen-address=127.0.0.1:9090 >/tmp/prom/log 2>&1 &
+	--web.listen-address=$prom_addr >/tmp/prom/log 2>&1 &
 prom=$!
 query() {
-	curl -sS --max-time 10 -G http://127.0.0.1:9090/api/v1/query --data-urlencode "query=$1"
+	curl -sS --max-time 10 -G "http://$prom_addr/api/v1/query" --data-urlencode "query=$1"
 }
 answers() { query "$1" | grep -q "$2"; }
 check "Prometheus scrapes the target: up is 1" \
@@ -128,7 +131,7 @@ n_rules=$(grep -cE '^ *- (alert|record):' "$RULES")
 # "health" in the API's answer).
 rules_ok() {
 	local health
-	health=$(curl -sS --max-time 10 http://127.0.0.1:9090/api/v1/rules | grep -o '"health":"[a-z]*"')
+	health=$(curl -sS --max-time 10 "http://$prom_addr/api/v1/rules" | grep -o '"health":"[a-z]*"')
 	[ "$(grep -c '"health":"ok"' <<<"$health")" -eq "$n_rules" ] &&
 		[ "$(wc -l <<<"$health")" -eq "$n_rules" ]
 }
