@@ -66,11 +66,19 @@ kernel_begin() {
 	[ -f "$tree/Makefile" ] || die "$TARBALL does not hold $SOURCE_PACKAGE/"
 }
 
+# kernel_make ARG...: make with none of the calling make's flags. Under
+# "make check" MAKEFLAGS carries -w (--output-sync turns it on), which puts
+# "Entering directory" lines into what a build prints, and a jobserver
+# whose descriptors this recipe does not have, which turns -jN into -j1.
+kernel_make() {
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make "$@"
+}
+
 # kmake ARG...: make in $tree for KERNEL_ARCH. LOCALVERSION= keeps kbuild
 # from adding a "+" to the release; the build user and host are fixed so
 # that the banner names no machine.
 kmake() {
-	make -C "$tree" ARCH="$KERNEL_ARCH" LOCALVERSION= KBUILD_BUILD_USER=coldroom \
+	kernel_make -C "$tree" ARCH="$KERNEL_ARCH" LOCALVERSION= KBUILD_BUILD_USER=coldroom \
 		KBUILD_BUILD_HOST=coldroom-vm "$@"
 }
 
@@ -122,7 +130,9 @@ kernel_build() {
 	log "building $target with $(nproc) jobs (log: $build_log)"
 	kmake -j"$(nproc)" "$target" modules >>"$build_log" 2>&1 ||
 		kernel_fail "building the kernel failed"
-	kver=$(kmake -s kernelrelease)
+	# The release as the build wrote it, not as a make prints it.
+	kver=$(cat "$tree/include/config/kernel.release")
+	[ -n "$kver" ] || kernel_fail "the build wrote no kernel release"
 	log "kernel $kver built in $((SECONDS - built)) s"
 	[ -s "$tree/Module.symvers" ] || kernel_fail "the build wrote no Module.symvers"
 	cp "$tree/$image" "$out/$name"
@@ -175,7 +185,7 @@ module_exit(probe_exit);
 MODULE_LICENSE("GPL");
 EOF
 	echo 'obj-m := probe.o' >"$probe/Kbuild"
-	make -C "$kbuild" ARCH="$KERNEL_ARCH" M="$probe" modules >>"$build_log" 2>&1 ||
+	kernel_make -C "$kbuild" ARCH="$KERNEL_ARCH" M="$probe" modules >>"$build_log" 2>&1 ||
 		kernel_fail "building a module against $kbuild failed"
 	vermagic=$(modinfo -F vermagic "$probe/probe.ko")
 	[ "${vermagic%% *}" = "$kver" ] ||
