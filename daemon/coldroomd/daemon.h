@@ -288,12 +288,14 @@ extern const sd_bus_vtable bus_unit_vtable[];
  * window's Readings signal; GetManagedObjects built in slices of at most
  * REPLIES_SLICE_US of the loop and paced at REPLIES_UNITS_PER_SEC; one
  * pending call of each a sender, REPLIES_MAX_PER_USER a user and
- * REPLIES_MAX_PENDING in all.
+ * REPLIES_MAX_PENDING in all; refusals told at the window's end too, up
+ * to REPLIES_MAX_REFUSED of them.
  */
 #define REPLIES_SLICE_US 5000
 #define REPLIES_UNITS_PER_SEC 2000
 #define REPLIES_MAX_PER_USER 4
 #define REPLIES_MAX_PENDING 16
+#define REPLIES_MAX_REFUSED 64
 int replies_attach(struct daemon *d, sd_bus *bus);
 /* GetReadings: answered now, or queued (1) for the window's end. */
 int replies_get_readings(struct daemon *d, sd_bus_message *m, sd_bus_error *error);

@@ -25,8 +25,14 @@
  *
  * Callers wait in the order they came: one pending call of each method a
  * sender, REPLIES_MAX_PER_USER a user and REPLIES_MAX_PENDING in all,
- * beyond which a caller gets LimitsExceeded at once (one user's
- * connections cannot queue the others out).
+ * beyond which a caller gets LimitsExceeded (one user's connections cannot
+ * queue the others out). A refusal, too, is told at the end of the window
+ * under way: a client that calls again as soon as it is refused would
+ * otherwise make a loop of two messages through dbus-daemon per turn, tens
+ * of thousands a second, half a CPU of dbus-daemon's and a quarter of
+ * ours; told at the window's end, it calls once a window. Up to
+ * REPLIES_MAX_REFUSED wait so (their calls' references held), beyond that
+ * they are told at once.
  *
  * Layer: an event source (callers), beside bus.c, whose unit vtable it
  * walks to say each unit's properties as sd-bus's own reply says them;
@@ -34,6 +40,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -59,9 +66,17 @@ struct call_queue {
 	size_t n;
 };
 
+/* A call refused, told so at the window's end. */
+struct refusal {
+	sd_bus_message *call;
+	char text[160];
+};
+
 struct replies {
 	struct daemon *daemon;
 	struct call_queue objects, readings;
+	struct refusal refused[REPLIES_MAX_REFUSED];
+	size_t n_refused;
 	/* GetManagedObjects: the head call's reply, built in slices. */
 	sd_event_source *slice;
 	sd_bus_message *reply;
@@ -153,6 +168,38 @@ static int sent(int r)
 	return r == -ENOTCONN || r == -ECONNRESET ? 0 : r;
 }
 
+/*
+ * @m refused with @error (LimitsExceeded): told after the window under way,
+ * if one is and there is room to wait; else at once, as sd-bus tells an
+ * error a handler returns.
+ */
+static int refuse(struct replies *rp, sd_bus_message *m, sd_bus_error *error, int r)
+{
+	struct refusal *f;
+
+	if (!sd_bus_error_has_name(error, SD_BUS_ERROR_LIMITS_EXCEEDED) ||
+	    !rp->daemon->flush_due || rp->n_refused == REPLIES_MAX_REFUSED)
+		return r;
+	f = &rp->refused[rp->n_refused++];
+	f->call = sd_bus_message_ref(m);
+	snprintf(f->text, sizeof(f->text), "%s", error->message);
+	sd_bus_error_free(error);
+	return 1;	/* handled: the error comes at the window's end */
+}
+
+/* The refusals waiting, told. */
+static void tell_refused(struct replies *rp)
+{
+	for (size_t i = 0; i < rp->n_refused; i++) {
+		struct refusal *f = &rp->refused[i];
+
+		(void)sent(sd_bus_reply_method_errorf(f->call, SD_BUS_ERROR_LIMITS_EXCEEDED, "%s",
+						      f->text));
+		f->call = sd_bus_message_unref(f->call);
+	}
+	rp->n_refused = 0;
+}
+
 /* GetReadings' reply to @m: every unit's reading as of the last window. */
 static int answer_readings(struct daemon *d, sd_bus_message *m)
 {
@@ -174,8 +221,9 @@ int replies_get_readings(struct daemon *d, sd_bus_message *m, sd_bus_error *erro
 	if (!d->flush_due)
 		return answer_readings(d, m);
 	r = queue_admit(&d->replies->readings, m, error);
-	/* Handled: the reply comes at the window's end. */
-	return r < 0 ? r : 1;
+	if (r < 0)
+		return refuse(d->replies, m, error, r);
+	return 1;	/* handled: the reply comes at the window's end */
 }
 
 /*
@@ -356,6 +404,7 @@ void replies_window_ended(struct daemon *d)
 
 	if (!rp)
 		return;
+	tell_refused(rp);
 	while (rp->readings.n)
 		queue_pop(&rp->readings, answer_readings(d, rp->readings.v[0].call));
 	if (rp->built)
@@ -376,7 +425,7 @@ static int on_manager_message(sd_bus_message *m, void *userdata, sd_bus_error *e
 					"GetManagedObjects takes no arguments");
 	r = queue_admit(&rp->objects, m, error);
 	if (r < 0)
-		return r;
+		return refuse(rp, m, error, r);
 	if (rp->objects.n == 1)
 		next_slice(rp);
 	return 1;	/* handled: the reply comes from the slices */
@@ -423,6 +472,7 @@ void replies_free(struct daemon *d)
 
 	if (!rp)
 		return;
+	tell_refused(rp);
 	while (rp->objects.n)
 		objects_pop(rp, -ESHUTDOWN);
 	while (rp->readings.n)

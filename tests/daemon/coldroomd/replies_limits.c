@@ -8,6 +8,12 @@
  * calls makes sure the bus has routed them, so coldroomd finds them all
  * queued when it gets SIGCONT. Prints one line per call: who, the method,
  * and "ok N" (the units in the reply) or "error NAME: MESSAGE".
+ *
+ * replies_limits ADDRESS --again SECONDS - a client that calls again as
+ * soon as it is answered or refused: two GetReadings in flight on one
+ * connection for SECONDS, then "answered N refused M". While a window is
+ * under way coldroomd tells a refusal at its end, so M stays at about two
+ * a window (without that, thousands a second).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <time.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
@@ -77,6 +84,66 @@ static int call_async(sd_bus *bus, struct call *c)
 	return r;
 }
 
+struct again {
+	sd_bus *bus;
+	unsigned long answered, refused;
+	int r;
+};
+
+static int call_again(struct again *a);
+
+static int on_again(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+	struct again *a = userdata;
+	const sd_bus_error *e = sd_bus_message_get_error(m);
+
+	(void)ret_error;
+	if (!e)
+		a->answered++;
+	else if (sd_bus_error_has_name(e, SD_BUS_ERROR_LIMITS_EXCEEDED))
+		a->refused++;
+	else
+		a->r = -sd_bus_message_get_errno(m);
+	if (a->r >= 0)
+		a->r = call_again(a);
+	if (a->r < 0)
+		sd_event_exit(sd_bus_get_event(a->bus), a->r);
+	return 0;
+}
+
+static int call_again(struct again *a)
+{
+	return sd_bus_call_method_async(a->bus, NULL, "org.coldroom.Sensors1",
+					"/org/coldroom/Sensors1", "org.coldroom.Sensors1.Manager",
+					"GetReadings", on_again, a, NULL);
+}
+
+static int again(const char *address, const char *seconds)
+{
+	struct again a = { 0 };
+	sd_event *event = NULL;
+	int r;
+
+	r = sd_event_default(&event);
+	if (r >= 0)
+		r = busclient_connect(address, event, &a.bus);
+	for (int i = 0; r >= 0 && i < 2; i++)
+		r = call_again(&a);
+	if (r >= 0)
+		r = sd_event_add_time_relative(event, NULL, CLOCK_MONOTONIC,
+					       strtoull(seconds, NULL, 10) * 1000000ULL, 0, NULL,
+					       NULL);
+	if (r >= 0)
+		r = sd_event_loop(event);
+	if (r >= 0)
+		printf("answered %lu refused %lu\n", a.answered, a.refused);
+	else
+		fprintf(stderr, "replies_limits: %s\n", strerror(-r));
+	sd_bus_flush_close_unref(a.bus);
+	sd_event_unref(event);
+	return r < 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct call a[4] = { { "a", 1 }, { "a", 1 }, { "a", 0 }, { "a", 0 } };
@@ -86,8 +153,10 @@ int main(int argc, char **argv)
 	pid_t pid;
 	int r;
 
+	if (argc == 4 && !strcmp(argv[2], "--again"))
+		return again(argv[1], argv[3]);
 	if (argc != 3) {
-		fprintf(stderr, "usage: replies_limits ADDRESS COLDROOMD_PID\n");
+		fprintf(stderr, "usage: replies_limits ADDRESS COLDROOMD_PID | ADDRESS --again SECONDS\n");
 		return 2;
 	}
 	pid = (pid_t)atoi(argv[2]);
