@@ -40,6 +40,12 @@ kernel_begin uml-kernel "$FRAGMENT" "$PATCH" "$0"
 #    read section says so.
 #  - Each open of a copy-on-write ubd disk reads its backing file's name
 #    again and drops the copy read before: kmemleak reports it.
+#  - The processes' FPU registers pass between UML and the host with
+#    ptrace's NT_X86_XSTATE, which the host takes only whole. UML 6.1 gives
+#    it a fixed 2,696 bytes (AVX-512 and PKRU); a host with AMX (Sapphire
+#    Rapids) wants 11,008, one without AVX-512 less, and init gets EFAULT
+#    ("ptrace set fp regs failed, errno = 14", then a panic). They go
+#    through a buffer of the host's own size instead.
 # A hunk that does not apply exactly stops the build.
 patch -d "$tree" -p1 --forward --fuzz=0 --quiet <"$PATCH" ||
 	die "$(basename "$PATCH") does not apply to $SOURCE_PACKAGE: has Debian changed those files?"
