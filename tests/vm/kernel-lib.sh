@@ -66,14 +66,6 @@ kernel_begin() {
 	[ -f "$tree/Makefile" ] || die "$TARBALL does not hold $SOURCE_PACKAGE/"
 }
 
-# kernel_make ARG...: make with none of the calling make's flags. Under
-# "make check" MAKEFLAGS carries -w (--output-sync turns it on), which puts
-# "Entering directory" lines into what a build prints, and a jobserver
-# whose descriptors this recipe does not have, which turns -jN into -j1.
-kernel_make() {
-	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make "$@"
-}
-
 # kmake ARG...: make in $tree for KERNEL_ARCH. LOCALVERSION= keeps kbuild
 # from adding a "+" to the release; the build user and host are fixed so
 # that the banner names no machine.

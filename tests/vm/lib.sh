@@ -80,6 +80,14 @@ vm_select_kernel() {
 	export VM_KDIR
 }
 
+# kernel_make ARG...: make with none of the calling make's flags. Under
+# "make check" MAKEFLAGS carries -w (--output-sync turns it on), which puts
+# "Entering directory" lines into what a build prints, and a jobserver
+# whose descriptors this recipe does not have, which turns -jN into -j1.
+kernel_make() {
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make "$@"
+}
+
 # For the runners that test the modules: selects the kernel
 # (vm_select_kernel) and builds the modules against its headers, which the
 # image or the debug kernel's entry carries (VM_KDIR overrides them),
@@ -99,7 +107,7 @@ vm_build_modules() {
 	(
 		flock 8
 		vm_mirror_sources "$src" &&
-			make -C "$src/driver" KDIR="$VM_KDIR" O="${O:-$TOP_DIR/build}" COLDROOM_WERROR=1 \
+			kernel_make -j"$(nproc)" -C "$src/driver" KDIR="$VM_KDIR" O="${O:-$TOP_DIR/build}" COLDROOM_WERROR=1 \
 				"${VM_KMAKE[@]}" modules >/dev/null
 	) 8>"$src.lock" || { echo "$who: module build failed" >&2; return 125; }
 	VM_MODULES=$src/driver

@@ -20,7 +20,7 @@ vm_select_kernel debug-vm || exit 125
 rm -rf "$out"
 mkdir -p "$out/controls"
 cp "$here/controls/"* "$out/controls/"
-make -C "$VM_KDIR" M="$out/controls" "${VM_KMAKE[@]}" modules >"$out/controls.log" 2>&1 ||
+kernel_make -j"$(nproc)" -C "$VM_KDIR" M="$out/controls" "${VM_KMAKE[@]}" modules >"$out/controls.log" 2>&1 ||
 	{ tail -n 30 "$out/controls.log" >&2; echo "debug-vm: building the controls failed" >&2; exit 125; }
 
 VM_FILES=(
