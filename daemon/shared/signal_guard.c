@@ -2,6 +2,7 @@
 /* signal_guard.c - signals taken from a name's owner only (signal_guard.h). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,11 +14,21 @@
 
 #define BUS_DRIVER "org.freedesktop.DBus"
 
+/*
+ * GetNameOwner is asked again after a failure other than "no owner" (a
+ * timeout on a bus too busy to answer in time): the owner may well be
+ * there, and until it is known every signal of the name is dropped.
+ */
+#define OWNER_RETRY_FIRST_USEC	(1ULL * 1000000)
+#define OWNER_RETRY_MAX_USEC	(30ULL * 1000000)
+
 struct signal_guard {
 	sd_bus *bus;			/* not referenced: the guard is the bus's */
 	char *name;
 	char *owner;			/* its unique owner; NULL: none, or not known yet */
 	bool known;			/* GetNameOwner answered, or the name changed since */
+	sd_event_source *retry;		/* GetNameOwner asked again at its time */
+	uint64_t retry_usec;		/* the next wait before asking again */
 	sd_bus_message_handler_t owner_changed;
 	void *userdata;
 };
@@ -33,6 +44,7 @@ static void guard_free(void *p)
 {
 	struct signal_guard *g = p;
 
+	sd_event_source_disable_unref(g->retry);
 	free(g->name);
 	free(g->owner);
 	free(g);
@@ -114,6 +126,54 @@ static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error
 	return g->owner_changed(m, g->userdata, error);
 }
 
+static int on_get_name_owner(sd_bus_message *m, void *userdata, sd_bus_error *error);
+
+static int ask_owner(struct signal_guard *g)
+{
+	return sd_bus_call_method_async(g->bus, NULL, BUS_DRIVER, "/org/freedesktop/DBus",
+					BUS_DRIVER, "GetNameOwner", on_get_name_owner, g, "s",
+					g->name);
+}
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct signal_guard *g = userdata;
+	int r;
+
+	(void)s, (void)usec;
+	if (g->known)
+		return 0;
+	r = ask_owner(g);
+	if (r < 0)
+		log_error("cannot ask who owns %s: %s; its signals are dropped until it "
+			  "changes hands", g->name, strerror(-r));
+	return 0;
+}
+
+/* GetNameOwner failed and the owner is still not known: ask again later. */
+static void retry_later(struct signal_guard *g, const char *why)
+{
+	sd_event *event = sd_bus_get_event(g->bus);
+	uint64_t wait = g->retry_usec;
+	int r = -ENXIO;
+
+	g->retry_usec = 2 * wait < OWNER_RETRY_MAX_USEC ? 2 * wait : OWNER_RETRY_MAX_USEC;
+	if (event && g->retry)
+		r = sd_event_source_set_time_relative(g->retry, wait);
+	else if (event)
+		r = sd_event_add_time_relative(event, &g->retry, CLOCK_MONOTONIC, wait, 0,
+					       on_retry, g);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(g->retry, SD_EVENT_ONESHOT);
+	if (r < 0) {
+		log_error("cannot learn who owns %s: %s; nor ask again (%s): its signals are "
+			  "dropped until it changes hands", g->name, why, strerror(-r));
+		return;
+	}
+	log_warning("cannot learn who owns %s: %s; asking again in %" PRIu64 " s, its signals "
+		    "are dropped until then", g->name, why, wait / 1000000);
+}
+
 static int on_get_name_owner(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct signal_guard *g = userdata;
@@ -125,12 +185,12 @@ static int on_get_name_owner(sd_bus_message *m, void *userdata, sd_bus_error *er
 	/* A NameOwnerChanged that came first is newer than this answer. */
 	if (g->known)
 		return 0;
-	if (e) {
-		if (!sd_bus_error_has_name(e, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
-			log_warning("cannot learn who owns %s: %s; its signals are dropped "
-				    "until it changes hands", g->name, e->message ?: e->name);
-	} else if (sd_bus_message_read(m, "s", &owner) < 0) {
-		log_warning("malformed GetNameOwner answer for %s", g->name);
+	if (e && !sd_bus_error_has_name(e, SD_BUS_ERROR_NAME_HAS_NO_OWNER)) {
+		retry_later(g, e->message ?: e->name);
+		return 0;
+	}
+	if (!e && sd_bus_message_read(m, "s", &owner) < 0) {
+		retry_later(g, "a malformed answer");
 		return 0;
 	}
 	r = set_owner(g, owner);
@@ -173,8 +233,8 @@ int signal_guard_new(sd_bus *bus, const char *name, sd_bus_message_handler_t own
 	r = sd_bus_slot_set_floating(slot, 1);
 	if (r < 0)
 		return r;
-	r = sd_bus_call_method_async(bus, NULL, BUS_DRIVER, "/org/freedesktop/DBus", BUS_DRIVER,
-				     "GetNameOwner", on_get_name_owner, g, "s", name);
+	g->retry_usec = OWNER_RETRY_FIRST_USEC;
+	r = ask_owner(g);
 	if (r < 0)
 		return r;
 	*ret = g;

@@ -1,7 +1,7 @@
 #!/bin/bash
 # coldroom-uplink against a broker that accepts the connection, says
 # CONNACK and then never reads (a TCP listener with a small receive
-# buffer, in Python): live samples (PublishSamples=yes) of 2,000 units at
+# buffer, in Python): live samples (PublishSamples=yes) of 1,000 units at
 # 1 Hz (the native benchmark's feeder, records into coldroomd's
 # --records-from FIFO) fill the socket,
 # at most SAMPLES_QUEUED_MAX (1000) more wait in libmosquitto's queue and
@@ -14,7 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 scratch_dir coldroom-uplink-stall
 
-units=2000
+units=1000
 sys=$tmp/sys
 mkdir -p "$tmp/model" "$tmp/state"
 "$FEEDER" tree "$sys" "$units" || { fail "feeder tree"; exit 1; }
@@ -108,5 +108,10 @@ total=$(up_prop State | sed -n 's/.*connected; \([0-9]*\) live samples dropped s
 check "more were dropped than when it began ($first, then ${total:-?})" \
 	test "${total:-0}" -gt "${first:-0}"
 
+if [ "$failures" -ne 0 ]; then
+	echo "State: $(up_prop State)"
+	echo "--- the uplink's log"; tail -n 20 "$tmp/uplink.log"
+	echo "--- coldroomd's log"; tail -n 10 "$tmp/daemon.log"
+fi
 echo "test_uplink_stall: $failures failure(s)"
 [ "$failures" -eq 0 ]
