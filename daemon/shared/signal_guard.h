@@ -18,8 +18,10 @@ struct signal_guard;
 
 /*
  * Follow the unique owner of @name on @bus: NameOwnerChanged, taken only
- * from the bus itself, and one asynchronous GetNameOwner (its answer is
- * taken in @bus's event loop; until then no signal is trusted). When
+ * from the bus itself, and an asynchronous GetNameOwner (its answer is
+ * taken in @bus's event loop; until then no signal is trusted), asked
+ * again with a growing wait while it fails otherwise than with "no
+ * owner", on the event loop @bus is attached to. When
  * @owner_changed is set, it is called with each NameOwnerChanged of @name
  * once the new owner is taken. The guard lives as long as @bus.
  */
