@@ -113,6 +113,14 @@ vm_build_modules() {
 	VM_MODULES=$src/driver
 }
 
+# vm_module_sources: the module sources under the current directory, sorted.
+# What kbuild makes beside them (*.mod.c, .*.cmd) is left out: an in-tree
+# build running at the same time (make check-kernel) makes and removes it.
+vm_module_sources() {
+	find . -type f \( -name '*.[ch]' -o -name Kbuild -o -name Makefile \) \
+		! -name '*.mod.c' ! -name '.*' | sort
+}
+
 # vm_mirror_sources DIR: makes DIR/{driver,firmware/lib,include/uapi} the
 # module sources exactly as they are in the tree (the layout Kbuild and the
 # DKMS tree share). Files that did not change keep their time, so kbuild
@@ -121,17 +129,14 @@ vm_mirror_sources() {
 	local dir=$1 sub f
 	for sub in driver firmware/lib include/uapi; do
 		mkdir -p "$dir/$sub"
-		# Sources only: what kbuild makes in the tree is not copied.
-		(cd "$TOP_DIR/$sub" && find . -type f \( -name '*.[ch]' -o -name Kbuild \
-			-o -name Makefile \)) | sort >"$dir/$sub.list"
+		(cd "$TOP_DIR/$sub" && vm_module_sources) >"$dir/$sub.list"
 		while IFS= read -r f; do
 			cmp -s "$TOP_DIR/$sub/$f" "$dir/$sub/$f" && continue
 			mkdir -p "$dir/$sub/$(dirname "$f")"
 			cp "$TOP_DIR/$sub/$f" "$dir/$sub/$f" || return 1
 		done <"$dir/$sub.list"
 		# A source removed from the tree goes from the mirror too.
-		(cd "$dir/$sub" && find . -type f \( -name '*.[ch]' -o -name Kbuild \
-			-o -name Makefile \)) | sort | comm -13 "$dir/$sub.list" - |
+		(cd "$dir/$sub" && vm_module_sources) | comm -13 "$dir/$sub.list" - |
 			(cd "$dir/$sub" && xargs -r rm -f --)
 	done
 }
