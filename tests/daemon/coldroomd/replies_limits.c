@@ -11,13 +11,16 @@
  *
  * replies_limits ADDRESS --again SECONDS - a client that calls again as
  * soon as it is answered or refused: two GetReadings in flight on one
- * connection for SECONDS, then "answered N refused M". While a window is
- * under way coldroomd tells a refusal at its end, so M stays at about two
- * a window (without that, thousands a second).
+ * connection for SECONDS; then it waits (up to DRAIN_US) for the answers
+ * to the calls still in flight, without calling again, and prints
+ * "answered N refused M". While a window is under way coldroomd tells a
+ * refusal at its end, so M stays at about one a window (without that,
+ * thousands a second), and the calls in flight are answered by then.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +32,7 @@
 #include "busclient.h"
 
 #define CONNECTIONS 5
+#define DRAIN_US (60 * 1000000ULL)
 
 struct call {
 	char who[2];
@@ -87,6 +91,8 @@ static int call_async(sd_bus *bus, struct call *c)
 struct again {
 	sd_bus *bus;
 	unsigned long answered, refused;
+	unsigned int in_flight;
+	bool draining;		/* SECONDS are over: no call again */
 	int r;
 };
 
@@ -98,24 +104,48 @@ static int on_again(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 	const sd_bus_error *e = sd_bus_message_get_error(m);
 
 	(void)ret_error;
+	a->in_flight--;
 	if (!e)
 		a->answered++;
 	else if (sd_bus_error_has_name(e, SD_BUS_ERROR_LIMITS_EXCEEDED))
 		a->refused++;
 	else
 		a->r = -sd_bus_message_get_errno(m);
-	if (a->r >= 0)
+	if (a->r >= 0 && !a->draining)
 		a->r = call_again(a);
-	if (a->r < 0)
+	if (a->r < 0 || (a->draining && !a->in_flight))
 		sd_event_exit(sd_bus_get_event(a->bus), a->r);
 	return 0;
 }
 
 static int call_again(struct again *a)
 {
-	return sd_bus_call_method_async(a->bus, NULL, "org.coldroom.Sensors1",
-					"/org/coldroom/Sensors1", "org.coldroom.Sensors1.Manager",
-					"GetReadings", on_again, a, NULL);
+	int r = sd_bus_call_method_async(a->bus, NULL, "org.coldroom.Sensors1",
+					 "/org/coldroom/Sensors1", "org.coldroom.Sensors1.Manager",
+					 "GetReadings", on_again, a, NULL);
+
+	if (r >= 0)
+		a->in_flight++;
+	return r;
+}
+
+/* SECONDS over: the calls in flight are waited for, up to DRAIN_US. */
+static int on_time_up(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct again *a = userdata;
+
+	(void)usec;
+	if (a->draining) {
+		fprintf(stderr, "replies_limits: %u call(s) unanswered after %llu s\n",
+			a->in_flight, DRAIN_US / 1000000ULL);
+		return sd_event_exit(sd_event_source_get_event(s), -ETIMEDOUT);
+	}
+	a->draining = true;
+	if (!a->in_flight)
+		return sd_event_exit(sd_event_source_get_event(s), 0);
+	return sd_event_source_set_time_relative(s, DRAIN_US) < 0 ||
+	       sd_event_source_set_enabled(s, SD_EVENT_ONESHOT) < 0 ?
+		       sd_event_exit(sd_event_source_get_event(s), -EIO) : 0;
 }
 
 static int again(const char *address, const char *seconds)
@@ -131,8 +161,8 @@ static int again(const char *address, const char *seconds)
 		r = call_again(&a);
 	if (r >= 0)
 		r = sd_event_add_time_relative(event, NULL, CLOCK_MONOTONIC,
-					       strtoull(seconds, NULL, 10) * 1000000ULL, 0, NULL,
-					       NULL);
+					       strtoull(seconds, NULL, 10) * 1000000ULL, 0,
+					       on_time_up, &a);
 	if (r >= 0)
 		r = sd_event_loop(event);
 	if (r >= 0)
