@@ -20,6 +20,7 @@
 #include "macro.h"
 #include "mkt.h"
 #include "recorderbus.h"
+#include "service.h"
 
 
 static uint64_t now_monotonic_us(void)
@@ -678,29 +679,19 @@ static const sd_bus_vtable recorder_vtable[] = {
 	SD_BUS_VTABLE_END
 };
 
-static int on_name(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
-{
-	const sd_bus_error *e = sd_bus_message_get_error(m);
-
-	(void)userdata, (void)ret_error;
-	/* Recording goes on without the name: only reading it back needs it. */
-	if (e)
-		log_warning("cannot own %s (%s): the record is kept, but cannot be read back "
-			    "over the bus", RECORDER_BUS_NAME, e->message ? e->message : e->name);
-	return 0;
-}
-
 int recorder_bus_publish(sd_bus *bus, struct recorder_face *face)
 {
 	int r;
 
 	r = sd_bus_add_object_vtable(bus, NULL, RECORDER_PATH, RECORDER_IFACE, recorder_vtable,
 				     face);
-	if (r >= 0)
-		r = sd_bus_request_name_async(bus, NULL, RECORDER_BUS_NAME, 0, on_name, NULL);
-	if (r < 0)
+	if (r < 0) {
 		log_error("cannot publish %s: %s", RECORDER_BUS_NAME, strerror(-r));
-	return r;
+		return r;
+	}
+	/* Recording goes on without the name: only reading it back needs it. */
+	return service_request_name(bus, RECORDER_BUS_NAME,
+				    "the record is kept, but cannot be read back over the bus");
 }
 
 void recorder_bus_changed(sd_bus *bus)

@@ -197,6 +197,77 @@ int service_bus_open(const struct service *s, sd_event *e, const char *spec, sd_
 	return 0;
 }
 
+/* RequestName's answer when another connection owns the name (D-Bus specification). */
+#define REQUEST_NAME_REPLY_IN_QUEUE 2
+
+struct name_request {
+	char *name;
+	const char *without;
+};
+
+static void name_request_free(void *userdata)
+{
+	struct name_request *nr = userdata;
+
+	free(nr->name);
+	free(nr);
+}
+
+static int on_name_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+	struct name_request *nr = userdata;
+	const sd_bus_error *e = sd_bus_message_get_error(m);
+	uint32_t reply = 0;
+
+	(void)ret_error;
+	if (e) {
+		log_warning("cannot own %s (%s): %s", nr->name, e->message ?: e->name,
+			    nr->without);
+		return 0;
+	}
+	if (sd_bus_message_read(m, "u", &reply) < 0)
+		log_warning("cannot own %s (a malformed answer): %s", nr->name, nr->without);
+	else if (reply == REQUEST_NAME_REPLY_IN_QUEUE)
+		log_warning("%s is owned by another connection, queued for it until it goes: %s",
+			    nr->name, nr->without);
+	else
+		log_debug("owns %s", nr->name);
+	return 0;
+}
+
+int service_request_name(sd_bus *bus, const char *name, const char *without)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	_cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+	struct name_request *nr;
+	int r;
+
+	nr = calloc(1, sizeof(*nr));
+	if (!nr || !(nr->name = strdup(name))) {
+		free(nr);
+		log_error("cannot ask for %s: %s", name, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	nr->without = without;
+	r = sd_bus_message_new_method_call(bus, &m, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+					   "org.freedesktop.DBus", "RequestName");
+	if (r >= 0)
+		r = sd_bus_message_append(m, "su", name, 0);
+	/* UINT64_MAX: no timeout (a lost bus ends the loop instead). */
+	if (r >= 0)
+		r = sd_bus_call_async(bus, &slot, m, on_name_reply, nr, UINT64_MAX);
+	if (r >= 0)
+		r = sd_bus_slot_set_destroy_callback(slot, name_request_free);
+	if (r < 0) {
+		if (!slot)
+			name_request_free(nr);
+		log_error("cannot ask for %s: %s", name, strerror(-r));
+		return r;
+	}
+	r = sd_bus_slot_set_floating(slot, 1);
+	return r < 0 ? r : 0;
+}
+
 static uint64_t clock_us(clockid_t clock)
 {
 	struct timespec ts;

@@ -61,6 +61,17 @@ int service_event_new(const struct service *s, void *userdata, sd_event **ret);
 int service_bus_open(const struct service *s, sd_event *e, const char *spec, sd_bus **ret);
 
 /*
+ * Ask the bus for @name, without waiting: the bus answers RequestName
+ * itself, so the call has no timeout (on a starved host the answer may
+ * come late, and a timed-out call could not tell whether the name was
+ * granted). A refusal, or a queue behind another owner, is logged with
+ * @without, what the service cannot do without the name; the service
+ * goes on either way. Returns 0, or negative errno when the call cannot be
+ * sent (logged).
+ */
+int service_request_name(sd_bus *bus, const char *name, const char *without);
+
+/*
  * Run @e until a signal or the bus's loss ends it: 0, or negative errno.
  * A dispatch longer than SERVICE_SLOW_DISPATCH_US is said at debug level.
  */

@@ -54,17 +54,6 @@ static const sd_bus_vtable properties_vtable[] = {
 	SD_BUS_VTABLE_END
 };
 
-static int on_name(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
-{
-	const sd_bus_error *e = sd_bus_message_get_error(m);
-
-	(void)userdata, (void)ret_error;
-	if (e)
-		log_warning("cannot own %s (%s): forwarding goes on, but its state cannot be read "
-			    "over the bus", UPLINK_BUS_NAME, e->message ?: e->name);
-	return 0;
-}
-
 int bus_setup(struct uplink *u, const struct service *service, const char *spec)
 {
 	struct signal_guard *recorder, *sensors;
@@ -75,7 +64,8 @@ int bus_setup(struct uplink *u, const struct service *service, const char *spec)
 		k = sd_bus_add_object_vtable(u->bus, NULL, UPLINK_PATH, UPLINK_IFACE,
 					     properties_vtable, u);
 	if (k >= 0)
-		k = sd_bus_request_name_async(u->bus, NULL, UPLINK_BUS_NAME, 0, on_name, NULL);
+		k = service_request_name(u->bus, UPLINK_BUS_NAME,
+					 "forwarding goes on, but its state cannot be read over the bus");
 	/* The recorder's and coldroomd's signals, from their names' owners only. */
 	if (k >= 0)
 		k = signal_guard_new(u->bus, RECORDER_BUS_NAME, on_recorder_owner, u, &recorder);
