@@ -68,7 +68,10 @@ daemon: firmware
 
 # Every test. Dependencies first, so a fresh machine needs nothing else.
 # Then everything else at once (check-lanes), -k: a failure in one lane
-# does not stop the others.
+# does not stop the others. COLDROOM_CHECK_RUN names this run, so that a
+# guest kernel whose build failed is not built again by each runner that
+# boots it (tests/vm/kernel-lib.sh).
+check: export COLDROOM_CHECK_RUN := $(shell date +%s.%N)
 check: fresh
 	@$(MAKE) -k -j2 --output-sync=line check-guests || \
 		echo "check: a guest did not build; the lanes that boot it will say why"

@@ -35,7 +35,7 @@ need_packages() {
 # else holds the lock for making it (cache_lock; another run may have made
 # it meanwhile, so it looks again), unpacks the source into an empty $work
 # and empties $out, where the entry is made. Sets key, work, out, tree,
-# build_log, started.
+# build_log, started, failed_mark.
 kernel_begin() {
 	local name=$1 entry
 	shift
@@ -52,9 +52,18 @@ kernel_begin() {
 		echo "$entry"
 		exit 0
 	fi
-	started=$SECONDS
 	work=$VM_WORK/$name
 	out=$VM_WORK/$name.tmp
+	# A build that failed in this "make check" (the same $COLDROOM_CHECK_RUN
+	# and key) is not tried again by each runner that boots the kernel:
+	# once is enough to say why, and each try costs up to half an hour.
+	failed_mark=$VM_WORK/$name.failed
+	if [ -n "${COLDROOM_CHECK_RUN:-}" ] &&
+		[ "$(cat "$failed_mark" 2>/dev/null)" = "$COLDROOM_CHECK_RUN $key" ]; then
+		die "building $name failed earlier in this make check (log: $work/build.log)"
+	fi
+	trap 'kernel_exit $?' EXIT
+	started=$SECONDS
 	rm -rf "$work" "$out"
 	mkdir -p "$work" "$out"
 	need_packages $KERNEL_PACKAGES
@@ -64,6 +73,14 @@ kernel_begin() {
 	log "unpacking $SOURCE_PACKAGE into $work"
 	tar -xf "$TARBALL" -C "$work"
 	[ -f "$tree/Makefile" ] || die "$TARBALL does not hold $SOURCE_PACKAGE/"
+}
+
+# kernel_exit STATUS: at the builder's exit, a failure remembered for the
+# rest of this make check (kernel_begin).
+kernel_exit() {
+	[ "$1" -ne 0 ] && [ -n "${COLDROOM_CHECK_RUN:-}" ] || return 0
+	mkdir -p "$VM_WORK"
+	echo "$COLDROOM_CHECK_RUN $key" >"$failed_mark"
 }
 
 # kmake ARG...: make in $tree for KERNEL_ARCH. LOCALVERSION= keeps kbuild
