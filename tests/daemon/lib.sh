@@ -177,6 +177,32 @@ introspection_matches() {
 		<(busctl --address="$addr" introspect --xml-interface "$1" "$path" | ours "$1")
 }
 
+# ctl ARG...: coldroomctl on the private bus ($addr).
+ctl() { "$COLDROOMCTL" --bus "$addr" "$@"; }
+
+# two_units WHO [DIR...]: what the tests of coldroomd's clients start
+# from: a fake sysfs tree $sys with sensor0 (SIM-000001) and sensor1
+# (SIM-000002), coldroomd's settings in $tmp/coldroom.conf (firmware from
+# $tmp/model, 50 ms windows, 10 s record intervals) and a private bus
+# ($addr); $db is where the record goes. DIR...: more folders made under
+# $tmp. WHO says that no bus could be started, and the test ends.
+two_units() {
+	local who=$1 d
+	shift
+	sys=$tmp/sys
+	mkdir -p "$sys/class/coldroom" "$tmp/model"
+	for d in "$@"; do mkdir -p "$tmp/$d"; done
+	fake_unit "$sys" sensor0 SIM-000001
+	fake_unit "$sys" sensor1 SIM-000002
+	cat >"$tmp/coldroom.conf" <<CONF
+ModelFirmwareDir=$tmp/model
+ReadingsBatchMs=50
+RecordIntervalSec=10
+CONF
+	start_private_bus "$tmp" || { echo "$who: no dbus-daemon"; exit 1; }
+	db=$tmp/record.db
+}
+
 # free_port: a TCP port of 127.0.0.1 that is free now.
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

@@ -59,7 +59,6 @@ chmod 755 "$tmp"
 start_private_bus "$tmp" || { echo "test_ctl: no dbus-daemon"; exit 1; }
 "$COLDROOMD" --bus "$addr" --sysfs-root "$sys" --config "$tmp/coldroomd.conf" 2>"$tmp/daemon.log" &
 daemon_pid=$!
-ctl() { "$COLDROOMCTL" --bus "$addr" "$@"; }
 for _ in $(seq 100); do ctl list >/dev/null 2>&1 && break; sleep 0.1; done
 
 expect 0 "list" ctl list

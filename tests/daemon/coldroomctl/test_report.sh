@@ -32,7 +32,6 @@ echo -22000 >"$sys/class/coldroom/sensor0/temp1_min"
 echo -12000 >"$sys/class/coldroom/sensor0/temp1_max"
 printf 'ModelFirmwareDir=%s\n' "$tmp/model" >"$tmp/coldroom.conf"
 start_private_bus "$tmp" || { echo "test_report: no dbus-daemon"; exit 1; }
-ctl() { "$COLDROOMCTL" --bus "$addr" "$@"; }
 
 out=$(ctl report --day "$day" --unit SIM-000001 -o "$tmp/x.pdf" 2>&1); rc=$?
 check "no recorder: a clear error, exit status 3 ($out)" \

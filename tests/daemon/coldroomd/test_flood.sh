@@ -21,7 +21,6 @@ cat >"$tmp/coldroom.conf" <<CONF
 ModelFirmwareDir=$tmp/model
 CONF
 start_private_bus "$tmp" || { echo "test_flood: no dbus-daemon"; exit 1; }
-ctl() { "$COLDROOMCTL" --bus "$addr" "$@"; }
 mgr() { busctl --address="$addr" call org.coldroom.Sensors1 /org/coldroom/Sensors1 "$@"; }
 
 # systemd's side of sd_notify: every datagram, with the time it came.

@@ -27,7 +27,6 @@ ModelFirmwareDir=$tmp/model
 ReadingsBatchMs=50
 CONF
 start_private_bus "$tmp" || { echo "test_metrics: no dbus-daemon"; exit 1; }
-ctl() { "$COLDROOMCTL" --bus "$addr" "$@"; }
 start_daemon() {
 	"$COLDROOMD" --bus "$addr" --sysfs-root "$sys" --config "$tmp/coldroom.conf" 2>>"$tmp/daemon.log" &
 	daemon_pid=$!

@@ -13,18 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 scratch_dir coldroom-recorder-test
 
-sys=$tmp/sys
-mkdir -p "$sys/class/coldroom" "$tmp/model"
-fake_unit "$sys" sensor0 SIM-000001
-fake_unit "$sys" sensor1 SIM-000002
-cat >"$tmp/coldroom.conf" <<CONF
-ModelFirmwareDir=$tmp/model
-ReadingsBatchMs=50
-RecordIntervalSec=10
-CONF
-start_private_bus "$tmp" || { echo "test_recorder: no dbus-daemon"; exit 1; }
-db=$tmp/record.db
-ctl() { "$COLDROOMCTL" --bus "$addr" "$@"; }
+two_units test_recorder
 q() { sqlite3 -batch -noheader "${2:-$db}" "$1"; }
 
 start_daemon() {

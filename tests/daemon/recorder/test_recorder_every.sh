@@ -20,7 +20,6 @@ scratch_dir coldroom-recorder-every
 
 interval=10
 feed=$here/feed_records.py
-ctl() { "$COLDROOMCTL" --bus "$addr" "$@"; }
 rec_call() { busctl --address="$addr" call org.coldroom.Recorder1 /org/coldroom/Recorder1 \
 	org.coldroom.Recorder1 "$@"; }
 rec_prop() { busctl --address="$addr" get-property org.coldroom.Recorder1 \

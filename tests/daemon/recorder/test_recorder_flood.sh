@@ -12,18 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 scratch_dir coldroom-recorder-flood
 
-sys=$tmp/sys
-mkdir -p "$sys/class/coldroom" "$tmp/model"
-fake_unit "$sys" sensor0 SIM-000001
-fake_unit "$sys" sensor1 SIM-000002
-cat >"$tmp/coldroom.conf" <<CONF
-ModelFirmwareDir=$tmp/model
-ReadingsBatchMs=50
-RecordIntervalSec=10
-CONF
-start_private_bus "$tmp" || { echo "test_recorder_flood: no dbus-daemon"; exit 1; }
-db=$tmp/record.db
-ctl() { "$COLDROOMCTL" --bus "$addr" "$@"; }
+two_units test_recorder_flood
 q() { sqlite3 -batch -noheader -cmd '.timeout 10000' "$db" "$1"; }
 call() { busctl --address="$addr" call org.coldroom.Recorder1 /org/coldroom/Recorder1 \
 	org.coldroom.Recorder1 "$@"; }

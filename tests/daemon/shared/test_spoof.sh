@@ -32,20 +32,8 @@ cleanup_spoof() {
 }
 trap cleanup_spoof EXIT
 
-sys=$tmp/sys
-mkdir -p "$sys/class/coldroom" "$tmp/model" "$tmp/state"
-fake_unit "$sys" sensor0 SIM-000001
-fake_unit "$sys" sensor1 SIM-000002
-cat >"$tmp/coldroom.conf" <<CONF
-ModelFirmwareDir=$tmp/model
-ReadingsBatchMs=50
-RecordIntervalSec=10
-CONF
-start_private_bus "$tmp" || { echo "test_spoof: no dbus-daemon"; exit 1; }
-db=$tmp/record.db
-ctl() { "$COLDROOMCTL" --bus "$addr" "$@"; }
+two_units test_spoof state
 q() { sqlite3 -batch -noheader "$db" "$1"; }
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # unique_of PID: the unique bus name of the connection of process PID.
 unique_of() {
 	local n

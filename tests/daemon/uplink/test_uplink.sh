@@ -30,23 +30,9 @@ cleanup_uplink() {
 }
 trap cleanup_uplink EXIT
 
-sys=$tmp/sys
-mkdir -p "$sys/class/coldroom" "$tmp/model" "$tmp/state" "$tmp/b1" "$tmp/b2"
-fake_unit "$sys" sensor0 SIM-000001
-fake_unit "$sys" sensor1 SIM-000002
-cat >"$tmp/coldroom.conf" <<CONF
-ModelFirmwareDir=$tmp/model
-ReadingsBatchMs=50
-RecordIntervalSec=10
-CONF
-start_private_bus "$tmp" || { echo "test_uplink: no dbus-daemon"; exit 1; }
-db=$tmp/record.db
-ctl() { "$COLDROOMCTL" --bus "$addr" "$@"; }
+two_units test_uplink state b1 b2
 q() { sqlite3 -batch -noheader "$db" "$1"; }
 q_ge() { [ "$(q "$1")" -ge "$2" ] 2>/dev/null; }
-
-# A port nobody listens on now (the kernel's choice, then released).
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # --- certificates: a CA, the broker's certificate, and a CA nobody uses -------
 (

@@ -22,7 +22,6 @@ cat >"$tmp/coldroom.conf" <<CONF
 ModelFirmwareDir=$tmp/model
 CONF
 start_private_bus "$tmp" || { echo "test_uplink_stall: no dbus-daemon"; exit 1; }
-ctl() { "$COLDROOMCTL" --bus "$addr" "$@"; }
 
 # The broker that stops reading: CONNACK to the first CONNECT, then
 # nothing read until the file "drain" appears, then everything discarded.
